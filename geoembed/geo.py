@@ -1,0 +1,139 @@
+"""Coordinates: validation, projections and distances.
+
+This is the one module where (latitude, longitude) in degrees becomes anything else.
+Every public function takes latitude first, then longitude, both in degrees.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
+
+#: Scale that GeoCLIP applies to the unit-sphere Equal Earth coordinates.
+GEOCLIP_PROJECTION_SCALE = 66.50336 / 180.0
+
+_MAX_ROWS_IN_MESSAGE = 5
+
+
+def _describe_rows(labels, values, mask) -> str:
+    """'rows [3, 'r9'] have 91.2, 95.0' for the first few rows where ``mask`` holds."""
+    where = np.flatnonzero(mask)
+    shown = where[:_MAX_ROWS_IN_MESSAGE]
+    names = [labels[i] if labels is not None else int(i) for i in shown]
+    names = [n.item() if isinstance(n, np.generic) else n for n in names]
+    vals = ", ".join(f"{values[i]:g}" for i in shown)
+    more = f" (and {where.size - shown.size} more)" if where.size > shown.size else ""
+    return f"rows {names}{more} have {vals}"
+
+
+def validate_latlon(
+    lat,
+    lon,
+    *,
+    row_labels=None,
+    wrap_longitude: bool = False,
+    on_invalid: str = "raise",
+):
+    """Check latitude/longitude in degrees and return them as float64 arrays.
+
+    Parameters
+    ----------
+    lat, lon : array-like of shape (n,)
+        Latitude and longitude in degrees.
+    row_labels : sequence, default=None
+        Labels used to name offending rows in error messages (e.g. a pandas index).
+    wrap_longitude : bool, default=False
+        Map any finite longitude into [-180, 180) instead of rejecting |lon| > 180.
+    on_invalid : {"raise", "nan"}, default="raise"
+        "raise" raises ``ValueError`` naming the problem and the first offending rows.
+        "nan" returns a mask of valid rows instead, so callers can emit NaN rows.
+
+    Returns
+    -------
+    lat, lon : ndarray of float64
+    valid : ndarray of bool
+        All True when ``on_invalid="raise"``.
+    """
+    lat = np.asarray(lat, dtype=np.float64).reshape(-1)
+    lon = np.asarray(lon, dtype=np.float64).reshape(-1)
+    if lat.shape != lon.shape:
+        raise ValueError(f"latitude and longitude differ in length: {lat.size} vs {lon.size}")
+    labels = None if row_labels is None else list(row_labels)
+
+    finite = np.isfinite(lat) & np.isfinite(lon)
+    if wrap_longitude:
+        lon = np.where(finite, (lon + 180.0) % 360.0 - 180.0, lon)
+    with np.errstate(invalid="ignore"):
+        bad_lat = finite & (np.abs(lat) > 90.0)
+        bad_lon = finite & (np.abs(lon) > 180.0)
+    valid = finite & ~bad_lat & ~bad_lon
+    if on_invalid == "nan" or valid.all():
+        return lat, lon, valid
+    if on_invalid != "raise":
+        raise ValueError(f"on_invalid must be 'raise' or 'nan'; got {on_invalid!r}")
+
+    if not finite.all():
+        bad = ~finite
+        shown = np.where(np.isfinite(lat), lon, lat)
+        raise ValueError(f"coordinates must be finite (no NaN or inf); {_describe_rows(labels, shown, bad)}")
+    if bad_lat.any():
+        looks_swapped = bool(np.all(np.abs(lon[finite]) <= 90.0))
+        hint = (
+            " The longitude column is entirely within [-90, 90]: are the columns in [lon, lat] "
+            "order? Arrays must be [lat, lon]."
+            if looks_swapped
+            else ""
+        )
+        raise ValueError(
+            f"latitude must be in [-90, 90]; {_describe_rows(labels, lat, bad_lat)}.{hint}"
+        )
+    raise ValueError(
+        f"longitude must be in [-180, 180]; {_describe_rows(labels, lon, bad_lon)}. "
+        "Pass wrap_longitude=True to wrap longitudes into [-180, 180)."
+    )
+
+
+@lru_cache(maxsize=1)
+def _equal_earth_transformer():
+    from pyproj import Transformer
+
+    return Transformer.from_pipeline("+proj=eqearth +R=1")
+
+
+def equal_earth(lat, lon):
+    """Equal Earth projection (Šavrič et al. 2018) on the unit sphere, via PROJ.
+
+    Parameters
+    ----------
+    lat, lon : array-like
+        Degrees.
+
+    Returns
+    -------
+    x, y : ndarray of float64
+        x in about [-2.71, 2.71], y in about [-1.32, 1.32].
+    """
+    lat = np.asarray(lat, dtype=np.float64)
+    lon = np.asarray(lon, dtype=np.float64)
+    x, y = _equal_earth_transformer().transform(lon, lat)  # PROJ wants (lon, lat)
+    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+
+def latlon_to_unit_xyz(lat, lon):
+    """Unit-sphere Cartesian coordinates (x towards (0, 0), z towards the North Pole)."""
+    phi = np.radians(np.asarray(lat, dtype=np.float64))
+    lam = np.radians(np.asarray(lon, dtype=np.float64))
+    cos_phi = np.cos(phi)
+    return cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)
+
+
+def haversine_km(lat1, lon1, lat2, lon2):
+    """Great-circle distance in km on a sphere of radius :data:`EARTH_RADIUS_KM`."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi = p2 - p1
+    dlam = np.radians(np.asarray(lon2) - np.asarray(lon1))
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlam / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
