@@ -1,0 +1,137 @@
+"""The scikit-learn machinery every location featurizer shares.
+
+A featurizer subclasses :class:`LocationFeaturizer` and implements three hooks:
+``_fit_encoder()`` (build or load what the encoder needs), ``_n_output_features()`` and
+``_encode(lat, lon)`` (float64 degrees in, an (n, k) array out). Input reading, validation,
+invalid-row handling, output dtypes, feature names and xarray outputs live here once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._set_output import _get_output_config
+from sklearn.utils.validation import _check_feature_names, _check_n_features, check_is_fitted
+
+from .geo import validate_latlon
+from .inputs import read_coordinates, to_xarray
+
+
+class LocationFeaturizer(TransformerMixin, BaseEstimator):
+    """Base class: (lat, lon) in degrees -> a fixed-length feature vector per point."""
+
+    _parameter_constraints: dict = {
+        "lat_col": [None, str],
+        "lon_col": [None, str],
+        "wrap_longitude": ["boolean"],
+        "on_invalid": [StrOptions({"raise", "nan"})],
+    }
+
+    #: Prefix of the output feature names, e.g. "geoclip" -> geoclip_0, geoclip_1, ...
+    feature_prefix = "feature"
+
+    # -- hooks -------------------------------------------------------------------------
+    def _fit_encoder(self) -> None:
+        """Build the encoder's fitted state (random matrices, loaded weights...)."""
+
+    def _n_output_features(self) -> int:
+        raise NotImplementedError
+
+    def _encode(self, lat: np.ndarray, lon: np.ndarray):
+        """Encode valid float64 (lat, lon) in degrees; returns (n, k) ndarray or sparse."""
+        raise NotImplementedError
+
+    def _output_dtype(self):
+        return np.float64
+
+    # -- scikit-learn API --------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Check the input's layout and prepare the encoder.
+
+        Parameters
+        ----------
+        X : DataFrame, array-like of shape (n_samples, 2) or xarray object
+            Coordinates in degrees; arrays are in **[lat, lon]** order.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        coords = read_coordinates(X, lat_col=self.lat_col, lon_col=self.lon_col)
+        self._check_columns(X, coords, reset=True)
+        self._validate(coords)
+        self._fit_encoder()
+        self.n_features_out_ = self._n_output_features()
+        return self
+
+    def transform(self, X):
+        """Encode coordinates.
+
+        Parameters
+        ----------
+        X : DataFrame, array-like of shape (n_samples, 2) or xarray object
+            Coordinates in degrees; arrays are in **[lat, lon]** order.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_out_)
+            A DataFrame with the input's index under ``set_output(transform="pandas")``; an
+            ``xarray.DataArray`` with a trailing ``feature`` dimension for xarray input.
+        """
+        check_is_fitted(self, "n_features_out_")
+        coords = read_coordinates(X, lat_col=self.lat_col, lon_col=self.lon_col)
+        self._check_columns(X, coords, reset=False)
+        lat, lon, valid = self._validate(coords)
+        out = self._encode_valid(lat, lon, valid)
+        if coords.grid is not None and _get_output_config("transform", self)["dense"] == "default":
+            return to_xarray(np.asarray(out), coords.grid, self.get_feature_names_out())
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        """Output names ``<prefix>_0 ... <prefix>_{k-1}``."""
+        check_is_fitted(self, "n_features_out_")
+        return np.asarray([f"{self.feature_prefix}_{i}" for i in range(self.n_features_out_)], dtype=object)
+
+    # -- shared internals ----------------------------------------------------------------
+    def _validate(self, coords):
+        return validate_latlon(
+            coords.lat,
+            coords.lon,
+            row_labels=coords.row_labels,
+            wrap_longitude=self.wrap_longitude,
+            on_invalid=self.on_invalid,
+        )
+
+    def _check_columns(self, X, coords, *, reset: bool) -> None:
+        """scikit-learn's n_features_in_ / feature_names_in_ bookkeeping (not for grids)."""
+        if coords.grid is not None:
+            if reset:
+                self.n_features_in_ = 2
+            return
+        _check_feature_names(self, X, reset=reset)
+        _check_n_features(self, X, reset=reset)
+
+    def _encode_valid(self, lat, lon, valid):
+        """Encode the valid rows; invalid rows (on_invalid='nan') become NaN rows in place."""
+        dtype = self._output_dtype()
+        k = self.n_features_out_
+        if valid.all():
+            if lat.size == 0:
+                return np.zeros((0, k), dtype=dtype)
+            return self._encode(lat, lon)
+        out = np.full((lat.size, k), np.nan, dtype=dtype)
+        if valid.any():
+            encoded = self._encode(lat[valid], lon[valid])
+            out[valid] = encoded.toarray() if hasattr(encoded, "toarray") else encoded
+        return out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # NaN rows are accepted (and passed through as NaN) only with on_invalid="nan".
+        tags.input_tags.allow_nan = self.on_invalid == "nan"
+        tags.requires_fit = True
+        return tags

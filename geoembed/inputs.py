@@ -1,0 +1,148 @@
+"""Reading (lat, lon) out of whatever users pass: frames, arrays, lists and xarray objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+LAT_NAMES = ("lat", "latitude")
+LON_NAMES = ("lon", "lng", "long", "longitude")
+
+
+@dataclass
+class Coordinates:
+    """Coordinates read from an input, plus what is needed to shape the output like it."""
+
+    lat: np.ndarray  # float64 (n,)
+    lon: np.ndarray  # float64 (n,)
+    row_labels: object = None  # pandas index (or None) for error messages
+    grid: object = None  # xarray template: (dims, shape, coords) when the input was a grid
+
+    def __len__(self) -> int:
+        return self.lat.size
+
+
+def _is_xarray(X) -> bool:
+    return type(X).__module__.startswith("xarray.")
+
+
+def _find_column(columns, names, what: str, explicit) -> object:
+    if explicit is not None:
+        if explicit not in columns:
+            raise ValueError(f"{what} column {explicit!r} not found; columns are {list(columns)}")
+        return explicit
+    matches = [c for c in columns if isinstance(c, str) and c.strip().lower() in names]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise ValueError(
+            f"no {what} column found; expected one named like {list(names)} (any case), "
+            f"got columns {list(columns)}. Name it explicitly with {what[:3]}_col=..."
+        )
+    raise ValueError(f"ambiguous {what} columns {matches}; choose one with {what[:3]}_col=...")
+
+
+def _to_float(values, label: str, row_labels) -> np.ndarray:
+    """Numeric conversion that names the rows holding non-numbers."""
+    values = np.asarray(values)
+    if values.dtype.kind in "biuf":
+        return values.astype(np.float64, copy=False)
+    if values.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {label} must be real numbers")
+    converted = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(np.float64)
+    bad = np.isnan(converted) & ~pd.isna(values)
+    if bad.any():
+        where = np.flatnonzero(bad)[:5]
+        names = [row_labels[i] if row_labels is not None else int(i) for i in where]
+        shown = ", ".join(repr(values[i]) for i in where)
+        raise ValueError(f"{label} must be numeric; rows {names} have {shown}")
+    return converted
+
+
+def read_coordinates(X, *, lat_col=None, lon_col=None) -> Coordinates:
+    """Extract latitude and longitude (degrees) from ``X``.
+
+    - pandas DataFrame: columns found by name (lat/latitude, lon/lng/long/longitude, any case)
+      or given explicitly by ``lat_col``/``lon_col``; other columns are ignored.
+    - array-like of shape (n, 2): columns in **[lat, lon]** order.
+    - xarray DataArray/Dataset: ``lat``/``latitude`` and ``lon``/``longitude`` coordinates,
+      1-D (a regular grid, broadcast) or 2-D (a curvilinear grid).
+    """
+    if isinstance(X, pd.DataFrame):
+        lat_name = _find_column(X.columns, LAT_NAMES, "latitude", lat_col)
+        lon_name = _find_column(X.columns, LON_NAMES, "longitude", lon_col)
+        index = X.index
+        return Coordinates(
+            lat=_to_float(X[lat_name].to_numpy(), f"latitude column {lat_name!r}", index),
+            lon=_to_float(X[lon_name].to_numpy(), f"longitude column {lon_name!r}", index),
+            row_labels=index,
+        )
+    if _is_xarray(X):
+        return _read_xarray(X, lat_col=lat_col, lon_col=lon_col)
+    if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+        raise TypeError("sparse input is not supported; pass a dense (n, 2) array of [lat, lon]")
+    array = np.asarray(X)
+    if array.dtype.kind == "c":
+        raise ValueError("Complex data not supported: coordinates must be real numbers in degrees")
+    if array.ndim == 1 and array.size == 0:
+        array = array.reshape(0, 2)
+    if array.ndim != 2:
+        raise ValueError(
+            f"expected a 2-D array of shape (n, 2) with [lat, lon] columns; got shape {array.shape}"
+        )
+    if array.shape[1] != 2:
+        raise ValueError(
+            f"expected 2 columns [lat, lon]; found array with {array.shape[1]} feature(s) "
+            f"(shape={array.shape}) while a minimum of 2 is required. "
+            "Use a DataFrame with named lat/lon columns to pass extra columns."
+        )
+    return Coordinates(
+        lat=_to_float(array[:, 0], "latitude (column 0)", None),
+        lon=_to_float(array[:, 1], "longitude (column 1)", None),
+    )
+
+
+def _find_coord(obj, names, explicit, what):
+    if explicit is not None:
+        if explicit not in obj.coords:
+            raise ValueError(f"{what} coordinate {explicit!r} not found; coordinates are {list(obj.coords)}")
+        return obj.coords[explicit]
+    matches = [c for c in obj.coords if str(c).lower() in names]
+    if len(matches) != 1:
+        raise ValueError(
+            f"expected one {what} coordinate named like {list(names)}; found {matches or 'none'} "
+            f"among {list(obj.coords)}"
+        )
+    return obj.coords[matches[0]]
+
+
+def _read_xarray(X, *, lat_col, lon_col) -> Coordinates:
+    import xarray as xr
+
+    lat = _find_coord(X, LAT_NAMES, lat_col, "latitude")
+    lon = _find_coord(X, LON_NAMES, lon_col, "longitude")
+    lat_b, lon_b = xr.broadcast(lat, lon)
+    lon_b = lon_b.transpose(*lat_b.dims)
+    dims = lat_b.dims
+    coords = {name: c for name, c in lat_b.coords.items()}
+    coords.update({name: c for name, c in lon_b.coords.items() if name not in coords})
+    return Coordinates(
+        lat=_to_float(lat_b.values.reshape(-1), "latitude coordinate", None),
+        lon=_to_float(lon_b.values.reshape(-1), "longitude coordinate", None),
+        grid=(dims, lat_b.shape, coords),
+    )
+
+
+def to_xarray(values: np.ndarray, grid, feature_names) -> "xarray.DataArray":  # noqa: F821
+    """Reshape (n_points, k) features into a DataArray over the input's grid."""
+    import xarray as xr
+
+    dims, shape, coords = grid
+    return xr.DataArray(
+        values.reshape(*shape, values.shape[1]),
+        dims=(*dims, "feature"),
+        coords={**coords, "feature": np.asarray(feature_names, dtype=object)},
+        name="embedding",
+    )
