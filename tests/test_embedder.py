@@ -1,0 +1,235 @@
+"""GeoEmbedder: inputs, outputs, validation and scikit-learn conventions."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import Ridge
+from sklearn.pipeline import make_pipeline
+
+from geoembed import GeoEmbedder
+
+CITIES = pd.DataFrame(
+    {"lat": [48.8566, 40.7128, -33.8688, 35.6762], "lon": [2.3522, -74.0060, 151.2093, 139.6503]},
+    index=["paris", "new_york", "sydney", "tokyo"],
+)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return GeoEmbedder().fit(CITIES).transform(CITIES)
+
+
+def test_default_output_is_raw_golden_embedding(golden_location):
+    latlon, expected = golden_location
+    out = GeoEmbedder().fit_transform(latlon)
+    assert isinstance(out, np.ndarray) and out.dtype == np.float32
+    assert np.abs(out - expected).max() <= 1e-5
+
+
+def test_normalize_gives_unit_rows(golden_location):
+    latlon, expected = golden_location
+    out = GeoEmbedder(normalize=True).fit_transform(latlon)
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(out, expected / np.linalg.norm(expected, axis=1, keepdims=True), atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "columns", [("lat", "lon"), ("LAT", "LON"), ("Latitude", "Longitude"), ("latitude", "lng"), ("lat", "long")]
+)
+def test_dataframe_columns_found_by_name(columns, reference):
+    frame = CITIES.rename(columns=dict(zip(["lat", "lon"], columns)))
+    frame = frame[[columns[1], columns[0]]].assign(other="x")  # order and extra columns do not matter
+    np.testing.assert_array_equal(GeoEmbedder().fit_transform(frame), reference)
+
+
+def test_explicit_columns_and_missing_or_ambiguous(reference):
+    frame = CITIES.rename(columns={"lat": "y_deg", "lon": "x_deg"})
+    np.testing.assert_array_equal(GeoEmbedder(lat_col="y_deg", lon_col="x_deg").fit_transform(frame), reference)
+    with pytest.raises(ValueError, match="no latitude column found.*y_deg"):
+        GeoEmbedder().fit(frame)
+    with pytest.raises(ValueError, match="ambiguous latitude columns"):
+        GeoEmbedder().fit(CITIES.assign(latitude=CITIES.lat))
+    with pytest.raises(ValueError, match="longitude column 'nope' not found"):
+        GeoEmbedder(lon_col="nope").fit(CITIES)
+
+
+def test_array_and_list_inputs_are_lat_lon(reference):
+    array = CITIES.to_numpy()
+    np.testing.assert_array_equal(GeoEmbedder().fit_transform(array), reference)
+    np.testing.assert_array_equal(GeoEmbedder().fit_transform(array.tolist()), reference)
+    np.testing.assert_array_equal(GeoEmbedder().fit_transform(np.asfortranarray(array)), reference)
+    with pytest.raises(ValueError, match="expected 2 columns"):
+        GeoEmbedder().fit(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="2-D"):
+        GeoEmbedder().fit(np.zeros((3, 2, 1)))
+
+
+def test_pandas_output_keeps_index_and_names(reference):
+    frame = CITIES.copy()
+    frame.index = pd.Index([10, 3, 7, 1], name="site")
+    out = GeoEmbedder().set_output(transform="pandas").fit_transform(frame)
+    assert list(out.index) == [10, 3, 7, 1] and out.index.name == "site"
+    assert list(out.columns[:2]) == ["geoclip_0", "geoclip_1"] and out.shape == (4, 512)
+    np.testing.assert_array_equal(out.to_numpy(), reference)
+
+
+def test_feature_names_out():
+    embedder = GeoEmbedder().fit(CITIES)
+    names = embedder.get_feature_names_out()
+    assert names.shape == (512,) and names[0] == "geoclip_0" and names[-1] == "geoclip_511"
+    assert list(embedder.feature_names_in_) == ["lat", "lon"]
+    assert embedder.n_features_out_ == 512 and embedder.sigmas_ == (1.0, 16.0, 256.0)
+
+
+def test_xarray_grid_input_returns_xarray(reference):
+    lat = np.array([-30.0, 0.0, 45.0])
+    lon = np.array([-120.0, 0.0, 60.0, 179.0])
+    ds = xr.Dataset({"t": (("lat", "lon"), np.zeros((3, 4)))}, coords={"lat": lat, "lon": lon})
+    out = GeoEmbedder().fit(ds).transform(ds)
+    assert isinstance(out, xr.DataArray) and out.dims == ("lat", "lon", "feature") and out.shape == (3, 4, 512)
+    np.testing.assert_array_equal(out.lat.values, lat)
+    expected = GeoEmbedder().fit_transform(np.array([[45.0, 60.0]]))
+    np.testing.assert_allclose(out.sel(lat=45.0, lon=60.0).values, expected[0], atol=2e-7)
+    out_da = GeoEmbedder().fit(ds.t).transform(ds.t)
+    np.testing.assert_array_equal(out_da.values, out.values)
+
+
+def test_float16_output(reference):
+    out = GeoEmbedder(dtype="float16").fit_transform(CITIES)
+    assert out.dtype == np.float16
+    np.testing.assert_allclose(out, reference, atol=1e-3)
+
+
+def test_fast_precision(reference):
+    fast = GeoEmbedder(precision="fast").fit_transform(CITIES)
+    cos = (fast * reference).sum(1) / np.linalg.norm(fast, axis=1) / np.linalg.norm(reference, axis=1)
+    assert cos.min() >= 0.9999
+
+
+def test_repeated_coordinates_computed_once_and_realigned(random_latlon):
+    rng = np.random.default_rng(0)
+    base = random_latlon[:50]
+    idx = rng.integers(0, 50, 400)
+    embedder = GeoEmbedder().fit(base)
+    unique = embedder.transform(base)
+    np.testing.assert_allclose(embedder.transform(base[idx]), unique[idx], atol=2e-7)
+
+
+def test_batch_size_does_not_change_output(random_latlon):
+    a = GeoEmbedder(batch_size=4096).fit_transform(random_latlon[:500])
+    b = GeoEmbedder(batch_size=7).fit_transform(random_latlon[:500])
+    np.testing.assert_allclose(a, b, atol=2e-7)
+
+
+def test_empty_input():
+    out = GeoEmbedder().fit(CITIES).transform(CITIES.iloc[:0])
+    assert out.shape == (0, 512) and out.dtype == np.float32
+    assert GeoEmbedder().fit_transform(np.empty((0, 2))).shape == (0, 512)
+    frame = GeoEmbedder().set_output(transform="pandas").fit(CITIES).transform(CITIES.iloc[:0])
+    assert frame.shape == (0, 512)
+
+
+@pytest.mark.parametrize(
+    "lat, lon, message",
+    [
+        ([10.0, np.nan, 20.0], [0.0, 0.0, 0.0], r"finite.*rows \['b'\] have nan"),
+        ([10.0, 20.0, 30.0], [0.0, np.inf, 0.0], r"finite.*rows \['b'\] have inf"),
+        ([10.0, 91.5, -95.0], [0.0, 0.0, 0.0], r"latitude must be in \[-90, 90\]; rows \['b', 'c'\] have 91.5, -95"),
+        ([10.0, 20.0, 30.0], [0.0, 181.0, 0.0], r"longitude must be in \[-180, 180\]; rows \['b'\] have 181.*wrap_longitude"),
+    ],
+)
+def test_invalid_values_name_the_rows(lat, lon, message):
+    frame = pd.DataFrame({"lat": lat, "lon": lon}, index=["a", "b", "c"])
+    with pytest.raises(ValueError, match=message):
+        GeoEmbedder().fit(frame)
+    with pytest.raises(ValueError, match=message):
+        GeoEmbedder().fit(CITIES).transform(frame)
+
+
+def test_swapped_columns_are_detected():
+    # Longitudes beyond 90 in the "lat" column while "lon" stays within +-90: [lon, lat] order.
+    frame = pd.DataFrame({"lat": [2.35, -74.0, 151.2], "lon": [48.9, 40.7, -33.9]})
+    with pytest.raises(ValueError, match=r"rows \[2\] have 151.2.*\[lon, lat\] order"):
+        GeoEmbedder().fit(frame)
+
+
+def test_non_numeric_values_name_the_rows():
+    frame = pd.DataFrame({"lat": ["48.85", "north", "12"], "lon": [2.3, 1.0, 3.0]}, index=["p", "q", "r"])
+    with pytest.raises(ValueError, match=r"latitude column 'lat' must be numeric; rows \['q'\] have 'north'"):
+        GeoEmbedder().fit(frame)
+    ok = pd.DataFrame({"lat": ["48.85", "12"], "lon": ["2.3", "3"]})
+    assert GeoEmbedder().fit_transform(ok).shape == (2, 512)
+
+
+def test_wrap_longitude(reference):
+    frame = CITIES.assign(lon=CITIES.lon + 360.0)
+    np.testing.assert_allclose(GeoEmbedder(wrap_longitude=True).fit_transform(frame), reference, atol=2e-5)
+
+
+def test_on_invalid_nan_keeps_rows_aligned(reference):
+    frame = pd.concat([CITIES.iloc[:2], pd.DataFrame({"lat": [np.nan, 95.0], "lon": [0.0, 0.0]}, index=["x", "y"]),
+                       CITIES.iloc[2:]])
+    out = GeoEmbedder(on_invalid="nan").set_output(transform="pandas").fit_transform(frame)
+    assert list(out.index) == ["paris", "new_york", "x", "y", "sydney", "tokyo"]
+    assert out.loc[["x", "y"]].isna().all().all()
+    np.testing.assert_array_equal(out.drop(index=["x", "y"]).to_numpy(), reference)
+
+
+def test_params_clone_and_set_params():
+    embedder = GeoEmbedder(precision="fast", batch_size=10)
+    assert embedder.get_params()["precision"] == "fast"
+    cloned = clone(embedder).set_params(batch_size=99)
+    assert cloned.batch_size == 99 and embedder.batch_size == 10
+    with pytest.raises(ValueError, match="precision"):
+        GeoEmbedder(precision="half").fit(CITIES)
+    with pytest.raises(ValueError, match="batch_size"):
+        GeoEmbedder(batch_size=0).fit(CITIES)
+
+
+def test_pickle_and_joblib_round_trip_without_weights(tmp_path, reference):
+    embedder = GeoEmbedder().fit(CITIES)
+    payload = pickle.dumps(embedder)
+    assert len(payload) < 10_000  # the 38 MB of weights are reloaded lazily, not embedded
+    np.testing.assert_array_equal(pickle.loads(payload).transform(CITIES), reference)
+    joblib.dump(embedder, tmp_path / "embedder.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "embedder.joblib").transform(CITIES), reference)
+
+
+def test_custom_checkpoint_through_weights_param(tmp_path):
+    from geoembed.encoders.geoclip import GeoCLIPLocationEncoder, LocationEncoderConfig
+
+    config = LocationEncoderConfig(sigmas=(1.0, 4096.0), n_frequencies=8, hidden_dim=16, embed_dim=6)
+    path = GeoCLIPLocationEncoder(config, seed=1).save(tmp_path / "tiny.safetensors")
+    embedder = GeoEmbedder(weights=str(path)).fit(CITIES)
+    assert embedder.transform(CITIES).shape == (4, 6) and embedder.sigmas_ == (1.0, 4096.0)
+    with pytest.raises(FileNotFoundError):
+        GeoEmbedder(weights=str(tmp_path / "missing.safetensors")).fit(CITIES)
+
+
+def test_cuda_request_without_cuda_is_a_clear_error():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA present")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        GeoEmbedder(device="cuda").fit(CITIES)
+    assert GeoEmbedder(device="auto").fit_transform(CITIES).shape == (4, 512)
+
+
+def test_pipeline_and_column_transformer():
+    rng = np.random.default_rng(0)
+    n = 200
+    frame = pd.DataFrame({"lat": rng.uniform(-60, 70, n), "lon": rng.uniform(-180, 180, n), "rooms": rng.integers(1, 6, n)})
+    y = np.sin(np.radians(frame.lat)) + 0.1 * frame.rooms
+    pipe = make_pipeline(GeoEmbedder(normalize=True), Ridge(alpha=1e-3)).fit(frame[["lat", "lon"]], y)
+    assert pipe.score(frame[["lat", "lon"]], y) > 0.9
+    ct = ColumnTransformer([("geo", GeoEmbedder(), ["lat", "lon"]), ("num", "passthrough", ["rooms"])])
+    ct.set_output(transform="pandas")
+    out = ct.fit_transform(frame)
+    assert out.shape == (n, 513) and out.columns[0] == "geo__geoclip_0" and out.columns[-1] == "num__rooms"

@@ -1,0 +1,170 @@
+"""The torch location encoder against the official model's golden outputs."""
+
+import numpy as np
+import pytest
+import torch
+
+from geoembed.encoders.geoclip import (
+    GeoCLIPLocationEncoder,
+    LocationEncoderConfig,
+    geoclip_projection,
+)
+from geoembed.geo import GEOCLIP_PROJECTION_SCALE, equal_earth
+from geoembed.weights import (
+    GPS_GALLERY_FILE,
+    load_gps_gallery,
+    load_image_mlp_state,
+    load_location_encoder,
+    provenance,
+    verify_bundled_files,
+)
+
+
+def cosine_rows(a, b):
+    return (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+
+
+def test_reproduces_official_golden_embeddings(golden_location):
+    latlon, expected = golden_location
+    out = load_location_encoder().embed(torch.tensor(latlon)).numpy()
+    assert out.dtype == np.float32 and out.shape == (256, 512)
+    assert np.abs(out - expected).max() <= 1e-5
+
+
+def test_forward_matches_embed_exact(golden_location):
+    latlon, _ = golden_location
+    encoder = load_location_encoder()
+    with torch.no_grad():
+        a = encoder(torch.tensor(latlon)).numpy()
+    b = encoder.embed(torch.tensor(latlon)).numpy()
+    np.testing.assert_allclose(a, b, atol=2e-7)
+
+
+def test_fast_precision_close_to_exact(golden_location, random_latlon):
+    encoder = load_location_encoder()
+    x = torch.tensor(np.vstack([golden_location[0], random_latlon]))
+    exact = encoder.embed(x, precision="exact").numpy()
+    fast = encoder.embed(x, precision="fast").numpy()
+    assert cosine_rows(exact, fast).min() >= 0.9999
+    with pytest.raises(ValueError, match="precision"):
+        encoder.embed(x, precision="half")
+
+
+def test_projection_is_equal_earth(random_latlon):
+    """The float32 reference arithmetic agrees with PROJ's Equal Earth to float32 rounding."""
+    lat, lon = random_latlon[:, 0], random_latlon[:, 1]
+    xy = geoclip_projection(torch.tensor(random_latlon)).double().numpy()
+    lat32, lon32 = lat.astype(np.float32), lon.astype(np.float32)
+    x, y = equal_earth(lat32, lon32)
+    ref = np.column_stack([x, y]) * GEOCLIP_PROJECTION_SCALE
+    assert np.abs(xy - ref).max() < 3e-7
+    # Equal Earth's extremes: x = +-1 (scaled) at the antimeridian on the equator.
+    edge = geoclip_projection(torch.tensor([[0.0, 180.0], [90.0, 0.0]])).numpy()
+    assert edge[0, 0] == pytest.approx(2.7066297 * GEOCLIP_PROJECTION_SCALE, rel=1e-6)
+    assert edge[1, 1] == pytest.approx(1.3173627 * GEOCLIP_PROJECTION_SCALE, rel=1e-6)
+
+
+def test_outputs_do_not_depend_on_chunking_or_threads(random_latlon):
+    encoder = load_location_encoder()
+    x = torch.tensor(random_latlon[:600])
+    whole = encoder.embed(x).numpy()
+    pieces = np.concatenate([encoder.embed(x[i : i + 37]).numpy() for i in range(0, 600, 37)])
+    np.testing.assert_allclose(whole, pieces, atol=2e-7)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        single = encoder.embed(x).numpy()
+    finally:
+        torch.set_num_threads(threads)
+    np.testing.assert_allclose(whole, single, atol=2e-7)
+
+
+def test_bundled_files_match_provenance():
+    verify_bundled_files()
+    info = provenance()
+    assert info["source"] == "geoclip==1.3.0"
+    assert "MIT" in info["source_license"]
+    assert "MIT License" in (GPS_GALLERY_FILE.parent / "LICENSE").read_text()
+
+
+def test_bundled_weights_have_no_subnormals():
+    tiny = torch.finfo(torch.float32).tiny
+    for name, tensor in load_location_encoder().state_dict().items():
+        assert not ((tensor != 0) & (tensor.abs() < tiny)).any(), name
+
+
+def test_bundled_gallery_and_image_mlp():
+    gallery = load_gps_gallery()
+    assert gallery.shape == (100_000, 2) and gallery.dtype == np.float32
+    assert np.abs(gallery[:, 0]).max() <= 90 and np.abs(gallery[:, 1]).max() <= 180
+    # The CSV holds 94,123 distinct pairs; a few coincide once rounded to float32, the
+    # dtype in which the official model loads them too.
+    assert 94_000 < len(np.unique(gallery, axis=0)) <= 94_123
+    state = load_image_mlp_state()
+    assert state["0.weight"].shape == (768, 768) and state["2.weight"].shape == (512, 768)
+    assert float(state["logit_scale"].exp()) == pytest.approx(39.7, abs=0.05)
+
+
+def test_published_architecture():
+    encoder = load_location_encoder()
+    assert encoder.config.sigmas == (1.0, 16.0, 256.0)
+    n_params = sum(p.numel() for p in encoder.parameters())
+    assert 9.4e6 < n_params < 9.5e6
+    # B ~ N(0, sigma^2): the sample std of each 256x2 matrix is close to sigma.
+    for branch, sigma in zip(encoder.branches, encoder.config.sigmas):
+        assert branch.frequencies.std().item() == pytest.approx(sigma, rel=0.15)
+
+
+def test_checkpoint_round_trip_with_other_sigmas(tmp_path):
+    config = LocationEncoderConfig(sigmas=(2.0, 64.0, 1024.0, 4096.0), n_frequencies=16, hidden_dim=32,
+                                   n_hidden_layers=2, embed_dim=8)
+    model = GeoCLIPLocationEncoder(config, seed=3)
+    path = model.save(tmp_path / "enc.safetensors", metadata={"note": "test"})
+    loaded = GeoCLIPLocationEncoder.from_checkpoint(path)
+    assert loaded.config == config
+    x = torch.tensor([[10.0, 20.0], [-45.0, 170.0]])
+    np.testing.assert_array_equal(model.embed(x).numpy(), loaded.embed(x).numpy())
+
+
+def test_loads_official_pth_state_dict(tmp_path, golden_location):
+    """An official-format .pth (LocEnc{i}.capsule.* keys) loads via weights_only and matches."""
+    encoder = load_location_encoder()
+    official = {}
+    for i, branch in enumerate(encoder.branches):
+        official[f"LocEnc{i}.capsule.0.b"] = branch.frequencies
+        for j, layer in enumerate([m for m in branch.mlp if isinstance(m, torch.nn.Linear)]):
+            official[f"LocEnc{i}.capsule.{2 * j + 1}.weight"] = layer.weight
+            official[f"LocEnc{i}.capsule.{2 * j + 1}.bias"] = layer.bias
+        official[f"LocEnc{i}.head.0.weight"] = branch.head.weight
+        official[f"LocEnc{i}.head.0.bias"] = branch.head.bias
+    torch.save(official, tmp_path / "location_encoder_weights.pth")
+    loaded = GeoCLIPLocationEncoder.from_checkpoint(tmp_path / "location_encoder_weights.pth")
+    assert loaded.config.sigmas == (1.0, 16.0, 256.0)
+    latlon, expected = golden_location
+    assert np.abs(loaded.embed(torch.tensor(latlon)).numpy() - expected).max() <= 1e-5
+
+
+def test_wrong_shaped_checkpoint_is_rejected(tmp_path):
+    model = GeoCLIPLocationEncoder(LocationEncoderConfig(n_frequencies=8, hidden_dim=16, embed_dim=4))
+    state = model.state_dict()
+    state["branches.0.head.weight"] = torch.zeros(5, 16)
+    with pytest.raises(ValueError, match=r"wrong shapes.*branches\.0\.head\.weight.*\(4, 16\).*\(5, 16\)"):
+        model.load_checked_state_dict(state)
+    del state["branches.1.mlp.0.bias"]
+    with pytest.raises(ValueError, match=r"missing keys.*branches\.1\.mlp\.0\.bias"):
+        model.load_checked_state_dict(state)
+
+
+def test_non_checkpoint_files_are_rejected(tmp_path):
+    from safetensors.torch import save_file
+
+    path = tmp_path / "other.safetensors"
+    save_file({"w": torch.zeros(2)}, str(path), metadata={"architecture": "resnet"})
+    with pytest.raises(ValueError, match="not a geoclip-location-encoder checkpoint"):
+        GeoCLIPLocationEncoder.from_checkpoint(path)
+    with pytest.raises(FileNotFoundError):
+        GeoCLIPLocationEncoder.from_checkpoint(tmp_path / "missing.safetensors")
+    pickled_code = tmp_path / "evil.pth"
+    torch.save({"x": object()}, pickled_code)
+    with pytest.raises(Exception):  # weights_only=True refuses arbitrary objects
+        GeoCLIPLocationEncoder.from_checkpoint(pickled_code)
