@@ -1,0 +1,97 @@
+"""scikit-learn's estimator checks, plus the same properties on real coordinates.
+
+Many common checks feed random arrays with 3-10 columns, or shift data to values around 100.
+A location featurizer takes exactly two columns [lat, lon] in degrees and must reject
+anything else, so those checks cannot apply. Each one is listed below with its reason, and
+the property it tests is checked on valid coordinates in this file instead.
+"""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from geoembed import GeoEmbedder
+
+WRONG_WIDTH = "feeds arrays with other than 2 columns; input must be exactly [lat, lon]"
+OUT_OF_RANGE = "feeds latitudes near 100 degrees, which are invalid coordinates"
+NOT_APPLICABLE = {
+    "check_fit_score_takes_y": WRONG_WIDTH,
+    "check_dont_overwrite_parameters": WRONG_WIDTH,
+    "check_n_features_in_after_fitting": WRONG_WIDTH,
+    "check_positive_only_tag_during_fit": WRONG_WIDTH,
+    "check_estimators_dtypes": WRONG_WIDTH,
+    "check_dtype_object": WRONG_WIDTH,
+    "check_pipeline_consistency": WRONG_WIDTH,
+    "check_estimators_nan_inf": WRONG_WIDTH,
+    "check_estimators_pickle": WRONG_WIDTH,
+    "check_f_contiguous_array_estimator": WRONG_WIDTH,
+    "check_transformer_data_not_an_array": WRONG_WIDTH,
+    "check_transformer_general": WRONG_WIDTH,
+    "check_transformer_preserve_dtypes": WRONG_WIDTH,
+    "check_methods_sample_order_invariance": WRONG_WIDTH,
+    "check_methods_subset_invariance": WRONG_WIDTH,
+    "check_fit2d_1sample": WRONG_WIDTH,
+    "check_dict_unchanged": WRONG_WIDTH,
+    "check_fit2d_predict1d": WRONG_WIDTH,
+    "check_fit_idempotent": OUT_OF_RANGE,
+    "check_fit_check_is_fitted": OUT_OF_RANGE,
+    "check_n_features_in": OUT_OF_RANGE,
+}
+
+ESTIMATORS = [GeoEmbedder(), GeoEmbedder(normalize=True, on_invalid="nan", dtype="float16")]
+
+
+def expected_failed_checks(estimator):
+    if estimator.on_invalid == "nan":  # out-of-range rows become NaN rows instead of errors
+        return {name: why for name, why in NOT_APPLICABLE.items() if why != OUT_OF_RANGE}
+    return NOT_APPLICABLE
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks, xfail_strict=True)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+# -- the inapplicable checks' properties, on valid coordinates ------------------------------
+@pytest.fixture(scope="module")
+def coords(random_latlon):
+    return random_latlon[:120]
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: repr(e))
+def test_coordinate_conformance(estimator, coords):
+    est = clone(estimator)
+    with pytest.raises(NotFittedError):
+        est.transform(coords)
+    params_before = est.get_params()
+    est.fit(coords)
+    assert est.get_params() == params_before  # fit does not overwrite parameters
+    assert est.n_features_in_ == 2
+    full = est.transform(coords)
+    assert full.dtype == np.dtype(est.dtype)
+    atol = 2e-7 if est.dtype == "float32" else 1e-4  # float32 rounding, or one float16 ulp
+    # idempotent fit, sample-order and subset invariance, list / object / F-ordered inputs
+    np.testing.assert_array_equal(clone(estimator).fit(coords).transform(coords), full)
+    perm = np.random.default_rng(0).permutation(len(coords))
+    np.testing.assert_allclose(est.transform(coords[perm]), full[perm], atol=atol)
+    subsets = np.concatenate([est.transform(coords[i : i + 11]) for i in range(0, len(coords), 11)])
+    np.testing.assert_allclose(subsets, full, atol=atol)
+    for variant in (coords.tolist(), coords.astype(object), np.asfortranarray(coords), coords.astype(np.float32)):
+        np.testing.assert_allclose(est.transform(variant), full, atol=1e-4)
+    # the estimator's __dict__ is unchanged by transform
+    state = {k: v for k, v in vars(est).items() if k != "_encoder"}
+    est.transform(coords)
+    assert {k: v for k, v in vars(est).items() if k != "_encoder"}.keys() == state.keys()
+    # a single sample works
+    assert est.transform(coords[:1]).shape == (1, est.n_features_out_)
+    # NaN / inf: rejected, or NaN rows with on_invalid="nan"
+    bad = coords.copy()
+    bad[3, 0] = np.nan
+    if est.on_invalid == "raise":
+        with pytest.raises(ValueError, match="finite"):
+            est.transform(bad)
+    else:
+        out = est.transform(bad)
+        assert np.isnan(out[3]).all() and not np.isnan(np.delete(out, 3, axis=0)).any()
