@@ -13,6 +13,21 @@ _LAZY = {
     "GeoCLIPLocationEncoder": ("geoembed.encoders.geoclip", "GeoCLIPLocationEncoder"),
     "load_location_encoder": ("geoembed.weights", "load_location_encoder"),
     "load_sample": ("geoembed.data", "load_sample"),
+    "make_encoder": ("geoembed.encoders.registry", "make_encoder"),
+    "list_encoders": ("geoembed.encoders.registry", "list_encoders"),
+    "DirectEncoder": ("geoembed.encoders.simple", "DirectEncoder"),
+    "Cartesian3DEncoder": ("geoembed.encoders.simple", "Cartesian3DEncoder"),
+    "WrapEncoder": ("geoembed.encoders.simple", "WrapEncoder"),
+    "TheoryEncoder": ("geoembed.encoders.space2vec", "TheoryEncoder"),
+    "GridEncoder": ("geoembed.encoders.space2vec", "GridEncoder"),
+    "SphereCEncoder": ("geoembed.encoders.sphere2vec", "SphereCEncoder"),
+    "SphereCPlusEncoder": ("geoembed.encoders.sphere2vec", "SphereCPlusEncoder"),
+    "SphereMEncoder": ("geoembed.encoders.sphere2vec", "SphereMEncoder"),
+    "SphereMPlusEncoder": ("geoembed.encoders.sphere2vec", "SphereMPlusEncoder"),
+    "SphericalHarmonicsEncoder": ("geoembed.encoders.spherical_harmonics", "SphericalHarmonicsEncoder"),
+    "RandomFourierEncoder": ("geoembed.encoders.fourier", "RandomFourierEncoder"),
+    "UTMOneHotEncoder": ("geoembed.encoders.onehot", "UTMOneHotEncoder"),
+    "GridOneHotEncoder": ("geoembed.encoders.onehot", "GridOneHotEncoder"),
 }
 
 __all__ = sorted(_LAZY)

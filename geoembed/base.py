@@ -9,6 +9,7 @@ invalid-row handling, output dtypes, feature names and xarray outputs live here 
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils._set_output import _get_output_config
@@ -64,6 +65,10 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator):
         coords = read_coordinates(X, lat_col=self.lat_col, lon_col=self.lon_col)
         self._check_columns(X, coords, reset=True)
         self._validate(coords)
+        return self._fit_without_data()
+
+    def _fit_without_data(self):
+        """Fit what does not depend on the data (all of it, for these encoders)."""
         self._fit_encoder()
         self.n_features_out_ = self._n_output_features()
         return self
@@ -92,9 +97,13 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator):
         return out
 
     def get_feature_names_out(self, input_features=None):
-        """Output names ``<prefix>_0 ... <prefix>_{k-1}``."""
+        """Output names ``<prefix>_<suffix>``; suffixes are 0 ... k-1 unless the encoder names them."""
         check_is_fitted(self, "n_features_out_")
-        return np.asarray([f"{self.feature_prefix}_{i}" for i in range(self.n_features_out_)], dtype=object)
+        suffixes = self._feature_suffixes()
+        return np.asarray([f"{self.feature_prefix}_{s}" for s in suffixes], dtype=object)
+
+    def _feature_suffixes(self) -> list:
+        return list(range(self.n_features_out_))
 
     # -- shared internals ----------------------------------------------------------------
     def _validate(self, coords):
@@ -123,10 +132,12 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator):
             if lat.size == 0:
                 return np.zeros((0, k), dtype=dtype)
             return self._encode(lat, lon)
+        encoded = self._encode(lat[valid], lon[valid]) if valid.any() else None
+        if encoded is not None and sp.issparse(encoded):
+            return _sparse_with_nan_rows(encoded.tocsr(), valid)
         out = np.full((lat.size, k), np.nan, dtype=dtype)
-        if valid.any():
-            encoded = self._encode(lat[valid], lon[valid])
-            out[valid] = encoded.toarray() if hasattr(encoded, "toarray") else encoded
+        if encoded is not None:
+            out[valid] = encoded
         return out
 
     def __sklearn_tags__(self):
@@ -135,3 +146,16 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = self.on_invalid == "nan"
         tags.requires_fit = True
         return tags
+
+
+def _sparse_with_nan_rows(encoded, valid):
+    """Place the rows of sparse ``encoded`` at ``valid`` and make the other rows all-NaN."""
+    n, k = valid.size, encoded.shape[1]
+    invalid = np.flatnonzero(~valid)
+    placement = sp.csr_matrix(
+        (np.ones(encoded.shape[0]), (np.flatnonzero(valid), np.arange(encoded.shape[0]))), shape=(n, encoded.shape[0])
+    )
+    nan_rows = sp.csr_matrix(
+        (np.full(invalid.size * k, np.nan), (np.repeat(invalid, k), np.tile(np.arange(k), invalid.size))), shape=(n, k)
+    )
+    return (placement @ encoded + nan_rows).tocsr()

@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .base import LocationFeaturizer
+from .encoders.registry import list_encoders, make_encoder, register_encoder
 
 
 def _unique_rows(latlon32: np.ndarray):
@@ -32,8 +33,9 @@ def resolve_device(device: str):
     return resolved
 
 
+@register_encoder("geoclip")
 class GeoEmbedder(LocationFeaturizer):
-    """GeoCLIP's pretrained location embedding as a scikit-learn transformer.
+    """GeoCLIP's pretrained location embedding (or any registered encoder) as a transformer.
 
     Maps (latitude, longitude) in degrees to GeoCLIP's 512-d location features: the location
     encoder of Vivanco Cepeda et al. (NeurIPS 2023), trained contrastively on 4.7M geotagged
@@ -42,6 +44,13 @@ class GeoEmbedder(LocationFeaturizer):
 
     Parameters
     ----------
+    encoder : str, default="geoclip"
+        The encoder, by registry name (see :func:`geoembed.list_encoders`): "geoclip" or a
+        classic encoder such as "sphereC+", "spherical_harmonics" or "utm_onehot", so that
+        encoders can be swapped with one argument. ``normalize`` and ``dtype`` apply to all;
+        ``weights``, ``precision``, ``batch_size`` and ``device`` to GeoCLIP.
+    encoder_params : dict, default=None
+        Parameters of a classic encoder, e.g. ``{"max_degree": 20}``.
     weights : str or Path, default=None
         A location-encoder checkpoint (geoembed ``.safetensors`` or an official ``.pth``
         state dict; any sigma list). ``None`` uses the bundled published weights.
@@ -77,7 +86,9 @@ class GeoEmbedder(LocationFeaturizer):
     n_features_out_ : int
         Embedding size (512 for the published model).
     sigmas_ : tuple of float
-        The encoder's Fourier scales.
+        GeoCLIP's Fourier scales (encoder="geoclip" only).
+    encoder_ : torch.nn.Module or LocationFeaturizer
+        The GeoCLIP torch module (loaded lazily), or the fitted classic encoder.
 
     See Also
     --------
@@ -102,6 +113,8 @@ class GeoEmbedder(LocationFeaturizer):
 
     _parameter_constraints: dict = {
         **LocationFeaturizer._parameter_constraints,
+        "encoder": [str],
+        "encoder_params": [None, dict],
         "weights": [None, str, Path],
         "normalize": ["boolean"],
         "precision": [StrOptions({"exact", "fast"})],
@@ -114,8 +127,10 @@ class GeoEmbedder(LocationFeaturizer):
 
     def __init__(
         self,
-        weights=None,
+        encoder="geoclip",
         *,
+        encoder_params=None,
+        weights=None,
         normalize=False,
         precision="exact",
         dtype="float32",
@@ -126,6 +141,8 @@ class GeoEmbedder(LocationFeaturizer):
         wrap_longitude=False,
         on_invalid="raise",
     ):
+        self.encoder = encoder
+        self.encoder_params = encoder_params
         self.weights = weights
         self.normalize = normalize
         self.precision = precision
@@ -138,50 +155,77 @@ class GeoEmbedder(LocationFeaturizer):
         self.on_invalid = on_invalid
 
     # -- encoder loading (lazy, never pickled) -----------------------------------------
-    def _load_encoder(self):
+    def _load_module(self):
         from .weights import load_location_encoder
 
-        encoder = load_location_encoder(self.weights)
+        module = load_location_encoder(self.weights)
         device = resolve_device(self.device)
         if device.type != "cpu":
-            encoder = copy.deepcopy(encoder).to(device)  # the cached CPU copy stays shared
-        self._encoder = (self.weights, self.device, encoder)
-        return encoder
+            module = copy.deepcopy(module).to(device)  # the cached CPU copy stays shared
+        self._module = (self.weights, self.device, module)
+        return module
 
     @property
     def encoder_(self):
-        """The torch location encoder (loaded on first use)."""
-        cached = getattr(self, "_encoder", None)
+        """The GeoCLIP torch module (loaded on first use) or the fitted classic encoder."""
+        if self.encoder != "geoclip":
+            return self._classic_encoder
+        cached = getattr(self, "_module", None)
         if cached is not None and cached[:2] == (self.weights, self.device):
             return cached[2]
-        return self._load_encoder()
+        return self._load_module()
 
     def __getstate__(self):
         state = super().__getstate__()
-        state.pop("_encoder", None)
+        state.pop("_module", None)
         return state
 
     # -- LocationFeaturizer hooks --------------------------------------------------------
     def _fit_encoder(self):
-        encoder = self._load_encoder()
-        self.sigmas_ = tuple(encoder.config.sigmas)
+        if self.encoder == "geoclip":
+            if self.encoder_params:
+                raise ValueError("encoder_params applies to classic encoders; GeoCLIP takes weights=...")
+            self.sigmas_ = tuple(self._load_module().config.sigmas)
+            return
+        if self.encoder not in list_encoders():
+            raise ValueError(f"unknown encoder {self.encoder!r}; available: {list_encoders()}")
+        if self.weights is not None:
+            raise ValueError(f"weights applies to encoder='geoclip' only; got encoder={self.encoder!r}")
+        self._classic_encoder = make_encoder(self.encoder, **(self.encoder_params or {}))._fit_without_data()
 
     def _n_output_features(self):
-        return self.encoder_.embed_dim
+        if self.encoder == "geoclip":
+            return self.encoder_.embed_dim
+        return self._classic_encoder.n_features_out_
+
+    def get_feature_names_out(self, input_features=None):
+        if self.encoder == "geoclip":
+            return super().get_feature_names_out(input_features)
+        return self._classic_encoder.get_feature_names_out()
 
     def _output_dtype(self):
         return np.dtype(self.dtype)
 
     def _encode(self, lat, lon):
+        if self.encoder != "geoclip":
+            out = self._classic_encoder._encode(lat, lon)
+            if self.normalize:
+                from sklearn.preprocessing import normalize
+
+                out = normalize(out)
+            return out.astype(self._output_dtype())
+        return self._encode_geoclip(lat, lon)
+
+    def _encode_geoclip(self, lat, lon):
         import torch
 
-        encoder = self.encoder_
-        device = next(encoder.parameters()).device
+        module = self.encoder_
+        device = next(module.parameters()).device
         latlon, inverse = _unique_rows(np.stack([lat, lon], axis=1).astype(np.float32))
         out = np.empty((latlon.shape[0], self.n_features_out_), dtype=self._output_dtype())
         for start in range(0, latlon.shape[0], self.batch_size):
             chunk = torch.from_numpy(latlon[start : start + self.batch_size]).to(device)
-            embedding = encoder.embed(chunk, precision=self.precision)
+            embedding = module.embed(chunk, precision=self.precision)
             if self.normalize:
                 embedding = torch.nn.functional.normalize(embedding, dim=1)
             out[start : start + chunk.shape[0]] = embedding.cpu().numpy()

@@ -81,9 +81,9 @@ def test_coordinate_conformance(estimator, coords):
     for variant in (coords.tolist(), coords.astype(object), np.asfortranarray(coords), coords.astype(np.float32)):
         np.testing.assert_allclose(est.transform(variant), full, atol=1e-4)
     # the estimator's __dict__ is unchanged by transform
-    state = {k: v for k, v in vars(est).items() if k != "_encoder"}
+    state = {k: v for k, v in vars(est).items() if k != "_module"}
     est.transform(coords)
-    assert {k: v for k, v in vars(est).items() if k != "_encoder"}.keys() == state.keys()
+    assert {k: v for k, v in vars(est).items() if k != "_module"}.keys() == state.keys()
     # a single sample works
     assert est.transform(coords[:1]).shape == (1, est.n_features_out_)
     # NaN / inf: rejected, or NaN rows with on_invalid="nan"

@@ -1,0 +1,59 @@
+"""Encoders by name: ``make_encoder("sphereC+")``, ``list_encoders()``.
+
+A featurizer class registers itself where it is defined, with :func:`register_encoder`.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_REGISTRY: dict[str, type] = {}
+
+# Modules whose import registers encoders; imported on first lookup to keep imports light.
+_ENCODER_MODULES = (
+    "geoembed.embedder",
+    "geoembed.encoders.simple",
+    "geoembed.encoders.space2vec",
+    "geoembed.encoders.sphere2vec",
+    "geoembed.encoders.spherical_harmonics",
+    "geoembed.encoders.fourier",
+    "geoembed.encoders.onehot",
+)
+
+
+def register_encoder(name: str):
+    """Class decorator: make a featurizer reachable as ``make_encoder(name)``."""
+
+    def decorator(cls):
+        _REGISTRY[name] = cls
+        cls.encoder_name = name
+        return cls
+
+    return decorator
+
+
+def _load_all() -> None:
+    for module in _ENCODER_MODULES:
+        importlib.import_module(module)
+
+
+def list_encoders(pattern: str | None = None) -> list[str]:
+    """Registered encoder names, optionally those containing ``pattern`` (any case)."""
+    _load_all()
+    names = sorted(_REGISTRY, key=str.lower)
+    if pattern:
+        names = [n for n in names if pattern.lower() in n.lower()]
+    return names
+
+
+def encoder_class(name: str) -> type:
+    _load_all()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown encoder {name!r}; available: {list_encoders()}") from None
+
+
+def make_encoder(name: str, **params):
+    """A new (unfitted) featurizer for encoder ``name`` with the given parameters."""
+    return encoder_class(name)(**params)
