@@ -57,12 +57,13 @@ class ChunkWriter:
         self._writer, self._offset = None, 0
 
     def write(self, embedding: np.ndarray, passthrough: pd.DataFrame | None) -> None:
-        if self.format == "npy":
+        if self.format == "npy":  # header first, then raw rows: no memory map, flat RSS
             if self._writer is None:
-                self._writer = np.lib.format.open_memmap(
-                    self.path, mode="w+", dtype=self.dtype, shape=(self.n_rows, len(self.names))
-                )
-            self._writer[self._offset : self._offset + len(embedding)] = embedding
+                self._writer = open(self.path, "wb")
+                header = {"descr": np.lib.format.dtype_to_descr(np.dtype(self.dtype)), "fortran_order": False,
+                          "shape": (self.n_rows, len(self.names))}
+                np.lib.format.write_array_header_1_0(self._writer, header)
+            np.ascontiguousarray(embedding, dtype=self.dtype).tofile(self._writer)
             self._offset += len(embedding)
             return
         frame = pd.DataFrame(embedding, columns=self.names, copy=False)
@@ -84,7 +85,7 @@ class ChunkWriter:
         if self.format == "parquet" and self._writer is not None:
             self._writer.close()
         elif self.format == "npy" and self._writer is not None:
-            self._writer.flush()
+            self._writer.close()
             self._writer = None
             if self._offset != self.n_rows:
                 raise ValueError(f"wrote {self._offset} rows to {self.path} but expected {self.n_rows}")
@@ -199,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--precision", choices=["exact", "fast"], default="exact")
     embed.add_argument("--normalize", action="store_true", help="L2-normalise each embedding")
     embed.add_argument("--dtype", choices=["float32", "float16"], default="float32")
-    embed.add_argument("--batch-size", type=int, default=8192, help="points per forward pass")
+    embed.add_argument("--batch-size", type=int, default=4096, help="points per forward pass")
     embed.add_argument("--chunk-rows", type=int, default=50_000, help="rows read and written at a time")
     embed.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     embed.add_argument("--weights", help="a location-encoder checkpoint (default: bundled GeoCLIP)")

@@ -64,7 +64,7 @@ class GeoEmbedder(LocationFeaturizer):
         elsewhere it falls back to float32.
     dtype : {"float32", "float16"}, default="float32"
         Output dtype.
-    batch_size : int, default=8192
+    batch_size : int, default=4096
         Points per forward pass. Outputs do not depend on it beyond float32 rounding.
     device : str, default="cpu"
         Torch device: "cpu", "cuda", "cuda:1", ... or "auto" (CUDA when present).
@@ -134,7 +134,7 @@ class GeoEmbedder(LocationFeaturizer):
         normalize=False,
         precision="exact",
         dtype="float32",
-        batch_size=8192,
+        batch_size=4096,
         device="cpu",
         lat_col=None,
         lon_col=None,

@@ -168,3 +168,19 @@ def test_non_checkpoint_files_are_rejected(tmp_path):
     torch.save({"x": object()}, pickled_code)
     with pytest.raises(Exception):  # weights_only=True refuses arbitrary objects
         GeoCLIPLocationEncoder.from_checkpoint(pickled_code)
+
+
+@pytest.mark.parametrize("precision", ["exact", "fast"])
+def test_prepacked_and_plain_weights_agree(precision, random_latlon):
+    from geoembed.encoders.geoclip import _prepare_inference_weights
+
+    encoder = load_location_encoder()
+    x = torch.tensor(random_latlon[:500])
+    xy = geoclip_projection(x)
+    with torch.inference_mode():
+        plain = encoder._mlp(xy, _prepare_inference_weights(encoder, precision, xy.device, prepack=False)).numpy()
+    packed = encoder.embed(x, precision=precision).numpy()
+    if precision == "exact":
+        np.testing.assert_allclose(packed, plain, atol=2e-7)
+    else:
+        assert cosine_rows(packed, plain).min() > 0.99999

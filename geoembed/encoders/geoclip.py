@@ -126,7 +126,7 @@ class GeoCLIPLocationEncoder(nn.Module):
         generator = torch.Generator().manual_seed(seed)
         for branch, sigma in zip(self.branches, c.sigmas):
             branch.frequencies.copy_(torch.randn(c.n_frequencies, 2, generator=generator) * sigma)
-        self._bf16_state: tuple | None = None
+        self._inference_cache: tuple | None = None
 
     @property
     def embed_dim(self) -> int:
@@ -159,62 +159,36 @@ class GeoCLIPLocationEncoder(nn.Module):
         """Inference entry point with a choice of arithmetic.
 
         ``precision="exact"`` runs everything in float32. ``"fast"`` keeps the projection and
-        Fourier features in float32 and runs the MLPs in bfloat16 (float32 accumulation),
-        which is several times faster on CPUs with AMX/AVX512-BF16 and on GPUs.
+        Fourier features in float32 and runs the MLPs in bfloat16 (float32 accumulation) on
+        GPUs and on CPUs with AVX512-BF16/AMX; on other CPUs it falls back to float32.
+        On the CPU the weights are pre-packed once for the GEMM libraries (MKL for float32,
+        oneDNN for bfloat16); outputs do not depend on the batch size beyond float32 rounding.
         """
+        if precision not in ("exact", "fast"):
+            raise ValueError(f"precision must be 'exact' or 'fast'; got {precision!r}")
         xy = geoclip_projection(latlon)
-        if precision == "exact":
-            return self._mlp_float32(xy)
-        if precision == "fast":
-            return self._mlp_bfloat16(xy)
-        raise ValueError(f"precision must be 'exact' or 'fast'; got {precision!r}")
+        if precision == "fast" and bfloat16_is_fast(xy.device):
+            return self._mlp(xy, self._inference_weights("fast", xy))
+        return self._mlp(xy, self._inference_weights("exact", xy))
 
-    def _mlp_float32(self, xy: Tensor) -> Tensor:
-        # Heads summed inside one GEMM: [h_0 | h_1 | h_2] @ [W_0 | W_1 | W_2]^T + sum(b).
+    def _mlp(self, xy: Tensor, weights) -> Tensor:
+        """Branch MLPs, then the heads summed inside one GEMM: [h_0 | h_1 | h_2] @ [W_0 | W_1 | W_2]^T + sum(b)."""
+        linear, branch_layers, head, head_bias, dtype = weights
         hidden = []
-        for branch in self.branches:
-            h = branch.fourier_features(xy)
-            for layer in branch.mlp:
-                if isinstance(layer, nn.Linear):
-                    h = torch.addmm(layer.bias, h, layer.weight.T)
-                else:
-                    h.relu_()
+        for branch, layers in zip(self.branches, branch_layers):
+            h = branch.fourier_features(xy).to(dtype)
+            for layer in layers:
+                h = linear(h, layer, relu=True)
             hidden.append(h)
-        head_weight, head_bias = self._stacked_head(torch.float32)
-        return torch.addmm(head_bias, torch.cat(hidden, dim=1), head_weight.T)
+        return linear(torch.cat(hidden, dim=1), head, relu=False).float() + head_bias
 
-    def _mlp_bfloat16(self, xy: Tensor) -> Tensor:
-        layers, head_weight, head_bias = self._bfloat16_parameters()
-        hidden = []
-        for branch, branch_layers in zip(self.branches, layers):
-            h = branch.fourier_features(xy).to(torch.bfloat16)
-            for weight, bias in branch_layers:
-                h = torch.nn.functional.linear(h, weight, bias).relu_()
-            hidden.append(h)
-        out = torch.nn.functional.linear(torch.cat(hidden, dim=1), head_weight)
-        return out.float() + head_bias
-
-    def _stacked_head(self, dtype):
-        weight = torch.cat([b.head.weight for b in self.branches], dim=1).to(dtype)
-        bias = sum(b.head.bias for b in self.branches)
-        return weight, bias
-
-    def _bfloat16_parameters(self):
-        """bfloat16 copies of the MLP weights, rebuilt if the float32 weights changed."""
+    def _inference_weights(self, precision: str, xy: Tensor):
+        """Weights prepared for inference, rebuilt when the float32 weights change."""
         params = list(self.parameters())
-        key = tuple((p.data_ptr(), p._version, p.device) for p in params)
-        if self._bf16_state is None or self._bf16_state[0] != key:
-            layers = [
-                [
-                    (layer.weight.to(torch.bfloat16), layer.bias.to(torch.bfloat16))
-                    for layer in branch.mlp
-                    if isinstance(layer, nn.Linear)
-                ]
-                for branch in self.branches
-            ]
-            head_weight, head_bias = self._stacked_head(torch.bfloat16)
-            self._bf16_state = (key, (layers, head_weight, head_bias.float()))
-        return self._bf16_state[1]
+        key = (precision, xy.device, tuple((p.data_ptr(), p._version) for p in params))
+        if self._inference_cache is None or self._inference_cache[0] != key:
+            self._inference_cache = (key, _prepare_inference_weights(self, precision, xy.device))
+        return self._inference_cache[1]
 
     # -- checkpoints ---------------------------------------------------------------------
     def save(self, path: str | Path, *, metadata: dict | None = None) -> Path:
@@ -282,7 +256,7 @@ class GeoCLIPLocationEncoder(nn.Module):
                 parts.append(f"wrong shapes {misshapen[:5]}")
             raise ValueError(f"{source} does not match the {ARCHITECTURE} architecture: " + "; ".join(parts))
         self.load_state_dict(state)
-        self._bf16_state = None
+        self._inference_cache = None
 
 
 def convert_official_state_dict(state: dict) -> dict:
@@ -329,3 +303,62 @@ def infer_config(state: dict) -> LocationEncoderConfig:
         n_hidden_layers=len(first),
         embed_dim=int(state["branches.0.head.weight"].shape[0]),
     )
+
+
+def bfloat16_is_fast(device: torch.device) -> bool:
+    """bfloat16 matmuls run natively: CUDA, or a CPU with AVX512-BF16 or AMX."""
+    if device.type == "cuda":
+        return True
+    if device.type != "cpu":
+        return False
+    cpu = getattr(torch, "cpu", None)
+    checks = [getattr(cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    return any(check() for check in checks if check is not None)
+
+
+_PACK_BATCH_HINT = 4096
+
+
+def _prepare_inference_weights(model: "GeoCLIPLocationEncoder", precision: str, device: torch.device, *,
+                               prepack: bool = True):
+    """(linear, per-branch layers, fused head, head bias, dtype) for :meth:`GeoCLIPLocationEncoder._mlp`.
+
+    On CPUs the weights are pre-packed once (oneDNN for bfloat16, MKL for float32), which
+    saves a weight reorder per call; elsewhere, or if the ops are missing, plain ``F.linear``.
+    """
+    dtype = torch.bfloat16 if precision == "fast" else torch.float32
+    layers = [[m for m in branch.mlp if isinstance(m, nn.Linear)] for branch in model.branches]
+    head_weight = torch.cat([b.head.weight for b in model.branches], dim=1)
+    head_bias = sum(b.head.bias for b in model.branches).float()
+    pairs = [[(m.weight, m.bias) for m in branch] for branch in layers]
+    zero = torch.zeros(head_weight.shape[0], device=head_weight.device)
+    try:
+        if device.type != "cpu" or not prepack:
+            raise RuntimeError("pre-packing is for CPUs")
+        if dtype == torch.bfloat16:
+            def pack(w, b):
+                w, b = w.to(dtype), b.to(dtype)
+                return torch.ops.mkldnn._reorder_linear_weight(w, _PACK_BATCH_HINT), b
+
+            def linear(h, layer, relu):
+                return torch.ops.mkldnn._linear_pointwise(h, layer[0], layer[1], "relu" if relu else "none", [], "")
+        else:
+            def pack(w, b):
+                return torch.ops.mkl._mkl_reorder_linear_weight(w, _PACK_BATCH_HINT), w, b
+
+            def linear(h, layer, relu):
+                out = torch.ops.mkl._mkl_linear(h, layer[0], layer[1], layer[2], _PACK_BATCH_HINT)
+                return out.relu_() if relu else out
+
+        packed = [[pack(w, b) for w, b in branch] for branch in pairs]
+        head = pack(head_weight, zero)
+        probe = torch.zeros(2, pairs[0][0][0].shape[1], dtype=dtype)
+        linear(probe, packed[0][0], relu=True)  # the ops exist and accept these weights
+        return linear, packed, head, head_bias, dtype
+    except (RuntimeError, AttributeError):
+        def linear(h, layer, relu):
+            out = torch.nn.functional.linear(h, layer[0], layer[1])
+            return out.relu_() if relu else out
+
+        cast = [[(w.to(dtype), b.to(dtype)) for w, b in branch] for branch in pairs]
+        return linear, cast, (head_weight.to(dtype), zero.to(dtype)), head_bias, dtype

@@ -1,0 +1,211 @@
+"""Image-to-GPS retrieval: golden agreement, tiny-CLIP end to end, caches and evaluation."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geoembed.geo import EARTH_RADIUS_KM, haversine_km
+from geoembed.retrieval import GeoLocator, GPSGallery
+from geoembed.retrieval.backbone import BackboneNotAvailableError
+from geoembed.retrieval.evaluation import accuracy_table, evaluate_geolocation
+from geoembed.retrieval.images import ImageLoadError
+from tiny_clip import save_tiny_clip
+
+from conftest import GOLDEN_DIR
+
+pytest.importorskip("transformers")
+pytest.importorskip("PIL")
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def tiny_clip_dir(tmp_path_factory):
+    return save_tiny_clip(tmp_path_factory.mktemp("tiny_clip"))
+
+
+@pytest.fixture(scope="module")
+def small_gallery():
+    rng = np.random.default_rng(5)
+    return GPSGallery(np.column_stack([rng.uniform(-60, 70, 500), rng.uniform(-180, 180, 500)]), name="small")
+
+
+@pytest.fixture(scope="module")
+def tiny_locator(tiny_clip_dir, small_gallery, cache):
+    return GeoLocator(str(tiny_clip_dir), gallery=small_gallery, cache_dir=cache)
+
+
+@pytest.mark.parametrize("cache_dtype, rtol", [("float32", 1e-3), ("float16", 3e-3)])
+def test_matches_official_retrieval_golden(cache, cache_dtype, rtol):
+    """The default float32 cache meets rtol 1e-3; a float16 cache (half the disk) stays within 3e-3."""
+    golden = np.load(GOLDEN_DIR / "geoclip_retrieval.npz")
+    locator = GeoLocator(cache_dir=cache, cache_dtype=cache_dtype)
+    result = locator.predict_features(golden["clip_features"], top_k=5)
+    probs = result["probability"].to_numpy().reshape(16, 5)
+    np.testing.assert_allclose(probs, golden["top5_prob"], rtol=rtol)
+    latlon = result[["lat", "lon"]].to_numpy().reshape(16, 5, 2)
+    for i in range(16):
+        for k in range(5):
+            # equal coordinates tie (the gallery repeats some), and near-equal probabilities may
+            # swap ranks: accept any golden coordinate of (almost) the same probability
+            close = np.abs(golden["top5_prob"][i] - probs[i, k]) <= rtol * probs[i, k]
+            assert np.any(np.all(np.abs(golden["top5_latlon"][i][close] - latlon[i, k]) < 1e-4, axis=1)), (i, k)
+
+
+def test_predict_features_frame_and_validation(tiny_locator):
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(3, 768)).astype(np.float32)
+    out = tiny_locator.predict_features(features, top_k=4, ids=["a", "b", "c"])
+    assert list(out.columns) == ["input_id", "rank", "lat", "lon", "probability", "gallery_index"]
+    assert len(out) == 12 and list(out["rank"][:4]) == [1, 2, 3, 4]
+    assert (out.groupby("input_id", sort=False)["probability"].apply(lambda p: p.is_monotonic_decreasing)).all()
+    full = tiny_locator.probabilities(features)
+    np.testing.assert_allclose(full.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(out["probability"].to_numpy()[:4], np.sort(full[0])[::-1][:4], rtol=1e-5)
+    with pytest.raises(ValueError, match=r"shape \(n, 768\)"):
+        tiny_locator.predict_features(np.zeros((2, 512)))
+    with pytest.raises(ValueError, match="top_k"):
+        tiny_locator.predict_features(features, top_k=0)
+    features[1, 3] = np.nan
+    with pytest.raises(ValueError, match=r"finite; rows \[1\]"):
+        tiny_locator.predict_features(features)
+
+
+def _save_images(folder, n=3):
+    from PIL import Image
+
+    folder.mkdir(exist_ok=True)
+    rng = np.random.default_rng(1)
+    paths = []
+    for i in range(n):
+        path = folder / f"img{i}.png"
+        Image.fromarray(rng.integers(0, 255, (40 + i, 50, 3), dtype=np.uint8)).save(path)
+        paths.append(path)
+    return paths
+
+
+def test_images_end_to_end_with_tiny_clip(tiny_locator, tmp_path):
+    from PIL import Image
+
+    paths = _save_images(tmp_path / "photos")
+    by_path = tiny_locator.predict([str(p) for p in paths], top_k=2, batch_size=2)
+    assert len(by_path) == 6 and set(by_path["input_id"]) == {str(p) for p in paths}
+    by_folder = tiny_locator.predict(tmp_path / "photos", top_k=2)
+    pd.testing.assert_frame_equal(by_folder, by_path)
+    pil = [Image.open(p) for p in paths]
+    arrays = [np.asarray(im) for im in pil]
+    np.testing.assert_allclose(tiny_locator.predict(pil, top_k=2)["probability"], by_path["probability"], rtol=1e-5)
+    np.testing.assert_allclose(tiny_locator.predict(arrays, top_k=2)["probability"], by_path["probability"], rtol=1e-5)
+    embeddings = tiny_locator.embed_images(paths)
+    assert embeddings.shape == (3, 512) and np.isfinite(embeddings).all()
+
+
+def test_corrupt_images_are_reported_not_fatal(tiny_locator, tmp_path):
+    paths = _save_images(tmp_path / "mixed", n=2)
+    broken = tmp_path / "mixed" / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8 not really a jpeg")
+    missing = tmp_path / "mixed" / "missing.png"
+    inputs = [str(paths[0]), str(broken), str(missing), str(paths[1])]
+    with pytest.raises(ImageLoadError, match="broken.jpg"):
+        tiny_locator.predict(inputs)
+    out = tiny_locator.predict(inputs, top_k=1, on_error="report")
+    assert len(out) == 4
+    errors = out.set_index("input_id")["error"]
+    assert errors[str(paths[0])] is None and "unreadable image broken.jpg" in errors[str(broken)]
+    assert "file not found" in errors[str(missing)]
+    assert out.set_index("input_id").loc[str(broken), ["lat", "lon"]].isna().all()
+
+
+def test_text_queries_zoom_and_map(tiny_locator):
+    out = tiny_locator.locate_text(["Pyramids of Giza", "Desert"], top_k=3)
+    assert list(out["input_id"]) == ["Pyramids of Giza"] * 3 + ["Desert"] * 3
+    zoom = tiny_locator.zoom("Boston, Massachusetts", center=(42.36, -71.06), radius_km=20, step_km=2, top_k=5)
+    assert len(zoom) == 5
+    assert (haversine_km(42.36, -71.06, zoom["lat"], zoom["lon"]) <= 20.0 + 1e-6).all()
+    prob_map = tiny_locator.probability_map("Desert")
+    assert prob_map.dims == ("point",) and prob_map.size == 500
+    assert float(prob_map.sum()) == pytest.approx(1.0, rel=1e-5)
+
+
+def test_region_gallery_geometry():
+    box = GPSGallery.region(bbox=(42.0, -71.5, 42.5, -70.5), step_km=5)
+    lat, lon = box.latlon[:, 0], box.latlon[:, 1]
+    assert lat.min() >= 42.0 and lat.max() <= 42.5 + 1e-4 and lon.min() >= -71.5 and lon.max() <= -70.5 + 1e-4
+    step_deg = np.degrees(5 / EARTH_RADIUS_KM)
+    assert np.allclose(np.diff(np.unique(lat)), step_deg, rtol=1e-4)
+    across = GPSGallery.region(bbox=(-10, 175, 10, -175), step_km=100)  # crosses the antimeridian
+    assert across.latlon[:, 1].min() >= -180 and ((across.latlon[:, 1] > 170) | (across.latlon[:, 1] < -170)).all()
+    with pytest.raises(ValueError, match="either bbox"):
+        GPSGallery.region(step_km=1)
+    with pytest.raises(ValueError, match="latitude must be in"):
+        GPSGallery(np.array([[95.0, 0.0]]))
+
+
+def test_gallery_cache_reuse_and_invalidation(tiny_locator, small_gallery, cache, monkeypatch):
+    first = small_gallery.embeddings(tiny_locator.location_encoder, weights_sha256="w1", cache_dir=cache)
+    np.testing.assert_allclose(np.linalg.norm(first.astype(np.float32), axis=1), 1.0, atol=2e-3)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("recomputed despite a valid cache")
+
+    with monkeypatch.context() as m:
+        m.setattr(GPSGallery, "_compute", fail)
+        np.testing.assert_array_equal(
+            small_gallery.embeddings(tiny_locator.location_encoder, weights_sha256="w1", cache_dir=cache), first)
+        with pytest.raises(AssertionError, match="recomputed"):  # other weights: another key, recomputed
+            small_gallery.embeddings(tiny_locator.location_encoder, weights_sha256="w2", cache_dir=cache)
+    files = sorted((cache / "galleries").glob("small-*.npy"))
+    assert files
+    for f in files:
+        with open(f, "r+b") as handle:  # corrupt the cached data
+            handle.seek(200)
+            handle.write(b"\x00garbage\x00")
+    with pytest.warns(RuntimeWarning, match="corrupt or stale"):
+        again = small_gallery.embeddings(tiny_locator.location_encoder, weights_sha256="w1", cache_dir=cache)
+    np.testing.assert_array_equal(again, first)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        small_gallery.embeddings(tiny_locator.location_encoder, weights_sha256="w1", cache_dir=cache)
+
+
+def test_missing_backbone_says_how_to_get_it(small_gallery, cache):
+    locator = GeoLocator("no-such-org/no-such-clip", gallery=small_gallery, cache_dir=cache)
+    with pytest.raises(BackboneNotAvailableError, match="allow_download=True"):
+        locator.locate_text("Desert")
+
+
+def test_accuracy_table_known_distances():
+    errors = np.array([0.5, 20.0, 150.0, 500.0, 3000.0])
+    row = accuracy_table(errors)
+    assert row == {"1 km": 20.0, "25 km": 40.0, "200 km": 60.0, "750 km": 80.0, "2500 km": 80.0, "median km": 150.0}
+
+
+def test_evaluation_harness_on_synthetic_dataset(tiny_locator, tmp_path, monkeypatch):
+    """Predictions placed 1, 20, 150, 500 and 3000 km north of the truth give known accuracies."""
+    paths = _save_images(tmp_path / "ds", n=5)
+    (tmp_path / "ds" / "bad.jpg").write_bytes(b"not an image")
+    truth = pd.DataFrame({"IMG_FILE": [p.name for p in paths] + ["bad.jpg"], "LAT": [10.0] * 6, "LON": [20.0] * 6})
+    truth.to_csv(tmp_path / "ds.csv", index=False)
+    offsets_km = dict(zip([str(p) for p in paths], [0.9, 20.0, 150.0, 500.0, 3000.0]))
+    real_predict = GeoLocator.predict
+
+    def predict_at_known_distance(self, images, top_k=5, **kwargs):
+        out = real_predict(self, images, top_k=top_k, **kwargs)
+        ok = out["error"].isna()
+        out.loc[ok, "lat"] = 10.0 + np.degrees(out.loc[ok, "input_id"].map(offsets_km) / EARTH_RADIUS_KM)
+        out.loc[ok, "lon"] = 20.0
+        return out
+
+    monkeypatch.setattr(GeoLocator, "predict", predict_at_known_distance)
+    per_image, summary = evaluate_geolocation(tiny_locator, tmp_path / "ds.csv", tmp_path / "ds", batch_size=2)
+    assert len(per_image) == 6 and per_image.set_index("image").loc["bad.jpg", "error"] is not None
+    np.testing.assert_allclose(per_image["error_km"].iloc[:5], [0.9, 20.0, 150.0, 500.0, 3000.0], rtol=1e-6)
+    ours = summary.iloc[0]
+    assert "5 images, 1 unreadable" in ours["run"]
+    assert [ours[f"{t} km"] for t in (1, 25, 200, 750, 2500)] == [20.0, 40.0, 60.0, 80.0, 80.0]
+    assert summary["run"].str.contains("Im2GPS3k").any()
