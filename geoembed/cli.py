@@ -2,6 +2,9 @@
 
     geoembed demo                         embed the bundled world-cities sample
     geoembed embed INPUT -o OUTPUT        CSV/parquet in; parquet, CSV or npy out, streamed
+    geoembed locate IMAGE...              top-k GPS predictions for photos
+    geoembed locate-text "QUERY"...       top-k GPS predictions for text descriptions
+    geoembed eval-geoloc CSV IMAGE_DIR    accuracy at 1/25/200/750/2500 km (Im2GPS3k format)
 """
 
 from __future__ import annotations
@@ -183,6 +186,55 @@ def _embed(args) -> int:
     return 0
 
 
+def _locator(args):
+    from .retrieval import GeoLocator
+
+    return GeoLocator(args.backbone, allow_download=args.allow_download, precision=args.precision,
+                      device=args.device)
+
+
+def _print_or_save(frame: pd.DataFrame, output) -> None:
+    if output:
+        frame.to_csv(output, index=False)
+        print(f"wrote {len(frame)} rows to {output}")
+    else:
+        print(frame.to_string(index=False, float_format=lambda v: f"{v:.5g}"))
+
+
+def _locate(args) -> int:
+    out = _locator(args).predict(args.images, top_k=args.top_k, batch_size=args.batch_size, on_error="report")
+    _print_or_save(out, args.output)
+    return 0 if out["error"].isna().all() else 1
+
+
+def _locate_text(args) -> int:
+    _print_or_save(_locator(args).locate_text(args.queries, top_k=args.top_k), args.output)
+    return 0
+
+
+def _eval_geoloc(args) -> int:
+    from .retrieval.evaluation import evaluate_geolocation
+
+    per_image, summary = evaluate_geolocation(_locator(args), args.csv, args.image_dir,
+                                              batch_size=args.batch_size, limit=args.limit)
+    print(summary.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    if args.output:
+        per_image.to_csv(args.output, index=False)
+        print(f"per-image results: {args.output}")
+    return 0
+
+
+def _add_retrieval_options(parser) -> None:
+    parser.add_argument("--backbone", default=None,
+                        help="CLIP model id or local folder (default openai/clip-vit-large-patch14)")
+    parser.add_argument("--allow-download", action="store_true",
+                        help="allow fetching the backbone from the Hugging Face Hub if it is not local")
+    parser.add_argument("--precision", choices=["exact", "fast"], default="exact")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch-size", type=int, default=16, help="images per CLIP forward pass")
+    parser.add_argument("-o", "--output", help="write a CSV instead of printing")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="geoembed", description="Geospatial embeddings (GeoCLIP and more).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -211,6 +263,25 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--drop-input-columns", action="store_true", help="write only the embedding columns")
     embed.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     embed.set_defaults(func=_embed)
+
+    locate = sub.add_parser("locate", help="predict where photos were taken")
+    locate.add_argument("images", nargs="+", help="image files or folders")
+    locate.add_argument("--top-k", type=int, default=5)
+    _add_retrieval_options(locate)
+    locate.set_defaults(func=_locate)
+
+    locate_text = sub.add_parser("locate-text", help="locate text descriptions, e.g. 'Pyramids of Giza'")
+    locate_text.add_argument("queries", nargs="+")
+    locate_text.add_argument("--top-k", type=int, default=5)
+    _add_retrieval_options(locate_text)
+    locate_text.set_defaults(func=_locate_text)
+
+    evaluate = sub.add_parser("eval-geoloc", help="evaluate on an IMG_FILE,LAT,LON CSV and an image folder")
+    evaluate.add_argument("csv")
+    evaluate.add_argument("image_dir")
+    evaluate.add_argument("--limit", type=int, help="only the first N rows")
+    _add_retrieval_options(evaluate)
+    evaluate.set_defaults(func=_eval_geoloc)
     return parser
 
 
@@ -218,7 +289,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, TypeError) as err:
+    except (ValueError, OSError, TypeError, ImportError) as err:
         print(f"geoembed: error: {err}", file=sys.stderr)
         return 2
 

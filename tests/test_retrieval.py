@@ -209,3 +209,26 @@ def test_evaluation_harness_on_synthetic_dataset(tiny_locator, tmp_path, monkeyp
     assert "5 images, 1 unreadable" in ours["run"]
     assert [ours[f"{t} km"] for t in (1, 25, 200, 750, 2500)] == [20.0, 40.0, 60.0, 80.0, 80.0]
     assert summary["run"].str.contains("Im2GPS3k").any()
+
+
+def test_cli_locate_text_and_eval(tiny_clip_dir, tmp_path, capsys, monkeypatch):
+    from geoembed.cli import main
+
+    monkeypatch.setenv("GEOEMBED_CACHE_DIR", str(tmp_path / "cache"))
+    rng = np.random.default_rng(2)
+    gallery = GPSGallery(np.column_stack([rng.uniform(-50, 50, 300), rng.uniform(-170, 170, 300)]), name="cli")
+    monkeypatch.setattr(GPSGallery, "mp16", classmethod(lambda cls: gallery))  # keep the CLI test small
+    paths = _save_images(tmp_path / "imgs", n=2)
+    assert main(["locate", *map(str, paths), "--backbone", str(tiny_clip_dir), "--top-k", "2",
+                 "-o", str(tmp_path / "pred.csv")]) == 0
+    pred = pd.read_csv(tmp_path / "pred.csv")
+    assert len(pred) == 4 and {"lat", "lon", "probability"} <= set(pred.columns)
+    assert main(["locate-text", "Desert", "--backbone", str(tiny_clip_dir), "--top-k", "3"]) == 0
+    assert capsys.readouterr().out.count("Desert") == 3
+    pd.DataFrame({"IMG_FILE": [p.name for p in paths], "LAT": [0.0, 10.0], "LON": [0.0, 10.0]}).to_csv(
+        tmp_path / "ds.csv", index=False)
+    assert main(["eval-geoloc", str(tmp_path / "ds.csv"), str(tmp_path / "imgs"), "--backbone", str(tiny_clip_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "this run (2 images, 0 unreadable)" in out and "Im2GPS3k" in out
+    assert main(["locate-text", "Desert", "--backbone", "no-such/clip"]) == 2
+    assert "allow-download" in capsys.readouterr().err
