@@ -3,7 +3,10 @@
 Spatially blocked k-fold cross-validation (blocks of ``task.block_degrees`` assigned to folds
 at random, so that neighbours never straddle train and test), a linear probe as in RANGE
 (CVPR 2025: ``MinMaxScaler`` then ``RidgeClassifierCV`` / ``RidgeCV`` over alphas 0.1, 1, 10)
-and a non-linear probe (``HistGradientBoosting``). Metrics are reported as mean and standard
+and a non-linear probe: k-nearest neighbours on standardised features (``"knn"``, k = 10, the
+usual k-NN evaluation of representations). Also available: a one-hidden-layer MLP (``"mlp"``,
+256 units, early stopping) and gradient-boosted trees (``"hgb"``; one tree per class per
+round, so slow for tasks with ~100 classes). Metrics are reported as mean and standard
 deviation over folds: accuracy and macro-F1 for classes, R^2 and RMSE for regression.
 """
 
@@ -19,7 +22,10 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.linear_model import RidgeClassifierCV, RidgeCV
 from sklearn.metrics import accuracy_score, f1_score, mean_squared_error, r2_score
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 RIDGE_ALPHAS = (0.1, 1.0, 10.0)
 METRICS = {"classification": ("accuracy", "macro_f1"), "regression": ("r2", "rmse")}
@@ -39,16 +45,25 @@ def spatial_block_folds(lat, lon, *, block_degrees: float, n_splits: int = 5, ra
 
 
 def make_probe(probe: str, kind: str, random_state: int = 0):
-    """The probe model: "linear" (RANGE's ridge probe) or "hgb" (gradient-boosted trees)."""
+    """The probe model: "linear" (RANGE's ridge probe), "knn", "mlp" or "hgb" (gradient-boosted trees)."""
     if probe == "linear":
         head = RidgeClassifierCV(alphas=RIDGE_ALPHAS) if kind == "classification" else RidgeCV(alphas=RIDGE_ALPHAS)
         return make_pipeline(MinMaxScaler(), head)
+    if probe == "knn":
+        knn = KNeighborsClassifier(n_neighbors=10) if kind == "classification" else KNeighborsRegressor(n_neighbors=10)
+        return make_pipeline(StandardScaler(), knn)
+    if probe == "mlp":
+        options = dict(hidden_layer_sizes=(256,), early_stopping=True, max_iter=200, random_state=random_state)
+        if kind == "classification":
+            return make_pipeline(StandardScaler(), MLPClassifier(**options))
+        return make_pipeline(StandardScaler(), TransformedTargetRegressor(MLPRegressor(**options),
+                                                                           transformer=StandardScaler()))
     if probe == "hgb":
         options = dict(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, early_stopping=False,
                        random_state=random_state)
         return HistGradientBoostingClassifier(**options) if kind == "classification" else \
             HistGradientBoostingRegressor(**options)
-    raise ValueError(f"probe must be 'linear' or 'hgb'; got {probe!r}")
+    raise ValueError(f"probe must be 'linear', 'knn', 'mlp' or 'hgb'; got {probe!r}")
 
 
 def _scores(kind, y_true, y_pred) -> dict:
@@ -91,7 +106,7 @@ def evaluate(encoder, task, *, probe: str = "linear", n_splits: int = 5, random_
     return result
 
 
-def compare_encoders(encoders: dict, tasks, *, probes=("linear", "hgb"), n_splits: int = 5, random_state: int = 0,
+def compare_encoders(encoders: dict, tasks, *, probes=("linear", "knn"), n_splits: int = 5, random_state: int = 0,
                      progress: bool = True) -> pd.DataFrame:
     """Every encoder x task x probe; one row each. ``encoders`` maps names to transformers (or None)."""
     from tqdm.auto import tqdm

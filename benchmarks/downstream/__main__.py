@@ -40,14 +40,15 @@ def pivot(results: pd.DataFrame, probe: str) -> pd.DataFrame:
     return rows.assign(score=rows.apply(fmt, axis=1)).pivot(index="encoder", columns="task", values="score")
 
 
-def heat_map(results: pd.DataFrame, path) -> None:
+def heat_map(results: pd.DataFrame, path, probes) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(15, 6), dpi=90)
-    for ax, probe in zip(axes, ["linear", "hgb"]):
+    fig, axes = plt.subplots(1, len(probes), figsize=(7.5 * len(probes), 6), dpi=90, squeeze=False)
+    axes = axes[0]
+    for ax, probe in zip(axes, probes):
         rows = results[results["probe"] == probe]
         score = rows["accuracy"].fillna(rows["r2"]) if "accuracy" in rows and "r2" in rows else \
             rows.get("accuracy", rows.get("r2"))
@@ -60,7 +61,7 @@ def heat_map(results: pd.DataFrame, path) -> None:
             if np.isfinite(value):
                 ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
                         color="white" if value < 0.6 else "black")
-        ax.set_title(f"{probe} probe (accuracy or R², spatial {len(rows['task'].unique())}-task suite)")
+        ax.set_title(f"{probe} probe: accuracy or R² (spatially blocked CV)")
     fig.colorbar(image, ax=axes, shrink=0.7)
     fig.savefig(path, bbox_inches="tight")
 
@@ -71,7 +72,7 @@ def main(argv=None):
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--tasks", nargs="*", default=list_tasks())
     parser.add_argument("--encoders", nargs="*", default=None)
-    parser.add_argument("--probes", nargs="*", default=["linear", "hgb"])
+    parser.add_argument("--probes", nargs="*", default=["linear", "knn"], help="linear, knn, mlp, hgb")
     parser.add_argument("--name", default="downstream", help="results file stem")
     args = parser.parse_args(argv)
     start = time.perf_counter()
@@ -84,11 +85,10 @@ def main(argv=None):
 
     RESULTS_DIR.mkdir(exist_ok=True)
     results.to_csv(RESULTS_DIR / f"{args.name}.csv", index=False)
-    if set(args.probes) == {"linear", "hgb"}:
-        heat_map(results, RESULTS_DIR / f"{args.name}.png")
+    heat_map(results, RESULTS_DIR / f"{args.name}.png", args.probes)
     timing = (results.groupby("encoder")
-              .apply(lambda g: 1000 * g["embed_seconds"].sum() / g["n_samples"].sum(), include_groups=False)
-              .rename("ms per 1,000 points").round(2))
+              .apply(lambda g: 1e6 * g["embed_seconds"].sum() / g["n_samples"].sum(), include_groups=False)
+              .rename("ms per 1,000 points").round(1))
     sections = []
     for probe in args.probes:
         table = pivot(results, probe)

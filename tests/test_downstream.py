@@ -1,0 +1,129 @@
+"""Downstream task loaders and the probing protocol, on small slices."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import accuracy_score, f1_score
+
+from geoembed import make_encoder
+from geoembed.datasets import DownstreamTask, list_tasks, load_task
+from geoembed.probing import compare_encoders, evaluate, make_probe, spatial_block_folds
+
+
+@pytest.fixture(scope="module")
+def data_home(tmp_path_factory):
+    return tmp_path_factory.mktemp("datasets")
+
+
+@pytest.mark.parametrize("name", list_tasks())
+def test_loaders_give_valid_tasks(name, data_home):
+    task = load_task(name, n_samples=300, data_home=data_home)
+    expected_n = 2930 if name.startswith("ames") else 300
+    assert len(task) == len(task.frame) == expected_n
+    assert task.frame["lat"].between(-90, 90).all() and task.frame["lon"].between(-180, 180).all()
+    assert "==" in task.source and task.kind in ("classification", "regression")
+    if task.kind == "regression":
+        assert np.isfinite(task.y).all()
+    assert len(task.extra_features) == (10 if name == "ames_added" else 0)
+    again = load_task(name, n_samples=300, data_home=data_home)
+    pd.testing.assert_frame_equal(again.frame, task.frame)  # reproducible sample
+
+
+def test_loader_contents_are_plausible(data_home):
+    koppen5 = load_task("koppen5", n_samples=2000, data_home=data_home)
+    assert set(koppen5.y) <= set("ABCDE") and len(set(koppen5.y)) == 5
+    assert len(set(load_task("koppen30", n_samples=5000, data_home=data_home).y)) >= 25
+    land = load_task("land_ocean", n_samples=4000, data_home=data_home)
+    assert 0.24 < np.mean(land.y == "land") < 0.34  # ~29% of the sphere is land
+    elevation = load_task("elevation", n_samples=2000, data_home=data_home)
+    assert elevation.y.min() >= -450 and 4000 < elevation.y.max() <= 6700
+    temperature = load_task("temperature", n_samples=2000, data_home=data_home)
+    assert -30 < temperature.y.min() and temperature.y.max() < 35
+    warm = temperature.y[np.abs(temperature.frame["lat"]) < 15].mean()
+    cold = temperature.y[np.abs(temperature.frame["lat"]) > 60].mean()
+    assert warm > cold + 20
+    ames = load_task("ames_added", data_home=data_home)
+    assert 4.5 < ames.y.mean() < 5.5 and ames.frame["lat"].between(41.9, 42.1).all()
+
+
+def test_task_data_is_cached_with_source_version(tmp_path):
+    from geoembed.datasets.downstream import _cached
+
+    calls = []
+
+    def build():
+        calls.append(1)
+        return pd.DataFrame({"lat": [1.0, 2.0], "lon": [3.0, 4.0]})
+
+    first = _cached("demo", "somepkg", "1.2.3", build, tmp_path)
+    second = _cached("demo", "somepkg", "1.2.3", build, tmp_path)
+    assert calls == [1]
+    pd.testing.assert_frame_equal(first, second)
+    assert (tmp_path / "datasets" / "demo-somepkg-1.2.3.parquet").exists()
+    _cached("demo", "somepkg", "1.2.4", build, tmp_path)  # a new package version rebuilds
+    assert calls == [1, 1]
+
+
+def test_unknown_task():
+    with pytest.raises(ValueError, match="unknown task 'nope'; available"):
+        load_task("nope")
+
+
+def test_spatial_block_folds_do_not_leak():
+    rng = np.random.default_rng(0)
+    lat, lon = rng.uniform(-60, 60, 2000), rng.uniform(-180, 180, 2000)
+    folds = spatial_block_folds(lat, lon, block_degrees=10, n_splits=5)
+    blocks = np.floor((lat + 90) / 10) * 1000 + np.floor((lon + 180) / 10)
+    seen = np.zeros(2000, dtype=int)
+    for train, test in folds:
+        assert not set(blocks[train]) & set(blocks[test])
+        seen[test] += 1
+    assert (seen == 1).all()
+    with pytest.raises(ValueError, match="spatial blocks"):
+        spatial_block_folds(lat[:3] * 0, lon[:3] * 0, block_degrees=10, n_splits=5)
+
+
+def _synthetic(kind):
+    rng = np.random.default_rng(1)
+    lat, lon = np.degrees(np.arcsin(rng.uniform(-0.9, 0.9, 1500))), rng.uniform(-180, 180, 1500)
+    frame = pd.DataFrame({"lat": lat, "lon": lon})
+    signal = np.sin(np.radians(lat)) + 0.5 * np.cos(np.radians(lat)) * np.cos(np.radians(lon))
+    y = signal if kind == "regression" else np.where(signal > 0, "north", "south")
+    return DownstreamTask("synthetic", kind, frame, y, "test", "smooth function of location")
+
+
+def test_probes_learn_a_smooth_function_of_location():
+    task = _synthetic("regression")
+    good = evaluate(make_encoder("cartesian3d"), task, probe="linear")
+    assert good["r2"] > 0.99 and good["rmse"] < 0.05  # y is linear in xyz
+    weak = evaluate(make_encoder("direct"), task, probe="linear")
+    assert weak["r2"] < good["r2"] - 0.05
+    assert evaluate(make_encoder("direct"), task, probe="knn")["r2"] > 0.9
+    clf = evaluate(make_encoder("cartesian3d"), _synthetic("classification"), probe="linear")
+    assert clf["accuracy"] > 0.95 and 0 < clf["accuracy_std"] < 0.05
+
+
+def test_metrics_match_sklearn_on_a_fold():
+    task = _synthetic("classification")
+    result = evaluate(make_encoder("wrap"), task, probe="linear", n_splits=2)
+    folds = spatial_block_folds(task.frame.lat, task.frame.lon, block_degrees=5, n_splits=2)
+    X = make_encoder("wrap").fit_transform(task.frame)
+    accs, f1s = [], []
+    for train, test in folds:
+        pred = make_probe("linear", "classification").fit(X[train], task.y[train]).predict(X[test])
+        accs.append(accuracy_score(task.y[test], pred))
+        f1s.append(f1_score(task.y[test], pred, average="macro"))
+    assert result["accuracy"] == pytest.approx(np.mean(accs)) and result["macro_f1"] == pytest.approx(np.mean(f1s))
+
+
+def test_compare_encoders_with_extra_features(data_home):
+    ames = load_task("ames_added", data_home=data_home)
+    location_only = load_task("ames_location", data_home=data_home)
+    table = compare_encoders({"wrap": make_encoder("wrap"), "none": None}, [ames, location_only],
+                             probes=("linear",), n_splits=3, progress=False)
+    assert set(zip(table.task, table.encoder)) == {("ames_added", "wrap"), ("ames_added", "none"),
+                                                   ("ames_location", "wrap")}
+    structural = table[(table.task == "ames_added") & (table.encoder == "none")]["r2"].item()
+    assert structural > 0.6  # living area, year built... explain most of the price
+    with pytest.raises(ValueError, match="probe must be"):
+        make_probe("svm", "regression")
