@@ -5,6 +5,7 @@
     geoembed locate IMAGE...              top-k GPS predictions for photos
     geoembed locate-text "QUERY"...       top-k GPS predictions for text descriptions
     geoembed eval-geoloc CSV IMAGE_DIR    accuracy at 1/25/200/750/2500 km (Im2GPS3k format)
+    geoembed bench nuswide --root DIR --geotags FILE   NUS-WIDE geo/visual/fused mAP table
 """
 
 from __future__ import annotations
@@ -224,6 +225,29 @@ def _eval_geoloc(args) -> int:
     return 0
 
 
+def _bench_nuswide(args) -> int:
+    from .datasets.nuswide import load_nuswide, make_miniature_nuswide
+    from .multilabel import format_table, run_nuswide_benchmark
+
+    if args.miniature:
+        root, geotags = make_miniature_nuswide(args.miniature, n_images=args.miniature_images)
+        print(f"wrote a MINIATURE NUS-WIDE (synthetic, not the real release) to {root}")
+    elif args.root and args.geotags:
+        root, geotags = args.root, args.geotags
+    else:
+        raise ValueError("give --root DIR --geotags FILE (the real release), or --miniature DIR for a synthetic run")
+    data = load_nuswide(root, geotags, feature=args.feature)
+    print("join:", ", ".join(f"{k} {v}" for k, v in data.counts.items()))
+    table = run_nuswide_benchmark(data, seeds=args.seeds, max_epochs=args.max_epochs, progress=not args.quiet)
+    text = format_table(table)
+    print(text)
+    if args.output:
+        Path(args.output).with_suffix(".md").write_text(text + "\n")
+        table.to_csv(Path(args.output).with_suffix(".csv"), index=False)
+        print(f"wrote {Path(args.output).with_suffix('.md')} and .csv")
+    return 0
+
+
 def _add_retrieval_options(parser) -> None:
     parser.add_argument("--backbone", default=None,
                         help="CLIP model id or local folder (default openai/clip-vit-large-patch14)")
@@ -282,6 +306,19 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--limit", type=int, help="only the first N rows")
     _add_retrieval_options(evaluate)
     evaluate.set_defaults(func=_eval_geoloc)
+
+    bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="benchmark", required=True)
+    nuswide = bench.add_parser("nuswide", help="NUS-WIDE multi-label mAP: geo, visual (V) and fused")
+    nuswide.add_argument("--root", help="unpacked NUS-WIDE release")
+    nuswide.add_argument("--geotags", help="CSV/parquet with photo_id, latitude, longitude")
+    nuswide.add_argument("--miniature", metavar="DIR", help="generate a synthetic miniature here and run on it")
+    nuswide.add_argument("--miniature-images", type=int, default=3000)
+    nuswide.add_argument("--feature", default="BoW_int", help="Low_Level_Features/<name>.dat used as V")
+    nuswide.add_argument("--seeds", type=int, default=3)
+    nuswide.add_argument("--max-epochs", type=int, default=30)
+    nuswide.add_argument("-o", "--output", help="write OUTPUT.md and OUTPUT.csv")
+    nuswide.add_argument("-q", "--quiet", action="store_true")
+    nuswide.set_defaults(func=_bench_nuswide)
     return parser
 
 

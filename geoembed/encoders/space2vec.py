@@ -18,8 +18,17 @@ def _sin_cos_interleaved(angles: np.ndarray) -> np.ndarray:
     return out
 
 
+class _PlanarMultiScaleEncoder(MultiScaleEncoder):
+    """Space2Vec's defaults: 16 scales between 1 and 360 degrees."""
+
+    def __init__(self, frequency_num=16, *, min_radius=1.0, max_radius=360.0, lat_col=None, lon_col=None,
+                 wrap_longitude=False, on_invalid="raise"):
+        super().__init__(frequency_num, min_radius=min_radius, max_radius=max_radius, lat_col=lat_col,
+                         lon_col=lon_col, wrap_longitude=wrap_longitude, on_invalid=on_invalid)
+
+
 @register_encoder("grid")
-class GridEncoder(MultiScaleEncoder):
+class GridEncoder(_PlanarMultiScaleEncoder):
     """Space2Vec "grid": sinusoids of longitude and latitude at S geometric scales.
 
     As in the reference code (Space2Vec / TorchSpatial ``GridCellSpatialRelationEncoder``) the
@@ -45,11 +54,6 @@ class GridEncoder(MultiScaleEncoder):
     feature_prefix = "space2vec_grid"
     features_per_scale = 4
 
-    def __init__(self, frequency_num=16, *, min_radius=1.0, max_radius=360.0, lat_col=None, lon_col=None,
-                 wrap_longitude=False, on_invalid="raise"):
-        super().__init__(frequency_num, min_radius=min_radius, max_radius=max_radius, lat_col=lat_col,
-                         lon_col=lon_col, wrap_longitude=wrap_longitude, on_invalid=on_invalid)
-
     def _encode(self, lat, lon):
         lonlat = np.column_stack([lon, lat])  # (n, 2)
         angles = lonlat[:, :, None] * self.frequencies_  # (n, 2, S)
@@ -57,7 +61,7 @@ class GridEncoder(MultiScaleEncoder):
 
 
 @register_encoder("theory")
-class TheoryEncoder(MultiScaleEncoder):
+class TheoryEncoder(_PlanarMultiScaleEncoder):
     """Space2Vec "theory": projections on three unit vectors 120 degrees apart, S scales.
 
     Input (lon, lat) in **degrees** as a plane vector x (reference-code convention). With
@@ -78,11 +82,6 @@ class TheoryEncoder(MultiScaleEncoder):
 
     feature_prefix = "space2vec_theory"
     features_per_scale = 6
-
-    def __init__(self, frequency_num=16, *, min_radius=1.0, max_radius=360.0, lat_col=None, lon_col=None,
-                 wrap_longitude=False, on_invalid="raise"):
-        super().__init__(frequency_num, min_radius=min_radius, max_radius=max_radius, lat_col=lat_col,
-                         lon_col=lon_col, wrap_longitude=wrap_longitude, on_invalid=on_invalid)
 
     def _encode(self, lat, lon):
         projections = np.column_stack([lon, lat]) @ _THEORY_DIRECTIONS.T  # (n, 3)

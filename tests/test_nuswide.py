@@ -1,0 +1,130 @@
+"""NUS-WIDE: loader on a miniature of the release layout, mAP, protocol and CLI."""
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import average_precision_score
+
+from geoembed import GeoEmbedder, make_encoder
+from geoembed.datasets.nuswide import load_nuswide, make_miniature_nuswide, photo_id_from_path, read_geotags
+from geoembed.multilabel import format_table, mean_average_precision, run_nuswide_benchmark
+
+
+@pytest.fixture(scope="module")
+def miniature(tmp_path_factory):
+    return make_miniature_nuswide(tmp_path_factory.mktemp("nuswide"), n_images=1500, n_concepts=12, seed=3)
+
+
+def test_map_matches_sklearn_and_excludes_concepts_without_positives():
+    y = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 0], [1, 0, 0]])
+    s = np.array([[0.9, 0.2, 0.1], [0.3, 0.8, 0.4], [0.6, 0.4, 0.9], [0.5, 0.1, 0.3], [0.2, 0.7, 0.2]])
+    value, excluded = mean_average_precision(y, s)
+    assert excluded == 1
+    assert value == pytest.approx(average_precision_score(y[:, :2], s[:, :2], average="macro"))
+    manual = np.mean([average_precision_score(y[:, 0], s[:, 0]), average_precision_score(y[:, 1], s[:, 1])])
+    assert value == pytest.approx(manual)
+    # AP of concept 0 by hand: ranks 1 (pos), 2 (pos), 3 (neg), 4 (neg), 5 (pos) -> (1 + 1 + 3/5) / 3
+    assert average_precision_score(y[:, 0], s[:, 0]) == pytest.approx((1 + 1 + 3 / 5) / 3)
+    with pytest.raises(ValueError, match="no concept"):
+        mean_average_precision(np.zeros((3, 2)), np.zeros((3, 2)))
+
+
+def test_photo_id_parsing():
+    assert photo_id_from_path("actor\\0002_174174086.jpg") == "174174086"
+    assert photo_id_from_path("sky/0417_2386624735.jpg") == "2386624735"
+
+
+def test_loader_reads_the_miniature_exactly(miniature):
+    root, geotags_path = miniature
+    data = load_nuswide(root, geotags_path)
+    tags = pd.read_csv(geotags_path, dtype={"photo_id": str})
+    images = (root / "ImageList" / "Imagelist.txt").read_text().split()
+    bow = np.loadtxt(root / "Low_Level_Features" / "BoW_int.dat")
+    assert data.miniature and data.concepts == [f"concept{j:02d}" for j in range(12)]
+    assert data.counts["images"] == 1500 and data.counts["with_coordinates"] == len(tags)
+    assert data.counts["train_geotagged"] + data.counts["test_geotagged"] == len(tags) == len(data.photo_ids)
+    assert data.labels.shape == (len(tags), 12) and data.visual.shape == (len(tags), 500)
+    row_of = {photo_id_from_path(p): i for i, p in enumerate(images)}
+    for k in [0, 17, len(data.photo_ids) - 1]:  # alignment of features, labels and coordinates
+        i = row_of[data.photo_ids[k]]
+        np.testing.assert_array_equal(data.visual[k], bow[i])
+        label_file = root / "Groundtruth" / "AllLabels" / "Labels_concept05.txt"
+        assert data.labels[k, 5] == int(label_file.read_text().split()[i])
+        tag = tags.set_index("photo_id").loc[data.photo_ids[k]]
+        np.testing.assert_allclose(data.latlon[k], [tag.latitude, tag.longitude])
+        assert data.is_train[k] == (images[i] in (root / "ImageList" / "TrainImagelist.txt").read_text().split())
+    rates = data.labels.mean(axis=0)
+    assert rates.max() > 0.1 and rates.min() < 0.02  # realistic imbalance
+
+
+def test_train_test_label_layout_gives_the_same_labels(miniature, tmp_path):
+    root, geotags_path = miniature
+    copy = tmp_path / "release"
+    shutil.copytree(root, copy)
+    all_labels = copy / "Groundtruth" / "AllLabels"
+    split = copy / "Groundtruth" / "TrainTestLabels"
+    split.mkdir()
+    images = (copy / "ImageList" / "Imagelist.txt").read_text().split()
+    for part in ("Train", "Test"):
+        members = set((copy / "ImageList" / f"{part}Imagelist.txt").read_text().split())
+        for f in all_labels.glob("Labels_*.txt"):
+            values = f.read_text().split()
+            (split / f"{f.stem}_{part}.txt").write_text("\n".join(v for p, v in zip(images, values) if p in members))
+    shutil.rmtree(all_labels)
+    np.testing.assert_array_equal(load_nuswide(copy, geotags_path).labels, load_nuswide(root, geotags_path).labels)
+
+
+def test_bad_inputs(miniature, tmp_path):
+    root, geotags_path = miniature
+    broken = tmp_path / "broken"
+    shutil.copytree(root, broken)
+    (broken / "Groundtruth" / "AllLabels" / "Labels_concept03.txt").unlink()
+    with pytest.raises(FileNotFoundError, match="Labels_concept03.txt"):
+        load_nuswide(broken, geotags_path)
+    misaligned = tmp_path / "misaligned"
+    shutil.copytree(root, misaligned)
+    bow = misaligned / "Low_Level_Features" / "BoW_int.dat"
+    bow.write_text("\n".join(bow.read_text().splitlines()[:-3]) + "\n")
+    with pytest.raises(ValueError, match="misaligned"):
+        load_nuswide(misaligned, geotags_path)
+    tags = pd.read_csv(geotags_path, dtype={"photo_id": str})
+    unknown = pd.concat([tags, pd.DataFrame({"photo_id": ["1", "2"], "latitude": [0.0, 1.0], "longitude": [0.0, 1.0]})])
+    unknown.to_csv(tmp_path / "unknown.csv", index=False)
+    with pytest.warns(UserWarning, match="2 geotags name photo ids that are not in Imagelist"):
+        data = load_nuswide(root, tmp_path / "unknown.csv")
+    assert data.counts["geotags_unknown_ids"] == 2
+    pd.concat([tags, tags.iloc[:3]]).to_csv(tmp_path / "dupes.csv", index=False)
+    with pytest.warns(UserWarning, match="3 duplicate geotag rows"):
+        read_geotags(tmp_path / "dupes.csv")
+    conflict = pd.concat([tags, tags.iloc[:1].assign(latitude=0.0)])
+    conflict.to_csv(tmp_path / "conflict.csv", index=False)
+    with pytest.raises(ValueError, match="conflicting coordinates"):
+        read_geotags(tmp_path / "conflict.csv")
+    tags.rename(columns={"photo_id": "image"}).to_csv(tmp_path / "noid.csv", index=False)
+    with pytest.raises(ValueError, match="needs photo_id"):
+        read_geotags(tmp_path / "noid.csv")
+
+
+def test_fused_features_beat_each_source_on_the_miniature(miniature):
+    data = load_nuswide(*miniature)
+    table = run_nuswide_benchmark(data, seeds=1, max_epochs=15, progress=False,
+                                  encoders={"GeoCLIP": GeoEmbedder(normalize=True, precision="fast"),
+                                            "spherical harmonics": make_encoder("spherical_harmonics")})
+    score = table.set_index("features")["mAP"]
+    for geo in ("GeoCLIP", "spherical harmonics"):
+        assert score[f"{geo} + V"] > max(score[geo], score["V"]) + 0.02, table
+    text = format_table(table)
+    assert text.startswith("**MINIATURE run") and "| GeoCLIP + V | fused | 1012 |" in text and "0.362" in text
+
+
+def test_cli_runs_the_miniature(tmp_path, capsys):
+    from geoembed.cli import main
+
+    assert main(["bench", "nuswide", "--miniature", str(tmp_path / "mini"), "--miniature-images", "600",
+                 "--seeds", "1", "--max-epochs", "3", "-q", "-o", str(tmp_path / "table")]) == 0
+    out = capsys.readouterr().out
+    assert "MINIATURE" in out and "GeoCLIP + V" in out and "with_coordinates" in out
+    assert (tmp_path / "table.md").exists() and len(pd.read_csv(tmp_path / "table.csv")) == 11
+    assert main(["bench", "nuswide"]) == 2
