@@ -6,6 +6,7 @@
     geoembed locate-text "QUERY"...       top-k GPS predictions for text descriptions
     geoembed eval-geoloc CSV IMAGE_DIR    accuracy at 1/25/200/750/2500 km (Im2GPS3k format)
     geoembed bench nuswide --root DIR --geotags FILE   NUS-WIDE geo/visual/fused mAP table
+    geoembed train DATA --out DIR         contrastive training of a location encoder
 """
 
 from __future__ import annotations
@@ -248,6 +249,45 @@ def _bench_nuswide(args) -> int:
     return 0
 
 
+def _train(args) -> int:
+    import dataclasses
+    import json
+
+    from .inputs import read_coordinates
+    from .training import ContrastiveLocationTrainer, TrainConfig
+
+    if args.resume:
+        trainer = ContrastiveLocationTrainer.resume(args.resume, epochs=args.epochs)
+        out_dir = args.resume
+    else:
+        config = TrainConfig.from_json(Path(args.config).read_text()) if args.config else TrainConfig()
+        overrides = {"init": args.init, "sigmas": args.sigmas, "add_sigmas": args.add_sigmas,
+                     "freeze_branches": args.freeze_branches, "epochs": args.epochs, "batch_size": args.batch_size,
+                     "learning_rate": args.lr, "queue_size": args.queue_size, "region": args.region,
+                     "device": args.device, "seed": args.seed}
+        config = dataclasses.replace(config, **{k: (tuple(v) if isinstance(v, list) else v)
+                                                for k, v in overrides.items() if v is not None})
+        trainer = ContrastiveLocationTrainer(config)
+        out_dir = args.out
+    if out_dir is None:
+        raise ValueError("give --out DIR (or --resume DIR)")
+    path = Path(args.data)
+    frame = pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
+    coords = read_coordinates(frame, lat_col=args.lat_col, lon_col=args.lon_col)
+    if args.feature_cols:
+        columns = args.feature_cols
+    else:
+        skip = {c for c in frame.columns if str(c).lower() in ("lat", "latitude", "lon", "lng", "long", "longitude")}
+        columns = [c for c in frame.columns if c not in skip and pd.api.types.is_numeric_dtype(frame[c])]
+    if not columns:
+        raise ValueError("no numeric feature columns found; name them with --feature-cols")
+    history = trainer.fit(frame[columns].to_numpy("float32"), np.column_stack([coords.lat, coords.lon]),
+                          out_dir=out_dir, progress=not args.quiet)
+    print(f"trained on {len(columns)} feature columns; checkpoint in {out_dir}")
+    print(json.dumps(history.iloc[-1].to_dict()))
+    return 0
+
+
 def _add_retrieval_options(parser) -> None:
     parser.add_argument("--backbone", default=None,
                         help="CLIP model id or local folder (default openai/clip-vit-large-patch14)")
@@ -319,6 +359,28 @@ def build_parser() -> argparse.ArgumentParser:
     nuswide.add_argument("-o", "--output", help="write OUTPUT.md and OUTPUT.csv")
     nuswide.add_argument("-q", "--quiet", action="store_true")
     nuswide.set_defaults(func=_bench_nuswide)
+
+    train = sub.add_parser("train", help="train or fine-tune a location encoder on (features, lat/lon) pairs")
+    train.add_argument("data", help="CSV/parquet with lat/lon and numeric feature columns")
+    train.add_argument("--out", help="checkpoint folder")
+    train.add_argument("--resume", help="continue the run in this checkpoint folder")
+    train.add_argument("--config", help="JSON file of TrainConfig options (flags override it)")
+    train.add_argument("--feature-cols", nargs="+", help="feature columns (default: every other numeric column)")
+    train.add_argument("--lat-col")
+    train.add_argument("--lon-col")
+    train.add_argument("--init", help="random (default), geoclip, or a checkpoint path to fine-tune")
+    train.add_argument("--sigmas", nargs="+", type=float, help="Fourier scales of a new encoder")
+    train.add_argument("--add-sigmas", nargs="+", type=float, help="add branches, e.g. 4096 for finer detail")
+    train.add_argument("--freeze-branches", nargs="+", type=int)
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--lr", type=float)
+    train.add_argument("--queue-size", type=int)
+    train.add_argument("--region", nargs=4, type=float, metavar=("SOUTH", "WEST", "NORTH", "EAST"))
+    train.add_argument("--device")
+    train.add_argument("--seed", type=int)
+    train.add_argument("-q", "--quiet", action="store_true")
+    train.set_defaults(func=_train)
     return parser
 
 

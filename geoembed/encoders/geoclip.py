@@ -132,6 +132,12 @@ class GeoCLIPLocationEncoder(nn.Module):
     def embed_dim(self) -> int:
         return self.config.embed_dim
 
+    def __getstate__(self):
+        # pre-packed GEMM weights are opaque tensors that cannot be copied; they are rebuilt
+        state = self.__dict__.copy()
+        state["_inference_cache"] = None
+        return state
+
     def forward(self, latlon: Tensor) -> Tensor:
         """Embed coordinates.
 

@@ -14,8 +14,10 @@ from .images import ImageLoadError, expand_image_inputs, load_rgb
 
 
 def build_image_mlp(state: dict | None = None) -> nn.Sequential:
-    """GeoCLIP's trainable image head: Linear 768 -> 768, ReLU, Linear 768 -> 512."""
-    mlp = nn.Sequential(nn.Linear(768, 768), nn.ReLU(), nn.Linear(768, 512))
+    """GeoCLIP's image head (Linear 768 -> 768, ReLU, Linear 768 -> 512), or the shapes in ``state``."""
+    d_in, hidden, d_out = (768, 768, 512) if state is None else (
+        state["0.weight"].shape[1], state["0.weight"].shape[0], state["2.weight"].shape[0])
+    mlp = nn.Sequential(nn.Linear(d_in, hidden), nn.ReLU(), nn.Linear(hidden, d_out))
     if state is not None:
         mlp.load_state_dict({k: v for k, v in state.items() if k != "logit_scale"})
     return mlp.eval()
@@ -121,8 +123,9 @@ class GeoLocator:
     def embed_features(self, clip_features) -> np.ndarray:
         """GeoCLIP image embeddings (n, 512), un-normalised, from CLIP features (n, 768)."""
         features = torch.as_tensor(np.asarray(clip_features, dtype=np.float32)).to(self.device)
-        if features.ndim != 2 or features.shape[1] != 768:
-            raise ValueError(f"CLIP features must have shape (n, 768); got {tuple(features.shape)}")
+        d_in = self.image_mlp[0].in_features
+        if features.ndim != 2 or features.shape[1] != d_in:
+            raise ValueError(f"CLIP features must have shape (n, {d_in}); got {tuple(features.shape)}")
         if not torch.isfinite(features).all():
             rows = torch.nonzero(~torch.isfinite(features).all(dim=1)).flatten()[:5].tolist()
             raise ValueError(f"CLIP features must be finite; rows {rows} are not")

@@ -1,0 +1,7 @@
+"""Training and fine-tuning location encoders (contrastive, GeoCLIP recipe)."""
+
+from .noise import jitter_latlon
+from .queue import GPSQueue
+from .trainer import ContrastiveLocationTrainer, TrainConfig, build_location_encoder
+
+__all__ = ["ContrastiveLocationTrainer", "GPSQueue", "TrainConfig", "build_location_encoder", "jitter_latlon"]

@@ -1,0 +1,272 @@
+"""Contrastive training of location encoders on (features, lat/lon) pairs: the GeoCLIP recipe.
+
+Each step embeds a batch of features with a trainable head and the batch's coordinates
+(plus a queue of past coordinates) with the location encoder, and minimises the
+cross-entropy of each feature vector over [its batch's GPS ; the queue]. Coordinates get
+Gaussian noise of 150 m (batch) and 1000 m (queue), in metres on the ground. Adam
+(lr 3e-5, weight decay 1e-6), StepLR (gamma 0.87 per epoch), batch 256, a learnable logit
+scale and a queue of 4096 raw coordinates re-encoded every step, as in the paper.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from ..encoders.geoclip import GeoCLIPLocationEncoder, LocationEncoderConfig
+from ..geo import haversine_km, validate_latlon
+from .noise import jitter_latlon
+from .queue import GPSQueue
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run; saved as ``config.json`` next to checkpoints."""
+
+    init: str = "random"  # "random", "geoclip" (the bundled published weights) or a checkpoint path
+    sigmas: tuple = (1.0, 16.0, 256.0)  # for init="random"
+    add_sigmas: tuple = ()  # extra, randomly initialised branches (e.g. 4096.0 for finer detail)
+    freeze_branches: tuple = ()  # indices of branches whose weights stay fixed
+    n_frequencies: int = 256
+    hidden_dim: int = 1024
+    n_hidden_layers: int = 3
+    embed_dim: int = 512
+    feature_hidden: int = 768  # the feature head: Linear(d, feature_hidden), ReLU, Linear(., embed_dim)
+    learning_rate: float = 3e-5
+    weight_decay: float = 1e-6
+    lr_gamma: float = 0.87
+    batch_size: int = 256
+    epochs: int = 10
+    queue_size: int = 4096
+    positive_noise_m: float = 150.0
+    queue_noise_m: float = 1000.0
+    val_fraction: float = 0.1
+    region: tuple | None = None  # (south, west, north, east): train on points inside only
+    thresholds_km: tuple = (1, 25, 200, 750, 2500)
+    seed: int = 0
+    device: str = "cpu"
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, text: str) -> "TrainConfig":
+        data = json.loads(text)
+        for key in ("sigmas", "add_sigmas", "freeze_branches", "thresholds_km", "region"):
+            if data.get(key) is not None:
+                data[key] = tuple(data[key])
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown training options {sorted(unknown)}")
+        return cls(**data)
+
+
+def build_location_encoder(config: TrainConfig) -> GeoCLIPLocationEncoder:
+    """The encoder to train: fresh, the bundled GeoCLIP, or a checkpoint; plus added branches."""
+    if config.init == "random":
+        base = GeoCLIPLocationEncoder(LocationEncoderConfig(
+            sigmas=tuple(map(float, config.sigmas)), n_frequencies=config.n_frequencies, hidden_dim=config.hidden_dim,
+            n_hidden_layers=config.n_hidden_layers, embed_dim=config.embed_dim), seed=config.seed)
+    else:
+        import copy
+
+        from ..weights import load_location_encoder
+
+        base = copy.deepcopy(load_location_encoder(None if config.init == "geoclip" else config.init))
+    if config.add_sigmas:
+        c = base.config
+        wider = LocationEncoderConfig(sigmas=c.sigmas + tuple(map(float, config.add_sigmas)), n_frequencies=c.n_frequencies,
+                                      hidden_dim=c.hidden_dim, n_hidden_layers=c.n_hidden_layers, embed_dim=c.embed_dim)
+        model = GeoCLIPLocationEncoder(wider, seed=config.seed + 1)
+        with torch.no_grad():  # new branches start with a zero head, so the initial output is unchanged
+            for branch in model.branches[len(c.sigmas):]:
+                branch.head.weight.zero_()
+                branch.head.bias.zero_()
+        missing, _ = model.load_state_dict(base.state_dict(), strict=False)
+        assert all(k.startswith(tuple(f"branches.{i}." for i in range(len(c.sigmas), len(wider.sigmas))))
+                   for k in missing)
+        base = model
+    for i in config.freeze_branches:
+        if not 0 <= i < len(base.branches):
+            raise ValueError(f"freeze_branches: no branch {i}; the encoder has {len(base.branches)}")
+        base.branches[i].requires_grad_(False)
+    return base.train()
+
+
+class ContrastiveLocationTrainer:
+    """Train a location encoder (and a feature head) contrastively on (features, lat/lon) pairs.
+
+    Examples
+    --------
+    >>> trainer = ContrastiveLocationTrainer(TrainConfig(epochs=2))      # doctest: +SKIP
+    >>> history = trainer.fit(features, latlon, out_dir="run1")          # doctest: +SKIP
+    >>> GeoEmbedder(weights="run1/location_encoder.safetensors")         # doctest: +SKIP
+    """
+
+    def __init__(self, config: TrainConfig | None = None):
+        from ..embedder import resolve_device
+
+        self.config = config or TrainConfig()
+        self.device = resolve_device(self.config.device)
+        torch.manual_seed(self.config.seed)
+        self.generator = torch.Generator().manual_seed(self.config.seed)
+        self.location_encoder = build_location_encoder(self.config).to(self.device)
+        self.feature_head = None  # built when the feature dimension is known
+        self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07), device=self.device))
+        self.queue = GPSQueue(self.config.queue_size)
+        self.epoch = 0
+        self.history: list[dict] = []
+        self.optimizer = self.scheduler = None
+
+    # -- setup --------------------------------------------------------------------------------
+    def _setup(self, n_features: int) -> None:
+        if self.feature_head is not None:
+            return
+        c = self.config
+        self.feature_head = nn.Sequential(nn.Linear(n_features, c.feature_hidden), nn.ReLU(),
+                                          nn.Linear(c.feature_hidden, self.location_encoder.embed_dim)).to(self.device)
+        params = [p for p in self.location_encoder.parameters() if p.requires_grad]
+        params += list(self.feature_head.parameters()) + [self.logit_scale]
+        self.optimizer = torch.optim.Adam(params, lr=c.learning_rate, weight_decay=c.weight_decay)
+        self.scheduler = torch.optim.lr_scheduler.StepLR(self.optimizer, step_size=1, gamma=c.lr_gamma)
+
+    def _prepare_data(self, features, latlon):
+        features = np.asarray(features, dtype=np.float32)
+        latlon = np.asarray(latlon, dtype=np.float64)
+        if features.ndim != 2 or latlon.shape != (len(features), 2):
+            raise ValueError(f"need features (n, d) and latlon (n, 2); got {features.shape} and {latlon.shape}")
+        if not np.isfinite(features).all():
+            raise ValueError(f"features must be finite; rows {list(np.flatnonzero(~np.isfinite(features).all(1))[:5])}")
+        validate_latlon(latlon[:, 0], latlon[:, 1])
+        if self.config.region is not None:
+            south, west, north, east = self.config.region
+            inside = (latlon[:, 0] >= south) & (latlon[:, 0] <= north)
+            inside &= ((latlon[:, 1] >= west) & (latlon[:, 1] <= east)) if west <= east else \
+                ((latlon[:, 1] >= west) | (latlon[:, 1] <= east))
+            if not inside.any():
+                raise ValueError(f"no training points inside region {self.config.region}")
+            features, latlon = features[inside], latlon[inside]
+        order = np.random.default_rng(self.config.seed).permutation(len(features))
+        n_val = int(round(self.config.val_fraction * len(features)))
+        return (features[order[n_val:]], latlon[order[n_val:]]), (features[order[:n_val]], latlon[order[:n_val]])
+
+    # -- training ------------------------------------------------------------------------------
+    def loss(self, features: torch.Tensor, latlon: torch.Tensor) -> torch.Tensor:
+        """The contrastive loss of one batch (also updates nothing)."""
+        c = self.config
+        positives = jitter_latlon(latlon, c.positive_noise_m, self.generator)
+        queued = jitter_latlon(self.queue.coordinates(), c.queue_noise_m, self.generator)
+        locations = torch.cat([positives, queued]).to(self.device)
+        location_emb = nn.functional.normalize(self.location_encoder(locations), dim=1)
+        feature_emb = nn.functional.normalize(self.feature_head(features.to(self.device)), dim=1)
+        logits = self.logit_scale.exp() * feature_emb @ location_emb.T
+        targets = torch.arange(len(features), device=self.device)
+        return nn.functional.cross_entropy(logits, targets)
+
+    def fit(self, features, latlon, *, out_dir=None, progress: bool = True) -> pd.DataFrame:
+        """Train for ``config.epochs`` (continuing from ``self.epoch`` after a resume).
+
+        Saves a checkpoint to ``out_dir`` after every epoch when given. Returns the history:
+        one row per epoch with the mean training loss and validation retrieval accuracy.
+        """
+        from tqdm.auto import tqdm
+
+        (train_x, train_ll), (val_x, val_ll) = self._prepare_data(features, latlon)
+        self._setup(train_x.shape[1])
+        c = self.config
+        xs, lls = torch.from_numpy(train_x), torch.from_numpy(train_ll).float()
+        while self.epoch < c.epochs:
+            self.location_encoder.train()
+            self.feature_head.train()
+            order = torch.randperm(len(xs), generator=self.generator)
+            batches = [b for b in order.split(c.batch_size) if len(b) > 1]
+            losses = []
+            bar = tqdm(batches, disable=not progress, desc=f"epoch {self.epoch + 1}/{c.epochs}", leave=False)
+            for batch in bar:
+                loss = self.loss(xs[batch], lls[batch])
+                self.optimizer.zero_grad()
+                loss.backward()
+                self.optimizer.step()
+                self.queue.push(lls[batch])
+                losses.append(loss.item())
+                bar.set_postfix(loss=f"{losses[-1]:.3f}")
+            self.scheduler.step()
+            self.epoch += 1
+            row = {"epoch": self.epoch, "loss": float(np.mean(losses)), "lr": self.scheduler.get_last_lr()[0],
+                   "logit_scale": float(self.logit_scale.detach().exp())}
+            if len(val_x):
+                row.update(self.retrieval_accuracy(val_x, val_ll, gallery=train_ll))
+            self.history.append(row)
+            if progress:
+                print("  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()))
+            if out_dir is not None:
+                self.save(out_dir)
+        return pd.DataFrame(self.history)
+
+    @torch.inference_mode()
+    def retrieval_accuracy(self, features, latlon, *, gallery, max_gallery: int = 20_000) -> dict:
+        """Share (%) of held-out features whose nearest gallery location lies within each threshold."""
+        self.location_encoder.eval()
+        self.feature_head.eval()
+        gallery = np.unique(np.asarray(gallery, dtype=np.float32), axis=0)
+        if len(gallery) > max_gallery:
+            gallery = gallery[np.random.default_rng(0).choice(len(gallery), max_gallery, replace=False)]
+        loc = nn.functional.normalize(self.location_encoder.embed(torch.from_numpy(gallery).to(self.device)), dim=1)
+        feats = nn.functional.normalize(self.feature_head(torch.as_tensor(features, dtype=torch.float32).to(self.device)), dim=1)
+        best = (feats @ loc.T).argmax(dim=1).cpu().numpy()
+        errors = haversine_km(latlon[:, 0], latlon[:, 1], gallery[best, 0], gallery[best, 1])
+        out = {f"val_acc_{t}km": 100.0 * float(np.mean(errors <= t)) for t in self.config.thresholds_km}
+        out["val_median_km"] = float(np.median(errors))
+        return out
+
+    # -- checkpoints -----------------------------------------------------------------------------
+    def save(self, out_dir) -> Path:
+        """``location_encoder.safetensors`` (loads in GeoEmbedder), ``feature_head.safetensors``
+        (with ``logit_scale``; loads in GeoLocator as ``image_weights`` for 768-d CLIP features),
+        ``training_state.pt`` (optimizer, scheduler, queue, RNG) and ``config.json``."""
+        from safetensors.torch import save_file
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        self.location_encoder.save(out / "location_encoder.safetensors",
+                                   metadata={"trained_epochs": self.epoch, "train_config": json.dumps(asdict(self.config))})
+        head = {k: v.detach().cpu().contiguous() for k, v in self.feature_head.state_dict().items()}
+        head["logit_scale"] = self.logit_scale.detach().cpu().reshape(())
+        save_file(head, str(out / "feature_head.safetensors"), metadata={"architecture": "geoembed-feature-head"})
+        torch.save({"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                    "queue": self.queue.state_dict(), "generator": self.generator.get_state(),
+                    "torch_rng": torch.get_rng_state(), "epoch": self.epoch}, out / "training_state.pt")
+        (out / "config.json").write_text(json.dumps(asdict(self.config), indent=1))
+        (out / "history.json").write_text(json.dumps(self.history, indent=1))
+        return out
+
+    @classmethod
+    def resume(cls, out_dir, *, epochs: int | None = None) -> "ContrastiveLocationTrainer":
+        """Rebuild a trainer from a checkpoint folder; ``epochs`` may extend the run."""
+        from safetensors.torch import load_file
+
+        out = Path(out_dir)
+        config = TrainConfig.from_json((out / "config.json").read_text())
+        if epochs is not None:
+            config.epochs = epochs
+        trainer = cls(config)
+        saved = GeoCLIPLocationEncoder.from_checkpoint(out / "location_encoder.safetensors")
+        trainer.location_encoder.load_checked_state_dict(saved.state_dict(), source=str(out))
+        head = load_file(str(out / "feature_head.safetensors"))
+        trainer._setup(head["0.weight"].shape[1])
+        trainer.logit_scale.data.copy_(head.pop("logit_scale"))
+        trainer.feature_head.load_state_dict(head)
+        state = torch.load(out / "training_state.pt", weights_only=True)
+        trainer.optimizer.load_state_dict(state["optimizer"])
+        trainer.scheduler.load_state_dict(state["scheduler"])
+        trainer.queue.load_state_dict(state["queue"])
+        trainer.generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        trainer.epoch = int(state["epoch"])
+        trainer.history = json.loads((out / "history.json").read_text())
+        return trainer

@@ -1,0 +1,141 @@
+"""Contrastive trainer: learning, queue, noise in metres, checkpoints, resume, fine-tuning."""
+
+import numpy as np
+import pytest
+import torch
+
+from geoembed import GeoEmbedder
+from geoembed.encoders.geoclip import GeoCLIPLocationEncoder
+from geoembed.geo import haversine_km
+from geoembed.training import ContrastiveLocationTrainer, GPSQueue, TrainConfig, build_location_encoder, jitter_latlon
+
+SMALL = dict(sigmas=(1.0, 4.0), n_frequencies=32, hidden_dim=64, n_hidden_layers=2, embed_dim=32, feature_hidden=64,
+             learning_rate=3e-3, batch_size=128, queue_size=256)
+
+
+def synthetic_pairs(n=2000, seed=0):
+    """Features that are a known smooth function of location."""
+    rng = np.random.default_rng(seed)
+    lat, lon = np.degrees(np.arcsin(rng.uniform(-1, 1, n))), rng.uniform(-180, 180, n)
+    phi, lam = np.radians(lat), np.radians(lon)
+    xyz = np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
+    features = np.sin(3 * xyz @ rng.normal(size=(3, 16))).astype(np.float32)
+    return features, np.column_stack([lat, lon])
+
+
+def test_loss_falls_and_retrieval_beats_chance():
+    features, latlon = synthetic_pairs()
+    history = ContrastiveLocationTrainer(TrainConfig(epochs=4, **SMALL)).fit(features, latlon, progress=False)
+    assert history["loss"].iloc[-1] < 0.6 * history["loss"].iloc[0]
+    # chance: a random gallery point is within 750 km of a random point ~1% of the time
+    rng = np.random.default_rng(1)
+    chance = np.mean(haversine_km(latlon[:, 0], latlon[:, 1], *latlon[rng.permutation(len(latlon))].T) <= 750) * 100
+    assert history["val_acc_750km"].iloc[-1] > 10 * max(chance, 1.0)
+    assert history["lr"].iloc[-1] == pytest.approx(3e-3 * 0.87**4)
+
+
+def test_queue_wraps_around():
+    queue = GPSQueue(5)
+    queue.push(torch.tensor([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]]))
+    assert queue.filled == 3 and queue.pointer == 3
+    queue.push(torch.tensor([[4.0, 4.0], [5.0, 5.0], [6.0, 6.0]]))
+    assert queue.filled == 5 and queue.pointer == 1
+    np.testing.assert_array_equal(queue.coordinates()[:, 0].numpy(), [6, 2, 3, 4, 5])
+    queue.push(torch.arange(14.0).reshape(7, 2))  # more than the size: keeps the last 5
+    assert sorted(queue.coordinates()[:, 0].tolist()) == [4, 6, 8, 10, 12]
+
+
+@pytest.mark.parametrize("lat", [0.0, 60.0, -75.0])
+def test_noise_magnitude_in_metres(lat):
+    generator = torch.Generator().manual_seed(0)
+    points = torch.tensor([[lat, 10.0]]).repeat(20_000, 1)
+    moved = jitter_latlon(points, 150.0, generator).double().numpy()
+    km = haversine_km(lat, 10.0, moved[:, 0], moved[:, 1])
+    # 2-D Gaussian with std 150 m per axis: the distance is Rayleigh, mean 150 * sqrt(pi / 2) m
+    assert np.mean(km) * 1000 == pytest.approx(150 * np.sqrt(np.pi / 2), rel=0.03)
+    north_m = np.radians(moved[:, 0] - lat) * 6371008.8
+    east_m = np.radians(moved[:, 1] - 10.0) * 6371008.8 * np.cos(np.radians(lat))
+    assert np.std(north_m) == pytest.approx(150, rel=0.03) and np.std(east_m) == pytest.approx(150, rel=0.03)
+    near_pole = jitter_latlon(torch.tensor([[89.99999, 0.0]]).repeat(1000, 1), 1000.0, generator)
+    assert (near_pole[:, 0].abs() <= 90).all() and (near_pole[:, 1].abs() <= 180).all()
+
+
+def test_checkpoint_reloads_to_identical_outputs_and_resume_continues(tmp_path):
+    features, latlon = synthetic_pairs(800)
+    trainer = ContrastiveLocationTrainer(TrainConfig(epochs=2, **SMALL))
+    trainer.fit(features, latlon, out_dir=tmp_path / "run", progress=False)
+    x = torch.tensor(latlon[:50])
+    expected = trainer.location_encoder.embed(x).numpy()
+    loaded = GeoCLIPLocationEncoder.from_checkpoint(tmp_path / "run" / "location_encoder.safetensors")
+    np.testing.assert_array_equal(loaded.embed(x).numpy(), expected)
+    np.testing.assert_allclose(GeoEmbedder(weights=str(tmp_path / "run" / "location_encoder.safetensors"))
+                               .fit_transform(latlon[:50]), expected, atol=1e-6)
+    # resume to epoch 3 == an uninterrupted 3-epoch run
+    resumed = ContrastiveLocationTrainer.resume(tmp_path / "run", epochs=3)
+    assert resumed.epoch == 2 and resumed.queue.filled == 256
+    resumed.fit(features, latlon, progress=False)
+    straight = ContrastiveLocationTrainer(TrainConfig(epochs=3, **SMALL))
+    straight.fit(features, latlon, progress=False)
+    np.testing.assert_allclose(resumed.location_encoder.embed(x).numpy(), straight.location_encoder.embed(x).numpy(),
+                               atol=1e-5)
+
+
+def test_wrong_checkpoints_are_rejected(tmp_path):
+    features, latlon = synthetic_pairs(300)
+    trainer = ContrastiveLocationTrainer(TrainConfig(epochs=1, **SMALL))
+    trainer.fit(features, latlon, out_dir=tmp_path / "run", progress=False)
+    other = GeoCLIPLocationEncoder(trainer.location_encoder.config.__class__(sigmas=(1.0,), n_frequencies=8,
+                                                                             hidden_dim=16, embed_dim=8))
+    with pytest.raises(ValueError, match="does not match"):
+        trainer.location_encoder.load_checked_state_dict(other.state_dict())
+    with pytest.raises(ValueError, match="unknown training options"):
+        TrainConfig.from_json('{"epochz": 3}')
+
+
+def test_fine_tuning_from_geoclip_with_a_finer_branch_and_frozen_branches():
+    config = TrainConfig(init="geoclip", add_sigmas=(4096.0,), freeze_branches=(0, 1))
+    encoder = build_location_encoder(config)
+    assert encoder.config.sigmas == (1.0, 16.0, 256.0, 4096.0)
+    assert not any(p.requires_grad for p in encoder.branches[0].parameters())
+    assert all(p.requires_grad for p in encoder.branches[3].parameters())
+    x = torch.tensor([[48.85, 2.35], [-33.9, 151.2]])
+    from geoembed.weights import load_location_encoder
+
+    # the added branch starts with a zero head: outputs equal the published model's
+    np.testing.assert_allclose(encoder.embed(x).numpy(), load_location_encoder().embed(x).numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="no branch 7"):
+        build_location_encoder(TrainConfig(init="geoclip", freeze_branches=(7,)))
+
+
+def test_region_restriction_and_bad_data():
+    features, latlon = synthetic_pairs(600)
+    trainer = ContrastiveLocationTrainer(TrainConfig(epochs=1, region=(0, -180, 90, 180), **SMALL))
+    (train_x, train_ll), (val_x, val_ll) = trainer._prepare_data(features, latlon)
+    assert (train_ll[:, 0] >= 0).all() and (val_ll[:, 0] >= 0).all()
+    assert len(train_x) + len(val_x) == int((latlon[:, 0] >= 0).sum())
+    with pytest.raises(ValueError, match="latitude must be in"):
+        trainer._prepare_data(features[:2], np.array([[95.0, 0.0], [0.0, 0.0]]))
+    with pytest.raises(ValueError, match=r"need features \(n, d\)"):
+        trainer._prepare_data(features[:3], latlon[:2])
+
+
+def test_cli_train_and_resume(tmp_path, capsys):
+    import json
+
+    import pandas as pd
+
+    from geoembed.cli import main
+
+    features, latlon = synthetic_pairs(500)
+    frame = pd.DataFrame(features, columns=[f"f{i}" for i in range(16)]).assign(lat=latlon[:, 0], lon=latlon[:, 1])
+    frame.to_parquet(tmp_path / "pairs.parquet")
+    small = {k: v for k, v in SMALL.items() if k not in ("learning_rate", "batch_size", "queue_size", "sigmas")}
+    (tmp_path / "config.json").write_text(json.dumps(small))
+    assert main(["train", str(tmp_path / "pairs.parquet"), "--out", str(tmp_path / "run"), "--config",
+                 str(tmp_path / "config.json"), "--epochs", "1", "--lr", "0.003", "--queue-size", "64",
+                 "--sigmas", "1", "8", "-q"]) == 0
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["epochs"] == 1 and saved["sigmas"] == [1.0, 8.0] and saved["hidden_dim"] == 64
+    assert main(["train", str(tmp_path / "pairs.parquet"), "--resume", str(tmp_path / "run"), "--epochs", "2", "-q"]) == 0
+    assert len(json.loads((tmp_path / "run" / "history.json").read_text())) == 2
+    assert "trained on 16 feature columns" in capsys.readouterr().out
