@@ -88,13 +88,24 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator):
             ``xarray.DataArray`` with a trailing ``feature`` dimension for xarray input.
         """
         check_is_fitted(self, "n_features_out_")
+        if _is_dask(X):
+            from .scale import transform_dask
+
+            return transform_dask(self, X)
         coords = read_coordinates(X, lat_col=self.lat_col, lon_col=self.lon_col)
         self._check_columns(X, coords, reset=False)
-        lat, lon, valid = self._validate(coords)
-        out = self._encode_valid(lat, lon, valid)
+        out = self._encode_coordinates(coords)
         if coords.grid is not None and _get_output_config("transform", self)["dense"] == "default":
             return to_xarray(np.asarray(out), coords.grid, self.get_feature_names_out())
         return out
+
+    def _transform_memory(self, X):
+        """In-memory transform without column-name bookkeeping (dask partitions and blocks)."""
+        return self._encode_coordinates(read_coordinates(X, lat_col=self.lat_col, lon_col=self.lon_col))
+
+    def _encode_coordinates(self, coords):
+        lat, lon, valid = self._validate(coords)
+        return self._encode_valid(lat, lon, valid)
 
     def get_feature_names_out(self, input_features=None):
         """Output names ``<prefix>_<suffix>``; suffixes are 0 ... k-1 unless the encoder names them."""
@@ -146,6 +157,16 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = self.on_invalid == "nan"
         tags.requires_fit = True
         return tags
+
+
+def _is_dask(X) -> bool:
+    module = type(X).__module__
+    return module.startswith("dask") or (module.startswith("xarray") and _xarray_is_dask_backed(X))
+
+
+def _xarray_is_dask_backed(X) -> bool:
+    chunks = getattr(X, "chunks", None)
+    return bool(chunks) if not isinstance(chunks, dict) else bool(len(chunks))
 
 
 def _sparse_with_nan_rows(encoded, valid):

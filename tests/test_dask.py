@@ -1,0 +1,62 @@
+"""Dask: lazy transforms of dask DataFrames and dask-backed xarray, on a real LocalCluster."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+
+from geoembed import GeoEmbedder, make_encoder  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    with distributed.Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def points():
+    rng = np.random.default_rng(0)
+    index = pd.Index([f"p{i}" for i in range(2000)], name="point")
+    return pd.DataFrame({"lat": rng.uniform(-80, 80, 2000), "lon": rng.uniform(-180, 180, 2000)}, index=index)
+
+
+@pytest.mark.parametrize("make", [lambda: GeoEmbedder(), lambda: make_encoder("sphereC+")], ids=["geoclip", "sphereC+"])
+def test_dask_dataframe_matches_in_memory(client, points, make):
+    encoder = make().fit(points)
+    ddf = dd.from_pandas(points, npartitions=8)  # dask sorts the index into partitions
+    lazy = encoder.transform(ddf)
+    assert isinstance(lazy, dd.DataFrame)  # nothing computed yet; metadata known up front
+    assert list(lazy.columns) == list(encoder.get_feature_names_out())
+    result = lazy.compute()
+    assert result.index.equals(ddf.index.compute())  # every row keeps its label and position
+    np.testing.assert_allclose(result.loc[points.index].to_numpy(), encoder.transform(points), atol=2e-7)
+
+
+def test_weights_load_once_per_worker(client, points):
+    encoder = GeoEmbedder().fit(points)
+    client.run(lambda: __import__("geoembed.weights", fromlist=["x"])._load_location_encoder_cached.cache_clear())
+    encoder.transform(dd.from_pandas(points, npartitions=16)).compute()
+    loads = client.run(lambda: __import__("geoembed.weights", fromlist=["x"])._load_location_encoder_cached
+                       .cache_info().misses)
+    assert len(loads) == 2 and all(n <= 1 for n in loads.values()) and sum(loads.values()) >= 1
+
+
+def test_dask_backed_xarray(client):
+    grid = xr.Dataset({"t": (("lat", "lon"), np.zeros((13, 18)))},
+                      coords={"lat": np.arange(-60, 61, 10.0), "lon": np.arange(-180, 180, 20.0)})
+    encoder = GeoEmbedder().fit(grid)
+    lazy = encoder.transform(grid.chunk({"lat": 5, "lon": 6}))
+    assert lazy.dims == ("lat", "lon", "feature") and lazy.chunks is not None
+    np.testing.assert_allclose(lazy.compute().values, encoder.transform(grid).values, atol=2e-7)
+
+
+def test_pandas_output_config_with_dask_is_a_clear_error(points):
+    encoder = GeoEmbedder().set_output(transform="pandas").fit(points)
+    with pytest.raises(ValueError, match="dask inputs return lazy dask objects"):
+        encoder.transform(dd.from_pandas(points, npartitions=2))
