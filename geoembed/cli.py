@@ -7,6 +7,7 @@
     geoembed eval-geoloc CSV IMAGE_DIR    accuracy at 1/25/200/750/2500 km (Im2GPS3k format)
     geoembed bench nuswide --root DIR --geotags FILE   NUS-WIDE geo/visual/fused mAP table
     geoembed train DATA --out DIR         contrastive training of a location encoder
+    geoembed map -o map.png               PCA-to-RGB map of an embedding grid
 """
 
 from __future__ import annotations
@@ -288,6 +289,31 @@ def _train(args) -> int:
     return 0
 
 
+def _map(args) -> int:
+    from .embedder import GeoEmbedder
+    from .grid import embed_grid, pca_rgb
+    from .maps import _pyplot, draw_coastlines
+
+    encoder = GeoEmbedder(encoder=args.encoder, precision=args.precision, normalize=True)
+    grid = embed_grid(args.resolution, bbox=args.bbox, encoder=encoder, progress=not args.quiet)
+    rgb = pca_rgb(grid)
+    plt = _pyplot()
+    lat, lon = grid.lat.values, grid.lon.values
+    r = args.resolution / 2
+    extent = (lon.min() - r, lon.max() + r, lat.min() - r, lat.max() + r)
+    fig, ax = plt.subplots(figsize=(10, 10 * (extent[3] - extent[2]) / (extent[1] - extent[0]) + 0.8), dpi=100)
+    ax.imshow(rgb, origin="lower", extent=extent, interpolation="nearest")
+    draw_coastlines(ax, extent=extent, color="black")
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_title(f"{args.encoder} embedding, PCA to RGB ({args.resolution} degree grid)")
+    ax.set_xlabel("longitude")
+    ax.set_ylabel("latitude")
+    fig.savefig(args.output, bbox_inches="tight")
+    print(f"wrote {args.output} ({len(lat)} x {len(lon)} cells)")
+    return 0
+
+
 def _add_retrieval_options(parser) -> None:
     parser.add_argument("--backbone", default=None,
                         help="CLIP model id or local folder (default openai/clip-vit-large-patch14)")
@@ -381,6 +407,15 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int)
     train.add_argument("-q", "--quiet", action="store_true")
     train.set_defaults(func=_train)
+
+    maps = sub.add_parser("map", help="draw an embedding grid as a PCA-to-RGB map (PNG)")
+    maps.add_argument("-o", "--output", default="geoembed_map.png")
+    maps.add_argument("--resolution", type=float, default=1.0, help="grid step in degrees")
+    maps.add_argument("--bbox", nargs=4, type=float, metavar=("SOUTH", "WEST", "NORTH", "EAST"))
+    maps.add_argument("--encoder", default="geoclip", help="any registered encoder name")
+    maps.add_argument("--precision", choices=["exact", "fast"], default="fast")
+    maps.add_argument("-q", "--quiet", action="store_true")
+    maps.set_defaults(func=_map)
     return parser
 
 
