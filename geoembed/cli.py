@@ -292,25 +292,13 @@ def _train(args) -> int:
 def _map(args) -> int:
     from .embedder import GeoEmbedder
     from .grid import embed_grid, pca_rgb
-    from .maps import _pyplot, draw_coastlines
+    from .maps import plot_rgb_grid
 
     encoder = GeoEmbedder(encoder=args.encoder, precision=args.precision, normalize=True)
     grid = embed_grid(args.resolution, bbox=args.bbox, encoder=encoder, progress=not args.quiet)
-    rgb = pca_rgb(grid)
-    plt = _pyplot()
-    lat, lon = grid.lat.values, grid.lon.values
-    r = args.resolution / 2
-    extent = (lon.min() - r, lon.max() + r, lat.min() - r, lat.max() + r)
-    fig, ax = plt.subplots(figsize=(10, 10 * (extent[3] - extent[2]) / (extent[1] - extent[0]) + 0.8), dpi=100)
-    ax.imshow(rgb, origin="lower", extent=extent, interpolation="nearest")
-    draw_coastlines(ax, extent=extent, color="black")
-    ax.set_xlim(extent[0], extent[1])
-    ax.set_ylim(extent[2], extent[3])
-    ax.set_title(f"{args.encoder} embedding, PCA to RGB ({args.resolution} degree grid)")
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
-    fig.savefig(args.output, bbox_inches="tight")
-    print(f"wrote {args.output} ({len(lat)} x {len(lon)} cells)")
+    plot_rgb_grid(pca_rgb(grid), grid.lat.values, grid.lon.values, path=args.output,
+                  title=f"{args.encoder} embedding, PCA to RGB ({args.resolution} degree grid)")
+    print(f"wrote {args.output} ({grid.sizes['lat']} x {grid.sizes['lon']} cells)")
     return 0
 
 

@@ -118,13 +118,18 @@ def _find_coord(obj, names, explicit, what):
     return obj.coords[matches[0]]
 
 
-def _read_xarray(X, *, lat_col, lon_col) -> Coordinates:
+def broadcast_latlon(X, *, lat_col=None, lon_col=None):
+    """The latitude and longitude coordinates of an xarray object, broadcast to one grid."""
     import xarray as xr
 
     lat = _find_coord(X, LAT_NAMES, lat_col, "latitude")
     lon = _find_coord(X, LON_NAMES, lon_col, "longitude")
     lat_b, lon_b = xr.broadcast(lat, lon)
-    lon_b = lon_b.transpose(*lat_b.dims)
+    return lat_b, lon_b.transpose(*lat_b.dims)
+
+
+def _read_xarray(X, *, lat_col, lon_col) -> Coordinates:
+    lat_b, lon_b = broadcast_latlon(X, lat_col=lat_col, lon_col=lon_col)
     dims = lat_b.dims
     coords = {name: c for name, c in lat_b.coords.items()}
     coords.update({name: c for name, c in lon_b.coords.items() if name not in coords})

@@ -81,3 +81,24 @@ def plot_probability_map(prob_map, *, ax=None, top: int | None = 5000, path=None
     return plot_points(prob_map.lat.values[order], prob_map.lon.values[order], probs[order], ax=ax,
                        title=f"GeoCLIP probability: {query}", cmap="magma_r", extent=extent,
                        colorbar_label="probability", path=path)
+
+
+def plot_rgb_grid(rgb, lat, lon, *, title=None, path=None, ax=None):
+    """Show an RGB image on a regular (lat, lon) grid of cell centres over coastlines."""
+    plt = _pyplot()
+    half = (lat[1] - lat[0]) / 2 if len(lat) > 1 else 0.5
+    extent = (lon.min() - half, lon.max() + half, lat.min() - half, lat.max() + half)
+    if ax is None:
+        height = 10 * (extent[3] - extent[2]) / (extent[1] - extent[0]) + 0.8
+        _, ax = plt.subplots(figsize=(10, height), dpi=100)
+    ax.imshow(rgb, origin="lower", extent=extent, interpolation="nearest")
+    draw_coastlines(ax, extent=extent, color="black")
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_xlabel("longitude")
+    ax.set_ylabel("latitude")
+    if title:
+        ax.set_title(title)
+    if path is not None:
+        ax.figure.savefig(path, bbox_inches="tight")
+    return ax

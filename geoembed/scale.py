@@ -36,11 +36,9 @@ def transform_dask(estimator, X):
 def _transform_xarray(estimator, X, names, dtype):
     import xarray as xr
 
-    from .inputs import LAT_NAMES, LON_NAMES, _find_coord
+    from .inputs import broadcast_latlon
 
-    lat = _find_coord(X, LAT_NAMES, estimator.lat_col, "latitude")
-    lon = _find_coord(X, LON_NAMES, estimator.lon_col, "longitude")
-    lat, lon = xr.broadcast(lat, lon)
+    lat, lon = broadcast_latlon(X, lat_col=estimator.lat_col, lon_col=estimator.lon_col)
     if isinstance(X, xr.Dataset):
         template = next(iter(X.data_vars.values()))
     else:

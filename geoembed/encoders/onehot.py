@@ -33,7 +33,6 @@ def utm_zone_numbers(lat, lon) -> np.ndarray:
 
 def utm_grid_zones(lat, lon) -> np.ndarray:
     """Grid zone designators such as '31U' (UTM) or 'Z' (UPS polar caps), as strings."""
-    lat = np.asarray(lat, dtype=np.float64)
     index = utm_category_index(lat, lon)
     return np.asarray(_utm_category_names())[index]
 
