@@ -3,6 +3,7 @@
 import warnings
 
 import numpy as np
+import torch
 import pandas as pd
 import pytest
 
@@ -232,3 +233,18 @@ def test_cli_locate_text_and_eval(tiny_clip_dir, tmp_path, capsys, monkeypatch):
     assert "this run (2 images, 0 unreadable)" in out and "Im2GPS3k" in out
     assert main(["locate-text", "Desert", "--backbone", "no-such/clip"]) == 2
     assert "allow-download" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("block, top_k", [(7, 3), (7, 10), (64, 1), (1000, 5)])
+def test_streaming_top_k_matches_full_softmax(block, top_k):
+    """Blocked top-k with an online log-sum-exp equals softmax-then-topk, for any block size."""
+    from geoembed.retrieval.locator import streaming_top_k
+
+    rng = np.random.default_rng(3)
+    queries = torch.from_numpy(rng.normal(size=(6, 16)).astype(np.float32)) * 4
+    locations = torch.from_numpy(rng.normal(size=(50, 16)).astype(np.float32))
+    probs, index = streaming_top_k(queries, locations, top_k, block=block)
+    full = (queries @ locations.T).softmax(dim=1)
+    expected = torch.topk(full, top_k, dim=1)
+    np.testing.assert_allclose(probs.numpy(), expected.values.numpy(), rtol=1e-5)
+    np.testing.assert_array_equal(index.numpy(), expected.indices.numpy())

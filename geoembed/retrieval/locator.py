@@ -137,9 +137,11 @@ class GeoLocator:
         logits = self._logits(torch.from_numpy(self.embed_features(clip_features)).to(self.device), gallery)
         return logits.softmax(dim=1).cpu().numpy()
 
+    def _scaled_queries(self, query_embeddings: torch.Tensor) -> torch.Tensor:
+        return nn.functional.normalize(query_embeddings, dim=1) * self.logit_scale
+
     def _logits(self, query_embeddings: torch.Tensor, gallery) -> torch.Tensor:
-        queries = nn.functional.normalize(query_embeddings, dim=1)
-        return self.logit_scale * (queries @ self.gallery_embeddings(gallery).T)
+        return self._scaled_queries(query_embeddings) @ self.gallery_embeddings(gallery).T
 
     @torch.inference_mode()
     def _top_k(self, query_embeddings: np.ndarray, top_k: int, gallery, ids, chunk: int = 256) -> pd.DataFrame:
@@ -148,11 +150,11 @@ class GeoLocator:
             raise ValueError(f"top_k must be in [1, {len(gallery)}]; got {top_k}")
         values, indices = [], []
         queries = torch.from_numpy(np.asarray(query_embeddings, dtype=np.float32)).to(self.device)
+        locations = self.gallery_embeddings(gallery)
         for start in range(0, len(queries), chunk):
-            probs = self._logits(queries[start : start + chunk], gallery).softmax(dim=1)
-            top = torch.topk(probs, top_k, dim=1)
-            values.append(top.values.cpu().numpy())
-            indices.append(top.indices.cpu().numpy())
+            probs, top = streaming_top_k(self._scaled_queries(queries[start : start + chunk]), locations, top_k)
+            values.append(probs.cpu().numpy())
+            indices.append(top.cpu().numpy())
         if not values:
             return _predictions_frame(np.empty((0, top_k)), np.empty((0, top_k), dtype=np.int64), gallery, [])
         ids = list(ids) if ids is not None else list(range(len(queries)))
@@ -265,6 +267,30 @@ class GeoLocator:
         if kind == "image":
             return self.embed_images([query])
         raise ValueError(f"kind must be 'auto', 'text', 'image' or 'features'; got {kind!r}")
+
+
+def streaming_top_k(queries: torch.Tensor, locations: torch.Tensor, top_k: int, block: int = 16_384):
+    """Top-k softmax probabilities and indices of ``queries @ locations.T`` over all locations.
+
+    The gallery is scored in column blocks small enough to stay in cache: each block is
+    reduced to its top-k and to its share of the log-sum-exp (rescaled online, as in
+    streaming softmax), so the full probability matrix is never written.
+    """
+    n = queries.shape[0]
+    best = torch.full((n, 0), -torch.inf, device=queries.device)
+    best_index = torch.zeros((n, 0), dtype=torch.long, device=queries.device)
+    running_max = torch.full((n,), -torch.inf, device=queries.device)
+    running_sum = torch.zeros(n, device=queries.device)
+    for start in range(0, locations.shape[0], block):
+        logits = queries @ locations[start : start + block].T
+        values, index = torch.topk(logits, min(top_k, logits.shape[1]), dim=1)
+        new_max = torch.maximum(running_max, values[:, 0])
+        running_sum = running_sum * torch.exp(running_max - new_max) + logits.sub_(new_max[:, None]).exp_().sum(1)
+        running_max = new_max
+        best, order = torch.topk(torch.cat([best, values], dim=1), min(top_k, best.shape[1] + values.shape[1]), dim=1)
+        best_index = torch.cat([best_index, index + start], dim=1).gather(1, order)
+    log_normaliser = running_max + torch.log(running_sum)
+    return torch.exp(best - log_normaliser[:, None]), best_index
 
 
 def _query_id(query) -> str:
