@@ -1,10 +1,10 @@
-"""Peak memory and time of ``geoembed embed`` on 1M random points.
+"""Peak memory and time of ``geoembed embed`` on 1M (or 10M) random points.
 
-    python -m benchmarks.cli_memory [--points 1000000]
+    python -m benchmarks.cli_memory [--points 1000000] [--configs parquet-exact parquet-fast npy-fast16]
 
 Writes a parquet file of random points to a temporary folder, runs the CLI in a child
 process per configuration and records its peak resident memory (ru_maxrss).
-Results go to ``benchmarks/results/cli_memory.{md,json}``.
+Results go to ``benchmarks/results/cli_memory.{md,json}`` (``cli_memory_10m`` for 10M points).
 """
 
 from __future__ import annotations
@@ -28,15 +28,19 @@ MEASURE = (
 )
 
 
+CONFIGS = {
+    "parquet-exact": ("parquet", ["--precision", "exact"]),
+    "parquet-fast": ("parquet", ["--precision", "fast"]),
+    "npy-fast16": ("npy", ["--precision", "fast", "--dtype", "float16"]),
+}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=1_000_000)
+    parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=list(CONFIGS))
     args = parser.parse_args(argv)
-    configs = [
-        ("parquet", ["--precision", "exact"]),
-        ("parquet", ["--precision", "fast"]),
-        ("npy", ["--precision", "fast", "--dtype", "float16"]),
-    ]
+    configs = [CONFIGS[name] for name in args.configs]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "points.parquet"
@@ -59,8 +63,10 @@ def main(argv=None):
                 "peak RSS (MiB)": f"{peak_mib:,.0f}", "output size (MiB)": f"{out.stat().st_size / 2**20:,.0f}",
             })
             out.unlink()
+    millions = f"{args.points / 1e6:g}M"
     write_results(
-        "cli_memory", "geoembed embed: 1M points, peak memory", rows,
+        "cli_memory" if args.points == 1_000_000 else f"cli_memory_{millions.lower()}",
+        f"geoembed embed: {millions} points, peak memory", rows,
         ["output", "options", "points", "seconds", "points/s", "peak RSS (MiB)", "output size (MiB)"],
         ["Input: parquet with id, lat, lon (row groups of 100,000); default --chunk-rows 50,000; "
          "wall time includes interpreter start and weight loading."],

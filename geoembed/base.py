@@ -96,7 +96,8 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator):
         self._check_columns(X, coords, reset=False)
         out = self._encode_coordinates(coords)
         if coords.grid is not None and _get_output_config("transform", self)["dense"] == "default":
-            return to_xarray(np.asarray(out), coords.grid, self.get_feature_names_out())
+            dense = out.toarray() if hasattr(out, "toarray") else out  # a grid has no sparse form
+            return to_xarray(np.asarray(dense), coords.grid, self.get_feature_names_out())
         return out
 
     def _transform_memory(self, X):

@@ -254,7 +254,7 @@ def _train(args) -> int:
     import dataclasses
     import json
 
-    from .inputs import read_coordinates
+    from .inputs import LAT_NAMES, LON_NAMES, read_coordinates
     from .training import ContrastiveLocationTrainer, TrainConfig
 
     if args.resume:
@@ -278,7 +278,8 @@ def _train(args) -> int:
     if args.feature_cols:
         columns = args.feature_cols
     else:
-        skip = {c for c in frame.columns if str(c).lower() in ("lat", "latitude", "lon", "lng", "long", "longitude")}
+        coordinate_names = {*LAT_NAMES, *LON_NAMES, str(args.lat_col).lower(), str(args.lon_col).lower()}
+        skip = {c for c in frame.columns if str(c).lower() in coordinate_names}
         columns = [c for c in frame.columns if c not in skip and pd.api.types.is_numeric_dtype(frame[c])]
     if not columns:
         raise ValueError("no numeric feature columns found; name them with --feature-cols")

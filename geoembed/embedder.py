@@ -58,7 +58,7 @@ class GeoEmbedder(LocationFeaturizer):
         L2-normalise each row. The default returns the raw reference embedding, the same
         numbers as the official ``LocationEncoder``.
     precision : {"exact", "fast"}, default="exact"
-        "exact" computes in float32 (max abs deviation from the official model ~3e-8).
+        "exact" computes in float32 (max abs deviation from the official model < 5e-8).
         "fast" keeps the projection and Fourier features in float32 and runs the MLPs in
         bfloat16 on CPUs with AVX512-BF16/AMX and on GPUs (cosine to exact >= 0.9999);
         elsewhere it falls back to float32.

@@ -34,9 +34,12 @@ def embed_grid(resolution: float = 1.0, *, bbox=None, encoder=None, path=None, m
     path : str or Path, default=None
         A ``.zarr`` store to stream into, band of latitudes by band, so that grids larger than
         memory work (a 0.1-degree global grid is 6.5M points). The returned DataArray is then
-        the lazily opened store. Without a path the grid is built in memory.
+        the lazily opened store. Without a path the grid is built in memory. Needs the
+        ``dask`` extra (dask and zarr).
     max_points_per_band : int, default=200_000
         Points embedded and written at a time.
+    progress : bool, default=False
+        Show a progress bar over the latitude bands.
     """
     import xarray as xr
     from tqdm.auto import tqdm

@@ -223,3 +223,14 @@ def expected_failed_checks(estimator):
 @parametrize_with_checks(list(_classic_instances()), expected_failed_checks=expected_failed_checks)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_sparse_encoder_on_xarray_grid_returns_dense_grid():
+    """A grid input gets a grid output even from a sparse encoder (xarray has no sparse form)."""
+    import xarray as xr
+
+    grid = xr.Dataset(coords={"lat": [-45.0, 5.0, 45.0], "lon": [-170.0, 0.0, 10.0, 170.0]})
+    out = make_encoder("grid_onehot", resolution=10.0).fit(POINTS).transform(grid)
+    assert out.dims == ("lat", "lon", "feature") and out.shape == (3, 4, 18 * 36)
+    np.testing.assert_array_equal(out.sum("feature").values, 1.0)
+    assert float(out.sel(lat=5.0, lon=0.0, feature="gridcell_0_0")) == 1.0

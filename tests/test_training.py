@@ -139,3 +139,10 @@ def test_cli_train_and_resume(tmp_path, capsys):
     assert main(["train", str(tmp_path / "pairs.parquet"), "--resume", str(tmp_path / "run"), "--epochs", "2", "-q"]) == 0
     assert len(json.loads((tmp_path / "run" / "history.json").read_text())) == 2
     assert "trained on 16 feature columns" in capsys.readouterr().out
+    # coordinate columns named with --lat-col/--lon-col are not taken as features
+    renamed = frame.rename(columns={"lat": "y_deg", "lon": "x_deg"})
+    renamed.to_parquet(tmp_path / "renamed.parquet")
+    assert main(["train", str(tmp_path / "renamed.parquet"), "--out", str(tmp_path / "run2"), "--config",
+                 str(tmp_path / "config.json"), "--epochs", "1", "--lat-col", "y_deg", "--lon-col", "x_deg",
+                 "--queue-size", "64", "--sigmas", "1", "8", "-q"]) == 0
+    assert "trained on 16 feature columns" in capsys.readouterr().out

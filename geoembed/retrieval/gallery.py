@@ -58,6 +58,8 @@ class GPSGallery:
             Degrees. ``west > east`` crosses the antimeridian.
         center : (lat, lon), optional
             With ``radius_km``: a disc instead of a box.
+        radius_km : float, optional
+            Radius of the disc around ``center`` (great-circle distance).
         step_km : float, default=1.0
             Grid spacing on the ground (longitude steps widen with latitude to keep it).
         """

@@ -50,7 +50,8 @@ class GeoLocator:
         halves it but moves top-k probabilities by up to ~0.2% (float32 reproduces the
         official model's to 0.1%).
     cache_dir : str or Path, default=None
-        Cache folder (default ``$GEOEMBED_CACHE_DIR`` or ``~/.cache/geoembed``).
+        Cache folder (default ``$GEOEMBED_CACHE_DIR``, else ``$XDG_CACHE_HOME/geoembed``, else
+        ``~/.cache/geoembed``).
     allow_download : bool, default=False
         Let the backbone be fetched from the Hugging Face Hub if it is not available locally.
     device : str, default="cpu"

@@ -171,8 +171,20 @@ class ContrastiveLocationTrainer:
     def fit(self, features, latlon, *, out_dir=None, progress: bool = True) -> pd.DataFrame:
         """Train for ``config.epochs`` (continuing from ``self.epoch`` after a resume).
 
-        Saves a checkpoint to ``out_dir`` after every epoch when given. Returns the history:
-        one row per epoch with the mean training loss and validation retrieval accuracy.
+        Parameters
+        ----------
+        features : array-like of shape (n, d)
+            The paired features (e.g. 768-d CLIP image features or tabular covariates).
+        latlon : array-like of shape (n, 2)
+            [lat, lon] in degrees, row-aligned with ``features``.
+        out_dir : str or Path, default=None
+            Checkpoint folder, written after every epoch (see :meth:`save`).
+        progress : bool, default=True
+            Show a progress bar per epoch.
+
+        Returns
+        -------
+        DataFrame with one row per epoch: mean training loss and validation retrieval accuracy.
         """
         from tqdm.auto import tqdm
 
@@ -228,7 +240,8 @@ class ContrastiveLocationTrainer:
     def save(self, out_dir) -> Path:
         """``location_encoder.safetensors`` (loads in GeoEmbedder), ``feature_head.safetensors``
         (with ``logit_scale``; loads in GeoLocator as ``image_weights`` for 768-d CLIP features),
-        ``training_state.pt`` (optimizer, scheduler, queue, RNG) and ``config.json``."""
+        ``training_state.pt`` (optimizer, scheduler, queue, RNG), ``config.json`` and
+        ``history.json`` (per-epoch loss and validation accuracy)."""
         from safetensors.torch import save_file
 
         out = Path(out_dir)
