@@ -145,7 +145,7 @@ class GeoLocator:
         return self._scaled_queries(query_embeddings) @ self.gallery_embeddings(gallery).T
 
     @torch.inference_mode()
-    def _top_k(self, query_embeddings: np.ndarray, top_k: int, gallery, ids, chunk: int = 256) -> pd.DataFrame:
+    def _top_k(self, query_embeddings: np.ndarray, top_k: int, gallery, ids, chunk: int = 1024) -> pd.DataFrame:
         gallery = gallery or self.gallery
         if not 1 <= top_k <= len(gallery):
             raise ValueError(f"top_k must be in [1, {len(gallery)}]; got {top_k}")
@@ -270,7 +270,7 @@ class GeoLocator:
         raise ValueError(f"kind must be 'auto', 'text', 'image' or 'features'; got {kind!r}")
 
 
-def streaming_top_k(queries: torch.Tensor, locations: torch.Tensor, top_k: int, block: int = 16_384):
+def streaming_top_k(queries: torch.Tensor, locations: torch.Tensor, top_k: int, block: int = 4096):
     """Top-k softmax probabilities and indices of ``queries @ locations.T`` over all locations.
 
     The gallery is scored in column blocks small enough to stay in cache: each block is
