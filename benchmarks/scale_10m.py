@@ -28,6 +28,7 @@ import time
 import numpy as np
 
 from benchmarks._report import write_results
+from benchmarks.encoder_speed import random_points
 
 PARTITION = 250_000
 
@@ -35,10 +36,8 @@ PARTITION = 250_000
 def make_partition(index: int, size: int):
     import pandas as pd
 
-    rng = np.random.default_rng(1_000 + index)
-    lat = np.degrees(np.arcsin(rng.uniform(-1, 1, size)))
-    lon = rng.uniform(-180, 180, size)
-    return pd.DataFrame({"lat": lat, "lon": lon}, index=pd.RangeIndex(index * PARTITION, index * PARTITION + size))
+    latlon = random_points(size, seed=1_000 + index)
+    return pd.DataFrame(latlon, columns=["lat", "lon"], index=pd.RangeIndex(index * PARTITION, index * PARTITION + size))
 
 
 def partition_sizes(points: int) -> list[int]:
@@ -53,7 +52,7 @@ def run_single(points: int, precision: str) -> dict:
     total = np.zeros(512)
     for index, size in enumerate(partition_sizes(points)):
         total += embedder.transform(make_partition(index, size)).sum(axis=0, dtype=np.float64)
-    return {"seconds": time.perf_counter() - start, "sums": total.tolist(), "torch_threads": None}
+    return {"seconds": time.perf_counter() - start, "sums": total.tolist()}
 
 
 def _warm_worker(embedder) -> int:
@@ -126,11 +125,12 @@ def main(argv=None):
         run = run_single if args.child == "single" else run_cluster
         print(json.dumps(run(args.points, args.precision[0])))
         return
-    rows, sums = [], {}
+    rows, sums, worker_threads = [], {}, set()
     for precision in args.precision:
         for mode in args.modes:
             result = measure(mode, args.points, precision)
             sums[mode, precision] = np.asarray(result["sums"])
+            worker_threads.update(result.get("torch_threads", []))
             rows.append({
                 "precision": precision,
                 "mode": "one process" if mode == "single" else "LocalCluster, 2 workers x 1 thread",
@@ -141,6 +141,8 @@ def main(argv=None):
             print(rows[-1], flush=True)
     notes = [f"Partitions of {PARTITION:,} points, each embedded and reduced to its 512 column sums.",
              "Seconds exclude process start, weight loading and cluster start-up."]
+    if worker_threads:
+        notes.append(f"torch threads per dask worker: {sorted(worker_threads)} (one process uses all cores).")
     for precision in args.precision:
         if ("single", precision) in sums and ("cluster", precision) in sums:
             a, b = sums["single", precision], sums["cluster", precision]

@@ -278,7 +278,7 @@ def _train(args) -> int:
     if args.feature_cols:
         columns = args.feature_cols
     else:
-        coordinate_names = {*LAT_NAMES, *LON_NAMES, str(args.lat_col).lower(), str(args.lon_col).lower()}
+        coordinate_names = {*LAT_NAMES, *LON_NAMES, *(str(c).lower() for c in (args.lat_col, args.lon_col) if c)}
         skip = {c for c in frame.columns if str(c).lower() in coordinate_names}
         columns = [c for c in frame.columns if c not in skip and pd.api.types.is_numeric_dtype(frame[c])]
     if not columns:
