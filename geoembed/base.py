@@ -16,7 +16,7 @@ from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import _check_feature_names, _check_n_features, check_is_fitted
 
 from .geo import validate_latlon
-from .inputs import read_coordinates, to_xarray
+from .inputs import _is_xarray, read_coordinates, to_xarray
 
 
 class LocationFeaturizer(TransformerMixin, BaseEstimator):
@@ -161,13 +161,7 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator):
 
 
 def _is_dask(X) -> bool:
-    module = type(X).__module__
-    return module.startswith("dask") or (module.startswith("xarray") and _xarray_is_dask_backed(X))
-
-
-def _xarray_is_dask_backed(X) -> bool:
-    chunks = getattr(X, "chunks", None)
-    return bool(chunks) if not isinstance(chunks, dict) else bool(len(chunks))
+    return type(X).__module__.startswith("dask") or (_is_xarray(X) and bool(getattr(X, "chunks", None)))
 
 
 def _sparse_with_nan_rows(encoded, valid):

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .base import LocationFeaturizer
-from .encoders.registry import list_encoders, make_encoder, register_encoder
+from .encoders.registry import make_encoder, register_encoder
 
 
 def _unique_rows(latlon32: np.ndarray):
@@ -185,10 +185,8 @@ class GeoEmbedder(LocationFeaturizer):
         if self.encoder == "geoclip":
             if self.encoder_params:
                 raise ValueError("encoder_params applies to classic encoders; GeoCLIP takes weights=...")
-            self.sigmas_ = tuple(self._load_module().config.sigmas)
+            self.sigmas_ = tuple(self.encoder_.config.sigmas)
             return
-        if self.encoder not in list_encoders():
-            raise ValueError(f"unknown encoder {self.encoder!r}; available: {list_encoders()}")
         if self.weights is not None:
             raise ValueError(f"weights applies to encoder='geoclip' only; got encoder={self.encoder!r}")
         self._classic_encoder = make_encoder(self.encoder, **(self.encoder_params or {}))._fit_without_data()

@@ -12,8 +12,9 @@ import numpy as np
 
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 
-#: Scale that GeoCLIP applies to the unit-sphere Equal Earth coordinates.
-GEOCLIP_PROJECTION_SCALE = 66.50336 / 180.0
+#: GeoCLIP multiplies unit-sphere Equal Earth coordinates by this and divides by 180.
+GEOCLIP_PROJECTION_SCALE_DEG = 66.50336
+GEOCLIP_PROJECTION_SCALE = GEOCLIP_PROJECTION_SCALE_DEG / 180.0
 
 _MAX_ROWS_IN_MESSAGE = 5
 
@@ -27,6 +28,12 @@ def _describe_rows(labels, values, mask) -> str:
     vals = ", ".join(f"{values[i]:g}" for i in shown)
     more = f" (and {where.size - shown.size} more)" if where.size > shown.size else ""
     return f"rows {names}{more} have {vals}"
+
+
+def wrapped_longitude(lon) -> np.ndarray:
+    """Longitudes in degrees wrapped into [-180, 180) (float64; NaN stays NaN)."""
+    with np.errstate(invalid="ignore"):
+        return (np.asarray(lon, dtype=np.float64) + 180.0) % 360.0 - 180.0
 
 
 def validate_latlon(
@@ -61,11 +68,9 @@ def validate_latlon(
     lon = np.asarray(lon, dtype=np.float64).reshape(-1)
     if lat.shape != lon.shape:
         raise ValueError(f"latitude and longitude differ in length: {lat.size} vs {lon.size}")
-    labels = None if row_labels is None else list(row_labels)
-
     finite = np.isfinite(lat) & np.isfinite(lon)
     if wrap_longitude:
-        lon = np.where(finite, (lon + 180.0) % 360.0 - 180.0, lon)
+        lon = np.where(finite, wrapped_longitude(lon), lon)
     with np.errstate(invalid="ignore"):
         bad_lat = finite & (np.abs(lat) > 90.0)
         bad_lon = finite & (np.abs(lon) > 180.0)
@@ -78,7 +83,7 @@ def validate_latlon(
     if not finite.all():
         bad = ~finite
         shown = np.where(np.isfinite(lat), lon, lat)
-        raise ValueError(f"coordinates must be finite (no NaN or inf); {_describe_rows(labels, shown, bad)}")
+        raise ValueError(f"coordinates must be finite (no NaN or inf); {_describe_rows(row_labels, shown, bad)}")
     if bad_lat.any():
         looks_swapped = bool(np.all(np.abs(lon[finite]) <= 90.0))
         hint = (
@@ -88,10 +93,10 @@ def validate_latlon(
             else ""
         )
         raise ValueError(
-            f"latitude must be in [-90, 90]; {_describe_rows(labels, lat, bad_lat)}.{hint}"
+            f"latitude must be in [-90, 90]; {_describe_rows(row_labels, lat, bad_lat)}.{hint}"
         )
     raise ValueError(
-        f"longitude must be in [-180, 180]; {_describe_rows(labels, lon, bad_lon)}. "
+        f"longitude must be in [-180, 180]; {_describe_rows(row_labels, lon, bad_lon)}. "
         "Pass wrap_longitude=True to wrap longitudes into [-180, 180)."
     )
 

@@ -58,7 +58,7 @@ def test_projection_is_equal_earth(random_latlon):
     x, y = equal_earth(lat32, lon32)
     ref = np.column_stack([x, y]) * GEOCLIP_PROJECTION_SCALE
     assert np.abs(xy - ref).max() < 3e-7
-    # Equal Earth's extremes: x = +-1 (scaled) at the antimeridian on the equator.
+    # Equal Earth's published extremes on the unit sphere (Savric et al. 2018): x at the antimeridian on the equator, y at the pole
     edge = geoclip_projection(torch.tensor([[0.0, 180.0], [90.0, 0.0]])).numpy()
     assert edge[0, 0] == pytest.approx(2.7066297 * GEOCLIP_PROJECTION_SCALE, rel=1e-6)
     assert edge[1, 1] == pytest.approx(1.3173627 * GEOCLIP_PROJECTION_SCALE, rel=1e-6)

@@ -248,3 +248,16 @@ def test_streaming_top_k_matches_full_softmax(block, top_k):
     expected = torch.topk(full, top_k, dim=1)
     np.testing.assert_allclose(probs.numpy(), expected.values.numpy(), rtol=1e-5)
     np.testing.assert_array_equal(index.numpy(), expected.indices.numpy())
+
+
+def test_geoloc_csv_rejects_bad_coordinates_by_row(tmp_path):
+    from geoembed.retrieval.evaluation import read_geoloc_csv
+
+    path = tmp_path / "truth.csv"
+    pd.DataFrame({"IMG_FILE": ["a.jpg", "b.jpg", "c.jpg"], "LAT": [10.0, 12.0, 95.0], "LON": [0.0, 100.0, 1.0]}).to_csv(
+        path, index=False)
+    with pytest.raises(ValueError, match=r"latitude must be in \[-90, 90\]; rows \[2\]"):
+        read_geoloc_csv(path)
+    pd.DataFrame({"IMG_FILE": ["a.jpg", "b.jpg"], "LAT": [10.0, "x"], "LON": [0.0, 1.0]}).to_csv(path, index=False)
+    with pytest.raises(ValueError, match=r"rows \[1\] have missing or non-numeric"):
+        read_geoloc_csv(path)

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..geo import latlon_to_unit_xyz
 from ..inputs import LAT_NAMES, LON_NAMES
 
 
@@ -137,14 +138,15 @@ def load_nuswide(root, geotags, *, feature: str = "BoW_int", miniature: bool | N
     unknown = int((~tags.index.isin(ids)).sum())
     if unknown:
         warnings.warn(f"{unknown} geotags name photo ids that are not in Imagelist.txt; ignored")
+    in_train, in_test = np.isin(images, list(train)), np.isin(images, list(test))
     counts = {"images": len(images), "with_coordinates": int(has_coords.sum()), "with_labels": int(has_label.sum()),
               "with_both": int((has_coords & has_label).sum()), "with_neither": int((~has_coords & ~has_label).sum()),
-              "geotags_unknown_ids": unknown, "train_geotagged": int((has_coords & np.isin(images, list(train))).sum()),
-              "test_geotagged": int((has_coords & np.isin(images, list(test))).sum())}
-    keep = has_coords & (np.isin(images, list(train)) | np.isin(images, list(test)))
+              "geotags_unknown_ids": unknown, "train_geotagged": int((has_coords & in_train).sum()),
+              "test_geotagged": int((has_coords & in_test).sum())}
+    keep = has_coords & (in_train | in_test)
     latlon = tags.loc[ids[keep], ["lat", "lon"]].to_numpy(np.float64)
     is_miniature = (root / "MINIATURE").exists() if miniature is None else miniature
-    return NUSWide(ids[keep], concepts, labels[keep], np.isin(np.asarray(images)[keep], list(train)), visual[keep],
+    return NUSWide(ids[keep], concepts, labels[keep], in_train[keep], visual[keep],
                    latlon, feature, counts, is_miniature)
 
 
@@ -186,13 +188,11 @@ def make_miniature_nuswide(root, *, n_images: int = 3000, n_concepts: int = 81, 
     normalized = bow / np.maximum(bow.sum(axis=1, keepdims=True), 1)
     np.savetxt(root / "Low_Level_Features" / "Normalized_BoW.dat", normalized, fmt="%.6f")
 
-    xyz = np.column_stack([np.cos(np.radians(lat)) * np.cos(np.radians(lon)),
-                           np.cos(np.radians(lat)) * np.sin(np.radians(lon)), np.sin(np.radians(lat))])
+    xyz = np.column_stack(latlon_to_unit_xyz(lat, lon))
     positive_rate = np.geomspace(0.2, 0.005, n_concepts)
     for j, concept in enumerate(concepts):
         anchor = centres[rng.integers(0, len(centres))]
-        a = np.radians(anchor)
-        anchor_xyz = np.array([np.cos(a[0]) * np.cos(a[1]), np.cos(a[0]) * np.sin(a[1]), np.sin(a[0])])
+        anchor_xyz = np.array(latlon_to_unit_xyz(anchor[0], anchor[1]))
         geo_score = xyz @ anchor_xyz  # 1 at the anchor, falling with distance
         visual_score = topics @ rng.normal(0, 1, 8)
         score = (geo_score - geo_score.mean()) / geo_score.std() + (visual_score - visual_score.mean()) / visual_score.std()

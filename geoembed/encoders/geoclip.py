@@ -19,11 +19,14 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from ..geo import GEOCLIP_PROJECTION_SCALE_DEG
+
 ARCHITECTURE = "geoclip-location-encoder"
 
 # Equal Earth polynomial coefficients (Šavrič, Patterson & Jenny 2018).
 _A1, _A2, _A3, _A4 = 1.340264, -0.081106, 0.000893, 0.003796
-_SCALE_DEG = 66.50336
+# sqrt(3) as the reference model computes it: in float32
+_SQRT3 = float(torch.sqrt(torch.tensor(3.0)))
 
 
 @dataclass(frozen=True)
@@ -67,12 +70,11 @@ def geoclip_projection(latlon: Tensor) -> Tensor:
     latlon = latlon.to(torch.float32)
     lat = torch.deg2rad(latlon[:, 0])
     lon = torch.deg2rad(latlon[:, 1])
-    sqrt3 = torch.sqrt(torch.tensor(3.0, device=latlon.device))
-    theta = torch.asin((sqrt3 / 2) * torch.sin(lat))
+    theta = torch.asin((_SQRT3 / 2) * torch.sin(lat))
     denominator = 3 * (9 * _A4 * theta**8 + 7 * _A3 * theta**6 + 3 * _A2 * theta**2 + _A1)
-    x = (2 * sqrt3 * lon * torch.cos(theta)) / denominator
+    x = (2 * _SQRT3 * lon * torch.cos(theta)) / denominator
     y = _A4 * theta**9 + _A3 * theta**7 + _A2 * theta**3 + _A1 * theta
-    return (torch.stack((x, y), dim=1) * _SCALE_DEG) / 180
+    return (torch.stack((x, y), dim=1) * GEOCLIP_PROJECTION_SCALE_DEG) / 180
 
 
 class FourierBranch(nn.Module):

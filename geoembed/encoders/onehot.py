@@ -9,6 +9,7 @@ from numbers import Real
 from sklearn.utils._param_validation import Interval
 
 from ..base import LocationFeaturizer
+from ..geo import wrapped_longitude
 from .registry import register_encoder
 
 UTM_BANDS = "CDEFGHJKLMNPQRSTUVWX"  # 8 degrees each from 80S; X spans 72N-84N
@@ -21,7 +22,7 @@ def utm_zone_numbers(lat, lon) -> np.ndarray:
     Longitudes are taken modulo 360, so lon = 180 is zone 1, like lon = -180.
     """
     lat = np.asarray(lat, dtype=np.float64)
-    lon = (np.asarray(lon, dtype=np.float64) + 180.0) % 360.0 - 180.0
+    lon = wrapped_longitude(lon)
     zone = np.floor((lon + 180.0) / 6.0).astype(np.int64) % 60 + 1
     norway = (lat >= 56.0) & (lat < 64.0) & (lon >= 3.0) & (lon < 12.0)
     zone = np.where(norway, 32, zone)
@@ -40,7 +41,7 @@ def utm_grid_zones(lat, lon) -> np.ndarray:
 def utm_category_index(lat, lon) -> np.ndarray:
     """Column of each point in the 1,204-way UTM/UPS one-hot encoding."""
     lat = np.asarray(lat, dtype=np.float64)
-    lon = (np.asarray(lon, dtype=np.float64) + 180.0) % 360.0 - 180.0
+    lon = wrapped_longitude(lon)
     band = np.clip(np.floor((lat + 80.0) / 8.0).astype(np.int64), 0, len(UTM_BANDS) - 1)
     index = (utm_zone_numbers(lat, lon) - 1) * len(UTM_BANDS) + band
     n_utm = 60 * len(UTM_BANDS)

@@ -26,7 +26,6 @@ def register_encoder(name: str):
 
     def decorator(cls):
         _REGISTRY[name] = cls
-        cls.encoder_name = name
         return cls
 
     return decorator

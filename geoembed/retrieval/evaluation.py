@@ -7,10 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..geo import haversine_km
+from ..geo import haversine_km, validate_latlon
 
 THRESHOLDS_KM = (1, 25, 200, 750, 2500)
-LEVELS = {1: "street", 25: "city", 200: "region", 750: "country", 2500: "continent"}
 
 #: Published GeoCLIP accuracies (%) at 1 / 25 / 200 / 750 / 2500 km.
 PAPER_RESULTS = {
@@ -35,6 +34,7 @@ def read_geoloc_csv(csv_path, image_dir=None) -> pd.DataFrame:
     bad = out[["true_lat", "true_lon"]].isna().any(axis=1)
     if bad.any():
         raise ValueError(f"{csv_path}: rows {list(out.index[bad][:5])} have missing or non-numeric LAT/LON")
+    validate_latlon(out["true_lat"], out["true_lon"], row_labels=out.index)
     base = Path(image_dir) if image_dir is not None else Path(csv_path).parent
     out["path"] = [str(base / name) for name in out["image"]]
     return out

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..geo import EARTH_RADIUS_KM, validate_latlon
+from ..geo import EARTH_RADIUS_KM, validate_latlon, wrapped_longitude
+from ..weights import file_sha256
 
 _CACHE_FORMAT = 1
 
@@ -88,7 +89,7 @@ class GPSGallery:
             lons = np.arange(west, east + 1e-9, step_lon)
             rows.append(np.column_stack([np.full(lons.size, lat), lons]))
         grid = np.vstack(rows)
-        grid[:, 1] = (grid[:, 1] + 180.0) % 360.0 - 180.0
+        grid[:, 1] = wrapped_longitude(grid[:, 1])
         if center is not None:
             from ..geo import haversine_km
 
@@ -98,7 +99,10 @@ class GPSGallery:
         return cls(grid, name=f"region-{len(grid)}")
 
     def fingerprint(self) -> str:
-        return hashlib.sha256(self.latlon.tobytes()).hexdigest()
+        """sha256 of the float32 coordinates (computed once; a gallery's coordinates are fixed)."""
+        if getattr(self, "_fingerprint", None) is None:
+            self._fingerprint = hashlib.sha256(self.latlon.tobytes()).hexdigest()
+        return self._fingerprint
 
     def embeddings(self, encoder, *, weights_sha256: str, precision: str = "exact", dtype: str = "float32",
                    cache_dir=None, batch_size: int = 4096, progress: bool = False) -> np.ndarray:
@@ -139,12 +143,6 @@ class GPSGallery:
         return out
 
 
-def _sha256_file(path: Path) -> str:
-    from ..weights import file_sha256
-
-    return file_sha256(path)
-
-
 def _read_cache(data_path: Path, meta_path: Path, n: int):
     if not (data_path.exists() and meta_path.exists()):
         return None
@@ -152,7 +150,7 @@ def _read_cache(data_path: Path, meta_path: Path, n: int):
         meta = json.loads(meta_path.read_text())
         if meta.get("format") != _CACHE_FORMAT or meta.get("n") != n:
             raise ValueError("metadata does not match the gallery")
-        if _sha256_file(data_path) != meta.get("sha256"):
+        if file_sha256(data_path) != meta.get("sha256"):
             raise ValueError("checksum mismatch")
         values = np.load(data_path, allow_pickle=False)
         if values.shape != (n, meta["dim"]):
@@ -166,6 +164,6 @@ def _read_cache(data_path: Path, meta_path: Path, n: int):
 def _write_cache(values: np.ndarray, data_path: Path, meta_path: Path, meta: dict) -> None:
     tmp = data_path.with_suffix(f".tmp{os.getpid()}.npy")
     np.save(tmp, values, allow_pickle=False)
-    meta["sha256"] = _sha256_file(tmp)
+    meta["sha256"] = file_sha256(tmp)
     os.replace(tmp, data_path)
     meta_path.write_text(json.dumps(meta, indent=1))

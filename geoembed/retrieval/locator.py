@@ -116,7 +116,10 @@ class GeoLocator:
                 self.location_encoder, weights_sha256=self._weights_sha256(), precision=self.precision,
                 dtype=self.cache_dtype, cache_dir=self.cache_dir, progress=len(gallery) > 20_000,
             )
-            self._gallery_cache = {key: torch.from_numpy(values.astype(np.float32)).to(self.device)}
+            # keep the locator's own gallery and the latest other one (e.g. a zoom region)
+            own = (self.gallery.fingerprint(), self.precision)
+            self._gallery_cache = {k: v for k, v in self._gallery_cache.items() if k == own}
+            self._gallery_cache[key] = torch.from_numpy(values.astype(np.float32)).to(self.device)
         return self._gallery_cache[key]
 
     # -- features -> locations ------------------------------------------------------------

@@ -22,6 +22,7 @@ from torch import nn
 
 from ..encoders.geoclip import GeoCLIPLocationEncoder, LocationEncoderConfig
 from ..geo import haversine_km, validate_latlon
+from ..retrieval.evaluation import THRESHOLDS_KM, accuracy_table
 from .noise import jitter_latlon
 from .queue import GPSQueue
 
@@ -49,7 +50,7 @@ class TrainConfig:
     queue_noise_m: float = 1000.0
     val_fraction: float = 0.1
     region: tuple | None = None  # (south, west, north, east): train on points inside only
-    thresholds_km: tuple = (1, 25, 200, 750, 2500)
+    thresholds_km: tuple = THRESHOLDS_KM
     seed: int = 0
     device: str = "cpu"
     extra: dict = field(default_factory=dict)
@@ -232,8 +233,9 @@ class ContrastiveLocationTrainer:
         feats = nn.functional.normalize(self.feature_head(torch.as_tensor(features, dtype=torch.float32).to(self.device)), dim=1)
         best = (feats @ loc.T).argmax(dim=1).cpu().numpy()
         errors = haversine_km(latlon[:, 0], latlon[:, 1], gallery[best, 0], gallery[best, 1])
-        out = {f"val_acc_{t}km": 100.0 * float(np.mean(errors <= t)) for t in self.config.thresholds_km}
-        out["val_median_km"] = float(np.median(errors))
+        table = accuracy_table(errors, self.config.thresholds_km)
+        out = {f"val_acc_{t}km": table[f"{t} km"] for t in self.config.thresholds_km}
+        out["val_median_km"] = table["median km"]
         return out
 
     # -- checkpoints -----------------------------------------------------------------------------
