@@ -33,6 +33,10 @@ class Sphere2VecEncoder(MultiScaleEncoder):
         terms = self._terms(phi, lam, phi * f, lam * f)  # each (n, S)
         return np.stack(terms, axis=2).reshape(len(lat), -1)
 
+    @property
+    def features_per_scale(self) -> int:
+        return len(self.term_names)
+
     def _feature_suffixes(self):
         names = self.term_names
         return [f"s{s}_{t}" for s in range(self.frequency_num) for t in names]
@@ -45,7 +49,6 @@ class SphereCEncoder(Sphere2VecEncoder):
         + Sphere2VecEncoder.__doc__.split("\n", 1)[1]
     )
     feature_prefix = "sphereC"
-    features_per_scale = 3
     term_names = ("sin_phi", "cos_phi_cos_lam", "cos_phi_sin_lam")
 
     def _terms(self, phi, lam, phi_s, lam_s):
@@ -60,7 +63,6 @@ class SphereCPlusEncoder(Sphere2VecEncoder):
         + Sphere2VecEncoder.__doc__.split("\n", 1)[1]
     )
     feature_prefix = "sphereCplus"
-    features_per_scale = 6
     term_names = ("sin_phi", "cos_phi", "sin_lam", "cos_lam", "cos_phi_cos_lam", "cos_phi_sin_lam")
 
     def _terms(self, phi, lam, phi_s, lam_s):
@@ -77,7 +79,6 @@ class SphereMEncoder(Sphere2VecEncoder):
         + Sphere2VecEncoder.__doc__.split("\n", 1)[1]
     )
     feature_prefix = "sphereM"
-    features_per_scale = 5
     term_names = ("sin_phi", "cos_phis_cos_lam", "cos_phi_cos_lams", "cos_phis_sin_lam", "cos_phi_sin_lams")
 
     def _terms(self, phi, lam, phi_s, lam_s):
@@ -94,7 +95,6 @@ class SphereMPlusEncoder(Sphere2VecEncoder):
         + Sphere2VecEncoder.__doc__.split("\n", 1)[1]
     )
     feature_prefix = "sphereMplus"
-    features_per_scale = 8
     term_names = ("sin_phi", "cos_phi", "sin_lam", "cos_lam", "cos_phis_cos_lam", "cos_phi_cos_lams",
                   "cos_phis_sin_lam", "cos_phi_sin_lams")
 
