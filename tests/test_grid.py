@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from numerics import assert_geoclip_close
+
 from geoembed import GeoEmbedder, make_encoder
 from geoembed.grid import embed_grid, grid_axes, pca_rgb
 
@@ -31,7 +33,9 @@ def test_embed_grid_streams_to_zarr(tmp_path):
     streamed = embed_grid(20.0, bbox=(-60, -180, 60, 180), encoder=encoder, path=tmp_path / "grid.zarr",
                           max_points_per_band=40)  # 2 latitude rows per band: several region writes
     assert (tmp_path / "grid.zarr").exists() and streamed.chunks is not None
-    np.testing.assert_allclose(streamed.values, in_memory.values, atol=2e-7)
+    latlon = np.array([[la, lo] for la in streamed.lat.values for lo in streamed.lon.values])
+    for grid, what in ((in_memory, "in-memory grid"), (streamed, "zarr grid")):
+        assert_geoclip_close(grid.values.reshape(len(latlon), -1), latlon, what=what)
     assert list(streamed.feature.values[:2]) == ["geoclip_0", "geoclip_1"]
     with pytest.raises(ValueError, match=".zarr"):
         embed_grid(20.0, encoder=encoder, path=tmp_path / "grid.nc")

@@ -12,6 +12,7 @@ from geoembed.retrieval import GeoLocator, GPSGallery
 from geoembed.retrieval.backbone import BackboneNotAvailableError
 from geoembed.retrieval.evaluation import accuracy_table, evaluate_geolocation
 from geoembed.retrieval.images import ImageLoadError
+from numerics import softmax_rtol
 from tiny_clip import save_tiny_clip
 
 from conftest import GOLDEN_DIR
@@ -244,10 +245,17 @@ def test_streaming_top_k_matches_full_softmax(block, top_k):
     queries = torch.from_numpy(rng.normal(size=(6, 16)).astype(np.float32)) * 4
     locations = torch.from_numpy(rng.normal(size=(50, 16)).astype(np.float32))
     probs, index = streaming_top_k(queries, locations, top_k, block=block)
-    full = (queries @ locations.T).softmax(dim=1)
+    full = (queries.double() @ locations.double().T).softmax(dim=1)  # float64 reference
     expected = torch.topk(full, top_k, dim=1)
-    np.testing.assert_allclose(probs.numpy(), expected.values.numpy(), rtol=1e-5)
-    np.testing.assert_array_equal(index.numpy(), expected.indices.numpy())
+    rtol = softmax_rtol(queries, locations)
+    np.testing.assert_allclose(probs.numpy(), expected.values.numpy(), rtol=rtol)
+    # the ranking is the reference's wherever neighbouring probabilities are further apart than the error bound
+    distinct = np.diff(expected.values.numpy(), axis=1) < -2 * rtol * expected.values.numpy()[:, 1:]
+    assert top_k == 1 or distinct.mean() > 0.9
+    for row in range(len(queries)):
+        for k in range(top_k):
+            if (k == 0 or distinct[row, k - 1]) and (k == top_k - 1 or distinct[row, k]):
+                assert index[row, k] == expected.indices[row, k]
 
 
 def test_geoloc_csv_rejects_bad_coordinates_by_row(tmp_path):

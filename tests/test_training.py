@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from numerics import assert_geoclip_close
 
 from geoembed import GeoEmbedder
 from geoembed.encoders.geoclip import GeoCLIPLocationEncoder
@@ -68,8 +69,10 @@ def test_checkpoint_reloads_to_identical_outputs_and_resume_continues(tmp_path):
     expected = trainer.location_encoder.embed(x).numpy()
     loaded = GeoCLIPLocationEncoder.from_checkpoint(tmp_path / "run" / "location_encoder.safetensors")
     np.testing.assert_array_equal(loaded.embed(x).numpy(), expected)
-    np.testing.assert_allclose(GeoEmbedder(weights=str(tmp_path / "run" / "location_encoder.safetensors"))
-                               .fit_transform(latlon[:50]), expected, atol=1e-6)
+    checkpoint = tmp_path / "run" / "location_encoder.safetensors"
+    assert_geoclip_close(expected, latlon[:50], checkpoint, what="trained encoder")
+    assert_geoclip_close(GeoEmbedder(weights=str(checkpoint)).fit_transform(latlon[:50]), latlon[:50], checkpoint,
+                         what="GeoEmbedder on the checkpoint")
     # resume to epoch 3 == an uninterrupted 3-epoch run
     resumed = ContrastiveLocationTrainer.resume(tmp_path / "run", epochs=3)
     assert resumed.epoch == 2 and resumed.queue.filled == 256
@@ -102,7 +105,7 @@ def test_fine_tuning_from_geoclip_with_a_finer_branch_and_frozen_branches():
     from geoembed.weights import load_location_encoder
 
     # the added branch starts with a zero head: outputs equal the published model's
-    np.testing.assert_allclose(encoder.embed(x).numpy(), load_location_encoder().embed(x).numpy(), atol=1e-6)
+    assert_geoclip_close(encoder.embed(x).numpy(), x.numpy())
     with pytest.raises(ValueError, match="no branch 7"):
         build_location_encoder(TrainConfig(init="geoclip", freeze_branches=(7,)))
 
