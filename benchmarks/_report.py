@@ -12,17 +12,62 @@ from pathlib import Path
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
-def machine_info() -> dict:
-    import torch
+# the instruction sets that decide float32/bfloat16 GEMM speed, as /proc/cpuinfo names them
+GEMM_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
+# multiply-adds x 2 per point of GeoCLIP's location encoder (three 512-1024-1024-1024-512 MLPs)
+GEOCLIP_FLOP_PER_POINT = 2 * 3 * (512 * 1024 + 1024 * 1024 * 2 + 1024 * 512)
 
-    cpu = platform.processor() or platform.machine()
+
+def cpu_description() -> dict:
+    """CPU model, vendor and the GEMM-relevant instruction sets (Linux /proc/cpuinfo)."""
+    model, vendor, flags = platform.processor() or platform.machine(), "", set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if key == "model name":
+                model = value.strip()
+            elif key == "vendor_id":
+                vendor = value.strip()
+            elif key == "flags":
+                flags = set(value.split())
                 break
     except OSError:
         pass
+    return {"model": model, "vendor": vendor, "gemm_flags": [f for f in GEMM_FLAGS if f in flags]}
+
+
+def peak_gemm_gflops(seconds_per_dtype: float = 1.5) -> dict:
+    """Measured matmul peak of this machine with torch's current threads, in GFLOP/s.
+
+    Square 1024-wide GEMMs on a 4096-row batch, the shape of GeoCLIP's hidden layers. Best of
+    repeated calls, so this is the ceiling that an encoder's throughput can be held against.
+    """
+    import torch
+
+    result = {}
+    for dtype in (torch.float32, torch.bfloat16):
+        a = torch.randn(4096, 1024).to(dtype)
+        b = torch.randn(1024, 1024).to(dtype)
+        torch.matmul(a, b)
+        best, deadline = float("inf"), time.perf_counter() + seconds_per_dtype
+        while time.perf_counter() < deadline:
+            start = time.perf_counter()
+            torch.matmul(a, b)
+            best = min(best, time.perf_counter() - start)
+        result[str(dtype).removeprefix("torch.")] = 2 * 4096 * 1024 * 1024 / best / 1e9
+    return result
+
+
+def gemm_limit_points_per_s(gflops: float) -> float:
+    """GeoCLIP points/s that a GEMM rate allows."""
+    return gflops * 1e9 / GEOCLIP_FLOP_PER_POINT
+
+
+def machine_info(probe_gemm: bool = True) -> dict:
+    import torch
+
+    cpu = cpu_description()
     versions = {}
     for package in ("geoembed", "torch", "numpy", "scikit-learn", "pyproj", "geoclip"):
         try:
@@ -31,13 +76,30 @@ def machine_info() -> dict:
             versions[package] = "not installed"
     return {
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "cpu": cpu,
+        "cpu": cpu["model"],
+        "cpu_vendor": cpu["vendor"],
+        "gemm_flags": cpu["gemm_flags"],
         "cores": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
-        "amx_bf16": bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()),
+        "peak_gemm_gflops": peak_gemm_gflops() if probe_gemm else None,
         "python": platform.python_version(),
         "versions": versions,
     }
+
+
+def machine_line(info: dict) -> str:
+    """One line naming the CPU, its GEMM instruction sets, threads, the GEMM probe and versions."""
+    versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items())
+    peak = info.get("peak_gemm_gflops")
+    probe = ""
+    if peak:
+        probe = (f" Peak GEMM measured in this run: {peak['float32']:.0f} GFLOP/s float32, "
+                 f"{peak['bfloat16']:.0f} GFLOP/s bfloat16 (GeoCLIP limits: "
+                 f"{gemm_limit_points_per_s(peak['float32']):,.0f} and "
+                 f"{gemm_limit_points_per_s(peak['bfloat16']):,.0f} points/s).")
+    return (f"Machine: {info['cpu']} ({info.get('cpu_vendor', '')}; {' '.join(info.get('gemm_flags', []))}), "
+            f"{info['cores']} cores, torch threads {info['torch_threads']}, Python {info['python']}.{probe} "
+            f"Versions: {versions}. Run {info['date']}.")
 
 
 def markdown_table(rows: list[dict], columns: list[str]) -> str:
@@ -47,20 +109,25 @@ def markdown_table(rows: list[dict], columns: list[str]) -> str:
     return "\n".join(lines)
 
 
-def write_results(name: str, title: str, rows: list[dict], columns: list[str], notes: list[str] = ()) -> Path:
-    """Print the table and write ``results/<name>.md`` and ``results/<name>.json``."""
+def write_results(name: str, title: str, rows: list[dict], columns: list[str], notes: list[str] = (),
+                  info: dict | None = None) -> Path:
+    """Print the table and write ``results/<name>.md`` and ``results/<name>.json``.
+
+    Every results file names its machine (CPU model and GEMM instruction sets, threads, a
+    peak-GEMM probe run now unless ``info`` already holds one, versions).
+    """
     RESULTS_DIR.mkdir(exist_ok=True)
-    info = machine_info()
+    info = info or machine_info()
     table = markdown_table(rows, columns)
-    versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items())
-    text = (
-        f"# {title}\n\n{table}\n\n"
-        + "".join(f"- {n}\n" for n in notes)
-        + f"\nMachine: {info['cpu']}, {info['cores']} cores, torch threads {info['torch_threads']}, "
-        f"AMX-bf16 {info['amx_bf16']}, Python {info['python']}. Versions: {versions}. Run {info['date']}.\n"
-    )
+    text = f"# {title}\n\n{table}\n\n" + "".join(f"- {n}\n" for n in notes) + f"\n{machine_line(info)}\n"
     print(text)
-    md = RESULTS_DIR / f"{name}.md"
-    md.write_text(text)
-    (RESULTS_DIR / f"{name}.json").write_text(json.dumps({"machine": info, "rows": rows, "notes": list(notes)}, indent=2))
-    return md
+    _write_atomically(RESULTS_DIR / f"{name}.md", text)
+    _write_atomically(RESULTS_DIR / f"{name}.json",
+                      json.dumps({"machine": info, "rows": rows, "notes": list(notes)}, indent=2))
+    return RESULTS_DIR / f"{name}.md"
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
