@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ._utils import resolve_device
 from .base import LocationFeaturizer
 from .encoders.registry import make_encoder, register_encoder
 
@@ -20,17 +21,6 @@ def _unique_rows(latlon32: np.ndarray):
     if unique_keys.size == keys.size:
         return latlon32, None
     return latlon32[first], inverse.reshape(-1)
-
-
-def resolve_device(device: str):
-    import torch
-
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    resolved = torch.device(device)
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} requested but CUDA is not available; use device='cpu'")
-    return resolved
 
 
 @register_encoder("geoclip")

@@ -11,18 +11,14 @@ from functools import lru_cache
 
 import numpy as np
 
+from ._utils import optional_import
 from .data import DATA_DIR
 
 
 def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-    except ImportError as err:
-        raise ImportError("maps need matplotlib: pip install 'geoembed[plot]'") from err
-    return plt
+    matplotlib = optional_import("matplotlib", extra="plot", purpose="drawing maps")
+    matplotlib.use("Agg", force=False)
+    return optional_import("matplotlib.pyplot", extra="plot", purpose="drawing maps")
 
 
 @lru_cache(maxsize=1)

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._utils import DISTRIBUTION, optional_import
 from ..cache import cache_dir as resolve_cache_dir
 
 
@@ -53,7 +54,8 @@ def _package_file(distribution: str, needle: str) -> tuple[Path, str]:
         files = metadata.files(distribution) or []
     except metadata.PackageNotFoundError:
         raise ImportError(
-            f"task data comes from the {distribution!r} package: pip install 'geoembed[bench]'"
+            f"task data comes from the {distribution!r} package, which is not installed: "
+            f"pip install '{DISTRIBUTION}[bench]'"
         ) from None
     for f in files:
         if needle in str(f):
@@ -129,10 +131,7 @@ def load_elevation(n_samples=4000, *, random_state=0, data_home=None) -> Downstr
     path, version = _package_file("pvlib", "Altitude.h5")
 
     def build():
-        try:
-            import h5py
-        except ImportError as err:
-            raise ImportError("the elevation task reads HDF5: pip install 'geoembed[bench]'") from err
+        h5py = optional_import("h5py", extra="bench", purpose="the elevation task (HDF5)")
         with h5py.File(path, "r") as f:
             grid = f["Altitude"][:]
         rows, cols = np.nonzero(grid != 255)  # 255: no data / ocean

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from .._utils import optional_import
+
 DEFAULT_BACKBONE = "openai/clip-vit-large-patch14"
 
 
@@ -12,11 +14,7 @@ class BackboneNotAvailableError(OSError):
 
 
 def _transformers():
-    try:
-        import transformers
-    except ImportError as err:
-        raise ImportError("the CLIP backbone needs transformers: pip install 'geoembed[images]'") from err
-    return transformers
+    return optional_import("transformers", extra="images", purpose="the CLIP backbone")
 
 
 def _as_tensor(output) -> torch.Tensor:

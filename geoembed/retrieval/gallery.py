@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..geo import EARTH_RADIUS_KM, validate_latlon, wrapped_longitude
-from ..weights import file_sha256
+from .._utils import file_sha256
 
 _CACHE_FORMAT = 1
 

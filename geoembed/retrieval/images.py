@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._utils import optional_import
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 
 
@@ -14,11 +16,7 @@ class ImageLoadError(ValueError):
 
 
 def _pil():
-    try:
-        from PIL import Image
-    except ImportError as err:  # pragma: no cover - pillow ships with the images extra
-        raise ImportError("reading images needs Pillow: pip install 'geoembed[images]'") from err
-    return Image
+    return optional_import("PIL.Image", extra="images", purpose="reading images")
 
 
 def expand_image_inputs(images) -> list[tuple[str, object]]:

@@ -59,7 +59,7 @@ class GeoLocator:
 
     def __init__(self, backbone=None, *, gallery=None, location_weights=None, image_weights=None,
                  precision="exact", cache_dtype="float32", cache_dir=None, allow_download=False, device="cpu"):
-        from ..embedder import resolve_device
+        from .._utils import resolve_device
         from ..weights import IMAGE_MLP_FILE, load_location_encoder
 
         self.device = resolve_device(device)
@@ -101,7 +101,8 @@ class GeoLocator:
         return self._backbone
 
     def _weights_sha256(self) -> str:
-        from ..weights import LOCATION_ENCODER_FILE, file_sha256, provenance
+        from .._utils import file_sha256
+        from ..weights import LOCATION_ENCODER_FILE, provenance
 
         if self.location_weights is None:
             return provenance()["files"][LOCATION_ENCODER_FILE.name]

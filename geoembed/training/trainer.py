@@ -110,7 +110,7 @@ class ContrastiveLocationTrainer:
     """
 
     def __init__(self, config: TrainConfig | None = None):
-        from ..embedder import resolve_device
+        from .._utils import resolve_device
 
         self.config = config or TrainConfig()
         self.device = resolve_device(self.config.device)

@@ -8,12 +8,13 @@ touches the network and nothing is unpickled.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from .._utils import file_sha256
 
 GEOCLIP_RELEASE = "geoclip-1.3.0"
 WEIGHTS_DIR = Path(__file__).resolve().parent / GEOCLIP_RELEASE
@@ -26,14 +27,6 @@ GPS_GALLERY_FILE = WEIGHTS_DIR / "gps_gallery.npy"
 def provenance() -> dict:
     """Source version, license and sha256 sums of the bundled files."""
     return json.loads((WEIGHTS_DIR / "PROVENANCE.json").read_text())
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify_bundled_files() -> None:
