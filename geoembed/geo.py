@@ -6,9 +6,22 @@ Every public function takes latitude first, then longitude, both in degrees.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+
+__all__ = [
+    "EARTH_RADIUS_KM",
+    "GEOCLIP_PROJECTION_SCALE",
+    "GEOCLIP_PROJECTION_SCALE_DEG",
+    "BoundingBox",
+    "equal_earth",
+    "haversine_km",
+    "latlon_to_unit_xyz",
+    "validate_latlon",
+    "wrapped_longitude",
+]
 
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 
@@ -34,6 +47,74 @@ def wrapped_longitude(lon) -> np.ndarray:
     """Longitudes in degrees wrapped into [-180, 180) (float64; NaN stays NaN)."""
     with np.errstate(invalid="ignore"):
         return (np.asarray(lon, dtype=np.float64) + 180.0) % 360.0 - 180.0
+
+
+@dataclass(frozen=True)
+class BoundingBox:
+    """A latitude/longitude box in degrees, the one box type of the package.
+
+    Every function that takes a ``bbox`` accepts a ``BoundingBox`` or a 4-sequence in the same
+    field order, **(south, west, north, east)**. The antimeridian rule is the same everywhere:
+    ``west > east`` means the box crosses it (e.g. west=170, east=-170 is 20 degrees wide).
+
+    Parameters
+    ----------
+    south, west, north, east : float
+        Edges in degrees: ``-90 <= south < north <= 90`` and both longitudes in [-180, 180].
+
+    Examples
+    --------
+    >>> from geoembed.geo import BoundingBox
+    >>> box = BoundingBox(south=-20, west=170, north=-10, east=-170)
+    >>> box.crosses_antimeridian, box.width_deg
+    (True, 20.0)
+    >>> box.contains([-15.0, -15.0], [179.0, 0.0]).tolist()
+    [True, False]
+    """
+
+    south: float
+    west: float
+    north: float
+    east: float
+
+    def __post_init__(self):
+        values = (self.south, self.west, self.north, self.east)
+        if not all(isinstance(v, (int, float, np.integer, np.floating)) and np.isfinite(v) for v in values):
+            raise ValueError(f"bounding box edges must be finite numbers; got {values}")
+        if not -90 <= self.south < self.north <= 90:
+            raise ValueError(f"bounding box needs -90 <= south < north <= 90; got south={self.south}, north={self.north}")
+        if not (-180 <= self.west <= 180 and -180 <= self.east <= 180) or self.west == self.east:
+            raise ValueError(f"bounding box longitudes must lie in [-180, 180] and differ; got west={self.west}, "
+                             f"east={self.east} (west > east crosses the antimeridian)")
+        for name in ("south", "west", "north", "east"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+
+    @classmethod
+    def coerce(cls, bbox) -> "BoundingBox | None":
+        """``None``, a ``BoundingBox``, or a (south, west, north, east) sequence as a ``BoundingBox``."""
+        if bbox is None or isinstance(bbox, cls):
+            return bbox
+        values = tuple(bbox)
+        if len(values) != 4:
+            raise ValueError(f"bbox must be (south, west, north, east); got {bbox!r}")
+        return cls(*values)
+
+    @property
+    def crosses_antimeridian(self) -> bool:
+        return self.west > self.east
+
+    @property
+    def width_deg(self) -> float:
+        """Longitude extent in degrees, counted eastwards from ``west`` to ``east``."""
+        return (self.east - self.west) % 360.0 or 360.0
+
+    def contains(self, lat, lon) -> np.ndarray:
+        """Boolean mask of the points inside the box (edges included)."""
+        lat, lon = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
+        inside_lat = (lat >= self.south) & (lat <= self.north)
+        if self.crosses_antimeridian:
+            return inside_lat & ((lon >= self.west) | (lon <= self.east))
+        return inside_lat & (lon >= self.west) & (lon <= self.east)
 
 
 def validate_latlon(
