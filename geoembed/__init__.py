@@ -10,8 +10,11 @@ __version__ = "0.1.0"
 _LAZY = {
     "GeoEmbedder": ("geoembed.embedder", "GeoEmbedder"),
     "LocationFeaturizer": ("geoembed.base", "LocationFeaturizer"),
-    "GeoCLIPLocationEncoder": ("geoembed.encoders.geoclip", "GeoCLIPLocationEncoder"),
+    "GeoCLIPEncoder": ("geoembed.encoders.geoclip.estimator", "GeoCLIPEncoder"),
+    "GeoCLIPLocationEncoder": ("geoembed.encoders.geoclip.model", "GeoCLIPLocationEncoder"),
     "load_location_encoder": ("geoembed.weights", "load_location_encoder"),
+    "list_weights": ("geoembed.weights", "list_weights"),
+    "BoundingBox": ("geoembed.geo", "BoundingBox"),
     "load_sample": ("geoembed.data", "load_sample"),
     "GeoLocator": ("geoembed.retrieval.locator", "GeoLocator"),
     "GPSGallery": ("geoembed.retrieval.gallery", "GPSGallery"),

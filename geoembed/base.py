@@ -3,30 +3,45 @@
 A featurizer subclasses :class:`LocationFeaturizer` and implements three hooks:
 ``_fit_encoder()`` (build or load what the encoder needs), ``_n_output_features()`` and
 ``_encode(lat, lon)`` (float64 degrees in, an (n, k) array out). Input reading, validation,
-invalid-row handling, output dtypes, feature names and xarray outputs live here once.
+invalid-row handling, output dtypes and containers (numpy, pandas, polars, xarray), and
+feature names live here once. Only public scikit-learn API is used.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import StrOptions
-from sklearn.utils._set_output import _get_output_config
-from sklearn.utils.validation import _check_feature_names, _check_n_features, check_is_fitted
+from sklearn import get_config
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._params import Options, validate_params
 from .geo import validate_latlon
-from .inputs import _is_xarray, read_coordinates, to_xarray
+from .inputs import is_xarray, read_coordinates, to_xarray
+
+__all__ = ["LocationFeaturizer", "output_container"]
+
+OUTPUT_CONTAINERS = ("default", "pandas", "polars")
 
 
-class LocationFeaturizer(TransformerMixin, BaseEstimator):
+def output_container(estimator) -> str:
+    """The container ``transform`` returns: "default" (numpy), "pandas" or "polars".
+
+    The estimator's own ``set_output(transform=...)`` wins over scikit-learn's global
+    ``set_config(transform_output=...)``.
+    """
+    own = getattr(estimator, "_sklearn_output_config", {}).get("transform")  # also copied by sklearn.clone
+    return own if own is not None else get_config()["transform_output"]
+
+
+class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Base class: (lat, lon) in degrees -> a fixed-length feature vector per point."""
 
     _parameter_constraints: dict = {
         "lat_col": [None, str],
         "lon_col": [None, str],
         "wrap_longitude": ["boolean"],
-        "on_invalid": [StrOptions({"raise", "nan"})],
+        "on_invalid": [Options("raise", "nan")],
     }
 
     #: Prefix of the output feature names, e.g. "geoclip" -> geoclip_0, geoclip_1, ...
@@ -47,7 +62,6 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator):
         return np.float64
 
     # -- scikit-learn API --------------------------------------------------------------
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the input's layout and prepare the encoder.
 
@@ -62,6 +76,7 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator):
         -------
         self
         """
+        validate_params(self)
         coords = read_coordinates(X, lat_col=self.lat_col, lon_col=self.lon_col)
         self._check_columns(X, coords, reset=True)
         self._validate(coords)
@@ -71,6 +86,27 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator):
         """Fit what does not depend on the data (all of it, for these encoders)."""
         self._fit_encoder()
         self.n_features_out_ = self._n_output_features()
+        return self
+
+    def set_output(self, *, transform=None):
+        """Choose the container of ``transform``'s output, as in scikit-learn.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"} or None, default=None
+            "default": numpy (an ``xarray.DataArray`` for xarray input); "pandas": a DataFrame
+            with the input's index and :meth:`get_feature_names_out` as columns; "polars": a
+            polars DataFrame; None leaves the setting unchanged.
+
+        Returns
+        -------
+        self
+        """
+        if transform is None:
+            return self
+        if transform not in OUTPUT_CONTAINERS:
+            raise ValueError(f"transform must be one of {OUTPUT_CONTAINERS} or None; got {transform!r}")
+        self._sklearn_output_config = {"transform": transform}
         return self
 
     def transform(self, X):
@@ -88,21 +124,54 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator):
             ``xarray.DataArray`` with a trailing ``feature`` dimension for xarray input.
         """
         check_is_fitted(self, "n_features_out_")
-        if _is_dask(X):
-            from .scale import transform_dask
+        if is_dask_collection(X):
+            from .dask_transform import transform_dask
 
             return transform_dask(self, X)
         coords = read_coordinates(X, lat_col=self.lat_col, lon_col=self.lon_col)
         self._check_columns(X, coords, reset=False)
         out = self._encode_coordinates(coords)
-        if coords.grid is not None and _get_output_config("transform", self)["dense"] == "default":
+        container = output_container(self)
+        if coords.grid is not None and container == "default":
             dense = out.toarray() if hasattr(out, "toarray") else out  # a grid has no sparse form
             return to_xarray(np.asarray(dense), coords.grid, self.get_feature_names_out())
-        return out
+        if container == "default":
+            return out
+        if sp.issparse(out):
+            raise ValueError(f"set_output(transform={container!r}) needs dense output; {type(self).__name__} "
+                             "returns a sparse matrix here (use a dense encoder or sparse_output=False)")
+        columns = [str(c) for c in self.get_feature_names_out()]
+        if container == "pandas":
+            import pandas as pd
 
-    def _transform_memory(self, X):
-        """In-memory transform without column-name bookkeeping (dask partitions and blocks)."""
-        return self._encode_coordinates(read_coordinates(X, lat_col=self.lat_col, lon_col=self.lon_col))
+            index = coords.row_labels if isinstance(coords.row_labels, pd.Index) else None
+            return pd.DataFrame(out, index=index, columns=columns, copy=False)
+        import polars as pl
+
+        return pl.DataFrame(out, schema=columns, orient="row")
+
+    def encode_latlon(self, lat, lon, *, row_labels=None):
+        """Features of latitude and longitude arrays (degrees), validated as in :meth:`transform`.
+
+        The array path under :meth:`transform`, without input-column bookkeeping or output
+        containers: for code that already holds coordinates (grids, dask blocks, wrappers).
+
+        Parameters
+        ----------
+        lat, lon : array-like of shape (n_samples,)
+            Latitude and longitude in degrees.
+        row_labels : sequence, default=None
+            Labels naming offending rows in errors (e.g. a pandas index); positions otherwise.
+
+        Returns
+        -------
+        ndarray or scipy sparse matrix of shape (n_samples, n_features_out_)
+            Invalid rows are NaN rows under ``on_invalid="nan"``.
+        """
+        check_is_fitted(self, "n_features_out_")
+        lat, lon, valid = validate_latlon(lat, lon, row_labels=row_labels, wrap_longitude=self.wrap_longitude,
+                                          on_invalid=self.on_invalid)
+        return self._encode_valid(lat, lon, valid)
 
     def _encode_coordinates(self, coords):
         lat, lon, valid = self._validate(coords)
@@ -133,8 +202,7 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator):
             if reset:
                 self.n_features_in_ = 2
             return
-        _check_feature_names(self, X, reset=reset)
-        _check_n_features(self, X, reset=reset)
+        validate_data(self, X, reset=reset, skip_check_array=True)
 
     def _encode_valid(self, lat, lon, valid):
         """Encode the valid rows; invalid rows (on_invalid='nan') become NaN rows in place."""
@@ -160,8 +228,9 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator):
         return tags
 
 
-def _is_dask(X) -> bool:
-    return type(X).__module__.startswith("dask") or (_is_xarray(X) and bool(getattr(X, "chunks", None)))
+def is_dask_collection(X) -> bool:
+    """A dask DataFrame/Array, or an xarray object backed by dask arrays."""
+    return type(X).__module__.startswith("dask") or (is_xarray(X) and bool(getattr(X, "chunks", None)))
 
 
 def _sparse_with_nan_rows(encoded, valid):

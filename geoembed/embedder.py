@@ -1,29 +1,26 @@
-"""GeoEmbedder: GeoCLIP location features as a scikit-learn transformer."""
+"""GeoEmbedder: the front door to every location encoder, GeoCLIP by default."""
 
 from __future__ import annotations
 
-import copy
 from numbers import Integral
 from pathlib import Path
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._utils import resolve_device
+from ._params import Interval, Options
 from .base import LocationFeaturizer
-from .encoders.registry import make_encoder, register_encoder
+from .encoders.registry import encoder_class
+
+__all__ = ["GeoEmbedder"]
+
+# GeoEmbedder parameters that configure the encoder itself, with their defaults. Those that
+# the chosen encoder does not take must stay at their defaults (normalize and dtype are
+# applied by the wrapper for encoders without them).
+_ENCODER_SETTINGS = {"weights": None, "precision": "exact", "batch_size": 4096, "device": "cpu",
+                     "normalize": False, "dtype": "float32"}
+_APPLIED_BY_WRAPPER = ("normalize", "dtype")
 
 
-def _unique_rows(latlon32: np.ndarray):
-    """Unique (lat, lon) float32 pairs and the inverse index, via one 64-bit key per row."""
-    keys = np.ascontiguousarray(latlon32).view(np.uint64).reshape(-1)
-    unique_keys, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    if unique_keys.size == keys.size:
-        return latlon32, None
-    return latlon32[first], inverse.reshape(-1)
-
-
-@register_encoder("geoclip")
 class GeoEmbedder(LocationFeaturizer):
     """GeoCLIP's pretrained location embedding (or any registered encoder) as a transformer.
 
@@ -42,13 +39,15 @@ class GeoEmbedder(LocationFeaturizer):
     encoder_params : dict, default=None
         Parameters of a classic encoder, e.g. ``{"max_degree": 20}``.
     weights : str or Path, default=None
-        A location-encoder checkpoint (geoembed ``.safetensors`` or an official ``.pth``
-        state dict; any sigma list). ``None`` uses the bundled published weights.
+        A registered weights name (e.g. "geoclip-1.3.0", see
+        :func:`geoembed.weights.list_weights`), a location-encoder checkpoint (geoembed
+        ``.safetensors`` or an official ``.pth`` state dict; any sigma list), or None for the
+        bundled published weights.
     normalize : bool, default=False
         L2-normalise each row. The default returns the raw reference embedding, the same
         numbers as the official ``LocationEncoder``.
     precision : {"exact", "fast"}, default="exact"
-        "exact" computes in float32 (max abs deviation from the official model < 5e-8).
+        "exact" computes in float32, the official model's output to float32 rounding.
         "fast" keeps the projection and Fourier features in float32 and runs the MLPs in
         bfloat16 on CPUs with AVX512-BF16/AMX and on GPUs (cosine to exact >= 0.9999);
         elsewhere it falls back to float32.
@@ -77,11 +76,14 @@ class GeoEmbedder(LocationFeaturizer):
         Embedding size (512 for the published model).
     sigmas_ : tuple of float
         GeoCLIP's Fourier scales (encoder="geoclip" only).
-    encoder_ : torch.nn.Module or LocationFeaturizer
-        The GeoCLIP torch module (loaded lazily), or the fitted classic encoder.
+    encoder_ : LocationFeaturizer
+        The fitted encoder estimator that computes the features (a
+        :class:`~geoembed.encoders.GeoCLIPEncoder` for "geoclip"); its torch module, if any,
+        is ``encoder_.module_``.
 
     See Also
     --------
+    geoembed.encoders.GeoCLIPEncoder : the GeoCLIP transformer this wraps by default.
     geoembed.encoders.geoclip.GeoCLIPLocationEncoder : the underlying torch module.
 
     Notes
@@ -107,13 +109,11 @@ class GeoEmbedder(LocationFeaturizer):
         "encoder_params": [None, dict],
         "weights": [None, str, Path],
         "normalize": ["boolean"],
-        "precision": [StrOptions({"exact", "fast"})],
-        "dtype": [StrOptions({"float32", "float16"})],
+        "precision": [Options("exact", "fast")],
+        "dtype": [Options("float32", "float16")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "device": [str],
     }
-
-    feature_prefix = "geoclip"
 
     def __init__(
         self,
@@ -144,80 +144,66 @@ class GeoEmbedder(LocationFeaturizer):
         self.wrap_longitude = wrap_longitude
         self.on_invalid = on_invalid
 
-    # -- encoder loading (lazy, never pickled) -----------------------------------------
-    def _load_module(self):
-        from .weights import load_location_encoder
+    def _build_encoder(self):
+        """The encoder estimator for ``encoder``, configured from this wrapper's parameters."""
+        cls = encoder_class(self.encoder)
+        accepted = set(cls().get_params(deep=False))
+        params = dict(self.encoder_params or {})
+        for name, default in _ENCODER_SETTINGS.items():
+            value = getattr(self, name)
+            if name in accepted:
+                if name in params:
+                    raise ValueError(f"give {name} once: as GeoEmbedder({name}=...) or in encoder_params, not both")
+                params[name] = value
+            elif name not in _APPLIED_BY_WRAPPER and value != default:
+                raise ValueError(f"{name}={value!r} does not apply to encoder={self.encoder!r}; "
+                                 f"it configures encoders that take it (e.g. 'geoclip')")
+        unknown = sorted(set(params) - accepted)
+        if unknown:
+            raise ValueError(f"encoder {self.encoder!r} has no parameters {unknown}; it takes {sorted(accepted)}")
+        # coordinates are read and validated by this wrapper; the encoder sees valid arrays only
+        return cls(**params).fit(np.zeros((1, 2)))
 
-        module = load_location_encoder(self.weights)
-        device = resolve_device(self.device)
-        if device.type != "cpu":
-            module = copy.deepcopy(module).to(device)  # the cached CPU copy stays shared
-        self._module = (self.weights, self.device, module)
-        return module
-
-    @property
-    def encoder_(self):
-        """The GeoCLIP torch module (loaded on first use) or the fitted classic encoder."""
-        if self.encoder != "geoclip":
-            return self._classic_encoder
-        cached = getattr(self, "_module", None)
-        if cached is not None and cached[:2] == (self.weights, self.device):
-            return cached[2]
-        return self._load_module()
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_module", None)
-        return state
-
-    # -- LocationFeaturizer hooks --------------------------------------------------------
     def _fit_encoder(self):
-        if self.encoder == "geoclip":
-            if self.encoder_params:
-                raise ValueError("encoder_params applies to classic encoders; GeoCLIP takes weights=...")
-            self.sigmas_ = tuple(self.encoder_.config.sigmas)
-            return
-        if self.weights is not None:
-            raise ValueError(f"weights applies to encoder='geoclip' only; got encoder={self.encoder!r}")
-        self._classic_encoder = make_encoder(self.encoder, **(self.encoder_params or {}))._fit_without_data()
+        self.encoder_ = self._build_encoder()
+        if hasattr(self.encoder_, "sigmas_"):
+            self.sigmas_ = self.encoder_.sigmas_
+
+    def _wrapper_applies(self, name: str) -> bool:
+        return name not in self.encoder_.get_params(deep=False)
 
     def _n_output_features(self):
-        if self.encoder == "geoclip":
-            return self.encoder_.embed_dim
-        return self._classic_encoder.n_features_out_
+        return self.encoder_.n_features_out_
 
     def get_feature_names_out(self, input_features=None):
-        if self.encoder == "geoclip":
-            return super().get_feature_names_out(input_features)
-        return self._classic_encoder.get_feature_names_out()
+        """Output feature names: those of the wrapped encoder (``geoclip_0`` ... for GeoCLIP).
+
+        Parameters
+        ----------
+        input_features : ignored
+            Present for scikit-learn compatibility.
+
+        Returns
+        -------
+        ndarray of str objects, shape (n_features_out_,)
+        """
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "n_features_out_")
+        return self.encoder_.get_feature_names_out()
 
     def _output_dtype(self):
-        return np.dtype(self.dtype)
+        return np.dtype(self.dtype)  # passed to the encoder, or applied here
 
     def _encode(self, lat, lon):
-        if self.encoder != "geoclip":
-            out = self._classic_encoder._encode(lat, lon)
-            if self.normalize:
-                from sklearn.preprocessing import normalize
+        out = self.encoder_.encode_latlon(lat, lon)
+        if self.normalize and self._wrapper_applies("normalize"):
+            from sklearn.preprocessing import normalize
 
-                out = normalize(out)
-            return out.astype(self._output_dtype())
-        return self._encode_geoclip(lat, lon)
-
-    def _encode_geoclip(self, lat, lon):
-        import torch
-
-        module = self.encoder_
-        device = next(module.parameters()).device
-        latlon, inverse = _unique_rows(np.stack([lat, lon], axis=1).astype(np.float32))
-        out = np.empty((latlon.shape[0], self.n_features_out_), dtype=self._output_dtype())
-        for start in range(0, latlon.shape[0], self.batch_size):
-            chunk = torch.from_numpy(latlon[start : start + self.batch_size]).to(device)
-            embedding = module.embed(chunk, precision=self.precision)
-            if self.normalize:
-                embedding = torch.nn.functional.normalize(embedding, dim=1)
-            out[start : start + chunk.shape[0]] = embedding.cpu().numpy()
-        return out if inverse is None else out[inverse]
+            out = normalize(out)
+        if self._wrapper_applies("dtype"):
+            out = out.astype(self.dtype)
+        return out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -24,7 +24,8 @@ class Coordinates:
         return self.lat.size
 
 
-def _is_xarray(X) -> bool:
+def is_xarray(X) -> bool:
+    """An xarray Dataset or DataArray."""
     return type(X).__module__.startswith("xarray.")
 
 
@@ -79,7 +80,7 @@ def read_coordinates(X, *, lat_col=None, lon_col=None) -> Coordinates:
             lon=_to_float(X[lon_name].to_numpy(), f"longitude column {lon_name!r}", index),
             row_labels=index,
         )
-    if _is_xarray(X):
+    if is_xarray(X):
         return _read_xarray(X, lat_col=lat_col, lon_col=lon_col)
     if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
         raise TypeError("sparse input is not supported; pass a dense (n, 2) array of [lat, lon]")

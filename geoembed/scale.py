@@ -1,57 +1,9 @@
-"""Out-of-core and distributed transforms: dask DataFrames and dask-backed xarray objects.
+"""Deprecated location of :mod:`geoembed.dask_transform`; kept for one release."""
 
-Dask is optional (``pip install 'geoembed[dask]'``). The fitted featurizer is shipped to
-workers without its weights (GeoEmbedder pickles hold none); each worker process loads them
-once into its own cache, not once per partition.
-"""
+import warnings
 
-from __future__ import annotations
+from .dask_transform import *  # noqa: F401,F403
+from .dask_transform import __all__  # noqa: F401
 
-import numpy as np
-import pandas as pd
-
-
-def _transform_partition(frame: pd.DataFrame, estimator, names) -> pd.DataFrame:
-    values = estimator._transform_memory(frame)
-    values = values.toarray() if hasattr(values, "toarray") else values
-    return pd.DataFrame(values, index=frame.index, columns=names)
-
-
-def transform_dask(estimator, X):
-    """Lazy transform of a dask DataFrame (``map_partitions`` with ``meta``) or a dask-backed
-    xarray object (``xarray.apply_ufunc(..., dask="parallelized")``)."""
-    from sklearn.utils._set_output import _get_output_config
-
-    if _get_output_config("transform", estimator)["dense"] != "default":
-        raise ValueError("dask inputs return lazy dask objects with named columns; "
-                         "call set_output(transform='default') to transform them")
-    names = list(estimator.get_feature_names_out())
-    dtype = np.dtype(estimator._output_dtype())
-    if type(X).__module__.startswith("xarray"):
-        return _transform_xarray(estimator, X, names, dtype)
-    meta = pd.DataFrame({name: pd.Series([], dtype=dtype) for name in names})
-    return X.map_partitions(_transform_partition, estimator, names, meta=meta)
-
-
-def _transform_xarray(estimator, X, names, dtype):
-    import xarray as xr
-
-    from .inputs import broadcast_latlon
-
-    lat, lon = broadcast_latlon(X, lat_col=estimator.lat_col, lon_col=estimator.lon_col)
-    if isinstance(X, xr.Dataset):
-        template = next(iter(X.data_vars.values()))
-    else:
-        template = X
-    lat = lat.chunk(template.chunksizes) if template.chunks else lat
-    lon = lon.chunk(template.chunksizes) if template.chunks else lon
-
-    def block(lat_block, lon_block):
-        flat = np.column_stack([lat_block.reshape(-1), lon_block.reshape(-1)])
-        values = estimator._transform_memory(flat)
-        values = values.toarray() if hasattr(values, "toarray") else values
-        return np.asarray(values, dtype=dtype).reshape(*lat_block.shape, len(names))
-
-    out = xr.apply_ufunc(block, lat, lon, output_core_dims=[["feature"]], dask="parallelized",
-                         output_dtypes=[dtype], dask_gufunc_kwargs={"output_sizes": {"feature": len(names)}})
-    return out.assign_coords(feature=np.asarray(names, dtype=object)).rename("embedding")
+warnings.warn("geoembed.scale was renamed geoembed.dask_transform in 0.2; the old name will be removed in 0.3",
+              FutureWarning, stacklevel=2)

@@ -1,5 +1,7 @@
 """Classic location encoders: math, edge cases, registry and scikit-learn conventions."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -48,8 +50,8 @@ def test_shapes_names_and_pandas_index(name):
     [("cartesian3d", {}), ("wrap", {}), ("spherical_harmonics", {"max_degree": 12}),
      ("rff", {"coordinates": "xyz", "sigma": 4.0}), ("utm_onehot", {}), ("grid_onehot", {"resolution": 5.0}),
      # integer frequencies (4, 2, 1 per radian) make Sphere2Vec periodic in longitude
-     ("sphereC", {"frequency_num": 3, "min_radius": 0.25}), ("sphereC+", {"frequency_num": 3, "min_radius": 0.25}),
-     ("sphereM", {"frequency_num": 3, "min_radius": 0.25}), ("sphereM+", {"frequency_num": 3, "min_radius": 0.25})],
+     ("sphereC", {"n_frequencies": 3, "min_radius_rad": 0.25}), ("sphereC+", {"n_frequencies": 3, "min_radius_rad": 0.25}),
+     ("sphereM", {"n_frequencies": 3, "min_radius_rad": 0.25}), ("sphereM+", {"n_frequencies": 3, "min_radius_rad": 0.25})],
 )
 def test_antimeridian_continuity(name, params):
     lats = np.array([-60.0, 0.0, 37.5, 80.0])
@@ -73,7 +75,7 @@ def test_non_periodic_encoders_are_not_claimed_periodic():
 @pytest.mark.parametrize(
     "name, params",
     [("cartesian3d", {}), ("spherical_harmonics", {"max_degree": 15}), ("rff", {"coordinates": "xyz"}),
-     ("sphereC", {"frequency_num": 1, "min_radius": 1.0}), ("sphereM", {"frequency_num": 1, "min_radius": 1.0})],
+     ("sphereC", {"n_frequencies": 1, "min_radius_rad": 1.0}), ("sphereM", {"n_frequencies": 1, "min_radius_rad": 1.0})],
 )
 def test_poles_are_single_points(name, params):
     """At lat = +-90 every longitude is the same place: continuous encoders agree."""
@@ -93,10 +95,10 @@ def test_all_encoders_bounded_and_finite_at_poles(name):
 
 def test_sphere2vec_hand_computed_values():
     point = np.array([[30.0, 60.0]])
-    c = make_encoder("sphereC", frequency_num=1, min_radius=1.0).fit(point).transform(point)[0]
+    c = make_encoder("sphereC", n_frequencies=1, min_radius_rad=1.0).fit(point).transform(point)[0]
     np.testing.assert_allclose(c, [0.5, np.cos(np.pi / 6) * 0.5, np.cos(np.pi / 6) * np.sin(np.pi / 3)])
     # two scales: f = 2 and 1 per radian; sphereM pairs scaled and unscaled terms
-    m = make_encoder("sphereM", frequency_num=2, min_radius=0.5, max_radius=1.0).fit(point).transform(point)[0]
+    m = make_encoder("sphereM", n_frequencies=2, min_radius_rad=0.5, max_radius_rad=1.0).fit(point).transform(point)[0]
     phi, lam = np.pi / 6, np.pi / 3
     first_scale = [np.sin(2 * phi), np.cos(2 * phi) * np.cos(lam), np.cos(phi) * np.cos(2 * lam),
                    np.cos(2 * phi) * np.sin(lam), np.cos(phi) * np.sin(2 * lam)]
@@ -106,11 +108,11 @@ def test_sphere2vec_hand_computed_values():
 
 def test_space2vec_hand_computed_values():
     point = np.array([[10.0, 20.0]])  # lat 10, lon 20 degrees; x = (lon, lat) as a plane vector
-    theory = make_encoder("theory", frequency_num=1, min_radius=40.0).fit(point).transform(point)[0]
+    theory = make_encoder("theory", n_frequencies=1, min_radius_deg=40.0).fit(point).transform(point)[0]
     projections = np.array([20.0, -10.0 + 5.0 * np.sqrt(3), -10.0 - 5.0 * np.sqrt(3)]) / 40.0
     expected = np.ravel(np.column_stack([np.sin(projections), np.cos(projections)]))
     np.testing.assert_allclose(theory, expected, atol=1e-12)
-    grid = make_encoder("grid", frequency_num=2, min_radius=10.0, max_radius=100.0).fit(point).transform(point)[0]
+    grid = make_encoder("grid", n_frequencies=2, min_radius_deg=10.0, max_radius_deg=100.0).fit(point).transform(point)[0]
     np.testing.assert_allclose(grid, [np.sin(2.0), np.cos(2.0), np.sin(0.2), np.cos(0.2),
                                       np.sin(1.0), np.cos(1.0), np.sin(0.1), np.cos(0.1)], atol=1e-12)
 
@@ -205,10 +207,32 @@ def test_geoembedder_encoder_params_and_errors():
     assert out.shape == (len(POINTS), 16) and out.dtype == np.float32
     with pytest.raises(ValueError, match="unknown encoder 'nope'; available"):
         GeoEmbedder(encoder="nope").fit(POINTS)
-    with pytest.raises(ValueError, match="weights applies to encoder='geoclip' only"):
+    with pytest.raises(ValueError, match="weights='x.safetensors' does not apply to encoder='wrap'"):
         GeoEmbedder(encoder="wrap", weights="x.safetensors").fit(POINTS)
-    with pytest.raises(ValueError, match="encoder_params applies to classic encoders"):
+    with pytest.raises(ValueError, match="precision='fast' does not apply to encoder='wrap'"):
+        GeoEmbedder(encoder="wrap", precision="fast").fit(POINTS)
+    with pytest.raises(ValueError, match=r"encoder 'geoclip' has no parameters \['max_degree'\]"):
         GeoEmbedder(encoder_params={"max_degree": 3}).fit(POINTS)
+    with pytest.raises(ValueError, match="give normalize once"):
+        GeoEmbedder(encoder_params={"normalize": True}).fit(POINTS)
+
+
+@pytest.mark.parametrize("name, old, new", [
+    ("grid", {"frequency_num": 2, "min_radius": 10.0, "max_radius": 100.0},
+     {"n_frequencies": 2, "min_radius_deg": 10.0, "max_radius_deg": 100.0}),
+    ("sphereC+", {"frequency_num": 3, "min_radius": 0.25, "max_radius": 2.0},
+     {"n_frequencies": 3, "min_radius_rad": 0.25, "max_radius_rad": 2.0}),
+])
+def test_renamed_parameters_warn_and_still_work(name, old, new):
+    expected = make_encoder(name, **new).fit(POINTS).transform(POINTS)
+    with pytest.warns(FutureWarning, match="was renamed to") as record:
+        out = make_encoder(name, **old).fit(POINTS).transform(POINTS)
+    assert len(record) == 3  # one warning per renamed parameter
+    np.testing.assert_array_equal(out, expected)
+    # the defaults do not warn
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make_encoder(name).fit(POINTS)
 
 
 def _classic_instances():

@@ -182,7 +182,7 @@ def test_non_checkpoint_files_are_rejected(tmp_path):
 
 @pytest.mark.parametrize("precision", ["exact", "fast"])
 def test_prepacked_and_plain_weights_agree(precision, random_latlon):
-    from geoembed.encoders.geoclip import _prepare_inference_weights
+    from geoembed.encoders.geoclip.model import _prepare_inference_weights
 
     encoder = load_location_encoder()
     x = torch.tensor(random_latlon[:500])

@@ -5,48 +5,68 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
 
+from .._params import DEPRECATED, Interval, renamed_parameter
 from ..base import LocationFeaturizer
 
+__all__ = ["MultiScaleEncoder", "geometric_frequencies"]
 
-def geometric_frequencies(frequency_num: int, min_radius: float, max_radius: float) -> np.ndarray:
+
+def geometric_frequencies(n_frequencies: int, min_radius: float, max_radius: float) -> np.ndarray:
     """``1 / r_s`` with ``r_s = min_radius * (max_radius / min_radius)^(s / (S - 1))``, s = 0..S-1.
 
     Highest frequency first, as in Space2Vec/Sphere2Vec (``_cal_freq_list``, "geometric").
+    The radii and the returned frequencies share one unit (degrees or radians).
     """
-    if frequency_num == 1:
+    if n_frequencies == 1:
         return np.array([1.0 / min_radius])
-    radii = min_radius * (max_radius / min_radius) ** (np.arange(frequency_num) / (frequency_num - 1))
+    radii = min_radius * (max_radius / min_radius) ** (np.arange(n_frequencies) / (n_frequencies - 1))
     return 1.0 / radii
 
 
 class MultiScaleEncoder(LocationFeaturizer):
-    """Base for encoders with S geometric scales between ``min_radius`` and ``max_radius``."""
+    """Base for encoders with S geometric scales between a smallest and a largest radius.
 
-    _parameter_constraints = {
-        **LocationFeaturizer._parameter_constraints,
-        "frequency_num": [Interval(Integral, 1, None, closed="left")],
-        "min_radius": [Interval(Real, 0, None, closed="neither")],
-        "max_radius": [Interval(Real, 0, None, closed="neither")],
-    }
+    Subclasses set ``radius_unit`` ("deg" or "rad"); their radius parameters carry the unit in
+    their names (``min_radius_deg`` for Space2Vec, ``min_radius_rad`` for Sphere2Vec). The
+    old names ``frequency_num``, ``min_radius`` and ``max_radius`` still work, with a
+    ``FutureWarning``, until 0.3.
+    """
+
+    radius_unit = "deg"
     #: features per scale
     features_per_scale = 1
 
-    def __init__(self, frequency_num=32, *, min_radius=0.001, max_radius=1.0, lat_col=None, lon_col=None,
-                 wrap_longitude=False, on_invalid="raise"):
-        self.frequency_num = frequency_num
-        self.min_radius = min_radius
-        self.max_radius = max_radius
-        self.lat_col = lat_col
-        self.lon_col = lon_col
-        self.wrap_longitude = wrap_longitude
-        self.on_invalid = on_invalid
+    @classmethod
+    def _radius_names(cls) -> tuple[str, str]:
+        return f"min_radius_{cls.radius_unit}", f"max_radius_{cls.radius_unit}"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        low, high = cls._radius_names()
+        cls._parameter_constraints = {
+            **LocationFeaturizer._parameter_constraints,
+            "n_frequencies": [Interval(Integral, 1, None, closed="left")],
+            low: [Interval(Real, 0, None, closed="neither")],
+            high: [Interval(Real, 0, None, closed="neither")],
+        }
+
+    def _scale_settings(self) -> tuple[int, float, float]:
+        """(n_frequencies, smallest radius, largest radius), honouring the deprecated names."""
+        low, high = self._radius_names()
+        n = renamed_parameter(self, "frequency_num", "n_frequencies")
+        return n, renamed_parameter(self, "min_radius", low), renamed_parameter(self, "max_radius", high)
 
     def _fit_encoder(self):
-        if self.min_radius > self.max_radius:
-            raise ValueError(f"min_radius must be <= max_radius; got {self.min_radius} > {self.max_radius}")
-        self.frequencies_ = geometric_frequencies(self.frequency_num, self.min_radius, self.max_radius)
+        n, low, high = self._scale_settings()
+        for value, name in ((n, "n_frequencies"), (low, "min radius"), (high, "max radius")):
+            if isinstance(value, bool) or not isinstance(value, (Integral if name == "n_frequencies" else Real)) \
+                    or value <= 0:
+                raise ValueError(f"{type(self).__name__}: {name} must be a positive number; got {value!r}")
+        if low > high:
+            raise ValueError(f"min radius must be <= max radius; got {low} > {high} ({self.radius_unit})")
+        self.n_frequencies_ = int(n)
+        self.frequencies_ = geometric_frequencies(int(n), low, high)
 
     def _n_output_features(self):
-        return self.features_per_scale * self.frequency_num
+        return self.features_per_scale * self.n_frequencies_

@@ -5,7 +5,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
+from .._params import Interval, Options
 
 from ..base import LocationFeaturizer
 from ..geo import GEOCLIP_PROJECTION_SCALE, equal_earth, latlon_to_unit_xyz
@@ -52,7 +52,7 @@ class RandomFourierEncoder(LocationFeaturizer):
         **LocationFeaturizer._parameter_constraints,
         "n_frequencies": [Interval(Integral, 1, None, closed="left")],
         "sigma": [Interval(Real, 0, None, closed="neither")],
-        "coordinates": [StrOptions({"equal_earth", "xyz"})],
+        "coordinates": [Options("equal_earth", "xyz")],
         "random_state": ["random_state"],
     }
     feature_prefix = "rff"

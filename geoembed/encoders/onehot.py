@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 from numbers import Real
 
-from sklearn.utils._param_validation import Interval
+from .._params import Interval
 
 from ..base import LocationFeaturizer
 from ..geo import wrapped_longitude

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import importlib
 
+__all__ = ["encoder_class", "list_encoders", "make_encoder", "register_encoder"]
+
 _REGISTRY: dict[str, type] = {}
 
 # Modules whose import registers encoders; imported on first lookup to keep imports light.
 _ENCODER_MODULES = (
-    "geoembed.embedder",
+    "geoembed.encoders.geoclip.estimator",
     "geoembed.encoders.simple",
     "geoembed.encoders.space2vec",
     "geoembed.encoders.sphere2vec",

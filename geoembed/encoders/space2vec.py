@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._params import DEPRECATED
 from ._multiscale import MultiScaleEncoder
 from .registry import register_encoder
 
@@ -21,10 +22,21 @@ def _sin_cos_interleaved(angles: np.ndarray) -> np.ndarray:
 class _PlanarMultiScaleEncoder(MultiScaleEncoder):
     """Space2Vec's defaults: 16 scales between 1 and 360 degrees."""
 
-    def __init__(self, frequency_num=16, *, min_radius=1.0, max_radius=360.0, lat_col=None, lon_col=None,
-                 wrap_longitude=False, on_invalid="raise"):
-        super().__init__(frequency_num, min_radius=min_radius, max_radius=max_radius, lat_col=lat_col,
-                         lon_col=lon_col, wrap_longitude=wrap_longitude, on_invalid=on_invalid)
+    radius_unit = "deg"
+
+    def __init__(self, n_frequencies=16, *, min_radius_deg=1.0, max_radius_deg=360.0, lat_col=None, lon_col=None,
+                 wrap_longitude=False, on_invalid="raise", frequency_num=DEPRECATED, min_radius=DEPRECATED,
+                 max_radius=DEPRECATED):
+        self.n_frequencies = n_frequencies
+        self.min_radius_deg = min_radius_deg
+        self.max_radius_deg = max_radius_deg
+        self.lat_col = lat_col
+        self.lon_col = lon_col
+        self.wrap_longitude = wrap_longitude
+        self.on_invalid = on_invalid
+        self.frequency_num = frequency_num
+        self.min_radius = min_radius
+        self.max_radius = max_radius
 
 
 @register_encoder("grid")
@@ -40,10 +52,18 @@ class GridEncoder(_PlanarMultiScaleEncoder):
 
     Parameters
     ----------
-    frequency_num : int, default=16
-        S.
-    min_radius, max_radius : float, default=1.0, 360.0
+    n_frequencies : int, default=16
+        S, the number of scales.
+    min_radius_deg, max_radius_deg : float, default=1.0, 360.0
         Smallest and largest scale, in degrees.
+    lat_col, lon_col : str, default=None
+        DataFrame column or xarray coordinate names; by default found by name.
+    wrap_longitude : bool, default=False
+        Wrap longitudes into [-180, 180) instead of rejecting values outside [-180, 180].
+    on_invalid : {"raise", "nan"}, default="raise"
+        "raise": invalid coordinates raise ``ValueError`` naming the rows; "nan": NaN rows.
+    frequency_num, min_radius, max_radius : deprecated
+        Old names of ``n_frequencies``, ``min_radius_deg`` and ``max_radius_deg``; removed in 0.3.
 
     Notes
     -----
@@ -70,10 +90,18 @@ class TheoryEncoder(_PlanarMultiScaleEncoder):
 
     Parameters
     ----------
-    frequency_num : int, default=16
-        S.
-    min_radius, max_radius : float, default=1.0, 360.0
+    n_frequencies : int, default=16
+        S, the number of scales.
+    min_radius_deg, max_radius_deg : float, default=1.0, 360.0
         Smallest and largest scale, in degrees.
+    lat_col, lon_col : str, default=None
+        DataFrame column or xarray coordinate names; by default found by name.
+    wrap_longitude : bool, default=False
+        Wrap longitudes into [-180, 180) instead of rejecting values outside [-180, 180].
+    on_invalid : {"raise", "nan"}, default="raise"
+        "raise": invalid coordinates raise ``ValueError`` naming the rows; "nan": NaN rows.
+    frequency_num, min_radius, max_radius : deprecated
+        Old names of ``n_frequencies``, ``min_radius_deg`` and ``max_radius_deg``; removed in 0.3.
 
     Notes
     -----

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._params import DEPRECATED
 from ._multiscale import MultiScaleEncoder
 from .registry import register_encoder
 
@@ -13,10 +14,26 @@ class Sphere2VecEncoder(MultiScaleEncoder):
 
     Input: (lat, lon) in degrees, converted to radians phi, lambda. Scale s uses
     ``phi_s = phi f_s`` and ``lambda_s = lambda f_s`` with the geometric frequencies
-    ``f_s = 1 / r_s`` between ``1 / min_radius`` and ``1 / max_radius`` (per radian; the defaults
-    r_min = 0.001, r_max = 1 follow TorchSpatial's settings and span wavelengths from the whole
-    sphere down to ~40 km). Features are laid out scale by scale. At the scale f = 1 the
-    encodings are continuous on the sphere (poles and antimeridian included).
+    ``f_s = 1 / r_s`` between ``1 / min_radius_rad`` and ``1 / max_radius_rad`` (radii in
+    radians; the defaults r_min = 0.001, r_max = 1 follow TorchSpatial's settings and span
+    wavelengths from the whole sphere down to ~40 km). Features are laid out scale by scale.
+    At the scale f = 1 the encodings are continuous on the sphere (poles and antimeridian
+    included).
+
+    Parameters
+    ----------
+    n_frequencies : int, default=32
+        S, the number of scales.
+    min_radius_rad, max_radius_rad : float, default=0.001, 1.0
+        Smallest and largest scale, in radians.
+    lat_col, lon_col : str, default=None
+        DataFrame column or xarray coordinate names; by default found by name.
+    wrap_longitude : bool, default=False
+        Wrap longitudes into [-180, 180) instead of rejecting values outside [-180, 180].
+    on_invalid : {"raise", "nan"}, default="raise"
+        "raise": invalid coordinates raise ``ValueError`` naming the rows; "nan": NaN rows.
+    frequency_num, min_radius, max_radius : deprecated
+        Old names of ``n_frequencies``, ``min_radius_rad`` and ``max_radius_rad``; removed in 0.3.
 
     Notes
     -----
@@ -25,6 +42,22 @@ class Sphere2VecEncoder(MultiScaleEncoder):
     ISPRS Journal of Photogrammetry and Remote Sensing 202, 2023. Term order follows the
     reference implementation (``SpatialRelationEncoder.py`` in sphere2vec / TorchSpatial).
     """
+
+    radius_unit = "rad"
+
+    def __init__(self, n_frequencies=32, *, min_radius_rad=0.001, max_radius_rad=1.0, lat_col=None, lon_col=None,
+                 wrap_longitude=False, on_invalid="raise", frequency_num=DEPRECATED, min_radius=DEPRECATED,
+                 max_radius=DEPRECATED):
+        self.n_frequencies = n_frequencies
+        self.min_radius_rad = min_radius_rad
+        self.max_radius_rad = max_radius_rad
+        self.lat_col = lat_col
+        self.lon_col = lon_col
+        self.wrap_longitude = wrap_longitude
+        self.on_invalid = on_invalid
+        self.frequency_num = frequency_num
+        self.min_radius = min_radius
+        self.max_radius = max_radius
 
     def _encode(self, lat, lon):
         phi = np.radians(lat)[:, None]
@@ -39,7 +72,7 @@ class Sphere2VecEncoder(MultiScaleEncoder):
 
     def _feature_suffixes(self):
         names = self.term_names
-        return [f"s{s}_{t}" for s in range(self.frequency_num) for t in names]
+        return [f"s{s}_{t}" for s in range(self.n_frequencies_) for t in names]
 
 
 @register_encoder("sphereC")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
+from .._params import Interval
 
 from ..base import LocationFeaturizer
 from .registry import register_encoder

@@ -1,14 +1,19 @@
-"""The bundled GeoCLIP release files, their provenance and loaders.
+"""Named pretrained weights, their provenance, and loaders.
+
+A registry in the manner of torchgeo's ``WeightsEnum``: each entry (:class:`Weights`) names a
+folder of bundled files with their sha256 (in its ``PROVENANCE.json``), the license, the
+citation and the architecture config, so that ``GeoEmbedder(weights="geoclip-1.3.0")`` works
+and new weights are one more entry (:func:`register_weights`).
 
 The files in ``geoclip-1.3.0/`` were produced by ``tools/convert_geoclip_weights.py`` from the
-official PyPI wheel ``geoclip==1.3.0`` (MIT license, Vivanco Cepeda et al.). ``PROVENANCE.json``
-records the sha256 of the wheel, of every source file and of every bundled file. Nothing here
+official PyPI wheel ``geoclip==1.3.0`` (MIT license, Vivanco Cepeda et al.). Nothing here
 touches the network and nothing is unpickled.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,33 +21,157 @@ import numpy as np
 
 from .._utils import file_sha256
 
-GEOCLIP_RELEASE = "geoclip-1.3.0"
-WEIGHTS_DIR = Path(__file__).resolve().parent / GEOCLIP_RELEASE
+__all__ = [
+    "DEFAULT_WEIGHTS",
+    "GPS_GALLERY_FILE",
+    "IMAGE_MLP_FILE",
+    "LOCATION_ENCODER_FILE",
+    "Weights",
+    "get_weights",
+    "list_weights",
+    "load_gps_gallery",
+    "load_image_mlp_state",
+    "load_location_encoder",
+    "provenance",
+    "register_weights",
+    "resolve_location_weights",
+    "verify_bundled_files",
+]
 
-LOCATION_ENCODER_FILE = WEIGHTS_DIR / "location_encoder.safetensors"
-IMAGE_MLP_FILE = WEIGHTS_DIR / "image_mlp.safetensors"
-GPS_GALLERY_FILE = WEIGHTS_DIR / "gps_gallery.npy"
+WEIGHTS_ROOT = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Weights:
+    """One set of pretrained weights shipped with the package.
+
+    Parameters
+    ----------
+    name : str
+        Registry name, e.g. "geoclip-1.3.0".
+    directory : Path
+        Folder holding the files and ``PROVENANCE.json`` (sha256 of every file).
+    location_encoder : str
+        File name of the location encoder (safetensors, architecture config in its metadata).
+    license : str
+        License of the weights.
+    citation : str
+        What to cite when using them.
+    source : str
+        Where they come from.
+    config : dict
+        The location encoder's architecture (``LocationEncoderConfig`` fields).
+    extra_files : dict
+        Other files by role, e.g. {"image_mlp": "image_mlp.safetensors"}.
+    """
+
+    name: str
+    directory: Path
+    location_encoder: str
+    license: str
+    citation: str
+    source: str
+    config: dict
+    extra_files: dict = field(default_factory=dict)
+
+    @property
+    def location_encoder_path(self) -> Path:
+        return self.directory / self.location_encoder
+
+    def path(self, role: str) -> Path:
+        """Path of the file with role ``role`` ("location_encoder" or a key of ``extra_files``)."""
+        if role == "location_encoder":
+            return self.location_encoder_path
+        if role not in self.extra_files:
+            raise KeyError(f"weights {self.name!r} have no {role!r} file; roles: {sorted(self.extra_files)}")
+        return self.directory / self.extra_files[role]
+
+    def provenance(self) -> dict:
+        """The folder's PROVENANCE.json: source, license and sha256 of every file."""
+        return json.loads((self.directory / "PROVENANCE.json").read_text())
+
+    def verify(self) -> None:
+        """Raise ``ValueError`` if a file is missing or its sha256 differs from PROVENANCE.json."""
+        for name, expected in self.provenance()["files"].items():
+            path = self.directory / name
+            if not path.is_file():
+                raise ValueError(f"bundled file missing: {path}")
+            actual = file_sha256(path)
+            if actual != expected:
+                raise ValueError(f"bundled file {path} is corrupt: sha256 {actual}, expected {expected}")
+
+
+_REGISTRY: dict[str, Weights] = {}
+
+
+def register_weights(weights: Weights) -> Weights:
+    """Add an entry to the registry (its name must be new)."""
+    if weights.name in _REGISTRY:
+        raise ValueError(f"weights {weights.name!r} are already registered")
+    _REGISTRY[weights.name] = weights
+    return weights
+
+
+def list_weights() -> list[str]:
+    """Names of the registered weights."""
+    return sorted(_REGISTRY)
+
+
+def get_weights(name: str) -> Weights:
+    """The registry entry called ``name``; ``ValueError`` listing the names if there is none."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown weights {name!r}; registered: {list_weights()} (or pass a checkpoint path)") from None
+
+
+GEOCLIP_1_3_0 = register_weights(Weights(
+    name="geoclip-1.3.0",
+    directory=WEIGHTS_ROOT / "geoclip-1.3.0",
+    location_encoder="location_encoder.safetensors",
+    license="MIT",
+    citation=("Vivanco Cepeda, V., Nayak, G. K., & Shah, M. (2023). GeoCLIP: Clip-Inspired Alignment between "
+              "Locations and Images for Effective Worldwide Geo-localization. NeurIPS 2023."),
+    source="PyPI geoclip==1.3.0 (converted by tools/convert_geoclip_weights.py; subnormal weights set to zero)",
+    config={"sigmas": [1.0, 16.0, 256.0], "n_frequencies": 256, "hidden_dim": 1024, "n_hidden_layers": 3,
+            "embed_dim": 512},
+    extra_files={"image_mlp": "image_mlp.safetensors", "gps_gallery": "gps_gallery.npy", "license": "LICENSE"},
+))
+DEFAULT_WEIGHTS = GEOCLIP_1_3_0.name
+
+LOCATION_ENCODER_FILE = GEOCLIP_1_3_0.location_encoder_path
+IMAGE_MLP_FILE = GEOCLIP_1_3_0.path("image_mlp")
+GPS_GALLERY_FILE = GEOCLIP_1_3_0.path("gps_gallery")
+
+
+def resolve_location_weights(weights: str | Path | None) -> Path:
+    """The location-encoder file for ``weights``: ``None`` (the default weights), a registered
+    name, or a checkpoint path."""
+    if weights is None:
+        return get_weights(DEFAULT_WEIGHTS).location_encoder_path
+    if isinstance(weights, str) and weights in _REGISTRY:
+        return _REGISTRY[weights].location_encoder_path
+    path = Path(weights)
+    if not path.is_file():
+        raise FileNotFoundError(f"weights {str(weights)!r} are neither a registered name {list_weights()} "
+                                f"nor an existing checkpoint file")
+    return path
 
 
 def provenance() -> dict:
-    """Source version, license and sha256 sums of the bundled files."""
-    return json.loads((WEIGHTS_DIR / "PROVENANCE.json").read_text())
+    """Source version, license and sha256 sums of the default weights' files."""
+    return get_weights(DEFAULT_WEIGHTS).provenance()
 
 
 def verify_bundled_files() -> None:
-    """Raise ``ValueError`` if a bundled file is missing or differs from PROVENANCE.json."""
-    for name, expected in provenance()["files"].items():
-        path = WEIGHTS_DIR / name
-        if not path.is_file():
-            raise ValueError(f"bundled file missing: {path}")
-        actual = file_sha256(path)
-        if actual != expected:
-            raise ValueError(f"bundled file {path} is corrupt: sha256 {actual}, expected {expected}")
+    """Raise ``ValueError`` if a file of any registered weights is missing or corrupt."""
+    for name in list_weights():
+        get_weights(name).verify()
 
 
 @lru_cache(maxsize=8)
 def _load_location_encoder_cached(path: str, mtime_ns: int):
-    from ..encoders.geoclip import GeoCLIPLocationEncoder
+    from ..encoders.geoclip.model import GeoCLIPLocationEncoder
 
     return GeoCLIPLocationEncoder.from_checkpoint(path)
 
@@ -53,13 +182,12 @@ def load_location_encoder(path: str | Path | None = None):
     Parameters
     ----------
     path : str or Path, default=None
-        A checkpoint (our ``.safetensors`` or an official ``.pth`` state dict). ``None`` loads
-        the bundled published weights. Loaded encoders are cached per file, so callers must
-        not modify the returned module in place; use ``copy.deepcopy`` to fine-tune.
+        A registered weights name (see :func:`list_weights`), a checkpoint (our
+        ``.safetensors`` or an official ``.pth`` state dict), or ``None`` for the default
+        published weights. Loaded encoders are cached per file, so callers must not modify
+        the returned module in place; use ``copy.deepcopy`` to fine-tune.
     """
-    path = Path(path) if path is not None else LOCATION_ENCODER_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint not found: {path}")
+    path = resolve_location_weights(path)
     return _load_location_encoder_cached(str(path.resolve()), path.stat().st_mtime_ns)
 
 

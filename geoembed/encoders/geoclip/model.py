@@ -19,7 +19,18 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from ..geo import GEOCLIP_PROJECTION_SCALE_DEG
+from ...geo import GEOCLIP_PROJECTION_SCALE_DEG
+
+__all__ = [
+    "ARCHITECTURE",
+    "FourierBranch",
+    "GeoCLIPLocationEncoder",
+    "LocationEncoderConfig",
+    "bfloat16_is_fast",
+    "convert_official_state_dict",
+    "geoclip_projection",
+    "infer_config",
+]
 
 ARCHITECTURE = "geoclip-location-encoder"
 

@@ -1,0 +1,155 @@
+"""GeoCLIPEncoder: GeoCLIP's pretrained location encoder as a scikit-learn transformer."""
+
+from __future__ import annotations
+
+import copy
+from numbers import Integral
+from pathlib import Path
+
+import numpy as np
+
+from ..._params import Interval, Options
+from ..._utils import resolve_device
+from ...base import LocationFeaturizer
+from ..registry import register_encoder
+
+__all__ = ["GeoCLIPEncoder"]
+
+
+def _unique_rows(latlon32: np.ndarray):
+    """Unique (lat, lon) float32 pairs and the inverse index, via one 64-bit key per row."""
+    keys = np.ascontiguousarray(latlon32).view(np.uint64).reshape(-1)
+    unique_keys, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    if unique_keys.size == keys.size:
+        return latlon32, None
+    return latlon32[first], inverse.reshape(-1)
+
+
+@register_encoder("geoclip")
+class GeoCLIPEncoder(LocationFeaturizer):
+    """GeoCLIP's pretrained 512-d location features (Vivanco Cepeda et al., NeurIPS 2023).
+
+    The location encoder was trained contrastively on 4.7M geotagged Flickr photos so that a
+    place's embedding captures what the place looks like. The published weights
+    (``geoclip==1.3.0``, MIT) ship with the package; nothing is downloaded.
+    :class:`geoembed.GeoEmbedder` is the front door that wraps this and every other encoder.
+
+    Parameters
+    ----------
+    weights : str or Path, default=None
+        A registered weights name (:func:`geoembed.weights.list_weights`, e.g.
+        "geoclip-1.3.0"), a location-encoder checkpoint (geoembed ``.safetensors`` or an
+        official ``.pth`` state dict; any sigma list), or None for the published weights.
+    normalize : bool, default=False
+        L2-normalise each row. The default returns the raw embedding, the same numbers as
+        the official ``LocationEncoder``.
+    precision : {"exact", "fast"}, default="exact"
+        "exact" computes in float32. "fast" keeps the projection and Fourier features in
+        float32 and runs the MLPs in bfloat16 on CPUs with AVX512-BF16/AMX and on GPUs
+        (cosine to exact >= 0.9999); elsewhere it falls back to float32.
+    dtype : {"float32", "float16"}, default="float32"
+        Output dtype.
+    batch_size : int, default=4096
+        Points per forward pass. Outputs do not depend on it beyond float32 rounding.
+    device : str, default="cpu"
+        Torch device: "cpu", "cuda", "cuda:1", ... or "auto" (CUDA when present).
+    lat_col, lon_col : str, default=None
+        DataFrame column or xarray coordinate names; by default found by name.
+    wrap_longitude : bool, default=False
+        Wrap longitudes into [-180, 180) instead of rejecting values outside [-180, 180].
+    on_invalid : {"raise", "nan"}, default="raise"
+        "raise": invalid coordinates raise ``ValueError`` naming the rows; "nan": NaN rows.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        2.
+    feature_names_in_ : ndarray of str
+        Input column names, when fitted on a DataFrame with string column names.
+    n_features_out_ : int
+        Embedding size (512 for the published model).
+    sigmas_ : tuple of float
+        The Fourier scales of the loaded encoder.
+    module_ : GeoCLIPLocationEncoder
+        The torch module (loaded on first use, never pickled).
+
+    Examples
+    --------
+    >>> from geoembed.encoders import GeoCLIPEncoder
+    >>> GeoCLIPEncoder().fit_transform([[48.8566, 2.3522]]).shape
+    (1, 512)
+    """
+
+    _parameter_constraints: dict = {
+        **LocationFeaturizer._parameter_constraints,
+        "weights": [None, str, Path],
+        "normalize": ["boolean"],
+        "precision": [Options("exact", "fast")],
+        "dtype": [Options("float32", "float16")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+    }
+
+    feature_prefix = "geoclip"
+
+    def __init__(self, weights=None, *, normalize=False, precision="exact", dtype="float32", batch_size=4096,
+                 device="cpu", lat_col=None, lon_col=None, wrap_longitude=False, on_invalid="raise"):
+        self.weights = weights
+        self.normalize = normalize
+        self.precision = precision
+        self.dtype = dtype
+        self.batch_size = batch_size
+        self.device = device
+        self.lat_col = lat_col
+        self.lon_col = lon_col
+        self.wrap_longitude = wrap_longitude
+        self.on_invalid = on_invalid
+
+    @property
+    def module_(self):
+        """The GeoCLIP torch module for ``weights`` and ``device`` (loaded once, then cached)."""
+        cached = getattr(self, "_module", None)
+        if cached is not None and cached[:2] == (self.weights, self.device):
+            return cached[2]
+        from ...weights import load_location_encoder
+
+        module = load_location_encoder(self.weights)
+        device = resolve_device(self.device)
+        if device.type != "cpu":
+            module = copy.deepcopy(module).to(device)  # the cached CPU copy stays shared
+        self._module = (self.weights, self.device, module)
+        return module
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_module", None)
+        return state
+
+    def _fit_encoder(self):
+        self.sigmas_ = tuple(self.module_.config.sigmas)
+
+    def _n_output_features(self):
+        return self.module_.embed_dim
+
+    def _output_dtype(self):
+        return np.dtype(self.dtype)
+
+    def _encode(self, lat, lon):
+        import torch
+
+        module = self.module_
+        device = next(module.parameters()).device
+        latlon, inverse = _unique_rows(np.stack([lat, lon], axis=1).astype(np.float32))
+        out = np.empty((latlon.shape[0], self.n_features_out_), dtype=self._output_dtype())
+        for start in range(0, latlon.shape[0], self.batch_size):
+            chunk = torch.from_numpy(latlon[start : start + self.batch_size]).to(device)
+            embedding = module.embed(chunk, precision=self.precision)
+            if self.normalize:
+                embedding = torch.nn.functional.normalize(embedding, dim=1)
+            out[start : start + chunk.shape[0]] = embedding.cpu().numpy()
+        return out if inverse is None else out[inverse]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = [self.dtype]
+        return tags
