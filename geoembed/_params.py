@@ -16,12 +16,21 @@ which is both a ``ValueError`` and a ``TypeError``, as scikit-learn's is.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 
-__all__ = ["DEPRECATED", "InvalidParameterError", "Interval", "Options", "renamed_parameter", "validate_params"]
+__all__ = [
+    "DEPRECATED",
+    "InvalidParameterError",
+    "Interval",
+    "Options",
+    "renamed_keyword",
+    "renamed_parameter",
+    "validate_params",
+]
 
 #: Default of a renamed parameter's old name: "not given".
 DEPRECATED = "deprecated"
@@ -131,3 +140,22 @@ def renamed_parameter(estimator, old: str, new: str):
         stacklevel=3,
     )
     return old_value
+
+
+def renamed_keyword(old: str, new: str):
+    """Decorator: a function's keyword ``new`` also answers to ``old``, with a ``FutureWarning``."""
+
+    def decorate(function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            if old in kwargs:
+                if new in kwargs:
+                    raise TypeError(f"{function.__name__}() got both {old!r} and its new name {new!r}")
+                warnings.warn(f"{function.__name__}(): the keyword {old!r} was renamed to {new!r} in 0.2 and the "
+                              "old name will be removed in 0.3", FutureWarning, stacklevel=2)
+                kwargs[new] = kwargs.pop(old)
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

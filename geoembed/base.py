@@ -125,6 +125,9 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         """
         check_is_fitted(self, "n_features_out_")
         if is_dask_collection(X):
+            if output_container(self) != "default":
+                raise ValueError("dask inputs return lazy dask objects with named columns; "
+                                 "call set_output(transform='default') to transform them")
             from .dask_transform import transform_dask
 
             return transform_dask(self, X)

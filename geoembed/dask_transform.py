@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .base import output_container
 from .inputs import broadcast_latlon, read_coordinates
 
 __all__ = ["transform_dask"]
@@ -25,10 +24,11 @@ def _transform_partition(frame: pd.DataFrame, estimator, names) -> pd.DataFrame:
 
 def transform_dask(estimator, X):
     """Lazy transform of a dask DataFrame (``map_partitions`` with ``meta``) or a dask-backed
-    xarray object (``xarray.apply_ufunc(..., dask="parallelized")``)."""
-    if output_container(estimator) != "default":
-        raise ValueError("dask inputs return lazy dask objects with named columns; "
-                         "call set_output(transform='default') to transform them")
+    xarray object (``xarray.apply_ufunc(..., dask="parallelized")``).
+
+    ``estimator`` is a fitted featurizer: its public ``encode_latlon``, ``get_feature_names_out``,
+    ``lat_col`` and ``lon_col`` are all that is used.
+    """
     names = list(estimator.get_feature_names_out())
     dtype = estimator.encode_latlon(np.zeros(1), np.zeros(1)).dtype
     if type(X).__module__.startswith("xarray"):

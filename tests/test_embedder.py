@@ -214,7 +214,7 @@ def test_custom_checkpoint_through_weights_param(tmp_path):
     from geoembed.encoders.geoclip import GeoCLIPLocationEncoder, LocationEncoderConfig
 
     config = LocationEncoderConfig(sigmas=(1.0, 4096.0), n_frequencies=8, hidden_dim=16, embed_dim=6)
-    path = GeoCLIPLocationEncoder(config, seed=1).save(tmp_path / "tiny.safetensors")
+    path = GeoCLIPLocationEncoder(config, random_state=1).save(tmp_path / "tiny.safetensors")
     embedder = GeoEmbedder(weights=str(path)).fit(CITIES)
     assert embedder.transform(CITIES).shape == (4, 6) and embedder.sigmas_ == (1.0, 4096.0)
     with pytest.raises(FileNotFoundError):

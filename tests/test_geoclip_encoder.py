@@ -125,7 +125,7 @@ def test_published_architecture():
 def test_checkpoint_round_trip_with_other_sigmas(tmp_path):
     config = LocationEncoderConfig(sigmas=(2.0, 64.0, 1024.0, 4096.0), n_frequencies=16, hidden_dim=32,
                                    n_hidden_layers=2, embed_dim=8)
-    model = GeoCLIPLocationEncoder(config, seed=3)
+    model = GeoCLIPLocationEncoder(config, random_state=3)
     path = model.save(tmp_path / "enc.safetensors", metadata={"note": "test"})
     loaded = GeoCLIPLocationEncoder.from_checkpoint(path)
     assert loaded.config == config

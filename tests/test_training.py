@@ -6,12 +6,13 @@ import torch
 from numerics import assert_geoclip_close
 
 from geoembed import GeoEmbedder
-from geoembed.encoders.geoclip import GeoCLIPLocationEncoder
+from geoembed.encoders.geoclip import GeoCLIPLocationEncoder, LocationEncoderConfig
 from geoembed.geo import haversine_km
 from geoembed.training import ContrastiveLocationTrainer, GPSQueue, TrainConfig, build_location_encoder, jitter_latlon
 
-SMALL = dict(sigmas=(1.0, 4.0), n_frequencies=32, hidden_dim=64, n_hidden_layers=2, embed_dim=32, feature_hidden=64,
-             learning_rate=3e-3, batch_size=128, queue_size=256)
+SMALL = dict(encoder=LocationEncoderConfig(sigmas=(1.0, 4.0), n_frequencies=32, hidden_dim=64, n_hidden_layers=2,
+                                          embed_dim=32),
+             feature_hidden=64, learning_rate=3e-3, batch_size=128, queue_size=256)
 
 
 def synthetic_pairs(n=2000, seed=0):
@@ -132,13 +133,13 @@ def test_cli_train_and_resume(tmp_path, capsys):
     features, latlon = synthetic_pairs(500)
     frame = pd.DataFrame(features, columns=[f"f{i}" for i in range(16)]).assign(lat=latlon[:, 0], lon=latlon[:, 1])
     frame.to_parquet(tmp_path / "pairs.parquet")
-    small = {k: v for k, v in SMALL.items() if k not in ("learning_rate", "batch_size", "queue_size", "sigmas")}
-    (tmp_path / "config.json").write_text(json.dumps(small))
+    small = {k: v for k, v in SMALL.items() if k not in ("learning_rate", "batch_size", "queue_size")}
+    (tmp_path / "config.json").write_text(TrainConfig(**small).to_json())
     assert main(["train", str(tmp_path / "pairs.parquet"), "--out", str(tmp_path / "run"), "--config",
                  str(tmp_path / "config.json"), "--epochs", "1", "--lr", "0.003", "--queue-size", "64",
                  "--sigmas", "1", "8", "-q"]) == 0
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert saved["epochs"] == 1 and saved["sigmas"] == [1.0, 8.0] and saved["hidden_dim"] == 64
+    assert saved["epochs"] == 1 and saved["encoder"]["sigmas"] == [1.0, 8.0] and saved["encoder"]["hidden_dim"] == 64
     assert main(["train", str(tmp_path / "pairs.parquet"), "--resume", str(tmp_path / "run"), "--epochs", "2", "-q"]) == 0
     assert len(json.loads((tmp_path / "run" / "history.json").read_text())) == 2
     assert "trained on 16 feature columns" in capsys.readouterr().out
@@ -149,3 +150,19 @@ def test_cli_train_and_resume(tmp_path, capsys):
                  str(tmp_path / "config.json"), "--epochs", "1", "--lat-col", "y_deg", "--lon-col", "x_deg",
                  "--queue-size", "64", "--sigmas", "1", "8", "-q"]) == 0
     assert "trained on 16 feature columns" in capsys.readouterr().out
+
+
+def test_config_json_round_trip_and_deprecated_flat_names(tmp_path):
+    config = TrainConfig(epochs=3, region=(10, 170, 20, -170), **SMALL)
+    again = TrainConfig.from_json(config.to_json())
+    assert again == config and again.region.crosses_antimeridian
+    # config.json of a 0.1 run: flat architecture fields and "seed"
+    legacy = '{"sigmas": [1.0, 4.0], "n_frequencies": 32, "hidden_dim": 64, "embed_dim": 32, "seed": 5}'
+    with pytest.warns(FutureWarning, match="deprecated|renamed"):
+        old = TrainConfig.from_json(legacy)
+    assert old.encoder == LocationEncoderConfig(sigmas=(1.0, 4.0), n_frequencies=32, hidden_dim=64, embed_dim=32)
+    assert old.random_state == 5
+    with pytest.raises(ValueError, match="unknown training options"):
+        TrainConfig.from_json('{"epochz": 3}')
+    with pytest.raises(ValueError, match="JSON object"):
+        TrainConfig.from_json("[]")

