@@ -1,5 +1,7 @@
 """The torch location encoder against the official model's golden outputs."""
 
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -176,7 +178,7 @@ def test_non_checkpoint_files_are_rejected(tmp_path):
         GeoCLIPLocationEncoder.from_checkpoint(tmp_path / "missing.safetensors")
     pickled_code = tmp_path / "evil.pth"
     torch.save({"x": object()}, pickled_code)
-    with pytest.raises(Exception):  # weights_only=True refuses arbitrary objects
+    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):  # weights_only=True refuses objects
         GeoCLIPLocationEncoder.from_checkpoint(pickled_code)
 
 
