@@ -20,147 +20,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".npy": "npy"}
+from .demo import DEFAULT_DEMO_CITIES, run_demo
+from .files import embed_file
+from .io import read_table
 
-
-def _count_csv_rows(path: Path) -> int:
-    """Data rows of a CSV (lines minus the header), counted without parsing."""
-    n_newlines, last = 0, b"\n"
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            n_newlines += block.count(b"\n")
-            last = block[-1:]
-    return max(n_newlines + (last != b"\n") - 1, 0)
-
-
-def iter_input_chunks(path: Path, chunk_rows: int):
-    """Yield DataFrames of at most ``chunk_rows`` rows, and the total row count first."""
-    suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        import pyarrow.parquet as pq
-
-        parquet = pq.ParquetFile(path)
-        yield parquet.metadata.num_rows
-        for batch in parquet.iter_batches(batch_size=chunk_rows):
-            yield batch.to_pandas()
-    elif suffix in (".csv", ".txt"):
-        yield _count_csv_rows(path)
-        yield from pd.read_csv(path, chunksize=chunk_rows)
-    else:
-        raise ValueError(f"unsupported input format {path.suffix!r}; use .csv or .parquet")
-
-
-class ChunkWriter:
-    """Appends embedding chunks to parquet, CSV or npy without holding them all."""
-
-    def __init__(self, path: Path, n_rows: int | None, feature_names, dtype):
-        self.path, self.n_rows, self.names, self.dtype = path, n_rows, list(feature_names), dtype
-        self.format = OUTPUT_FORMATS.get(path.suffix.lower())
-        if self.format is None:
-            raise ValueError(f"unsupported output format {path.suffix!r}; use .parquet, .csv or .npy")
-        if self.format == "npy" and n_rows is None:
-            raise ValueError("npy output needs a known row count; use an uncompressed CSV or parquet input")
-        self._writer, self._offset = None, 0
-
-    def write(self, embedding: np.ndarray, passthrough: pd.DataFrame | None) -> None:
-        if self.format == "npy":  # header first, then raw rows: no memory map, flat RSS
-            if self._writer is None:
-                self._writer = open(self.path, "wb")
-                header = {"descr": np.lib.format.dtype_to_descr(np.dtype(self.dtype)), "fortran_order": False,
-                          "shape": (self.n_rows, len(self.names))}
-                np.lib.format.write_array_header_1_0(self._writer, header)
-            np.ascontiguousarray(embedding, dtype=self.dtype).tofile(self._writer)
-            self._offset += len(embedding)
-            return
-        frame = pd.DataFrame(embedding, columns=self.names, copy=False)
-        if passthrough is not None:
-            frame = pd.concat([passthrough.reset_index(drop=True), frame], axis=1)
-        if self.format == "csv":
-            frame.to_csv(self.path, mode="a" if self._writer else "w", header=not self._writer, index=False)
-            self._writer = True
-            return
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        if self._writer is None:
-            self._writer = pq.ParquetWriter(self.path, table.schema)
-        self._writer.write_table(table)
-
-    def close(self) -> None:
-        if self.format == "parquet" and self._writer is not None:
-            self._writer.close()
-        elif self.format == "npy" and self._writer is not None:
-            self._writer.close()
-            self._writer = None
-            if self._offset != self.n_rows:
-                raise ValueError(f"wrote {self._offset} rows to {self.path} but expected {self.n_rows}")
-
-
-def embed_file(
-    input_path,
-    output_path,
-    *,
-    chunk_rows: int = 50_000,
-    keep_columns: bool = True,
-    progress: bool = True,
-    **embedder_params,
-) -> int:
-    """Stream ``input_path`` through :class:`~geoembed.GeoEmbedder` into ``output_path``.
-
-    Returns the number of rows written. Memory stays bounded by ``chunk_rows``.
-    """
-    from tqdm.auto import tqdm
-
-    from .embedder import GeoEmbedder
-
-    input_path, output_path = Path(input_path), Path(output_path)
-    chunks = iter_input_chunks(input_path, chunk_rows)
-    n_rows = next(chunks)
-    embedder = GeoEmbedder(**embedder_params)
-    writer = None
-    written = 0
-    with tqdm(total=n_rows, unit="pt", disable=not progress, desc="embedding") as bar:
-        for chunk in chunks:
-            chunk.index = pd.RangeIndex(written, written + len(chunk))  # row numbers in errors
-            if writer is None:
-                embedder.fit(chunk)
-                writer = ChunkWriter(output_path, n_rows, embedder.get_feature_names_out(), embedder.dtype)
-            embedding = embedder.transform(chunk)
-            writer.write(embedding, chunk if keep_columns else None)
-            written += len(chunk)
-            bar.update(len(chunk))
-    if writer is None:  # empty input: still write a valid, empty output
-        embedder.fit(np.zeros((0, 2)))
-        writer = ChunkWriter(output_path, 0, embedder.get_feature_names_out(), embedder.dtype)
-        writer.write(np.zeros((0, embedder.n_features_out_), dtype=embedder.dtype), None)
-    writer.close()
-    return written
+__all__ = ["build_parser", "main"]
 
 
 def _demo(args) -> int:
-    from .data import load_sample
-    from .embedder import GeoEmbedder
-
-    cities = load_sample()
-    start = time.perf_counter()
-    embedder = GeoEmbedder(normalize=True).set_output(transform="pandas")
-    features = embedder.fit_transform(cities)
-    elapsed = time.perf_counter() - start
-    print(f"Embedded {len(cities)} world cities into {features.shape[1]}-d GeoCLIP features in {elapsed:.2f} s.")
-    similarity = features.to_numpy() @ features.to_numpy().T
-    print("\nMost similar places in GeoCLIP space (cosine):")
-    for name in args.cities:
-        rows = np.flatnonzero(cities["name"].to_numpy() == name)
-        if rows.size == 0:
-            print(f"  {name}: not in the sample")
-            continue
-        order = np.argsort(-similarity[rows[0]])[1:4]
-        neighbours = ", ".join(f"{cities.name[j]} ({similarity[rows[0], j]:.2f})" for j in order)
-        print(f"  {name:<12} -> {neighbours}")
-    out = Path(args.output)
-    pd.concat([cities, features], axis=1).to_parquet(out, index=False)
-    print(f"\nWrote {out} ({len(cities)} rows: the sample's columns plus geoclip_0..geoclip_511).")
+    print(run_demo(args.output, args.cities).report())
     return 0
 
 
@@ -254,33 +122,30 @@ def _train(args) -> int:
     import dataclasses
     import json
 
-    from .inputs import LAT_NAMES, LON_NAMES, read_coordinates
+    from .inputs import read_coordinates
     from .training import ContrastiveLocationTrainer, TrainConfig
+    from .training.columns import default_feature_columns
 
     if args.resume:
         trainer = ContrastiveLocationTrainer.resume(args.resume, epochs=args.epochs)
         out_dir = args.resume
     else:
         config = TrainConfig.from_json(Path(args.config).read_text()) if args.config else TrainConfig()
-        overrides = {"init": args.init, "sigmas": args.sigmas, "add_sigmas": args.add_sigmas,
+        overrides = {"init": args.init, "add_sigmas": args.add_sigmas,
                      "freeze_branches": args.freeze_branches, "epochs": args.epochs, "batch_size": args.batch_size,
                      "learning_rate": args.lr, "queue_size": args.queue_size, "region": args.region,
-                     "device": args.device, "seed": args.seed}
+                     "device": args.device, "random_state": args.random_state}
+        if args.sigmas:
+            overrides["encoder"] = dataclasses.replace(config.encoder, sigmas=tuple(map(float, args.sigmas)))
         config = dataclasses.replace(config, **{k: (tuple(v) if isinstance(v, list) else v)
                                                 for k, v in overrides.items() if v is not None})
         trainer = ContrastiveLocationTrainer(config)
         out_dir = args.out
     if out_dir is None:
         raise ValueError("give --out DIR (or --resume DIR)")
-    path = Path(args.data)
-    frame = pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
+    frame = read_table(args.data)
     coords = read_coordinates(frame, lat_col=args.lat_col, lon_col=args.lon_col)
-    if args.feature_cols:
-        columns = args.feature_cols
-    else:
-        coordinate_names = {*LAT_NAMES, *LON_NAMES, *(str(c).lower() for c in (args.lat_col, args.lon_col) if c)}
-        skip = {c for c in frame.columns if str(c).lower() in coordinate_names}
-        columns = [c for c in frame.columns if c not in skip and pd.api.types.is_numeric_dtype(frame[c])]
+    columns = args.feature_cols or default_feature_columns(frame, lat_col=args.lat_col, lon_col=args.lon_col)
     if not columns:
         raise ValueError("no numeric feature columns found; name them with --feature-cols")
     history = trainer.fit(frame[columns].to_numpy("float32"), np.column_stack([coords.lat, coords.lon]),
@@ -295,7 +160,9 @@ def _map(args) -> int:
     from .grid import embed_grid, pca_rgb
     from .maps import plot_rgb_grid
 
-    encoder = GeoEmbedder(encoder=args.encoder, precision=args.precision, normalize=True)
+    # fast GeoCLIP by default; other encoders take no precision
+    precision = args.precision or ("fast" if args.encoder == "geoclip" else "exact")
+    encoder = GeoEmbedder(encoder=args.encoder, precision=precision, normalize=True)
     grid = embed_grid(args.resolution, bbox=args.bbox, encoder=encoder, progress=not args.quiet)
     plot_rgb_grid(pca_rgb(grid), grid.lat.values, grid.lon.values, path=args.output,
                   title=f"{args.encoder} embedding, PCA to RGB ({args.resolution} degree grid)")
@@ -320,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="embed the bundled sample of 300 world cities")
     demo.add_argument("-o", "--output", default="geoembed_demo.parquet", help="output parquet file")
-    demo.add_argument("--cities", nargs="*", default=["Paris", "Cairo", "Tokyo", "Lima"])
+    demo.add_argument("--cities", nargs="*", default=list(DEFAULT_DEMO_CITIES))
     demo.set_defaults(func=_demo)
 
     embed = sub.add_parser("embed", help="embed the lat/lon columns of a CSV or parquet file")
@@ -393,7 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--queue-size", type=int)
     train.add_argument("--region", nargs=4, type=float, metavar=("SOUTH", "WEST", "NORTH", "EAST"))
     train.add_argument("--device")
-    train.add_argument("--seed", type=int)
+    train.add_argument("--random-state", "--seed", dest="random_state", type=int,
+                       help="seed of initialisation, noise and batch order (--seed is the 0.1 spelling)")
     train.add_argument("-q", "--quiet", action="store_true")
     train.set_defaults(func=_train)
 
@@ -402,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     maps.add_argument("--resolution", type=float, default=1.0, help="grid step in degrees")
     maps.add_argument("--bbox", nargs=4, type=float, metavar=("SOUTH", "WEST", "NORTH", "EAST"))
     maps.add_argument("--encoder", default="geoclip", help="any registered encoder name")
-    maps.add_argument("--precision", choices=["exact", "fast"], default="fast")
+    maps.add_argument("--precision", choices=["exact", "fast"], help="GeoCLIP precision (default: fast)")
     maps.add_argument("-q", "--quiet", action="store_true")
     maps.set_defaults(func=_map)
     return parser

@@ -1,45 +1,85 @@
-"""Embeddings on regular lat/lon grids, streamed band by band, optionally to Zarr."""
+"""Embeddings on regular lat/lon grids, built band by band in memory or streamed to Zarr."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
+
+from .geo import BoundingBox
+from .io.zarr import ZarrGridWriter, open_grid
+
+__all__ = ["embed_grid", "grid_axes", "open_grid", "pca_rgb"]
+
+_WHOLE_GLOBE = BoundingBox(south=-90.0, west=-180.0, north=90.0, east=180.0)
 
 
 def grid_axes(resolution: float, bbox=None):
-    """Cell-centre latitudes and longitudes of a regular grid over ``bbox`` (south, west, north, east)."""
-    south, west, north, east = bbox if bbox is not None else (-90.0, -180.0, 90.0, 180.0)
-    if not (-90 <= south < north <= 90 and -180 <= west < east <= 180):
-        raise ValueError(f"bbox must satisfy -90 <= south < north <= 90 and -180 <= west < east <= 180; got {bbox}")
-    if resolution <= 0:
+    """Cell-centre latitudes and longitudes of a regular grid over a box.
+
+    Parameters
+    ----------
+    resolution : float
+        Cell size in degrees, the same along both axes.
+    bbox : BoundingBox or (south, west, north, east), default=None
+        Degrees; the whole globe by default. ``west > east`` crosses the antimeridian: the
+        longitudes then run eastwards from ``west`` across 180 and are wrapped to [-180, 180),
+        e.g. west=170, east=-170 at 5 degrees gives 172.5, 177.5, -177.5, -172.5.
+
+    Returns
+    -------
+    lat : ndarray of shape (n_lat,)
+        Ascending, from ``south + resolution / 2``.
+    lon : ndarray of shape (n_lon,)
+        Eastwards from ``west + resolution / 2``.
+
+    Raises
+    ------
+    ValueError
+        A box :class:`~geoembed.geo.BoundingBox` rejects, a resolution that is not positive,
+        or one that leaves no cell centre inside the box.
+    """
+    box = BoundingBox.coerce(bbox) or _WHOLE_GLOBE
+    if not resolution > 0:
         raise ValueError(f"resolution must be positive; got {resolution}")
-    lat = np.arange(south + resolution / 2, north, resolution)
-    lon = np.arange(west + resolution / 2, east, resolution)
+    lat = np.arange(box.south + resolution / 2, box.north, resolution)
+    if box.crosses_antimeridian:
+        lon = np.arange(box.west + resolution / 2, box.west + box.width_deg, resolution)
+        lon = np.where(lon >= 180.0, lon - 360.0, lon)
+    else:
+        lon = np.arange(box.west + resolution / 2, box.east, resolution)
+    if lat.size == 0 or lon.size == 0:
+        raise ValueError(f"resolution {resolution} leaves no cell centre inside {box}")
     return lat, lon
 
 
 def embed_grid(resolution: float = 1.0, *, bbox=None, encoder=None, path=None, max_points_per_band: int = 200_000,
                progress: bool = False):
-    """Embed every cell centre of a regular grid: an ``xarray.DataArray`` (lat, lon, feature).
+    """Embed every cell centre of a regular grid.
 
     Parameters
     ----------
     resolution : float, default=1.0
         Cell size in degrees.
-    bbox : (south, west, north, east), default=None
-        Degrees; the whole globe by default.
+    bbox : BoundingBox or (south, west, north, east), default=None
+        Degrees; the whole globe by default. A box with ``west > east`` crosses the
+        antimeridian (see :func:`grid_axes`).
     encoder : fitted or unfitted featurizer, default=None
         Any geoembed encoder; default ``GeoEmbedder()``.
     path : str or Path, default=None
         A ``.zarr`` store to stream into, band of latitudes by band, so that grids larger than
-        memory work (a 0.1-degree global grid is 6.5M points). The returned DataArray is then
-        the lazily opened store. Without a path the grid is built in memory. Needs the
-        ``dask`` extra (dask and zarr).
+        memory work (a 0.1-degree global grid is 6.5M points). The store appears at ``path``
+        only once complete (an existing one is replaced then); see
+        :class:`~geoembed.io.ZarrGridWriter`. Without a path the grid is built in memory.
+        Needs the ``dask`` extra (dask and zarr).
     max_points_per_band : int, default=200_000
         Points embedded and written at a time.
     progress : bool, default=False
         Show a progress bar over the latitude bands.
+
+    Returns
+    -------
+    xarray.DataArray of shape (n_lat, n_lon, n_features)
+        Dims ``("lat", "lon", "feature")``, coordinates from :func:`grid_axes` and the
+        encoder's feature names; the lazily opened store when ``path`` is given.
     """
     import xarray as xr
     from tqdm.auto import tqdm
@@ -51,51 +91,43 @@ def embed_grid(resolution: float = 1.0, *, bbox=None, encoder=None, path=None, m
     if not hasattr(encoder, "n_features_out_"):
         encoder.fit(np.zeros((1, 2)))
     names = np.asarray(encoder.get_feature_names_out(), dtype=str)
-    dtype = np.dtype(encoder._output_dtype())
+    dtype = encoder.encode_latlon(np.zeros(1), np.zeros(1)).dtype
     rows_per_band = max(1, max_points_per_band // len(lon))
     bands = [slice(i, min(i + rows_per_band, len(lat))) for i in range(0, len(lat), rows_per_band)]
 
     def band_values(band):
         lat_b, lon_b = np.meshgrid(lat[band], lon, indexing="ij")
-        values = encoder._transform_memory(np.column_stack([lat_b.ravel(), lon_b.ravel()]))
+        values = encoder.encode_latlon(lat_b.ravel(), lon_b.ravel())
         values = values.toarray() if hasattr(values, "toarray") else values
         return np.asarray(values, dtype=dtype).reshape(len(lat[band]), len(lon), len(names))
 
-    coords = {"lat": lat, "lon": lon, "feature": names}
+    attrs = {"resolution_deg": resolution}
     if path is None:
         data = np.empty((len(lat), len(lon), len(names)), dtype=dtype)
         for band in tqdm(bands, disable=not progress, desc="grid", unit="band"):
             data[band] = band_values(band)
-        return xr.DataArray(data, dims=("lat", "lon", "feature"), coords=coords, name="embedding",
-                            attrs={"resolution_deg": resolution})
-    import dask.array as da
-
-    path = Path(path)
-    if path.suffix != ".zarr":
-        raise ValueError(f"streamed grids are written to a .zarr store; got {path}")
-    # feature names go in the attributes: fixed-width strings have no stable Zarr v3 encoding
-    template = xr.DataArray(
-        da.zeros((len(lat), len(lon), len(names)), dtype=dtype, chunks=(rows_per_band, len(lon), len(names))),
-        dims=("lat", "lon", "feature"), coords={"lat": lat, "lon": lon, "feature": np.arange(len(names))},
-        name="embedding", attrs={"resolution_deg": resolution, "feature_names": list(map(str, names))},
-    ).to_dataset()
-    template.to_zarr(path, compute=False, mode="w", consolidated=False)
-    for band in tqdm(bands, disable=not progress, desc="grid", unit="band"):
-        piece = xr.Dataset({"embedding": (("lat", "lon", "feature"), band_values(band))})
-        piece.to_zarr(path, region={"lat": band, "lon": slice(None), "feature": slice(None)}, consolidated=False)
+        return xr.DataArray(data, dims=("lat", "lon", "feature"), coords={"lat": lat, "lon": lon, "feature": names},
+                            name="embedding", attrs=attrs)
+    with ZarrGridWriter(path, lat, lon, names, dtype=dtype, rows_per_band=rows_per_band, attrs=attrs) as writer:
+        for band in tqdm(bands, disable=not progress, desc="grid", unit="band"):
+            writer.write_band(band, band_values(band))
     return open_grid(path)
 
 
-def open_grid(path):
-    """Open a grid written by :func:`embed_grid` (lazy), with its feature names restored."""
-    import xarray as xr
-
-    embedding = xr.open_zarr(path, consolidated=False)["embedding"]
-    return embedding.assign_coords(feature=np.asarray(embedding.attrs["feature_names"], dtype=object))
-
-
 def pca_rgb(embedding) -> np.ndarray:
-    """First three principal components of a (lat, lon, feature) grid, scaled to [0, 1] RGB."""
+    """First three principal components of a (lat, lon, feature) grid, scaled to [0, 1] RGB.
+
+    Parameters
+    ----------
+    embedding : xarray.DataArray or ndarray of shape (n_lat, n_lon, n_features)
+        E.g. the result of :func:`embed_grid`. Cells with a non-finite value are left out.
+
+    Returns
+    -------
+    ndarray of shape (n_lat, n_lon, 3)
+        Each component clipped between its 1st and 99th percentiles and scaled to [0, 1];
+        NaN for the cells left out.
+    """
     from sklearn.decomposition import PCA
 
     values = np.asarray(embedding.values if hasattr(embedding, "values") else embedding, dtype=np.float32)

@@ -6,6 +6,7 @@ import pytest
 from numerics import assert_geoclip_close
 
 from geoembed import GeoEmbedder, make_encoder
+from geoembed.geo import BoundingBox
 from geoembed.grid import embed_grid, grid_axes, pca_rgb
 
 
@@ -14,8 +15,30 @@ def test_grid_axes_are_cell_centres():
     assert lat[0] == -85 and lat[-1] == 85 and len(lat) == 18 and len(lon) == 36 and lon[0] == -175
     lat, lon = grid_axes(0.5, bbox=(40, -75, 42, -70))
     assert lat[0] == 40.25 and len(lat) == 4 and len(lon) == 10
-    with pytest.raises(ValueError, match="bbox"):
+    assert np.array_equal(grid_axes(0.5, bbox=BoundingBox(40, -75, 42, -70))[1], lon)
+    with pytest.raises(ValueError, match="south < north"):  # BoundingBox's own checks
         grid_axes(1.0, bbox=(10, 0, 5, 20))
+    with pytest.raises(ValueError, match="longitudes must lie in"):
+        grid_axes(1.0, bbox=(0, 10, 5, 10))
+    with pytest.raises(ValueError, match=r"\(south, west, north, east\)"):
+        grid_axes(1.0, bbox=(0, 10, 5))
+    with pytest.raises(ValueError, match="positive"):
+        grid_axes(0.0)
+    with pytest.raises(ValueError, match="no cell centre"):
+        grid_axes(10.0, bbox=(0, 0, 4, 4))
+
+
+def test_grid_crosses_the_antimeridian_when_west_exceeds_east():
+    lat, lon = grid_axes(5.0, bbox=(-10, 170, 10, -170))
+    np.testing.assert_allclose(lon, [172.5, 177.5, -177.5, -172.5])  # eastwards across 180, wrapped
+    assert lat.tolist() == [-7.5, -2.5, 2.5, 7.5]
+    _, lon = grid_axes(20.0, bbox=(0, 100, 40, -100))  # 160 degrees wide, mostly Pacific
+    np.testing.assert_allclose(lon, [110, 130, 150, 170, -170, -150, -130, -110])
+    assert np.all((lon >= -180) & (lon < 180))
+    grid = embed_grid(5.0, bbox=BoundingBox(-10, 170, 10, -170), encoder=make_encoder("cartesian3d"))
+    np.testing.assert_allclose(grid.lon.values, [172.5, 177.5, -177.5, -172.5])
+    expected = make_encoder("cartesian3d").fit_transform(np.array([[grid.lat[1], grid.lon[2]]]))[0]
+    np.testing.assert_allclose(grid.isel(lat=1, lon=2).values, expected)
 
 
 def test_embed_grid_in_memory_matches_pointwise():
@@ -39,6 +62,25 @@ def test_embed_grid_streams_to_zarr(tmp_path):
     assert list(streamed.feature.values[:2]) == ["geoclip_0", "geoclip_1"]
     with pytest.raises(ValueError, match=".zarr"):
         embed_grid(20.0, encoder=encoder, path=tmp_path / "grid.nc")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.zarr"]
+
+
+def test_failed_zarr_grid_leaves_no_store(tmp_path):
+    pytest.importorskip("zarr")
+    pytest.importorskip("dask")
+    encoder = make_encoder("cartesian3d").fit(np.zeros((1, 2)))
+    encode, calls = encoder.encode_latlon, []
+
+    def fail_on_third_band(lat, lon, **kwargs):
+        calls.append(len(lat))
+        if len(calls) == 4:  # the dtype probe, then bands 1, 2 and 3
+            raise RuntimeError("interrupted")
+        return encode(lat, lon, **kwargs)
+
+    encoder.encode_latlon = fail_on_third_band
+    with pytest.raises(RuntimeError, match="interrupted"):
+        embed_grid(30.0, encoder=encoder, path=tmp_path / "grid.zarr", max_points_per_band=12)
+    assert len(calls) == 4 and list(tmp_path.iterdir()) == []
 
 
 def test_pca_rgb_in_unit_range():
@@ -58,3 +100,18 @@ def test_map_command_writes_a_world_map(tmp_path, capsys):
     assert out.stat().st_size > 20_000 and image.shape[1] > 1.5 * image.shape[0] > 300
     assert image.std() > 20  # not a blank or constant picture
     assert "30 x 60 cells" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["map.png"]
+
+
+def test_map_command_across_the_antimeridian(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from PIL import Image
+
+    from geoembed.cli import main
+
+    out = tmp_path / "pacific.png"
+    assert main(["map", "-o", str(out), "--resolution", "5", "--bbox", "-40", "140", "40", "-120",
+                 "--encoder", "cartesian3d", "-q"]) == 0
+    assert "16 x 20 cells" in capsys.readouterr().out  # 100 degrees wide, not 260
+    image = np.asarray(Image.open(out).convert("RGB")).astype(float)
+    assert image.std() > 20 and image.shape[1] > image.shape[0]

@@ -1,7 +1,15 @@
 """Training and fine-tuning location encoders (contrastive, GeoCLIP recipe)."""
 
+from .columns import default_feature_columns
 from .noise import jitter_latlon
 from .queue import GPSQueue
 from .trainer import ContrastiveLocationTrainer, TrainConfig, build_location_encoder
 
-__all__ = ["ContrastiveLocationTrainer", "GPSQueue", "TrainConfig", "build_location_encoder", "jitter_latlon"]
+__all__ = [
+    "ContrastiveLocationTrainer",
+    "GPSQueue",
+    "TrainConfig",
+    "build_location_encoder",
+    "default_feature_columns",
+    "jitter_latlon",
+]

@@ -1,0 +1,220 @@
+"""Tables on disk: CSV and Parquet read in chunks, embeddings written to Parquet, CSV or npy.
+
+Memory stays bounded by the chunk size on both sides, so files larger than memory stream
+through :func:`embed_file`. Every output is written atomically (:mod:`geoembed.io.atomic`):
+a failure half way leaves no file at the output path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .atomic import atomic_output
+
+__all__ = ["INPUT_FORMATS", "OUTPUT_FORMATS", "ChunkWriter", "count_csv_rows", "embed_file", "iter_input_chunks",
+           "read_table"]
+
+#: Output file suffix (lower case) -> format written by :class:`ChunkWriter`.
+OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".npy": "npy"}
+#: Input file suffix (lower case) -> format read by :func:`iter_input_chunks`.
+INPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".txt": "csv"}
+
+
+def _input_format(path: Path) -> str:
+    found = INPUT_FORMATS.get(path.suffix.lower())
+    if found is None:
+        raise ValueError(f"unsupported input format {path.suffix!r}; use .csv or .parquet")
+    return found
+
+
+def count_csv_rows(path) -> int:
+    """Data rows of a CSV file (lines minus the header), counted without parsing.
+
+    Parameters
+    ----------
+    path : str or Path
+        A CSV file with one header line. A last line without a newline counts.
+
+    Returns
+    -------
+    int
+        The number of data rows (0 for an empty file or a header alone). Quoted fields
+        holding newlines are counted as extra rows.
+    """
+    n_newlines, last = 0, b"\n"
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            n_newlines += block.count(b"\n")
+            last = block[-1:]
+    return max(n_newlines + (last != b"\n") - 1, 0)
+
+
+def iter_input_chunks(path, chunk_rows: int):
+    """Read a CSV or Parquet file as DataFrames of at most ``chunk_rows`` rows.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.csv``/``.txt`` or ``.parquet``/``.pq``.
+    chunk_rows : int
+        Rows per chunk.
+
+    Yields
+    ------
+    int
+        First, the total number of data rows (from Parquet metadata, or :func:`count_csv_rows`).
+    pandas.DataFrame
+        Then the chunks in file order, each with a fresh index starting at 0.
+
+    Raises
+    ------
+    ValueError
+        For any other suffix (raised at the first ``next``).
+    """
+    path = Path(path)
+    if _input_format(path) == "parquet":
+        import pyarrow.parquet as pq
+
+        parquet = pq.ParquetFile(path)
+        yield parquet.metadata.num_rows
+        for batch in parquet.iter_batches(batch_size=chunk_rows):
+            yield batch.to_pandas()
+    else:
+        yield count_csv_rows(path)
+        yield from pd.read_csv(path, chunksize=chunk_rows)
+
+
+def read_table(path) -> pd.DataFrame:
+    """Read a whole CSV or Parquet file into a DataFrame (the format from the suffix).
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.parquet``/``.pq`` is read as Parquet, anything else as CSV.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    path = Path(path)
+    return pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
+
+
+class ChunkWriter:
+    """Append embedding chunks to a Parquet, CSV or npy file without holding them all.
+
+    The rows go to a temporary file next to ``path`` that replaces ``path`` only when
+    :meth:`close` succeeds; :meth:`abort` (or leaving a ``with`` block with an exception)
+    deletes it, so a failed run leaves no file at ``path``.
+
+    Parameters
+    ----------
+    path : str or Path
+        Output file; the format comes from the suffix, see :data:`OUTPUT_FORMATS`.
+    n_rows : int or None
+        Total rows that will be written. Required for npy, whose header holds the shape;
+        :meth:`close` checks it.
+    feature_names : sequence of str
+        Embedding column names (Parquet and CSV); their count is the npy width.
+    dtype : dtype-like
+        Embedding dtype on disk.
+
+    Examples
+    --------
+    >>> with ChunkWriter("out.parquet", 2, ["f0", "f1"], "float32") as writer:  # doctest: +SKIP
+    ...     writer.write(np.zeros((2, 2)), passthrough=None)
+    """
+
+    def __init__(self, path, n_rows: int | None, feature_names, dtype):
+        self.path, self.n_rows, self.names, self.dtype = Path(path), n_rows, list(feature_names), dtype
+        self.format = OUTPUT_FORMATS.get(self.path.suffix.lower())
+        if self.format is None:
+            raise ValueError(f"unsupported output format {self.path.suffix!r}; use .parquet, .csv or .npy")
+        if self.format == "npy" and n_rows is None:
+            raise ValueError("npy output needs a known row count; use an uncompressed CSV or parquet input")
+        self._output = atomic_output(self.path)
+        self._temporary = self._output.open()
+        self._handle = None  # the open npy file or ParquetWriter
+        self._csv_started = False
+        self._offset = 0
+
+    def write(self, embedding: np.ndarray, passthrough: pd.DataFrame | None) -> None:
+        """Append rows.
+
+        Parameters
+        ----------
+        embedding : ndarray of shape (n, len(feature_names))
+            The embedding rows.
+        passthrough : DataFrame of n rows or None
+            Input columns written before the embedding columns (Parquet and CSV; ignored for npy).
+        """
+        if self.format == "npy":  # header first, then raw rows: no memory map, flat RSS
+            if self._handle is None:
+                self._handle = open(self._temporary, "wb")
+                header = {"descr": np.lib.format.dtype_to_descr(np.dtype(self.dtype)), "fortran_order": False,
+                          "shape": (self.n_rows, len(self.names))}
+                np.lib.format.write_array_header_1_0(self._handle, header)
+            np.ascontiguousarray(embedding, dtype=self.dtype).tofile(self._handle)
+            self._offset += len(embedding)
+            return
+        frame = pd.DataFrame(embedding, columns=self.names, copy=False)
+        if passthrough is not None:
+            frame = pd.concat([passthrough.reset_index(drop=True), frame], axis=1)
+        if self.format == "csv":
+            first = not self._csv_started
+            frame.to_csv(self._temporary, mode="w" if first else "a", header=first, index=False)
+            self._csv_started = True
+            self._offset += len(frame)
+            return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self._handle is None:
+            self._handle = pq.ParquetWriter(self._temporary, table.schema)
+        self._handle.write_table(table)
+        self._offset += len(frame)
+
+    def close(self) -> None:
+        """Finish the file and move it to ``path``; on any error the partial file is deleted.
+
+        Raises
+        ------
+        ValueError
+            npy output whose row count differs from ``n_rows``.
+        """
+        try:
+            if self._handle is None and not self._csv_started:  # nothing written: still a valid, empty file
+                self.write(np.zeros((0, len(self.names)), dtype=self.dtype), None)
+            self._close_handle()
+            if self.format == "npy" and self._offset != self.n_rows:
+                raise ValueError(f"wrote {self._offset} rows to {self.path} but expected {self.n_rows}")
+        except BaseException:
+            self._output.discard()
+            raise
+        self._output.commit()
+
+    def abort(self) -> None:
+        """Stop writing and delete the partial file; ``path`` is left as it was."""
+        try:
+            self._close_handle()
+        finally:
+            self._output.discard()
+
+    def __enter__(self) -> "ChunkWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> bool:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+        return False
+
+    def _close_handle(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            handle.close()

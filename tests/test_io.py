@@ -1,0 +1,287 @@
+"""geoembed.io: chunked table readers and writers, Zarr grids, and atomic writes."""
+
+import os
+import stat
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geoembed import GeoEmbedder
+from geoembed.files import embed_file
+from geoembed.io import (
+    ChunkWriter,
+    ZarrGridWriter,
+    atomic_output,
+    count_csv_rows,
+    iter_input_chunks,
+    open_grid,
+    read_table,
+)
+
+SUFFIXES = [".parquet", ".csv", ".npy"]
+
+
+def listing(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+def read_output(path):
+    if path.suffix == ".npy":
+        return np.load(path)
+    table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    return table[["xyz_x", "xyz_y", "xyz_z"]].to_numpy()
+
+
+@pytest.fixture()
+def points(tmp_path):
+    """30 valid points in a CSV, and the same table."""
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"id": np.arange(30), "lat": rng.uniform(-80, 80, 30), "lon": rng.uniform(-180, 180, 30)})
+    path = tmp_path / "in" / "points.csv"
+    path.parent.mkdir()
+    frame.to_csv(path, index=False)
+    return path, frame
+
+
+# -- atomic_output -----------------------------------------------------------------------------
+
+
+def test_atomic_file_appears_only_on_success(tmp_path):
+    target = tmp_path / "table.csv"
+    with atomic_output(target) as temporary:
+        assert temporary.parent == tmp_path and temporary.exists() and not target.exists()
+        assert temporary.name.startswith(".table.csv.") and temporary.name.endswith(".tmp.csv")
+        temporary.write_text("a\n1\n")
+    assert target.read_text() == "a\n1\n" and listing(tmp_path) == ["table.csv"]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~_umask()  # not tempfile's private 0600
+
+
+@pytest.mark.parametrize("error", [ValueError, KeyboardInterrupt])
+def test_atomic_file_failure_keeps_the_old_target_and_no_temporary(tmp_path, error):
+    target = tmp_path / "table.csv"
+    target.write_text("old")
+    with pytest.raises(error):
+        with atomic_output(target) as temporary:
+            temporary.write_text("half")
+            raise error("stop")
+    assert target.read_text() == "old" and listing(tmp_path) == ["table.csv"]
+
+
+def test_atomic_directory_replaces_an_existing_one_only_when_complete(tmp_path):
+    target = tmp_path / "store.zarr"
+    target.mkdir()
+    (target / "old").write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_output(target, directory=True) as temporary:
+            assert temporary.is_dir() and temporary.name.endswith(".tmp.zarr")
+            (temporary / "new").write_text("new")
+            raise RuntimeError("stop")
+    assert listing(target) == ["old"] and listing(tmp_path) == ["store.zarr"]
+    with atomic_output(target, directory=True) as temporary:
+        (temporary / "sub").mkdir()
+        (temporary / "sub" / "new").write_text("new")
+    assert listing(target) == ["sub"] and (target / "sub" / "new").read_text() == "new"
+    assert listing(tmp_path) == ["store.zarr"]  # the old folder was removed after the swap
+
+
+def test_atomic_refuses_to_overwrite_when_asked(tmp_path):
+    target = tmp_path / "out.npy"
+    target.write_bytes(b"keep")
+    with pytest.raises(FileExistsError, match="overwrite"):
+        with atomic_output(target, overwrite=False):
+            pytest.fail("the block must not run")
+    assert target.read_bytes() == b"keep" and listing(tmp_path) == ["out.npy"]
+    output = atomic_output(tmp_path / "late.csv", overwrite=False)
+    output.open().write_text("new")
+    (tmp_path / "late.csv").write_text("someone else's")  # appeared while writing
+    with pytest.raises(FileExistsError):
+        output.commit()
+    assert (tmp_path / "late.csv").read_text() == "someone else's" and listing(tmp_path) == ["late.csv", "out.npy"]
+
+
+def test_atomic_needs_an_existing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        atomic_output(tmp_path / "missing" / "x.csv").open()
+
+
+def test_atomic_output_keeps_the_suffix_for_writers_that_use_it(tmp_path):
+    with atomic_output(tmp_path / "array.npy") as temporary:
+        np.save(temporary, np.arange(3))  # np.save appends .npy to any other name
+    np.testing.assert_array_equal(np.load(tmp_path / "array.npy"), np.arange(3))
+    assert listing(tmp_path) == ["array.npy"]
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+# -- readers -----------------------------------------------------------------------------------
+
+
+def test_count_csv_rows(tmp_path):
+    for text, n in [("a,b\n1,2\n3,4\n", 2), ("a,b\n1,2\n3,4", 2), ("a,b\n", 0), ("", 0)]:
+        (tmp_path / "c.csv").write_text(text)
+        assert count_csv_rows(tmp_path / "c.csv") == n
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_iter_input_chunks_gives_the_count_then_bounded_chunks(points, suffix):
+    path, frame = points
+    if suffix == ".parquet":
+        path = path.with_suffix(".parquet")
+        frame.to_parquet(path, index=False)
+    chunks = iter_input_chunks(path, 7)
+    assert next(chunks) == 30
+    pieces = list(chunks)
+    assert [len(p) for p in pieces] == [7, 7, 7, 7, 2]
+    pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), frame, check_exact=False)
+    pd.testing.assert_frame_equal(read_table(path), frame, check_exact=False)
+
+
+def test_iter_input_chunks_rejects_other_formats(tmp_path):
+    with pytest.raises(ValueError, match="unsupported input format '.xlsx'"):
+        next(iter_input_chunks(tmp_path / "x.xlsx", 10))
+
+
+# -- ChunkWriter -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_chunk_writer_round_trip(tmp_path, suffix):
+    values = np.arange(20, dtype=np.float32).reshape(10, 2)
+    passthrough = pd.DataFrame({"id": np.arange(10)})
+    path = tmp_path / f"out{suffix}"
+    with ChunkWriter(path, 10, ["f0", "f1"], "float32") as writer:
+        writer.write(values[:6], passthrough.iloc[:6])
+        assert not path.exists()  # rows go to a temporary file until close
+        writer.write(values[6:], passthrough.iloc[6:])
+    assert listing(tmp_path) == [path.name]
+    if suffix == ".npy":
+        np.testing.assert_array_equal(np.load(path), values)
+    else:
+        table = pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
+        assert list(table.columns) == ["id", "f0", "f1"] and list(table["id"]) == list(range(10))
+        np.testing.assert_array_equal(table[["f0", "f1"]].to_numpy(np.float32), values)
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_chunk_writer_without_rows_writes_a_valid_empty_file(tmp_path, suffix):
+    path = tmp_path / f"empty{suffix}"
+    ChunkWriter(path, 0, ["f0", "f1"], "float32").close()
+    if suffix == ".npy":
+        assert np.load(path).shape == (0, 2)
+    else:
+        table = pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
+        assert list(table.columns) == ["f0", "f1"] and len(table) == 0
+
+
+def test_chunk_writer_npy_row_count_mismatch_leaves_no_file(tmp_path):
+    path = tmp_path / "short.npy"
+    writer = ChunkWriter(path, 5, ["f0"], "float32")
+    writer.write(np.zeros((3, 1)), None)
+    with pytest.raises(ValueError, match="wrote 3 rows .* expected 5"):
+        writer.close()
+    assert listing(tmp_path) == []
+
+
+def test_chunk_writer_interrupted_leaves_no_file(tmp_path):
+    path = tmp_path / "out.parquet"
+    with pytest.raises(KeyboardInterrupt):
+        with ChunkWriter(path, 4, ["f0"], "float32") as writer:
+            writer.write(np.zeros((2, 1)), None)
+            raise KeyboardInterrupt
+    assert listing(tmp_path) == []
+
+
+def test_chunk_writer_rejects_unknown_formats_before_writing(tmp_path):
+    with pytest.raises(ValueError, match="unsupported output format '.xlsx'"):
+        ChunkWriter(tmp_path / "o.xlsx", 1, ["f0"], "float32")
+    with pytest.raises(ValueError, match="known row count"):
+        ChunkWriter(tmp_path / "o.npy", None, ["f0"], "float32")
+    assert listing(tmp_path) == []
+
+
+# -- embed_file --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_embed_file_success_leaves_exactly_the_output(points, suffix):
+    path, frame = points
+    out = path.parent / f"out{suffix}"
+    assert embed_file(path, out, chunk_rows=8, progress=False, encoder="cartesian3d") == 30
+    assert listing(path.parent) == sorted([path.name, out.name])
+    expected = GeoEmbedder(encoder="cartesian3d").fit_transform(frame)
+    np.testing.assert_allclose(read_output(out), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_embed_file_bad_row_in_the_last_chunk_leaves_no_output(points, suffix):
+    path, frame = points
+    frame.loc[29, "lat"] = 95.0  # the last of 4 chunks of 8 rows
+    frame.to_csv(path, index=False)
+    out = path.parent / f"out{suffix}"
+    with pytest.raises(ValueError, match=r"rows \[29\] have 95"):
+        embed_file(path, out, chunk_rows=8, progress=False, encoder="cartesian3d")
+    assert not out.exists()
+    assert listing(path.parent) == [path.name]  # no temporary file left behind
+
+
+def test_embed_file_failure_keeps_a_previous_output(points):
+    path, frame = points
+    out = path.parent / "out.csv"
+    out.write_text("previous run\n")
+    frame.loc[29, "lat"] = 95.0
+    frame.to_csv(path, index=False)
+    with pytest.raises(ValueError):
+        embed_file(path, out, chunk_rows=8, progress=False, encoder="cartesian3d")
+    assert out.read_text() == "previous run\n" and listing(path.parent) == sorted([path.name, out.name])
+
+
+# -- Zarr grids --------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def grid_values():
+    pytest.importorskip("zarr")
+    pytest.importorskip("dask")
+    lat, lon = np.array([-10.0, 0.0, 10.0]), np.array([170.0, -170.0])  # a grid may wrap in longitude
+    values = np.arange(3 * 2 * 4, dtype=np.float32).reshape(3, 2, 4)
+    return lat, lon, ["a", "b", "c", "d"], values
+
+
+def test_zarr_grid_writer_round_trip(tmp_path, grid_values):
+    lat, lon, names, values = grid_values
+    path = tmp_path / "g.zarr"
+    with ZarrGridWriter(path, lat, lon, names, dtype="float32", rows_per_band=2, attrs={"note": 1}) as writer:
+        writer.write_band(slice(0, 2), values[:2])
+        assert not path.exists()
+        writer.write_band(slice(2, 3), values[2:])
+    grid = open_grid(path)
+    assert grid.dims == ("lat", "lon", "feature") and list(grid.feature.values) == names
+    np.testing.assert_array_equal(grid.lon.values, lon)
+    np.testing.assert_array_equal(grid.values, values)
+    assert grid.attrs["note"] == 1 and listing(tmp_path) == ["g.zarr"]
+
+
+def test_zarr_grid_writer_failure_keeps_the_old_store(tmp_path, grid_values):
+    lat, lon, names, values = grid_values
+    path = tmp_path / "g.zarr"
+    with ZarrGridWriter(path, lat, lon, names, dtype="float32", rows_per_band=2) as writer:
+        for start in (0, 2):
+            writer.write_band(slice(start, start + 2), values[start:start + 2])
+    with pytest.raises(RuntimeError):
+        with ZarrGridWriter(path, lat, lon, names, dtype="float32", rows_per_band=2) as writer:
+            writer.write_band(slice(0, 2), values[:2] + 100)
+            raise RuntimeError("interrupted")
+    np.testing.assert_array_equal(open_grid(path).values, values)
+    assert listing(tmp_path) == ["g.zarr"]
+
+
+def test_zarr_grid_writer_needs_a_zarr_suffix(tmp_path, grid_values):
+    lat, lon, names, _ = grid_values
+    with pytest.raises(ValueError, match=".zarr"):
+        ZarrGridWriter(tmp_path / "g.nc", lat, lon, names, dtype="float32", rows_per_band=1)
+    assert listing(tmp_path) == []
