@@ -24,7 +24,7 @@ from benchmarks._report import write_results
 from geoembed import GeoEmbedder, make_encoder
 from geoembed.datasets import load_task
 from geoembed.datasets.downstream import _package_file
-from geoembed.probing import evaluate
+from geoembed.evaluation import evaluate
 from geoembed.training import ContrastiveLocationTrainer, TrainConfig
 
 HOLDOUT_LON = (-20.0, 55.0)

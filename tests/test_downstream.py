@@ -1,4 +1,8 @@
-"""Downstream task loaders and the probing protocol, on small slices."""
+"""Downstream task loaders and the evaluation protocols (probes, spatial folds, geolocation summary)."""
+
+import importlib
+import re
+import sys
 
 import numpy as np
 import pandas as pd
@@ -7,7 +11,8 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from geoembed import make_encoder
 from geoembed.datasets import DownstreamTask, list_tasks, load_task
-from geoembed.probing import compare_encoders, evaluate, make_probe, spatial_block_folds
+from geoembed.evaluation import (GEOCLIP_GEOLOCATION, compare_encoders, evaluate, evaluate_geolocation, make_probe,
+                                 spatial_block_folds)
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +22,7 @@ def data_home(tmp_path_factory):
 
 @pytest.mark.parametrize("name", list_tasks())
 def test_loaders_give_valid_tasks(name, data_home):
-    task = load_task(name, n_samples=300, data_home=data_home)
+    task = load_task(name, n_samples=300, cache_dir=data_home)
     expected_n = 2930 if name.startswith("ames") else 300
     assert len(task) == len(task.frame) == expected_n
     assert task.frame["lat"].between(-90, 90).all() and task.frame["lon"].between(-180, 180).all()
@@ -25,24 +30,24 @@ def test_loaders_give_valid_tasks(name, data_home):
     if task.kind == "regression":
         assert np.isfinite(task.y).all()
     assert len(task.extra_features) == (10 if name == "ames_added" else 0)
-    again = load_task(name, n_samples=300, data_home=data_home)
+    again = load_task(name, n_samples=300, cache_dir=data_home)
     pd.testing.assert_frame_equal(again.frame, task.frame)  # reproducible sample
 
 
 def test_loader_contents_are_plausible(data_home):
-    koppen5 = load_task("koppen5", n_samples=2000, data_home=data_home)
+    koppen5 = load_task("koppen5", n_samples=2000, cache_dir=data_home)
     assert set(koppen5.y) <= set("ABCDE") and len(set(koppen5.y)) == 5
-    assert len(set(load_task("koppen30", n_samples=5000, data_home=data_home).y)) >= 25
-    land = load_task("land_ocean", n_samples=4000, data_home=data_home)
+    assert len(set(load_task("koppen30", n_samples=5000, cache_dir=data_home).y)) >= 25
+    land = load_task("land_ocean", n_samples=4000, cache_dir=data_home)
     assert 0.24 < np.mean(land.y == "land") < 0.34  # ~29% of the sphere is land
-    elevation = load_task("elevation", n_samples=2000, data_home=data_home)
+    elevation = load_task("elevation", n_samples=2000, cache_dir=data_home)
     assert elevation.y.min() >= -450 and 4000 < elevation.y.max() <= 6700
-    temperature = load_task("temperature", n_samples=2000, data_home=data_home)
+    temperature = load_task("temperature", n_samples=2000, cache_dir=data_home)
     assert -30 < temperature.y.min() and temperature.y.max() < 35
     warm = temperature.y[np.abs(temperature.frame["lat"]) < 15].mean()
     cold = temperature.y[np.abs(temperature.frame["lat"]) > 60].mean()
     assert warm > cold + 20
-    ames = load_task("ames_added", data_home=data_home)
+    ames = load_task("ames_added", cache_dir=data_home)
     assert 4.5 < ames.y.mean() < 5.5 and ames.frame["lat"].between(41.9, 42.1).all()
 
 
@@ -117,8 +122,8 @@ def test_metrics_match_sklearn_on_a_fold():
 
 
 def test_compare_encoders_with_extra_features(data_home):
-    ames = load_task("ames_added", data_home=data_home)
-    location_only = load_task("ames_location", data_home=data_home)
+    ames = load_task("ames_added", cache_dir=data_home)
+    location_only = load_task("ames_location", cache_dir=data_home)
     table = compare_encoders({"wrap": make_encoder("wrap"), "none": None}, [ames, location_only],
                              probes=("linear",), n_splits=3, progress=False)
     assert set(zip(table.task, table.encoder)) == {("ames_added", "wrap"), ("ames_added", "none"),
@@ -127,3 +132,63 @@ def test_compare_encoders_with_extra_features(data_home):
     assert structural > 0.6  # living area, year built... explain most of the price
     with pytest.raises(ValueError, match="probe must be"):
         make_probe("svm", "regression")
+
+
+class _FakeLocator:
+    """Predicts every image 1,000 km north of (0, 0), and fails on "bad.jpg"."""
+
+    def predict(self, paths, top_k, batch_size, on_error):
+        bad = [p.endswith("bad.jpg") for p in paths]
+        return pd.DataFrame({"input_id": paths, "lat": [np.nan if b else 8.993216 for b in bad],
+                             "lon": [np.nan if b else 0.0 for b in bad], "probability": 0.5,
+                             "error": ["cannot read" if b else None for b in bad]})
+
+
+def _geoloc_csv(tmp_path):
+    path = tmp_path / "truth.csv"
+    pd.DataFrame({"IMG_FILE": ["a.jpg", "b.jpg", "bad.jpg"], "LAT": [0.0, 8.9, 0.0], "LON": 0.0}).to_csv(
+        path, index=False)
+    return path
+
+
+def test_geolocation_summary_takes_reference_rows(tmp_path):
+    per_image, summary = evaluate_geolocation(_FakeLocator(), _geoloc_csv(tmp_path))
+    assert len(per_image) == 3 and per_image["error"].notna().sum() == 1
+    assert list(summary["run"]) == ["this run (2 images, 1 unreadable)"]
+    assert summary.loc[0, "750 km"] == 50.0 and summary.loc[0, "2500 km"] == 100.0
+    _, summary = evaluate_geolocation(_FakeLocator(), _geoloc_csv(tmp_path), reference_results=GEOCLIP_GEOLOCATION)
+    assert list(summary["run"][1:]) == list(GEOCLIP_GEOLOCATION)
+    assert summary.set_index("run").loc["Im2GPS3k (GeoCLIP, NeurIPS 2023)", "25 km"] == 34.47
+    with pytest.raises(ValueError, match="expected one per threshold"):
+        evaluate_geolocation(_FakeLocator(), _geoloc_csv(tmp_path), reference_results={"short": (1.0, 2.0)})
+
+
+@pytest.mark.parametrize("old, new, names", [
+    ("geoembed.probing", "geoembed.evaluation.probing",
+     ["spatial_block_folds", "make_probe", "embed_task", "evaluate", "compare_encoders", "RIDGE_ALPHAS", "METRICS"]),
+    ("geoembed.multilabel", "geoembed.evaluation.multilabel",
+     ["mean_average_precision", "train_multilabel_mlp", "default_geo_encoders", "run_nuswide_benchmark"]),
+    ("geoembed.retrieval.evaluation", "geoembed.evaluation.geolocation",
+     ["THRESHOLDS_KM", "accuracy_table", "evaluate_predictions", "read_geoloc_csv"]),
+])
+def test_old_module_paths_warn_and_still_work(old, new, names, monkeypatch):
+    monkeypatch.delitem(sys.modules, old, raising=False)  # re-import, so that the import-time warning fires
+    with pytest.warns(FutureWarning, match=re.escape(new)):
+        module = importlib.import_module(old)
+    moved = importlib.import_module(new)
+    assert all(getattr(module, name) is getattr(moved, name) for name in names)
+    assert set(names) <= set(module.__all__)
+
+
+def test_old_paths_keep_their_behaviour(tmp_path, monkeypatch):
+    monkeypatch.delitem(sys.modules, "geoembed.retrieval.evaluation", raising=False)
+    monkeypatch.delitem(sys.modules, "geoembed.multilabel", raising=False)
+    with pytest.warns(FutureWarning):
+        old_geoloc = importlib.import_module("geoembed.retrieval.evaluation")
+        old_multilabel = importlib.import_module("geoembed.multilabel")
+    _, summary = old_geoloc.evaluate_geolocation(_FakeLocator(), _geoloc_csv(tmp_path))
+    assert summary["run"].str.contains("Im2GPS3k").any() and old_geoloc.PAPER_RESULTS is GEOCLIP_GEOLOCATION
+    assert old_multilabel.PAPER_MAP["GeoCLIP + V"] == 0.362  # forwarded to benchmarks/ in the source checkout
+    table = pd.DataFrame([{"features": "GeoCLIP + V", "kind": "fused", "mAP": 0.3, "mAP_std": 0.01, "seeds": 1,
+                           "dimension": 1012}])
+    assert "| GeoCLIP + V | fused | 1012 | 0.300 ± 0.010 (1 seeds) | 0.362 |" in old_multilabel.format_table(table)

@@ -1,4 +1,4 @@
-"""NUS-WIDE: loader on a miniature of the release layout, mAP, protocol and CLI."""
+"""NUS-WIDE: loader on a miniature of the release layout, mAP, protocol, benchmark script and CLI."""
 
 import shutil
 
@@ -7,9 +7,11 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score
 
+import benchmarks._report
+from benchmarks.nuswide import format_table, make_miniature_nuswide
 from geoembed import GeoEmbedder, make_encoder
-from geoembed.datasets.nuswide import load_nuswide, make_miniature_nuswide, photo_id_from_path, read_geotags
-from geoembed.multilabel import format_table, mean_average_precision, run_nuswide_benchmark
+from geoembed.datasets.nuswide import load_nuswide, photo_id_from_path, read_geotags
+from geoembed.evaluation import mean_average_precision, run_nuswide_benchmark
 
 
 @pytest.fixture(scope="module")
@@ -119,12 +121,41 @@ def test_fused_features_beat_each_source_on_the_miniature(miniature):
     assert text.startswith("**MINIATURE run") and "| GeoCLIP + V | fused | 1012 |" in text and "0.362" in text
 
 
-def test_cli_runs_the_miniature(tmp_path, capsys):
+def test_benchmark_script_runs_the_miniature(tmp_path, capsys, monkeypatch):
+    from benchmarks.nuswide import main
+
+    machine_info = benchmarks._report.machine_info
+    monkeypatch.setattr(benchmarks._report, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(benchmarks._report, "machine_info", lambda: machine_info(probe_gemm=False))  # no GEMM probe
+    table = main(["--miniature", str(tmp_path / "mini"), "--miniature-images", "600", "--seeds", "1",
+                  "--max-epochs", "3", "-q"])
+    out = capsys.readouterr().out
+    assert "MINIATURE" in out and "| GeoCLIP + V | fused | 1012 |" in out and "with_coordinates" in out
+    assert len(table) == 11 and (tmp_path / "results" / "nuswide_miniature.md").exists()
+    saved = pd.read_csv(tmp_path / "results" / "nuswide_miniature.csv")
+    assert len(saved) == 11 and saved.set_index("features").loc["GeoCLIP + V", "paper mAP"] == 0.362
+    with pytest.raises(SystemExit):
+        main([])
+
+
+def test_old_miniature_generator_warns_and_delegates(tmp_path):
+    from geoembed.datasets import nuswide
+
+    with pytest.warns(FutureWarning, match="benchmarks.nuswide"):
+        root, geotags = nuswide.make_miniature_nuswide(tmp_path / "old", n_images=40, n_concepts=3, seed=1)
+    _, expected = make_miniature_nuswide(tmp_path / "new", n_images=40, n_concepts=3, seed=1)
+    assert (root / "MINIATURE").exists() and geotags.read_text() == expected.read_text()
+
+
+# remove with `geoembed bench nuswide` (now `python -m benchmarks.nuswide`); it reaches the deprecated paths
+def test_deprecated_cli_command_delegates_to_the_benchmark_script(capsys, monkeypatch):
+    """'geoembed bench nuswide' warns and forwards its options to benchmarks.nuswide."""
+    import benchmarks.nuswide
+
     from geoembed.cli import main
 
-    assert main(["bench", "nuswide", "--miniature", str(tmp_path / "mini"), "--miniature-images", "600",
-                 "--seeds", "1", "--max-epochs", "3", "-q", "-o", str(tmp_path / "table")]) == 0
-    out = capsys.readouterr().out
-    assert "MINIATURE" in out and "GeoCLIP + V" in out and "with_coordinates" in out
-    assert (tmp_path / "table.md").exists() and len(pd.read_csv(tmp_path / "table.csv")) == 11
-    assert main(["bench", "nuswide"]) == 2
+    seen = {}
+    monkeypatch.setattr(benchmarks.nuswide, "main", lambda argv: seen.setdefault("argv", argv) and 0)
+    with pytest.warns(FutureWarning, match="python -m benchmarks.nuswide"):
+        assert main(["bench", "nuswide", "--miniature", "/tmp/mini", "--seeds", "1", "-q", "-o", "out/table"]) == 0
+    assert {"--miniature=/tmp/mini", "--seeds=1", "--name=table", "-q"} <= set(seen["argv"])

@@ -17,7 +17,7 @@ import pandas as pd
 from benchmarks._report import RESULTS_DIR, markdown_table, write_results
 from geoembed import GeoEmbedder, make_encoder
 from geoembed.datasets import list_tasks, load_task
-from geoembed.probing import compare_encoders
+from geoembed.evaluation import compare_encoders
 
 
 def default_encoders() -> dict:

@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..geo import latlon_to_unit_xyz
 from ..inputs import LAT_NAMES, LON_NAMES
+
+__all__ = ["NUSWide", "load_nuswide", "make_miniature_nuswide", "photo_id_from_path", "read_geotags"]
 
 
 @dataclass
@@ -97,7 +98,8 @@ def read_geotags(path) -> pd.DataFrame:
     lat_col = next((lower[c] for c in LAT_NAMES if c in lower), None)
     lon_col = next((lower[c] for c in LON_NAMES if c in lower), None)
     if id_col is None or lat_col is None or lon_col is None:
-        raise ValueError(f"geotag table {path} needs photo_id, latitude and longitude columns; got {list(frame.columns)}")
+        raise ValueError(f"geotag table {path} needs photo_id, latitude and longitude columns; "
+                         f"got {list(frame.columns)}")
     tags = pd.DataFrame({"photo_id": frame[id_col].astype(str).str.strip(),
                          "lat": pd.to_numeric(frame[lat_col], errors="coerce"),
                          "lon": pd.to_numeric(frame[lon_col], errors="coerce")})
@@ -151,58 +153,28 @@ def load_nuswide(root, geotags, *, feature: str = "BoW_int", miniature: bool | N
 
 
 def make_miniature_nuswide(root, *, n_images: int = 3000, n_concepts: int = 81, seed: int = 0):
-    """Write a small NUS-WIDE with the release layout, plus a geotag CSV; returns (root, geotags path).
+    """Deprecated: moved to ``benchmarks.nuswide.make_miniature_nuswide`` of the source checkout.
 
-    Labels follow a known rule so that the benchmark's pipeline can be tested: each concept is
-    tied to a region (a centre and radius on the sphere) and to a visual-word pattern, and is
-    positive when a noisy score mixing both crosses a threshold set for a realistic imbalance
-    (from ~20% down to ~0.5% positives). Location and vision each carry part of the signal, so
-    fused features beat either alone. 90% of the images are geotagged; a ``MINIATURE`` marker
-    file says this is not the real release.
+    Delegates there when ``benchmarks`` is importable (running from the checkout's root).
+
+    Parameters
+    ----------
+    root : str or Path
+    n_images, n_concepts, seed : int
+
+    Returns
+    -------
+    root, geotags : Path
+        The synthetic release folder and its geotag CSV.
+
+    Raises
+    ------
+    ImportError
+        Outside the source checkout.
     """
-    rng = np.random.default_rng(seed)
-    root = Path(root)
-    for sub in ("ConceptsList", "ImageList", "Groundtruth/AllLabels", "Low_Level_Features"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    (root / "MINIATURE").write_text("synthetic miniature of NUS-WIDE made by geoembed; not the real release\n")
-    concepts = [f"concept{j:02d}" for j in range(n_concepts)]
-    (root / "ConceptsList" / "Concepts81.txt").write_text("\n".join(concepts) + "\n")
-    folders = rng.choice(["actor", "beach", "city", "animal", "sky"], n_images)
-    photo_ids = rng.choice(np.arange(10_000_000, 99_999_999), n_images, replace=False)
-    paths = [f"{f}\\{i:04d}_{pid}.jpg" for i, (f, pid) in enumerate(zip(folders, photo_ids))]
-    (root / "ImageList" / "Imagelist.txt").write_text("\n".join(paths) + "\n")
-    is_train = rng.random(n_images) < 0.6
-    (root / "ImageList" / "TrainImagelist.txt").write_text("\n".join(p for p, t in zip(paths, is_train) if t) + "\n")
-    (root / "ImageList" / "TestImagelist.txt").write_text("\n".join(p for p, t in zip(paths, is_train) if not t) + "\n")
+    warnings.warn("geoembed.datasets.nuswide.make_miniature_nuswide is deprecated and will be removed in the next "
+                  "release: it moved to benchmarks.nuswide in the source checkout", FutureWarning, stacklevel=2)
+    from ..evaluation._legacy import import_benchmark
 
-    # locations: clustered around cities, as Flickr photos are
-    centres = np.column_stack([rng.uniform(-40, 60, 40), rng.uniform(-180, 180, 40)])
-    which = rng.integers(0, len(centres), n_images)
-    lat = np.clip(centres[which, 0] + rng.normal(0, 3, n_images), -89, 89)
-    lon = (centres[which, 1] + rng.normal(0, 3, n_images) + 180) % 360 - 180
-    # visual words: a latent visual topic per image drives a Poisson bag of 500 words
-    topics = rng.dirichlet(np.full(8, 0.3), n_images)
-    word_profiles = rng.dirichlet(np.full(500, 0.05), 8)
-    bow = rng.poisson(60 * topics @ word_profiles).astype(np.int64)
-    np.savetxt(root / "Low_Level_Features" / "BoW_int.dat", bow, fmt="%d")
-    normalized = bow / np.maximum(bow.sum(axis=1, keepdims=True), 1)
-    np.savetxt(root / "Low_Level_Features" / "Normalized_BoW.dat", normalized, fmt="%.6f")
-
-    xyz = np.column_stack(latlon_to_unit_xyz(lat, lon))
-    positive_rate = np.geomspace(0.2, 0.005, n_concepts)
-    for j, concept in enumerate(concepts):
-        anchor = centres[rng.integers(0, len(centres))]
-        anchor_xyz = np.array(latlon_to_unit_xyz(anchor[0], anchor[1]))
-        geo_score = xyz @ anchor_xyz  # 1 at the anchor, falling with distance
-        visual_score = topics @ rng.normal(0, 1, 8)
-        score = (geo_score - geo_score.mean()) / geo_score.std() + (visual_score - visual_score.mean()) / visual_score.std()
-        score += rng.normal(0, 0.7, n_images)
-        labels = (score >= np.quantile(score, 1 - positive_rate[j])).astype(int)
-        (root / "Groundtruth" / "AllLabels" / f"Labels_{concept}.txt").write_text("\n".join(map(str, labels)) + "\n")
-
-    tagged = rng.random(n_images) < 0.9
-    geotags = pd.DataFrame({"photo_id": photo_ids[tagged], "latitude": lat[tagged].round(6),
-                            "longitude": lon[tagged].round(6)})
-    path = root / "geotags.csv"
-    geotags.to_csv(path, index=False)
-    return root, path
+    make = import_benchmark("nuswide", "make_miniature_nuswide").make_miniature_nuswide
+    return make(root, n_images=n_images, n_concepts=n_concepts, seed=seed)

@@ -1,0 +1,34 @@
+"""Evaluation: spatial cross-validation, downstream probes, multi-label mAP and geolocation accuracy.
+
+One module per concept:
+
+- :mod:`~geoembed.evaluation.spatial_cv`: spatially blocked cross-validation folds
+- :mod:`~geoembed.evaluation.probing`: linear / k-NN / MLP / tree probes on downstream tasks
+- :mod:`~geoembed.evaluation.multilabel`: macro mAP and the NUS-WIDE multi-label MLP protocol
+- :mod:`~geoembed.evaluation.geolocation`: accuracy at 1 / 25 / 200 / 750 / 2500 km of image geolocation
+- :mod:`~geoembed.evaluation.published`: published reference numbers printed beside our runs
+"""
+
+from .geolocation import THRESHOLDS_KM, accuracy_table, evaluate_geolocation, evaluate_predictions, read_geoloc_csv
+from .multilabel import default_geo_encoders, mean_average_precision, run_nuswide_benchmark, train_multilabel_mlp
+from .probing import compare_encoders, embed_task, evaluate, make_probe
+from .published import GEOCLIP_GEOLOCATION
+from .spatial_cv import spatial_block_folds
+
+__all__ = [
+    "GEOCLIP_GEOLOCATION",
+    "THRESHOLDS_KM",
+    "accuracy_table",
+    "compare_encoders",
+    "default_geo_encoders",
+    "embed_task",
+    "evaluate",
+    "evaluate_geolocation",
+    "evaluate_predictions",
+    "make_probe",
+    "mean_average_precision",
+    "read_geoloc_csv",
+    "run_nuswide_benchmark",
+    "spatial_block_folds",
+    "train_multilabel_mlp",
+]
