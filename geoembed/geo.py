@@ -142,6 +142,8 @@ def validate_latlon(
     Returns
     -------
     lat, lon : ndarray of float64
+        Longitude 180 comes back as -180: the same meridian, so one place gets one embedding.
+        (The official GeoCLIP model gives the two different embeddings.)
     valid : ndarray of bool
         All True when ``on_invalid="raise"``.
     """
@@ -156,15 +158,17 @@ def validate_latlon(
         bad_lat = finite & (np.abs(lat) > 90.0)
         bad_lon = finite & (np.abs(lon) > 180.0)
     valid = finite & ~bad_lat & ~bad_lon
+    lon = np.where(lon == 180.0, -180.0, lon)  # one place, one embedding
     if on_invalid == "nan" or valid.all():
         return lat, lon, valid
     if on_invalid != "raise":
         raise ValueError(f"on_invalid must be 'raise' or 'nan'; got {on_invalid!r}")
 
+    problems = []  # every kind of problem in one error, each with its rows
     if not finite.all():
         bad = ~finite
         shown = np.where(np.isfinite(lat), lon, lat)
-        raise ValueError(f"coordinates must be finite (no NaN or inf); {_describe_rows(row_labels, shown, bad)}")
+        problems.append(f"coordinates must be finite (no NaN or inf); {_describe_rows(row_labels, shown, bad)}")
     if bad_lat.any():
         looks_swapped = bool(np.all(np.abs(lon[finite]) <= 90.0))
         hint = (
@@ -173,13 +177,13 @@ def validate_latlon(
             if looks_swapped
             else ""
         )
-        raise ValueError(
-            f"latitude must be in [-90, 90]; {_describe_rows(row_labels, lat, bad_lat)}.{hint}"
+        problems.append(f"latitude must be in [-90, 90]; {_describe_rows(row_labels, lat, bad_lat)}.{hint}")
+    if bad_lon.any():
+        problems.append(
+            f"longitude must be in [-180, 180]; {_describe_rows(row_labels, lon, bad_lon)}. "
+            "Pass wrap_longitude=True to wrap longitudes into [-180, 180)."
         )
-    raise ValueError(
-        f"longitude must be in [-180, 180]; {_describe_rows(row_labels, lon, bad_lon)}. "
-        "Pass wrap_longitude=True to wrap longitudes into [-180, 180)."
-    )
+    raise ValueError(" Also: ".join(p if p.endswith(".") else p + "." for p in problems))
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,9 @@
-"""Reading (lat, lon) out of whatever users pass: frames, arrays, lists and xarray objects."""
+"""Reading (lat, lon) out of whatever users pass: frames, arrays, lists and xarray objects.
+
+Data frames of any kind (pandas, polars, pyarrow Tables and RecordBatches, and any object
+with the dataframe interchange protocol ``__dataframe__``, which narwhals-compatible frames
+have) are read by column name, never by position.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+__all__ = ["LAT_NAMES", "LON_NAMES", "Coordinates", "broadcast_latlon", "is_xarray", "read_coordinates", "to_xarray"]
 
 LAT_NAMES = ("lat", "latitude")
 LON_NAMES = ("lon", "lng", "long", "longitude")
@@ -48,7 +55,9 @@ def _find_column(columns, names, what: str, explicit) -> object:
 def _to_float(values, label: str, row_labels) -> np.ndarray:
     """Numeric conversion that names the rows holding non-numbers."""
     values = np.asarray(values)
-    if values.dtype.kind in "biuf":
+    if values.dtype.kind == "b" or (values.dtype.kind == "O" and any(isinstance(v, (bool, np.bool_)) for v in values)):
+        raise ValueError(f"{label} holds booleans (True/False), not degrees; convert it to numbers first")
+    if values.dtype.kind in "iuf":
         return values.astype(np.float64, copy=False)
     if values.dtype.kind == "c":
         raise ValueError(f"Complex data not supported: {label} must be real numbers")
@@ -72,14 +81,11 @@ def read_coordinates(X, *, lat_col=None, lon_col=None) -> Coordinates:
       1-D (a regular grid, broadcast) or 2-D (a curvilinear grid).
     """
     if isinstance(X, pd.DataFrame):
-        lat_name = _find_column(X.columns, LAT_NAMES, "latitude", lat_col)
-        lon_name = _find_column(X.columns, LON_NAMES, "longitude", lon_col)
-        index = X.index
-        return Coordinates(
-            lat=_to_float(X[lat_name].to_numpy(), f"latitude column {lat_name!r}", index),
-            lon=_to_float(X[lon_name].to_numpy(), f"longitude column {lon_name!r}", index),
-            row_labels=index,
-        )
+        return _read_frame(list(X.columns), lambda name: X[name].to_numpy(), X.index, lat_col, lon_col)
+    frame = _other_frame(X)
+    if frame is not None:
+        columns, column_values = frame
+        return _read_frame(columns, column_values, None, lat_col, lon_col)
     if is_xarray(X):
         return _read_xarray(X, lat_col=lat_col, lon_col=lon_col)
     if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
@@ -103,6 +109,31 @@ def read_coordinates(X, *, lat_col=None, lon_col=None) -> Coordinates:
         lat=_to_float(array[:, 0], "latitude (column 0)", None),
         lon=_to_float(array[:, 1], "longitude (column 1)", None),
     )
+
+
+def _read_frame(columns, column_values, index, lat_col, lon_col) -> Coordinates:
+    lat_name = _find_column(columns, LAT_NAMES, "latitude", lat_col)
+    lon_name = _find_column(columns, LON_NAMES, "longitude", lon_col)
+    return Coordinates(
+        lat=_to_float(column_values(lat_name), f"latitude column {lat_name!r}", index),
+        lon=_to_float(column_values(lon_name), f"longitude column {lon_name!r}", index),
+        row_labels=index,
+    )
+
+
+def _other_frame(X):
+    """(column names, name -> numpy values) for non-pandas data frames, or None for non-frames."""
+    module = type(X).__module__
+    if module.startswith("polars") and hasattr(X, "get_column"):
+        return list(X.columns), lambda name: X.get_column(name).to_numpy()
+    if module.startswith("pyarrow") and hasattr(X, "column_names"):
+        return list(X.column_names), lambda name: X.column(name).to_numpy(zero_copy_only=False)
+    if hasattr(X, "__dataframe__") and not isinstance(X, np.ndarray):
+        from pandas.api.interchange import from_dataframe
+
+        converted = from_dataframe(X, allow_copy=True)
+        return list(converted.columns), lambda name: converted[name].to_numpy()
+    return None
 
 
 def _find_coord(obj, names, explicit, what):

@@ -31,15 +31,24 @@ def test_default_output_is_raw_golden_embedding(golden_location):
     latlon, expected = golden_location
     out = GeoEmbedder().fit_transform(latlon)
     assert isinstance(out, np.ndarray) and out.dtype == np.float32
-    assert_geoclip_close(out, latlon)
-    assert np.abs(out - expected).max() <= 1e-5
+    # longitude 180 is embedded as -180 (one place, one embedding); the official model differs there
+    east = latlon[:, 1] == 180.0
+    assert east.sum() == 2
+    mapped = latlon.copy()
+    mapped[east, 1] = -180.0
+    assert_geoclip_close(out, mapped)
+    for row in np.flatnonzero(east):
+        twin = np.flatnonzero((latlon[:, 0] == latlon[row, 0]) & (latlon[:, 1] == -180.0))[0]
+        assert np.abs(out[row] - expected[twin]).max() <= 1e-5
+    assert np.abs(out[~east] - expected[~east]).max() <= 1e-5
 
 
 def test_normalize_gives_unit_rows(golden_location):
     latlon, expected = golden_location
     out = GeoEmbedder(normalize=True).fit_transform(latlon)
     np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, rtol=1e-5)
-    np.testing.assert_allclose(out, expected / np.linalg.norm(expected, axis=1, keepdims=True), atol=1e-4)
+    mapped = np.where(latlon == 180.0, -180.0, latlon)  # only longitudes are 180 in the golden set
+    assert_geoclip_close(out, mapped, normalized=True)
 
 
 @pytest.mark.parametrize(
@@ -242,3 +251,65 @@ def test_pipeline_and_column_transformer():
     ct.set_output(transform="pandas")
     out = ct.fit_transform(frame)
     assert out.shape == (n, 513) and out.columns[0] == "geo__geoclip_0" and out.columns[-1] == "num__rooms"
+
+
+# -- frames of any kind are read by column name ---------------------------------------------------
+SWAPPED = pd.DataFrame({"lon": CITIES["lon"].to_numpy(), "lat": CITIES["lat"].to_numpy()})  # (lon, lat) order
+
+
+class InterchangeOnly:
+    """A frame known only through the dataframe interchange protocol."""
+
+    def __init__(self, table):
+        self._table = table
+
+    def __dataframe__(self, nan_as_null=False, allow_copy=True):
+        return self._table.__dataframe__(nan_as_null=nan_as_null, allow_copy=allow_copy)
+
+
+@pytest.mark.parametrize("kind", ["polars", "pyarrow", "pyarrow_batch", "interchange"])
+def test_other_frames_are_read_by_name(kind, reference):
+    pa = pytest.importorskip("pyarrow")
+    if kind == "polars":
+        frame = pytest.importorskip("polars").from_pandas(SWAPPED)
+    elif kind == "pyarrow":
+        frame = pa.Table.from_pandas(SWAPPED)
+    elif kind == "pyarrow_batch":
+        frame = pa.RecordBatch.from_pandas(SWAPPED)
+    else:
+        frame = InterchangeOnly(pa.Table.from_pandas(SWAPPED))
+    np.testing.assert_array_equal(GeoEmbedder().fit_transform(frame), reference)
+    with pytest.raises(ValueError, match="no latitude column found"):
+        GeoEmbedder().fit(pa.Table.from_pandas(SWAPPED.rename(columns={"lat": "y"})))
+
+
+def test_polars_output_for_polars_input(reference):
+    pl = pytest.importorskip("polars")
+    out = GeoEmbedder().set_output(transform="polars").fit_transform(pl.from_pandas(SWAPPED))
+    assert isinstance(out, pl.DataFrame) and out.columns[:2] == ["geoclip_0", "geoclip_1"]
+    np.testing.assert_array_equal(out.to_numpy(), reference)
+
+
+def test_bool_columns_are_rejected():
+    frame = pd.DataFrame({"lat": [True, False], "lon": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="latitude column 'lat' holds booleans"):
+        GeoEmbedder().fit_transform(frame)
+    with pytest.raises(ValueError, match="holds booleans"):
+        GeoEmbedder().fit_transform(np.array([[1.0, True]], dtype=object))
+
+
+def test_longitude_180_is_minus_180():
+    out = GeoEmbedder().fit_transform(np.array([[10.0, 180.0], [10.0, -180.0], [-45.0, 180.0], [-45.0, -180.0]]))
+    np.testing.assert_array_equal(out[0], out[1])
+    np.testing.assert_array_equal(out[2], out[3])
+    assert not np.allclose(out[0], out[2])
+
+
+def test_every_kind_of_problem_in_one_error():
+    frame = pd.DataFrame({"lat": [np.nan, 95.0, 10.0, 0.0], "lon": [0.0, 0.0, 200.0, 0.0]}, index=["a", "b", "c", "d"])
+    with pytest.raises(ValueError) as error:
+        GeoEmbedder().fit_transform(frame)
+    message = str(error.value)
+    assert "finite" in message and "rows ['a']" in message
+    assert "latitude must be in [-90, 90]; rows ['b']" in message
+    assert "longitude must be in [-180, 180]; rows ['c']" in message
