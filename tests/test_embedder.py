@@ -226,8 +226,22 @@ def test_custom_checkpoint_through_weights_param(tmp_path):
     path = GeoCLIPLocationEncoder(config, random_state=1).save(tmp_path / "tiny.safetensors")
     embedder = GeoEmbedder(weights=str(path)).fit(CITIES)
     assert embedder.transform(CITIES).shape == (4, 6) and embedder.sigmas_ == (1.0, 4096.0)
-    with pytest.raises(FileNotFoundError):
+    from geoembed.errors import CheckpointError
+
+    with pytest.raises(CheckpointError, match="missing.safetensors' are neither a registered name"):
         GeoEmbedder(weights=str(tmp_path / "missing.safetensors")).fit(CITIES)
+
+
+def test_weights_by_registered_name(reference):
+    from geoembed.weights import get_weights, list_weights
+
+    assert "geoclip-1.3.0" in list_weights()
+    entry = get_weights("geoclip-1.3.0")
+    assert entry.license == "MIT" and "GeoCLIP" in entry.citation and entry.config["sigmas"] == [1.0, 16.0, 256.0]
+    entry.verify()  # sha256 of every file against its PROVENANCE.json
+    np.testing.assert_array_equal(GeoEmbedder(weights="geoclip-1.3.0").fit_transform(CITIES), reference)
+    with pytest.raises(ValueError, match="unknown weights 'nope'"):
+        get_weights("nope")
 
 
 def test_cuda_request_without_cuda_is_a_clear_error():

@@ -1,7 +1,5 @@
 """The torch location encoder against the official model's golden outputs."""
 
-import pickle
-
 import numpy as np
 import pytest
 import torch
@@ -12,6 +10,7 @@ from geoembed.encoders.geoclip import (
     LocationEncoderConfig,
     geoclip_projection,
 )
+from geoembed.errors import CheckpointError
 from geoembed.geo import GEOCLIP_PROJECTION_SCALE, equal_earth
 from geoembed.weights import (
     GPS_GALLERY_FILE,
@@ -160,7 +159,7 @@ def test_wrong_shaped_checkpoint_is_rejected(tmp_path):
     model = GeoCLIPLocationEncoder(LocationEncoderConfig(n_frequencies=8, hidden_dim=16, embed_dim=4))
     state = model.state_dict()
     state["branches.0.head.weight"] = torch.zeros(5, 16)
-    with pytest.raises(ValueError, match=r"wrong shapes.*branches\.0\.head\.weight.*\(4, 16\).*\(5, 16\)"):
+    with pytest.raises(CheckpointError, match=r"wrong shapes.*branches\.0\.head\.weight.*\(4, 16\).*\(5, 16\)"):
         model.load_checked_state_dict(state)
     del state["branches.1.mlp.0.bias"]
     with pytest.raises(ValueError, match=r"missing keys.*branches\.1\.mlp\.0\.bias"):
@@ -172,14 +171,61 @@ def test_non_checkpoint_files_are_rejected(tmp_path):
 
     path = tmp_path / "other.safetensors"
     save_file({"w": torch.zeros(2)}, str(path), metadata={"architecture": "resnet"})
-    with pytest.raises(ValueError, match="not a geoclip-location-encoder checkpoint"):
+    with pytest.raises(CheckpointError, match="not a geoclip-location-encoder checkpoint"):
         GeoCLIPLocationEncoder.from_checkpoint(path)
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(CheckpointError, match="missing.safetensors: file not found"):
         GeoCLIPLocationEncoder.from_checkpoint(tmp_path / "missing.safetensors")
     pickled_code = tmp_path / "evil.pth"
     torch.save({"x": object()}, pickled_code)
-    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):  # weights_only=True refuses objects
+    with pytest.raises(CheckpointError, match=r"evil\.pth holds objects other than tensors; refusing to unpickle"):
         GeoCLIPLocationEncoder.from_checkpoint(pickled_code)
+
+
+def _small_checkpoint(tmp_path):
+    model = GeoCLIPLocationEncoder(LocationEncoderConfig(n_frequencies=8, hidden_dim=16, embed_dim=4))
+    return model, model.save(tmp_path / "small.safetensors")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "random_bytes", "renamed_key", "no_config", "bad_config", "pth_bytes"])
+def test_damaged_checkpoints_raise_the_package_error_naming_the_file(tmp_path, damage):
+    """Every way a checkpoint can be unusable gives one exception type (a ValueError) naming the file."""
+    from safetensors.torch import save_file
+
+    from geoembed import GeoEmbedder
+
+    model, path = _small_checkpoint(tmp_path)
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    expected = {
+        "truncated": "not a readable safetensors file",
+        "random_bytes": "not a readable safetensors file",
+        "renamed_key": r"missing keys \['branches.0.head.bias'\].*unexpected keys \['branches.0.head.bias_renamed'\]",
+        "no_config": "has no 'config' metadata",
+        "bad_config": "malformed 'config' metadata",
+        "pth_bytes": "not a readable torch state dict",
+    }[damage]
+    if damage == "truncated":
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "random_bytes":
+        path.write_bytes(np.random.default_rng(0).bytes(4096))
+    elif damage == "renamed_key":
+        state["branches.0.head.bias_renamed"] = state.pop("branches.0.head.bias")
+        save_file(state, str(path), metadata={"architecture": "geoclip-location-encoder",
+                                              "config": model.config.to_json()})
+    elif damage in ("no_config", "bad_config"):
+        meta = {"architecture": "geoclip-location-encoder"}
+        if damage == "bad_config":
+            meta["config"] = "{not json"
+        save_file(state, str(path), metadata=meta)
+    else:
+        path = tmp_path / "weights.pth"
+        path.write_bytes(b"PK\x03\x04 not really a zip")
+    assert issubclass(CheckpointError, ValueError)
+    with pytest.raises(CheckpointError, match=expected) as error:
+        GeoCLIPLocationEncoder.from_checkpoint(path)
+    assert str(path) in str(error.value)
+    with pytest.raises(CheckpointError, match=expected):
+        GeoEmbedder(weights=str(path)).fit([[0.0, 0.0]])
 
 
 @pytest.mark.parametrize("precision", ["exact", "fast"])

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .._utils import file_sha256
+from ..errors import CheckpointError
 
 __all__ = [
     "DEFAULT_WEIGHTS",
@@ -153,8 +154,8 @@ def resolve_location_weights(weights: str | Path | None) -> Path:
         return _REGISTRY[weights].location_encoder_path
     path = Path(weights)
     if not path.is_file():
-        raise FileNotFoundError(f"weights {str(weights)!r} are neither a registered name {list_weights()} "
-                                f"nor an existing checkpoint file")
+        raise CheckpointError(f"weights {str(weights)!r} are neither a registered name {list_weights()} "
+                              f"nor an existing checkpoint file")
     return path
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from ...errors import CheckpointError
 from ...geo import GEOCLIP_PROJECTION_SCALE_DEG
 
 __all__ = [
@@ -219,14 +220,29 @@ class GeoCLIPLocationEncoder(nn.Module):
 
     # -- checkpoints ---------------------------------------------------------------------
     def save(self, path: str | Path, *, metadata: dict | None = None) -> Path:
-        """Write a safetensors checkpoint whose metadata holds the architecture."""
+        """Write a safetensors checkpoint whose metadata holds the architecture, atomically.
+
+        Parameters
+        ----------
+        path : str or Path
+            Target ``.safetensors`` file; it appears complete or not at all.
+        metadata : dict, default=None
+            Extra string metadata (e.g. provenance), stored next to the architecture.
+
+        Returns
+        -------
+        Path
+        """
         from safetensors.torch import save_file
+
+        from ...io.atomic import atomic_output
 
         path = Path(path)
         tensors = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
         meta = {"architecture": ARCHITECTURE, "config": self.config.to_json()}
         meta.update({k: str(v) for k, v in (metadata or {}).items()})
-        save_file(tensors, str(path), metadata=meta)
+        with atomic_output(path) as tmp:
+            save_file(tensors, str(tmp), metadata=meta)
         return path
 
     @classmethod
@@ -235,30 +251,16 @@ class GeoCLIPLocationEncoder(nn.Module):
 
         Accepts our safetensors files (architecture in the metadata) and the official
         release's ``location_encoder_weights.pth`` state dicts (loaded with
-        ``weights_only=True``, so no pickled code runs).
+        ``weights_only=True``, so no pickled code runs). Every problem with the file raises
+        :class:`geoembed.errors.CheckpointError` naming it.
         """
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"checkpoint not found: {path}")
+            raise CheckpointError(f"checkpoint {path}: file not found")
         if path.suffix == ".safetensors":
-            from safetensors import safe_open
-            from safetensors.torch import load_file
-
-            with safe_open(str(path), framework="pt") as f:
-                meta = f.metadata() or {}
-            if meta.get("architecture") != ARCHITECTURE:
-                raise ValueError(
-                    f"{path} is not a {ARCHITECTURE} checkpoint "
-                    f"(metadata architecture={meta.get('architecture')!r})"
-                )
-            config = LocationEncoderConfig.from_json(meta["config"])
-            state = load_file(str(path))
+            state, config = _read_safetensors_checkpoint(path)
         else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-            if not isinstance(state, dict):
-                raise ValueError(f"{path} does not hold a state dict (got {type(state).__name__})")
-            state = convert_official_state_dict(state)
-            config = infer_config(state)
+            state, config = _read_official_checkpoint(path)
         model = cls(config)
         model.load_checked_state_dict(state, source=str(path))
         return model.to(map_location).eval()
@@ -281,9 +283,55 @@ class GeoCLIPLocationEncoder(nn.Module):
                 parts.append(f"unexpected keys {unexpected[:5]}")
             if misshapen:
                 parts.append(f"wrong shapes {misshapen[:5]}")
-            raise ValueError(f"{source} does not match the {ARCHITECTURE} architecture: " + "; ".join(parts))
+            raise CheckpointError(f"{source} does not match the {ARCHITECTURE} architecture: " + "; ".join(parts))
         self.load_state_dict(state)
         self._inference_cache = None
+
+
+def _read_safetensors_checkpoint(path: Path):
+    """(state dict, config) of one of our safetensors checkpoints."""
+    from safetensors import SafetensorError, safe_open
+    from safetensors.torch import load_file
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as err:
+        raise CheckpointError(f"checkpoint {path} is not a readable safetensors file "
+                              f"(truncated or another format?): {err}") from None
+    if meta.get("architecture") != ARCHITECTURE:
+        raise CheckpointError(f"checkpoint {path} is not a {ARCHITECTURE} checkpoint "
+                              f"(metadata architecture={meta.get('architecture')!r})")
+    if "config" not in meta:
+        raise CheckpointError(f"checkpoint {path} has no 'config' metadata (the architecture); it cannot be rebuilt")
+    try:
+        config = LocationEncoderConfig.from_json(meta["config"])
+    except (ValueError, TypeError, KeyError) as err:
+        raise CheckpointError(f"checkpoint {path} has malformed 'config' metadata: {err}") from None
+    return state, config
+
+
+def _read_official_checkpoint(path: Path):
+    """(state dict, config) of an official ``.pth`` state dict, loaded without unpickling code."""
+    import pickle
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(f"checkpoint {path} holds objects other than tensors; refusing to unpickle it "
+                              f"(weights_only=True): {str(err).splitlines()[0]}") from None
+    except (RuntimeError, OSError, EOFError, ValueError) as err:
+        raise CheckpointError(f"checkpoint {path} is not a readable torch state dict (truncated or another "
+                              f"format?): {str(err).splitlines()[0]}") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"checkpoint {path} does not hold a state dict of tensors (got {type(state).__name__})")
+    state = convert_official_state_dict(state)
+    try:
+        config = infer_config(state)
+    except (ValueError, KeyError, IndexError) as err:
+        raise CheckpointError(f"checkpoint {path}: {err}") from None
+    return state, config
 
 
 def convert_official_state_dict(state: dict) -> dict:
@@ -314,13 +362,13 @@ def infer_config(state: dict) -> LocationEncoderConfig:
     """
     n_branches = len({k.split(".")[1] for k in state if k.startswith("branches.")})
     if n_branches == 0:
-        raise ValueError("state dict has no 'branches.*' or 'LocEnc*' keys")
+        raise CheckpointError("state dict has no 'branches.*' or 'LocEnc*' keys")
     first = [k for k in state if k.startswith("branches.0.mlp.") and k.endswith(".weight")]
     sigmas = []
     for i in range(n_branches):
         b = state.get(f"branches.{i}.frequencies")
         if b is None:
-            raise ValueError(f"state dict lacks branches.{i}.frequencies")
+            raise CheckpointError(f"state dict lacks branches.{i}.frequencies")
         sigmas.append(2.0 ** round(math.log2(float(b.float().std()))))
     freq = state["branches.0.frequencies"]
     return LocationEncoderConfig(
