@@ -9,7 +9,7 @@ import hashlib
 import importlib
 from pathlib import Path
 
-__all__ = ["DISTRIBUTION", "file_sha256", "optional_import", "resolve_device"]
+__all__ = ["DISTRIBUTION", "file_sha256", "import_benchmark", "optional_import", "resolve_device"]
 
 #: The name under which the package is installed (``pip install <DISTRIBUTION>[extra]``).
 DISTRIBUTION = "geoembed"
@@ -57,3 +57,32 @@ def optional_import(module: str, *, extra: str, purpose: str):
         top = module.split(".")[0]
         raise ImportError(f"{purpose} requires {top}, which is not installed: "
                           f"pip install '{DISTRIBUTION}[{extra}]'") from err
+
+
+def import_benchmark(module: str, what: str):
+    """Import ``benchmarks.<module>`` from the source checkout.
+
+    Parameters
+    ----------
+    module : str
+        Module under ``benchmarks/``, e.g. "nuswide".
+    what : str
+        What the caller wanted, for the message, e.g. "make_miniature_nuswide".
+
+    Returns
+    -------
+    module : module
+
+    Raises
+    ------
+    ImportError
+        When ``benchmarks`` is not importable (an installed package has no ``benchmarks/``).
+    """
+    name = f"benchmarks.{module}"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as err:
+        if err.name not in ("benchmarks", name):
+            raise  # a dependency of the benchmark is missing: report that one
+        raise ImportError(f"{what} moved out of the library to benchmarks/{module}.py of the geoembed source "
+                          f"checkout; run from the root of a clone (python -m {name}) to use it") from err

@@ -15,6 +15,7 @@ __all__ = [
     "EARTH_RADIUS_KM",
     "GEOCLIP_PROJECTION_SCALE",
     "GEOCLIP_PROJECTION_SCALE_DEG",
+    "WHOLE_GLOBE",
     "BoundingBox",
     "equal_earth",
     "haversine_km",
@@ -115,6 +116,10 @@ class BoundingBox:
         if self.crosses_antimeridian:
             return inside_lat & ((lon >= self.west) | (lon <= self.east))
         return inside_lat & (lon >= self.west) & (lon <= self.east)
+
+
+#: The whole sphere as a bounding box.
+WHOLE_GLOBE = BoundingBox(south=-90.0, west=-180.0, north=90.0, east=180.0)
 
 
 def validate_latlon(

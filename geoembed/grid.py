@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .geo import BoundingBox
+from .geo import WHOLE_GLOBE, BoundingBox
 from .io.zarr import ZarrGridWriter, open_grid
 
 __all__ = ["embed_grid", "grid_axes", "open_grid", "pca_rgb"]
-
-_WHOLE_GLOBE = BoundingBox(south=-90.0, west=-180.0, north=90.0, east=180.0)
 
 
 def grid_axes(resolution: float, bbox=None):
@@ -37,7 +35,7 @@ def grid_axes(resolution: float, bbox=None):
         A box :class:`~geoembed.geo.BoundingBox` rejects, a resolution that is not positive,
         or one that leaves no cell centre inside the box.
     """
-    box = BoundingBox.coerce(bbox) or _WHOLE_GLOBE
+    box = BoundingBox.coerce(bbox) or WHOLE_GLOBE
     if not resolution > 0:
         raise ValueError(f"resolution must be positive; got {resolution}")
     lat = np.arange(box.south + resolution / 2, box.north, resolution)

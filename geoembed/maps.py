@@ -14,12 +14,10 @@ import numpy as np
 
 from ._utils import optional_import
 from .data import DATA_DIR
-from .geo import BoundingBox
+from .geo import WHOLE_GLOBE, BoundingBox
 from .io.atomic import atomic_output
 
 __all__ = ["draw_coastlines", "land_fraction", "plot_points", "plot_probability_map", "plot_rgb_grid"]
-
-_WHOLE_GLOBE = BoundingBox(south=-90.0, west=-180.0, north=90.0, east=180.0)
 
 
 def _pyplot():
@@ -131,7 +129,7 @@ def plot_points(lat, lon, values=None, *, ax=None, title=None, cmap="viridis", s
     matplotlib Axes
     """
     plt = _pyplot()
-    box = BoundingBox.coerce(bbox) or _WHOLE_GLOBE
+    box = BoundingBox.coerce(bbox) or WHOLE_GLOBE
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 5.2), dpi=110)
     values = None if values is None else np.asarray(values)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import warnings
 
-from .evaluation._legacy import import_benchmark
+from ._utils import import_benchmark
 from .evaluation.multilabel import (default_geo_encoders, mean_average_precision, run_nuswide_benchmark,
                                     train_multilabel_mlp)
 

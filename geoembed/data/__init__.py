@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+__all__ = ["DATA_DIR", "SAMPLE_FILE", "load_sample"]
+
 DATA_DIR = Path(__file__).resolve().parent
 SAMPLE_FILE = DATA_DIR / "world_cities.csv"
 

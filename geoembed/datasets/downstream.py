@@ -31,6 +31,21 @@ from .._params import renamed_keyword
 from .._utils import DISTRIBUTION, optional_import
 from ..cache import cache_dir as resolve_cache_dir
 
+__all__ = [
+    "AMES_STRUCTURAL",
+    "DownstreamTask",
+    "TASKS",
+    "list_tasks",
+    "load_ames",
+    "load_country",
+    "load_elevation",
+    "load_koppen",
+    "load_land_ocean",
+    "load_population",
+    "load_task",
+    "load_temperature",
+]
+
 
 @dataclass
 class DownstreamTask:

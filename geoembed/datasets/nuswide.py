@@ -174,7 +174,7 @@ def make_miniature_nuswide(root, *, n_images: int = 3000, n_concepts: int = 81, 
     """
     warnings.warn("geoembed.datasets.nuswide.make_miniature_nuswide is deprecated and will be removed in the next "
                   "release: it moved to benchmarks.nuswide in the source checkout", FutureWarning, stacklevel=2)
-    from ..evaluation._legacy import import_benchmark
+    from .._utils import import_benchmark
 
     make = import_benchmark("nuswide", "make_miniature_nuswide").make_miniature_nuswide
     return make(root, n_images=n_images, n_concepts=n_concepts, seed=seed)

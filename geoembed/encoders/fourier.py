@@ -11,6 +11,8 @@ from ..base import LocationFeaturizer
 from ..geo import GEOCLIP_PROJECTION_SCALE, equal_earth, latlon_to_unit_xyz
 from .registry import register_encoder
 
+__all__ = ["RandomFourierEncoder", "project"]
+
 
 def project(lat, lon, coordinates: str) -> np.ndarray:
     """(n, d) inputs for the Fourier features: scaled Equal Earth (d = 2) or unit xyz (d = 3)."""

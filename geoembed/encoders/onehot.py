@@ -12,6 +12,16 @@ from ..base import LocationFeaturizer
 from ..geo import wrapped_longitude
 from .registry import register_encoder
 
+__all__ = [
+    "GridOneHotEncoder",
+    "UPS_ZONES",
+    "UTMOneHotEncoder",
+    "UTM_BANDS",
+    "utm_category_index",
+    "utm_grid_zones",
+    "utm_zone_numbers",
+]
+
 UTM_BANDS = "CDEFGHJKLMNPQRSTUVWX"  # 8 degrees each from 80S; X spans 72N-84N
 UPS_ZONES = ("A", "B", "Y", "Z")  # south-west, south-east, north-west, north-east polar caps
 

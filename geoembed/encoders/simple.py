@@ -8,6 +8,8 @@ from ..base import LocationFeaturizer
 from ..geo import latlon_to_unit_xyz
 from .registry import register_encoder
 
+__all__ = ["Cartesian3DEncoder", "DirectEncoder", "WrapEncoder"]
+
 
 class _CoordinateEncoder(LocationFeaturizer):
     """Shared constructor for encoders whose only parameters are the input options."""

@@ -8,6 +8,8 @@ from .._params import DEPRECATED
 from ._multiscale import MultiScaleEncoder
 from .registry import register_encoder
 
+__all__ = ["GridEncoder", "TheoryEncoder"]
+
 _THEORY_DIRECTIONS = np.array([[1.0, 0.0], [-0.5, np.sqrt(3) / 2], [-0.5, -np.sqrt(3) / 2]])
 
 

@@ -8,6 +8,8 @@ from .._params import DEPRECATED
 from ._multiscale import MultiScaleEncoder
 from .registry import register_encoder
 
+__all__ = ["Sphere2VecEncoder", "SphereCEncoder", "SphereCPlusEncoder", "SphereMEncoder", "SphereMPlusEncoder"]
+
 
 class Sphere2VecEncoder(MultiScaleEncoder):
     """Shared code of the four Sphere2Vec variants.

@@ -10,6 +10,8 @@ from .._params import Interval
 from ..base import LocationFeaturizer
 from .registry import register_encoder
 
+__all__ = ["SphericalHarmonicsEncoder", "real_spherical_harmonics"]
+
 
 def real_spherical_harmonics(lat, lon, max_degree: int) -> np.ndarray:
     """Orthonormal real spherical harmonics up to degree ``max_degree``.

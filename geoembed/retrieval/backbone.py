@@ -6,6 +6,8 @@ import torch
 
 from .._utils import optional_import
 
+__all__ = ["BackboneNotAvailableError", "CLIPBackbone", "DEFAULT_BACKBONE"]
+
 DEFAULT_BACKBONE = "openai/clip-vit-large-patch14"
 
 

@@ -8,6 +8,8 @@ import numpy as np
 
 from .._utils import optional_import
 
+__all__ = ["IMAGE_SUFFIXES", "ImageLoadError", "expand_image_inputs", "load_rgb"]
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 
 

@@ -6,6 +6,8 @@ import torch
 
 from ..geo import EARTH_RADIUS_KM
 
+__all__ = ["EARTH_RADIUS_M", "jitter_latlon"]
+
 EARTH_RADIUS_M = EARTH_RADIUS_KM * 1000.0
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+__all__ = ["GPSQueue"]
+
 
 class GPSQueue:
     """A ring buffer of the last ``size`` (lat, lon) pairs seen in training.

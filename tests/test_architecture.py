@@ -1,0 +1,103 @@
+"""The package's layering (docs/ARCHITECTURE.md), checked on the source: no module imports from a
+layer above its own, no module imports another module's private names, every public module
+declares ``__all__``."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "geoembed"
+
+# bottom to top; a module may import from its own layer and the ones below. Longest prefix wins.
+LAYERS = [
+    ("foundation", ["geoembed._utils", "geoembed._params", "geoembed.errors", "geoembed.geo", "geoembed.cache",
+                    "geoembed.data", "geoembed.inputs", "geoembed.io"]),
+    ("models and weights", ["geoembed.encoders.geoclip.model", "geoembed.weights"]),
+    ("featurizers", ["geoembed.base", "geoembed.dask_transform", "geoembed.encoders", "geoembed.embedder"]),
+    ("applications", ["geoembed.evaluation", "geoembed.retrieval", "geoembed.training", "geoembed.grid",
+                      "geoembed.maps", "geoembed.files", "geoembed.datasets"]),
+    ("entry points", ["geoembed.demo", "geoembed.cli", "geoembed"]),
+]
+# old module paths kept for one release: thin re-exports of the modules that replaced them
+DEPRECATED_SHIMS = {"geoembed.probing", "geoembed.multilabel", "geoembed.scale", "geoembed.retrieval.evaluation"}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def layer_of(module: str) -> int:
+    best, best_len = None, -1
+    for index, (_, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best_len:
+                best, best_len = index, len(prefix)
+    assert best is not None, f"{module} is in no layer of docs/ARCHITECTURE.md"
+    return best
+
+
+def imports_of(path: Path):
+    """(imported module, imported names) for every geoembed import in the file, lazy ones included."""
+    module = module_name(path)
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.split(".")[0] == "geoembed":
+                yield target, [alias.name for alias in node.names]
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "geoembed":
+                    yield alias.name, []
+
+
+SOURCES = sorted(PACKAGE.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: module_name(p))
+def test_no_module_imports_from_a_layer_above(path):
+    module = module_name(path)
+    if module in DEPRECATED_SHIMS:
+        return
+    own = layer_of(module)
+    for target, names in imports_of(path):
+        # "from geoembed.encoders import geoclip" names a submodule: check the submodule's layer
+        targets = [f"{target}.{n}" for n in names if (PACKAGE.parent / f"{target}.{n}".replace(".", "/")).exists()
+                   or (PACKAGE.parent / (f"{target}.{n}".replace(".", "/") + ".py")).exists()] or [target]
+        for imported in targets:
+            assert layer_of(imported) <= own, (
+                f"{module} ({LAYERS[own][0]}) imports {imported} ({LAYERS[layer_of(imported)][0]}), a layer above"
+            )
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: module_name(p))
+def test_no_private_names_imported_from_other_modules(path):
+    for target, names in imports_of(path):
+        private = [n for n in names if n.startswith("_") and not n.startswith("__")]
+        assert not private, f"{module_name(path)} imports private {private} from {target}"
+        assert not any(part.startswith("_") and part not in ("_utils", "_params", "_multiscale")
+                       for part in target.split(".")), f"{module_name(path)} imports the private module {target}"
+
+
+@pytest.mark.parametrize("path", [p for p in SOURCES if not any(part.startswith("_") and part != "__init__.py"
+                                                                 for part in p.relative_to(PACKAGE).parts)],
+                         ids=lambda p: module_name(p))
+def test_public_modules_declare_all(path):
+    tree = ast.parse(path.read_text())
+    names = {t.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+             for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(t, ast.Name)}
+    assert "__all__" in names or module_name(path) in DEPRECATED_SHIMS, f"{module_name(path)} has no __all__"
+
+
+def test_layer_table_matches_the_architecture_page():
+    page = (PACKAGE.parent / "docs" / "ARCHITECTURE.md").read_text()
+    for name, prefixes in LAYERS:
+        assert name in page.lower()
+        for prefix in prefixes:
+            assert f"`{prefix.removeprefix('geoembed.') if prefix != 'geoembed' else 'geoembed'}" in page, prefix
