@@ -16,8 +16,8 @@ __all__ = ["GeoEmbedder"]
 # GeoEmbedder parameters that configure the encoder itself, with their defaults. Those that
 # the chosen encoder does not take must stay at their defaults (normalize and dtype are
 # applied by the wrapper for encoders without them).
-_ENCODER_SETTINGS = {"weights": None, "precision": "exact", "batch_size": 4096, "device": "cpu",
-                     "normalize": False, "dtype": "float32"}
+_ENCODER_SETTINGS = {"weights": None, "n_components": None, "precision": "exact", "batch_size": 4096,
+                     "device": "cpu", "normalize": False, "dtype": "float32"}
 _APPLIED_BY_WRAPPER = ("normalize", "dtype")
 
 
@@ -43,6 +43,10 @@ class GeoEmbedder(LocationFeaturizer):
         :func:`geoembed.weights.list_weights`), a location-encoder checkpoint (geoembed
         ``.safetensors`` or an official ``.pth`` state dict; any sigma list), or None for the
         bundled published weights.
+    n_components : int, default=None
+        Compact GeoCLIP features: the embedding projected on its first ``n_components``
+        principal components, from a basis bundled with the weights (computed once on an
+        equal-area global sample; see :class:`~geoembed.encoders.GeoCLIPEncoder`).
     normalize : bool, default=False
         L2-normalise each row. The default returns the raw reference embedding, the same
         numbers as the official ``LocationEncoder``.
@@ -108,6 +112,7 @@ class GeoEmbedder(LocationFeaturizer):
         "encoder": [str],
         "encoder_params": [None, dict],
         "weights": [None, str, Path],
+        "n_components": [None, Interval(Integral, 1, None, closed="left")],
         "normalize": ["boolean"],
         "precision": [Options("exact", "fast")],
         "dtype": [Options("float32", "float16")],
@@ -121,6 +126,7 @@ class GeoEmbedder(LocationFeaturizer):
         *,
         encoder_params=None,
         weights=None,
+        n_components=None,
         normalize=False,
         precision="exact",
         dtype="float32",
@@ -134,6 +140,7 @@ class GeoEmbedder(LocationFeaturizer):
         self.encoder = encoder
         self.encoder_params = encoder_params
         self.weights = weights
+        self.n_components = n_components
         self.normalize = normalize
         self.precision = precision
         self.dtype = dtype

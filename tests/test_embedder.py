@@ -327,3 +327,43 @@ def test_every_kind_of_problem_in_one_error():
     assert "finite" in message and "rows ['a']" in message
     assert "latitude must be in [-90, 90]; rows ['b']" in message
     assert "longitude must be in [-180, 180]; rows ['c']" in message
+
+
+# -- compact features: the bundled PCA basis ------------------------------------------------------
+def test_n_components_projects_on_the_bundled_basis(reference):
+    from safetensors.numpy import load_file
+
+    from geoembed.weights import get_weights
+
+    basis = load_file(str(get_weights("geoclip-1.3.0").path("pca_basis")))
+    components = basis["components"].astype(np.float64)
+    np.testing.assert_allclose(components @ components.T, np.eye(512), atol=1e-5)  # orthonormal rows
+    assert np.all(np.diff(basis["explained_variance_ratio"]) <= 1e-9) and basis["explained_variance_ratio"].sum() == \
+        pytest.approx(1.0, abs=1e-5)
+    embedder = GeoEmbedder(n_components=16).set_output(transform="pandas")
+    out = embedder.fit_transform(CITIES)
+    assert list(out.columns[:2]) == ["geoclip_pc0", "geoclip_pc1"] and list(out.index) == list(CITIES.index)
+    expected = (reference.astype(np.float64) - basis["mean"]) @ components[:16].T
+    np.testing.assert_allclose(out.to_numpy(), expected, atol=1e-5)
+    assert embedder.encoder_.explained_variance_ratio_.shape == (16,)
+
+
+def test_n_components_variance_decreases_on_an_equal_area_sample():
+    i = np.arange(3000) + 0.5
+    lattice = np.column_stack([np.degrees(np.arcsin(1 - 2 * i / 3000)),
+                               (np.degrees(np.pi * (3 - np.sqrt(5)) * i) + 180) % 360 - 180])
+    variance = GeoEmbedder(n_components=64).fit_transform(lattice).var(axis=0)
+    assert variance[0] > variance[8] > variance[63] > 0
+
+
+def test_n_components_needs_a_basis(tmp_path):
+    from geoembed.encoders.geoclip import GeoCLIPLocationEncoder, LocationEncoderConfig
+
+    path = GeoCLIPLocationEncoder(LocationEncoderConfig(n_frequencies=8, hidden_dim=16, embed_dim=6)).save(
+        tmp_path / "tiny.safetensors")
+    with pytest.raises(ValueError, match="n_components needs weights with a bundled PCA basis"):
+        GeoEmbedder(weights=str(path), n_components=4).fit(CITIES)
+    with pytest.raises(ValueError, match="n_components=600 exceeds the 512 components"):
+        GeoEmbedder(n_components=600).fit(CITIES)
+    with pytest.raises(ValueError, match="n_components=4 does not apply to encoder='wrap'"):
+        GeoEmbedder(encoder="wrap", n_components=4).fit(CITIES)

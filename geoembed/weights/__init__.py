@@ -33,10 +33,12 @@ __all__ = [
     "load_gps_gallery",
     "load_image_mlp_state",
     "load_location_encoder",
+    "load_pca_basis",
     "provenance",
     "register_weights",
     "resolve_location_weights",
     "verify_bundled_files",
+    "weights_for_file",
 ]
 
 WEIGHTS_ROOT = Path(__file__).resolve().parent
@@ -136,7 +138,8 @@ GEOCLIP_1_3_0 = register_weights(Weights(
     source="PyPI geoclip==1.3.0 (converted by tools/convert_geoclip_weights.py; subnormal weights set to zero)",
     config={"sigmas": [1.0, 16.0, 256.0], "n_frequencies": 256, "hidden_dim": 1024, "n_hidden_layers": 3,
             "embed_dim": 512},
-    extra_files={"image_mlp": "image_mlp.safetensors", "gps_gallery": "gps_gallery.npy", "license": "LICENSE"},
+    extra_files={"image_mlp": "image_mlp.safetensors", "gps_gallery": "gps_gallery.npy", "license": "LICENSE",
+                 "pca_basis": "pca_basis.safetensors"},
 ))
 DEFAULT_WEIGHTS = GEOCLIP_1_3_0.name
 
@@ -198,6 +201,27 @@ def load_image_mlp_state() -> dict:
     from safetensors.torch import load_file
 
     return load_file(str(IMAGE_MLP_FILE))
+
+
+def weights_for_file(path: str | Path) -> Weights | None:
+    """The registered weights whose location encoder is ``path``, or None (e.g. a user checkpoint)."""
+    resolved = Path(path).resolve()
+    for name in list_weights():
+        if get_weights(name).location_encoder_path.resolve() == resolved:
+            return get_weights(name)
+    return None
+
+
+@lru_cache(maxsize=4)
+def load_pca_basis(name: str = DEFAULT_WEIGHTS) -> dict:
+    """The PCA basis of registered weights: ``mean`` (d,), ``components`` (d, d), rows by decreasing
+    variance, and ``explained_variance_ratio`` (d,), as float32 numpy arrays (see tools/make_pca_basis.py)."""
+    from safetensors.numpy import load_file
+
+    entry = get_weights(name)
+    if "pca_basis" not in entry.extra_files:
+        raise ValueError(f"weights {name!r} have no bundled PCA basis")
+    return load_file(str(entry.path("pca_basis")))
 
 
 def load_gps_gallery() -> np.ndarray:
