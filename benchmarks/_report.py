@@ -69,7 +69,7 @@ def machine_info(probe_gemm: bool = True) -> dict:
 
     cpu = cpu_description()
     versions = {}
-    for package in ("geoembed", "torch", "numpy", "scikit-learn", "pyproj", "geoclip"):
+    for package in ("geoembed-toolkit", "torch", "numpy", "scikit-learn", "pyproj", "geoclip"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:

@@ -5,7 +5,7 @@ Public names are imported lazily so that ``import geoembed`` stays quick.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _LAZY = {
     "GeoEmbedder": ("geoembed.embedder", "GeoEmbedder"),
