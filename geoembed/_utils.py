@@ -12,7 +12,7 @@ from pathlib import Path
 __all__ = ["DISTRIBUTION", "file_sha256", "import_benchmark", "optional_import", "resolve_device"]
 
 #: The name under which the package is installed (``pip install <DISTRIBUTION>[extra]``).
-DISTRIBUTION = "geoembed"
+DISTRIBUTION = "geoembed-toolkit"
 
 
 def resolve_device(device: str):

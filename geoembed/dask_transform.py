@@ -1,6 +1,6 @@
 """Out-of-core and distributed transforms: dask DataFrames and dask-backed xarray objects.
 
-Dask is optional (``pip install 'geoembed[dask]'``). The fitted featurizer is shipped to
+Dask is optional (``pip install 'geoembed-toolkit[dask]'``). The fitted featurizer is shipped to
 workers without its weights (GeoEmbedder pickles hold none); each worker process loads them
 once into its own cache, not once per partition.
 """

