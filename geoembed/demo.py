@@ -13,6 +13,7 @@ from .io.atomic import atomic_output
 
 __all__ = ["DEFAULT_DEMO_CITIES", "DemoResult", "run_demo"]
 
+#: Cities whose nearest neighbours the demo prints when none are given.
 DEFAULT_DEMO_CITIES = ("Paris", "Cairo", "Tokyo", "Lima")
 
 
@@ -56,7 +57,8 @@ class DemoResult:
         return "\n".join(lines)
 
 
-def run_demo(output="geoembed_demo.parquet", cities=DEFAULT_DEMO_CITIES, *, n_neighbours: int = 3) -> DemoResult:
+def run_demo(output="geoembed_demo.parquet", cities=DEFAULT_DEMO_CITIES, *, n_neighbours: int = 3,
+             overwrite: bool = True) -> DemoResult:
     """Embed the bundled sample of world cities with GeoCLIP and find the nearest neighbours of a few.
 
     Parameters
@@ -68,6 +70,9 @@ def run_demo(output="geoembed_demo.parquet", cities=DEFAULT_DEMO_CITIES, *, n_ne
         Names (the sample's ``name`` column) whose neighbours are reported.
     n_neighbours : int, default=3
         Neighbours per city.
+    overwrite : bool, default=True
+        Replace an existing ``output``. False raises ``FileExistsError`` before anything is
+        computed (``geoembed demo`` refuses unless given ``--overwrite``).
 
     Returns
     -------
@@ -76,7 +81,10 @@ def run_demo(output="geoembed_demo.parquet", cities=DEFAULT_DEMO_CITIES, *, n_ne
     """
     from .data import load_sample
     from .embedder import GeoEmbedder
+    from .files import check_output_path
 
+    if output is not None:
+        check_output_path(output, overwrite=overwrite)
     sample = load_sample()
     start = time.perf_counter()
     features = GeoEmbedder(normalize=True).set_output(transform="pandas").fit_transform(sample)
@@ -95,7 +103,7 @@ def run_demo(output="geoembed_demo.parquet", cities=DEFAULT_DEMO_CITIES, *, n_ne
     written = None
     if output is not None:
         written = Path(output)
-        with atomic_output(written) as temporary:
+        with atomic_output(written, overwrite=overwrite) as temporary:
             pd.concat([sample, features], axis=1).to_parquet(temporary, index=False)
     return DemoResult(n_cities=len(sample), n_features=values.shape[1], seconds=seconds, neighbours=neighbours,
                       output=written)

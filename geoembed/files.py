@@ -1,18 +1,93 @@
 """Embedding whole files: a CSV/Parquet table streamed through GeoEmbedder into Parquet, CSV or npy.
 
 The job behind ``geoembed embed``. Reading and writing live in :mod:`geoembed.io`; this module
-composes them with :class:`~geoembed.GeoEmbedder`.
+composes them with :class:`~geoembed.GeoEmbedder`, and holds the output-path checks that every
+command writing a file makes before it reads anything (:func:`check_output_path`).
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .embedder import GeoEmbedder
-from .io.tables import ChunkWriter, iter_input_chunks
+from .io.tables import OUTPUT_FORMATS, ChunkWriter, iter_input_chunks
 
-__all__ = ["embed_file"]
+__all__ = ["check_output_path", "embed_file", "same_file"]
+
+
+def same_file(first, second) -> bool:
+    """Whether two paths name the same file.
+
+    Parameters
+    ----------
+    first, second : str or Path
+
+    Returns
+    -------
+    bool
+        When both exist: the same device and inode (so a symlink, a hard link or another
+        spelling of the path counts as the same file). Otherwise: the same fully resolved path.
+    """
+    try:
+        return os.path.samefile(first, second)
+    except OSError:  # at least one does not exist (or cannot be examined)
+        pass
+    try:
+        return Path(first).resolve() == Path(second).resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        return os.path.abspath(first) == os.path.abspath(second)
+
+
+def check_output_path(output, inputs=(), *, overwrite: bool = True, directory: bool = False,
+                      overwrite_hint: str = "overwrite=True") -> Path:
+    """Check, before any work, that ``output`` can be written without harm.
+
+    Parameters
+    ----------
+    output : str or Path
+        The file (or folder, with ``directory=True``) about to be written.
+    inputs : iterable of str, Path or None, default=()
+        Files the job reads; None entries are skipped.
+    overwrite : bool, default=True
+        Whether an existing ``output`` may be replaced.
+    directory : bool, default=False
+        ``output`` is a folder (e.g. a ``.zarr`` store) rather than a file.
+    overwrite_hint : str, default="overwrite=True"
+        How the caller spells the permission to overwrite, for the error message (the CLI
+        passes ``"--overwrite"``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``output``.
+
+    Raises
+    ------
+    ValueError
+        ``output`` is one of ``inputs``, under any path (symlink, hard link, ``..``).
+    FileExistsError
+        ``output`` exists and ``overwrite`` is False.
+    FileNotFoundError
+        The folder of ``output`` does not exist.
+    IsADirectoryError
+        A file output names an existing folder.
+    """
+    output = Path(output)
+    for source in inputs:
+        if source is not None and same_file(output, source):
+            raise ValueError(f"refusing to write {output} over the input {source} (the same file); "
+                             "choose another output path")
+    if not overwrite and (output.exists() or output.is_symlink()):
+        raise FileExistsError(f"{output} already exists; pass {overwrite_hint} to replace it")
+    if not output.parent.is_dir():
+        raise FileNotFoundError(f"cannot write {output}: folder {output.parent} does not exist")
+    if not directory and output.is_dir():
+        raise IsADirectoryError(f"cannot write {output}: it is a folder")
+    return output
 
 
 def embed_file(
@@ -22,13 +97,14 @@ def embed_file(
     chunk_rows: int = 50_000,
     keep_columns: bool = True,
     progress: bool = True,
+    overwrite: bool = True,
     **embedder_params,
 ) -> int:
     """Stream a CSV or Parquet file through :class:`~geoembed.GeoEmbedder` into Parquet, CSV or npy.
 
     Memory stays bounded by ``chunk_rows``. The output appears only when every row has been
     embedded: an invalid row in any chunk (with ``on_invalid="raise"``) or an interruption
-    leaves no file at ``output_path``.
+    leaves no new file at ``output_path`` (and a previous one as it was).
 
     Parameters
     ----------
@@ -36,13 +112,18 @@ def embed_file(
         ``.csv`` or ``.parquet`` with latitude and longitude columns (found by name, or
         ``lat_col``/``lon_col``), in degrees.
     output_path : str or Path
-        ``.parquet``, ``.csv`` or ``.npy``. npy holds the embedding only.
+        ``.parquet``, ``.csv`` or ``.npy``. npy holds the embedding only. Never the input
+        itself, under any path (symlink, hard link): that raises ``ValueError``.
     chunk_rows : int, default=50_000
         Rows read, embedded and written at a time.
     keep_columns : bool, default=True
         Write the input columns before the embedding columns (Parquet and CSV).
     progress : bool, default=True
         Show a progress bar.
+    overwrite : bool, default=True
+        Replace an existing ``output_path`` once the new file is complete, like pandas'
+        and numpy's writers. False raises ``FileExistsError`` before anything is read. The
+        ``geoembed embed`` command refuses by default and passes True only with ``--overwrite``.
     **embedder_params
         Passed to :class:`~geoembed.GeoEmbedder` (``lat_col``, ``precision``, ``dtype``, ...).
 
@@ -50,9 +131,23 @@ def embed_file(
     -------
     int
         The number of rows written.
+
+    Raises
+    ------
+    ValueError
+        Output over the input, an unsupported format, or invalid rows.
+    FileExistsError
+        ``output_path`` exists and ``overwrite`` is False.
+    FileNotFoundError
+        A missing input file or output folder.
     """
     from tqdm.auto import tqdm
 
+    output_path = check_output_path(output_path, [input_path], overwrite=overwrite)
+    if Path(output_path).suffix.lower() not in OUTPUT_FORMATS:
+        raise ValueError(f"unsupported output format {Path(output_path).suffix!r}; use .parquet, .csv or .npy")
+    if not Path(input_path).is_file():
+        raise FileNotFoundError(f"input file not found: {input_path}")
     chunks = iter_input_chunks(input_path, chunk_rows)
     n_rows = next(chunks)
     embedder = GeoEmbedder(**embedder_params)
@@ -64,14 +159,15 @@ def embed_file(
                 chunk.index = pd.RangeIndex(written, written + len(chunk))  # row numbers in errors
                 if writer is None:
                     embedder.fit(chunk)
-                    writer = ChunkWriter(output_path, n_rows, embedder.get_feature_names_out(), embedder.dtype)
+                    writer = ChunkWriter(output_path, n_rows, embedder.get_feature_names_out(), embedder.dtype,
+                                         overwrite=overwrite)
                 embedding = embedder.transform(chunk)
                 writer.write(embedding, chunk if keep_columns else None)
                 written += len(chunk)
                 bar.update(len(chunk))
         if writer is None:  # empty input: still write a valid, empty output
             embedder.fit(np.zeros((0, 2)))
-            writer = ChunkWriter(output_path, 0, embedder.get_feature_names_out(), embedder.dtype)
+            writer = ChunkWriter(output_path, 0, embedder.get_feature_names_out(), embedder.dtype, overwrite=overwrite)
     except BaseException:
         if writer is not None:
             writer.abort()

@@ -1,5 +1,7 @@
 """The command line: streaming embed, the demo, and the choice of training columns."""
 
+import os
+
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -102,3 +104,201 @@ def test_default_feature_columns_skip_coordinates_and_text():
     assert default_feature_columns(frame) == ["y_deg", "f0", "n"]
     assert default_feature_columns(frame, lat_col="y_deg") == ["f0", "n"]
     assert default_feature_columns(frame[["Lat", "tag"]]) == []
+
+
+# -- output safety: never over the input, never over an existing file without --overwrite ----------
+
+
+def _fail_if_read(*args, **kwargs):
+    raise AssertionError("the input was read before the output path was checked")
+
+
+@pytest.mark.parametrize("how", ["same path", "another spelling", "symlink", "hard link"])
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_embed_refuses_to_write_over_its_input(points_csv, tmp_path, capsys, monkeypatch, how, suffix):
+    path, frame = points_csv
+    if suffix == ".parquet":
+        path = tmp_path / "points.parquet"
+        frame.to_parquet(path)
+    before = path.read_bytes()
+    (tmp_path / "sub").mkdir()
+    out = {"same path": path, "another spelling": tmp_path / "sub" / ".." / path.name,
+           "symlink": tmp_path / f"link{suffix}", "hard link": tmp_path / f"hard{suffix}"}[how]
+    if how == "symlink":
+        out.symlink_to(path)
+    elif how == "hard link":
+        os.link(path, out)
+    monkeypatch.setattr("geoembed.files.iter_input_chunks", _fail_if_read)
+    for extra in ([], ["--overwrite"]):  # --overwrite does not permit it either
+        assert main(["embed", str(path), "-o", str(out), "-q", *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("geoembed: error: refusing to write") and "over the input" in err
+        assert err.count("\n") == 1
+    assert path.read_bytes() == before and out.read_bytes() == before
+    assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_embed_refuses_an_existing_output_without_overwrite(points_csv, tmp_path, capsys, monkeypatch):
+    path, _ = points_csv
+    out = tmp_path / "out.npy"
+    out.write_bytes(b"keep me")
+    with monkeypatch.context() as m:
+        m.setattr("geoembed.files.iter_input_chunks", _fail_if_read)
+        assert main(["embed", str(path), "-o", str(out), "-q"]) == 2
+    assert capsys.readouterr().err == f"geoembed: error: {out} already exists; pass --overwrite to replace it\n"
+    assert out.read_bytes() == b"keep me"
+    assert main(["embed", str(path), "-o", str(out), "-q", "--overwrite"]) == 0
+    assert np.load(out).shape == (230, 512)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.npy", "points.csv"]
+
+
+def test_embed_checks_the_output_folder_and_input_before_reading(points_csv, tmp_path, capsys):
+    path, _ = points_csv
+    assert main(["embed", str(path), "-o", str(tmp_path / "nowhere" / "o.csv"), "-q"]) == 2
+    assert "folder" in capsys.readouterr().err and not (tmp_path / "nowhere").exists()
+    (tmp_path / "adir.csv").mkdir()
+    assert main(["embed", str(path), "-o", str(tmp_path / "adir.csv"), "-q", "--overwrite"]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    assert main(["embed", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "o.csv"), "-q"]) == 2
+    assert capsys.readouterr().err == f"geoembed: error: input file not found: {tmp_path / 'missing.csv'}\n"
+
+
+def test_writing_commands_refuse_existing_outputs_before_working(tmp_path, capsys, monkeypatch):
+    existing = tmp_path / "exists.png"
+    existing.write_bytes(b"old")
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("worked before checking the output")
+
+    monkeypatch.setattr("geoembed.embedder.GeoEmbedder", no_work)  # demo and map import it when they run
+    commands = [
+        ["demo", "-o", str(existing)],
+        ["map", "-o", str(existing), "--resolution", "30"],
+        ["locate-text", "Desert", "--backbone", "no-such/clip", "-o", str(existing)],
+        ["locate", str(existing), "--backbone", "no-such/clip", "-o", str(tmp_path / "exists.md")],
+    ]
+    (tmp_path / "exists.md").write_text("old table")
+    for command in commands:
+        assert main(command) == 2, command
+        err = capsys.readouterr().err
+        assert err.startswith("geoembed: error: ") and "already exists; pass --overwrite" in err, command
+    assert existing.read_bytes() == b"old" and (tmp_path / "exists.md").read_text() == "old table"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exists.md", "exists.png"]  # nothing else written
+
+
+def test_demo_overwrites_only_when_asked(tmp_path, capsys):
+    out = tmp_path / "demo.parquet"
+    out.write_bytes(b"old")
+    assert main(["demo", "-o", str(out), "--cities"]) == 2
+    assert out.read_bytes() == b"old"
+    assert main(["demo", "-o", str(out), "--cities", "--overwrite"]) == 0
+    assert pd.read_parquet(out).shape == (300, 5 + 512)
+    with pytest.raises(FileExistsError):
+        run_demo(out, [], overwrite=False)
+    capsys.readouterr()
+
+
+def test_eval_geoloc_and_locate_refuse_their_inputs_as_output(tmp_path, capsys):
+    csv = tmp_path / "truth.csv"
+    csv.write_text("IMG_FILE,LAT,LON\na.jpg,1,2\n")
+    before = csv.read_bytes()
+    assert main(["eval-geoloc", str(csv), str(tmp_path), "-o", str(csv), "--overwrite"]) == 2
+    assert "over the input" in capsys.readouterr().err and csv.read_bytes() == before
+    image = tmp_path / "a.jpg"
+    image.write_bytes(b"not really")
+    assert main(["locate", str(image), "-o", str(image), "--overwrite"]) == 2
+    assert "over the input" in capsys.readouterr().err and image.read_bytes() == b"not really"
+
+
+# -- errors: one line, exit 2 for usage and input errors, 1 otherwise, tracebacks on request -------
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["map", "--resolution", "nan"], "--resolution"),
+    (["map", "--resolution", "inf"], "--resolution"),
+    (["map", "--resolution", "0"], "--resolution"),
+    (["map", "--resolution", "-1"], "--resolution"),
+    (["map", "--bbox", "0", "0", "nan", "10"], "--bbox"),
+    (["embed", "a.csv", "-o", "b.csv", "--chunk-rows", "0"], "--chunk-rows"),
+    (["embed", "a.csv", "-o", "b.csv", "--batch-size", "-5"], "--batch-size"),
+    (["embed", "a.csv", "-o", "b.csv", "--batch-size", "1.5"], "--batch-size"),
+    (["locate", "a.jpg", "--top-k", "0"], "--top-k"),
+    (["locate-text", "x", "--batch-size", "0"], "--batch-size"),
+    (["eval-geoloc", "a.csv", "d", "--limit", "0"], "--limit"),
+    (["bench", "nuswide", "--seeds", "0"], "--seeds"),
+    (["bench", "nuswide", "--max-epochs", "-1"], "--max-epochs"),
+    (["bench", "nuswide", "--miniature-images", "0"], "--miniature-images"),
+    (["train", "d.csv", "--epochs", "0"], "--epochs"),
+    (["train", "d.csv", "--lr", "nan"], "--lr"),
+    (["train", "d.csv", "--lr", "0"], "--lr"),
+    (["train", "d.csv", "--batch-size", "1"], "--batch-size"),
+    (["train", "d.csv", "--queue-size", "-1"], "--queue-size"),
+    (["train", "d.csv", "--sigmas", "1", "inf"], "--sigmas"),
+    (["train", "d.csv", "--region", "0", "0", "10", "nan"], "--region"),
+    (["train", "d.csv", "--random-state", "-1"], "--random-state"),
+    (["embed"], "input"),
+    ([], "command"),
+])
+def test_bad_arguments_are_one_line_usage_errors(argv, option, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("geoembed: error: ") and err.count("\n") == 1 and option in err
+
+
+def test_missing_inputs_are_errors_naming_the_file(tmp_path, capsys):
+    assert main(["locate", str(tmp_path / "missing.jpg"), "--backbone", "no-such/clip"]) == 2
+    assert capsys.readouterr().err == f"geoembed: error: no such image file or folder: {tmp_path / 'missing.jpg'}\n"
+    assert main(["eval-geoloc", str(tmp_path / "gone.csv"), str(tmp_path)]) == 2
+    assert "gone.csv" in capsys.readouterr().err
+    assert main(["train", str(tmp_path / "gone.parquet"), "--out", str(tmp_path / "run")]) == 2
+    assert "gone.parquet" in capsys.readouterr().err and not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("error, status", [
+    (ValueError("bad data"), 2), (FileNotFoundError("no such file: x"), 2), (FileExistsError("x exists"), 2),
+    (RuntimeError("out of memory"), 1), (PermissionError("denied"), 1), (TypeError("a bug"), 1),
+    (KeyError("k"), 1),
+])
+def test_exit_status_and_message_by_error_type(monkeypatch, capsys, tmp_path, error, status):
+    from geoembed import cli
+
+    def fail(args):
+        raise error
+
+    monkeypatch.setattr(cli, "_demo", fail)
+    monkeypatch.delenv("GEOEMBED_DEBUG", raising=False)
+    assert main(["demo", "-o", str(tmp_path / "d.parquet")]) == status
+    err = capsys.readouterr().err
+    assert err.startswith("geoembed: error: ") and err.count("\n") == 1 and "Traceback" not in err
+    if status == 1:
+        assert type(error).__name__ in err or str(error) in err
+        assert "--debug" in err
+
+
+def test_debug_switches_reraise(monkeypatch, tmp_path):
+    from geoembed import cli
+
+    def fail(args):
+        raise ValueError("bad data")
+
+    monkeypatch.setattr(cli, "_demo", fail)
+    out = str(tmp_path / "d.parquet")
+    for argv in (["--debug", "demo", "-o", out], ["demo", "-o", out, "--debug"]):
+        with pytest.raises(ValueError, match="bad data"):
+            main(argv)
+    monkeypatch.setenv("GEOEMBED_DEBUG", "1")
+    with pytest.raises(ValueError, match="bad data"):
+        main(["demo", "-o", out])
+    monkeypatch.setenv("GEOEMBED_DEBUG", "0")
+    assert main(["demo", "-o", out]) == 2
+
+
+def test_train_refuses_a_non_empty_checkpoint_folder(tmp_path, capsys):
+    data = tmp_path / "pairs.csv"
+    pd.DataFrame({"lat": [0.0, 1.0], "lon": [0.0, 1.0], "f0": [1.0, 2.0]}).to_csv(data, index=False)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text("{}")
+    assert main(["train", str(data), "--out", str(run), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "not empty" in err and "--overwrite" in err and (run / "config.json").read_text() == "{}"

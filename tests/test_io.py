@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from geoembed import GeoEmbedder
-from geoembed.files import embed_file
+from geoembed.files import check_output_path, embed_file, same_file
 from geoembed.io import (
     ChunkWriter,
     ZarrGridWriter,
@@ -240,6 +240,84 @@ def test_embed_file_failure_keeps_a_previous_output(points):
     assert out.read_text() == "previous run\n" and listing(path.parent) == sorted([path.name, out.name])
 
 
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_embed_file_overwrite_false_refuses_before_reading(points, suffix, monkeypatch):
+    path, _ = points
+    out = path.parent / f"out{suffix}"
+    out.write_bytes(b"previous")
+
+    def unread(*args, **kwargs):
+        raise AssertionError("read the input")
+
+    with monkeypatch.context() as m:
+        m.setattr("geoembed.files.iter_input_chunks", unread)
+        with pytest.raises(FileExistsError, match="overwrite=True"):
+            embed_file(path, out, progress=False, overwrite=False, encoder="cartesian3d")
+    assert out.read_bytes() == b"previous"
+    # the library default replaces an existing output (once the new one is complete), as pandas and numpy do
+    assert embed_file(path, out, chunk_rows=8, progress=False, encoder="cartesian3d") == 30
+    assert read_output(out).shape == (30, 3) and listing(path.parent) == sorted([path.name, out.name])
+
+
+@pytest.mark.parametrize("overwrite", [True, False])
+def test_embed_file_never_writes_over_its_input(points, overwrite):
+    path, _ = points
+    before = path.read_bytes()
+    (path.parent / "link.csv").symlink_to(path)
+    os.link(path, path.parent / "hard.csv")
+    for out in (path, path.parent / "link.csv", path.parent / "hard.csv", path.parent / "." / "x" / ".." / path.name):
+        with pytest.raises(ValueError, match="over the input"):
+            embed_file(path, out, progress=False, overwrite=overwrite, encoder="cartesian3d")
+    assert path.read_bytes() == before and listing(path.parent) == ["hard.csv", "link.csv", "points.csv"]
+
+
+def test_embed_file_missing_input_or_output_folder(points, tmp_path):
+    path, _ = points
+    with pytest.raises(FileNotFoundError, match="input file not found"):
+        embed_file(tmp_path / "nope.csv", tmp_path / "o.csv", progress=False)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        embed_file(path, tmp_path / "no" / "o.csv", progress=False)
+    with pytest.raises(ValueError, match="unsupported output format"):
+        embed_file(path, tmp_path / "o.xlsx", progress=False)
+    assert not (tmp_path / "o.csv").exists() and not (tmp_path / "o.xlsx").exists()
+
+
+def test_same_file_and_check_output_path(tmp_path):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("x")
+    b.write_text("x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link").symlink_to(a)
+    os.link(a, tmp_path / "hard")
+    assert same_file(a, tmp_path / "link") and same_file(a, tmp_path / "hard") and same_file(a, a)
+    assert same_file(tmp_path / "sub" / ".." / "new.csv", tmp_path / "new.csv")  # neither exists
+    assert not same_file(a, b) and not same_file(a, tmp_path / "new.csv")
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    assert not same_file(loop, a)
+    assert check_output_path(tmp_path / "new.csv", [a, None]) == tmp_path / "new.csv"
+    assert check_output_path(b, [a]) == b  # overwrite=True by default
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        check_output_path(b, [a], overwrite=False, overwrite_hint="--overwrite")
+    with pytest.raises(FileExistsError):
+        check_output_path(tmp_path / "link", overwrite=False)  # a symlink counts as existing
+    with pytest.raises(ValueError, match="over the input"):
+        check_output_path(tmp_path / "link", [a])
+    with pytest.raises(IsADirectoryError):
+        check_output_path(tmp_path / "sub")
+    assert check_output_path(tmp_path / "sub", directory=True) == tmp_path / "sub"
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        check_output_path(tmp_path / "missing" / "o.csv")
+
+
+def test_writers_can_refuse_an_existing_target(tmp_path):
+    out = tmp_path / "o.csv"
+    out.write_text("old")
+    with pytest.raises(FileExistsError):
+        ChunkWriter(out, 1, ["f0"], "float32", overwrite=False)
+    assert out.read_text() == "old" and listing(tmp_path) == ["o.csv"]
+
+
 # -- Zarr grids --------------------------------------------------------------------------------
 
 
@@ -285,3 +363,14 @@ def test_zarr_grid_writer_needs_a_zarr_suffix(tmp_path, grid_values):
     with pytest.raises(ValueError, match=".zarr"):
         ZarrGridWriter(tmp_path / "g.nc", lat, lon, names, dtype="float32", rows_per_band=1)
     assert listing(tmp_path) == []
+
+
+def test_zarr_grid_writer_can_refuse_an_existing_store(tmp_path, grid_values):
+    lat, lon, names, values = grid_values
+    path = tmp_path / "g.zarr"
+    with ZarrGridWriter(path, lat, lon, names, dtype="float32", rows_per_band=3) as writer:
+        writer.write_band(slice(0, 3), values)
+    with pytest.raises(FileExistsError):
+        ZarrGridWriter(path, lat, lon, names, dtype="float32", rows_per_band=3, overwrite=False)
+    np.testing.assert_array_equal(open_grid(path).values, values)
+    assert listing(tmp_path) == ["g.zarr"]

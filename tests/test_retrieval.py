@@ -3,19 +3,18 @@
 import warnings
 
 import numpy as np
-import torch
 import pandas as pd
 import pytest
-
-from geoembed.geo import EARTH_RADIUS_KM, haversine_km
-from geoembed.retrieval import GeoLocator, GPSGallery
-from geoembed.retrieval.backbone import BackboneNotAvailableError
-from geoembed.retrieval.evaluation import accuracy_table, evaluate_geolocation
-from geoembed.retrieval.images import ImageLoadError
+import torch
+from conftest import GOLDEN_DIR
 from numerics import softmax_rtol
 from tiny_clip import save_tiny_clip
 
-from conftest import GOLDEN_DIR
+from geoembed.evaluation import GEOCLIP_GEOLOCATION, accuracy_table, evaluate_geolocation
+from geoembed.geo import EARTH_RADIUS_KM, haversine_km
+from geoembed.retrieval import GeoLocator, GPSGallery
+from geoembed.retrieval.backbone import BackboneNotAvailableError
+from geoembed.retrieval.images import ImageLoadError
 
 pytest.importorskip("transformers")
 pytest.importorskip("PIL")
@@ -204,7 +203,8 @@ def test_evaluation_harness_on_synthetic_dataset(tiny_locator, tmp_path, monkeyp
         return out
 
     monkeypatch.setattr(GeoLocator, "predict", predict_at_known_distance)
-    per_image, summary = evaluate_geolocation(tiny_locator, tmp_path / "ds.csv", tmp_path / "ds", batch_size=2)
+    per_image, summary = evaluate_geolocation(tiny_locator, tmp_path / "ds.csv", tmp_path / "ds", batch_size=2,
+                                              reference_results=GEOCLIP_GEOLOCATION)
     assert len(per_image) == 6 and per_image.set_index("image").loc["bad.jpg", "error"] is not None
     np.testing.assert_allclose(per_image["error_km"].iloc[:5], [0.9, 20.0, 150.0, 500.0, 3000.0], rtol=1e-6)
     ours = summary.iloc[0]
@@ -229,7 +229,8 @@ def test_cli_locate_text_and_eval(tiny_clip_dir, tmp_path, capsys, monkeypatch):
     assert capsys.readouterr().out.count("Desert") == 3
     pd.DataFrame({"IMG_FILE": [p.name for p in paths], "LAT": [0.0, 10.0], "LON": [0.0, 10.0]}).to_csv(
         tmp_path / "ds.csv", index=False)
-    assert main(["eval-geoloc", str(tmp_path / "ds.csv"), str(tmp_path / "imgs"), "--backbone", str(tiny_clip_dir)]) == 0
+    assert main(["eval-geoloc", str(tmp_path / "ds.csv"), str(tmp_path / "imgs"),
+                 "--backbone", str(tiny_clip_dir)]) == 0
     out = capsys.readouterr().out
     assert "this run (2 images, 0 unreadable)" in out and "Im2GPS3k" in out
     assert main(["locate-text", "Desert", "--backbone", "no-such/clip"]) == 2
@@ -259,7 +260,7 @@ def test_streaming_top_k_matches_full_softmax(block, top_k):
 
 
 def test_geoloc_csv_rejects_bad_coordinates_by_row(tmp_path):
-    from geoembed.retrieval.evaluation import read_geoloc_csv
+    from geoembed.evaluation import read_geoloc_csv
 
     path = tmp_path / "truth.csv"
     pd.DataFrame({"IMG_FILE": ["a.jpg", "b.jpg", "c.jpg"], "LAT": [10.0, 12.0, 95.0], "LON": [0.0, 100.0, 1.0]}).to_csv(
@@ -269,3 +270,156 @@ def test_geoloc_csv_rejects_bad_coordinates_by_row(tmp_path):
     pd.DataFrame({"IMG_FILE": ["a.jpg", "b.jpg"], "LAT": [10.0, "x"], "LON": [0.0, 1.0]}).to_csv(path, index=False)
     with pytest.raises(ValueError, match=r"rows \[1\] have missing or non-numeric"):
         read_geoloc_csv(path)
+
+
+# -- gallery cache: corrupt entries rebuilt, unwritable folders tolerated ------------------------
+
+
+def _entry(folder):
+    (data,) = folder.glob("small-*.npy")
+    return data, data.with_suffix(".json")
+
+
+def _rewrite_meta(meta_path, **changes):
+    import json
+
+    meta = json.loads(meta_path.read_text())
+    meta.update(changes)
+    meta_path.write_text(json.dumps(meta))
+
+
+def _save_with_checksum(data_path, meta_path, array=None, raw=None):
+    """Replace the cached data and give the metadata its checksum, so that only the content is wrong."""
+    from geoembed._utils import file_sha256
+
+    if raw is not None:
+        data_path.write_bytes(raw)
+    else:
+        np.save(data_path, array, allow_pickle=True)  # a pickled object array must still be refused
+    _rewrite_meta(meta_path, sha256=file_sha256(data_path))
+
+
+CORRUPTIONS = {
+    "meta []": lambda data, meta: meta.write_text("[]"),
+    "meta null": lambda data, meta: meta.write_text("null"),
+    "meta string": lambda data, meta: meta.write_text('"cache"'),
+    "meta not json": lambda data, meta: meta.write_text("{not json"),
+    "meta not utf-8": lambda data, meta: meta.write_bytes(b"\xff\xfe\x00"),
+    "meta empty": lambda data, meta: meta.write_text(""),
+    "n as text": lambda data, meta: _rewrite_meta(meta, n="500"),
+    "dim as text": lambda data, meta: _rewrite_meta(meta, dim="512"),
+    "dim zero": lambda data, meta: _rewrite_meta(meta, dim=0),
+    "dim wrong": lambda data, meta: _rewrite_meta(meta, dim=511),
+    "checksum missing": lambda data, meta: _rewrite_meta(meta, sha256=None),
+    "checksum a list": lambda data, meta: _rewrite_meta(meta, sha256=[1, 2]),
+    "wrong checksum": lambda data, meta: _rewrite_meta(meta, sha256="0" * 64),
+    "wrong precision": lambda data, meta: _rewrite_meta(meta, precision="fast"),
+    "wrong shape": lambda data, meta: _save_with_checksum(data, meta, np.zeros((500, 513), np.float32)),
+    "transposed": lambda data, meta: _save_with_checksum(data, meta, np.zeros((512, 500), np.float32)),
+    "wrong dtype": lambda data, meta: _save_with_checksum(data, meta, np.zeros((500, 512), np.float64)),
+    "truncated": lambda data, meta: data.write_bytes(data.read_bytes()[:1000]),
+    "truncated, checksum updated": lambda data, meta: _save_with_checksum(data, meta, raw=data.read_bytes()[:1000]),
+    "empty data, checksum updated": lambda data, meta: _save_with_checksum(data, meta, raw=b""),
+    "pickled object": lambda data, meta: _save_with_checksum(data, meta, np.array([{"a": 1}], dtype=object)),
+    "npz, not npy": lambda data, meta: _save_with_checksum(data, meta, raw=_npz_bytes()),
+}
+
+
+def _npz_bytes():
+    import io
+
+    buffer = io.BytesIO()
+    np.savez(buffer, a=np.zeros((500, 512), np.float32))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("corruption", sorted(CORRUPTIONS))
+def test_malformed_gallery_cache_entries_are_rebuilt_with_a_warning(tiny_locator, small_gallery, tmp_path, corruption):
+    encoder = tiny_locator.location_encoder
+    first = small_gallery.embeddings(encoder, weights_sha256="w1", cache_dir=tmp_path)
+    data, meta = _entry(tmp_path / "galleries")
+    CORRUPTIONS[corruption](data, meta)
+    with pytest.warns(RuntimeWarning, match="corrupt or stale"):
+        again = small_gallery.embeddings(encoder, weights_sha256="w1", cache_dir=tmp_path)
+    np.testing.assert_array_equal(again, first)
+    with warnings.catch_warnings():  # rebuilt: read back silently
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(small_gallery.embeddings(encoder, weights_sha256="w1", cache_dir=tmp_path), first)
+    # no temporary files left
+    assert sorted(p.name for p in (tmp_path / "galleries").iterdir()) == sorted([data.name, meta.name])
+
+
+def test_half_written_gallery_cache_entry_is_rebuilt_silently(tiny_locator, small_gallery, tmp_path):
+    first = small_gallery.embeddings(tiny_locator.location_encoder, weights_sha256="w1", cache_dir=tmp_path)
+    data, meta = _entry(tmp_path / "galleries")
+    meta.unlink()  # interrupted between the data and its metadata
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again = small_gallery.embeddings(tiny_locator.location_encoder, weights_sha256="w1", cache_dir=tmp_path)
+    np.testing.assert_array_equal(again, first)
+    assert meta.exists()
+
+
+def _unwritable_cache_dir(tmp_path):
+    """A folder that cannot be created even by root: its parent is a regular file."""
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file")
+    cache_dir = blocker / "cache"
+    try:
+        (cache_dir / "galleries").mkdir(parents=True)
+    except OSError:
+        return cache_dir
+    pytest.skip("a folder could be created under a regular file here")
+
+
+def test_unwritable_gallery_cache_computes_in_memory_and_warns_once(tiny_locator, tiny_clip_dir, small_gallery,
+                                                                     cache, tmp_path):
+    from geoembed.cache import cache_dir as resolve_cache_dir
+
+    cache_dir = _unwritable_cache_dir(tmp_path)
+    assert resolve_cache_dir(cache_dir) == cache_dir  # does not raise; the caller falls back
+    expected = small_gallery.embeddings(tiny_locator.location_encoder, weights_sha256="w1", cache_dir=cache)
+    with pytest.warns(RuntimeWarning) as record:
+        values = small_gallery.embeddings(tiny_locator.location_encoder, weights_sha256="w1", cache_dir=cache_dir)
+    messages = [str(w.message) for w in record if "cannot be written" in str(w.message)]
+    assert len(messages) == 1 and str(cache_dir / "galleries") in messages[0] and "NotADirectoryError" in messages[0]
+    np.testing.assert_array_equal(values, expected)
+    locator = GeoLocator(str(tiny_clip_dir), gallery=small_gallery, cache_dir=cache_dir)
+    features = np.random.default_rng(0).normal(size=(2, 768)).astype(np.float32)
+    with warnings.catch_warnings():  # once per process and folder
+        warnings.simplefilter("error")
+        out = locator.predict_features(features, top_k=3)
+    pd.testing.assert_frame_equal(out, tiny_locator.predict_features(features, top_k=3))
+    assert (tmp_path / "not_a_folder").read_text() == "a file"
+
+
+def test_gallery_cache_write_failure_keeps_working(tiny_locator, small_gallery, tmp_path, monkeypatch):
+    """A folder that exists but refuses writes (read-only, permission denied: not testable as root)."""
+    from geoembed.retrieval import gallery as gallery_module
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(gallery_module, "atomic_output", refuse)
+    for _ in range(2):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            values = small_gallery.embeddings(tiny_locator.location_encoder, weights_sha256="w1", cache_dir=tmp_path)
+        assert values.shape == (500, 512)
+        messages = [str(w.message) for w in record]
+        if _ == 0:
+            assert len(messages) == 1 and "PermissionError: Permission denied" in messages[0]
+        else:
+            assert messages == []
+    assert list((tmp_path / "galleries").iterdir()) == []
+
+
+def test_gallery_cache_files_are_written_atomically(tiny_locator, small_gallery, tmp_path, monkeypatch):
+    """An interruption while the cache is written leaves no entry and no temporary file."""
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "save", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        small_gallery.embeddings(tiny_locator.location_encoder, weights_sha256="w1", cache_dir=tmp_path)
+    assert list((tmp_path / "galleries").iterdir()) == []

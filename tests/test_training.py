@@ -103,7 +103,6 @@ def test_fine_tuning_from_geoclip_with_a_finer_branch_and_frozen_branches():
     assert not any(p.requires_grad for p in encoder.branches[0].parameters())
     assert all(p.requires_grad for p in encoder.branches[3].parameters())
     x = torch.tensor([[48.85, 2.35], [-33.9, 151.2]])
-    from geoembed.weights import load_location_encoder
 
     # the added branch starts with a zero head: outputs equal the published model's
     assert_geoclip_close(encoder.embed(x).numpy(), x.numpy())
@@ -140,7 +139,8 @@ def test_cli_train_and_resume(tmp_path, capsys):
                  "--sigmas", "1", "8", "-q"]) == 0
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert saved["epochs"] == 1 and saved["encoder"]["sigmas"] == [1.0, 8.0] and saved["encoder"]["hidden_dim"] == 64
-    assert main(["train", str(tmp_path / "pairs.parquet"), "--resume", str(tmp_path / "run"), "--epochs", "2", "-q"]) == 0
+    assert main(["train", str(tmp_path / "pairs.parquet"), "--resume", str(tmp_path / "run"), "--epochs", "2",
+                 "-q"]) == 0
     assert len(json.loads((tmp_path / "run" / "history.json").read_text())) == 2
     assert "trained on 16 feature columns" in capsys.readouterr().out
     # coordinate columns named with --lat-col/--lon-col are not taken as features
@@ -166,3 +166,103 @@ def test_config_json_round_trip_and_deprecated_flat_names(tmp_path):
         TrainConfig.from_json('{"epochz": 3}')
     with pytest.raises(ValueError, match="JSON object"):
         TrainConfig.from_json("[]")
+
+
+# -- checkpoints: atomic saves, and resume that names the broken file ------------------------------
+
+CHECKPOINT_FILES = ["config.json", "feature_head.safetensors", "history.json", "location_encoder.safetensors",
+                    "training_state.pt"]
+
+
+@pytest.fixture()
+def checkpoint(tmp_path):
+    features, latlon = synthetic_pairs(300)
+    trainer = ContrastiveLocationTrainer(TrainConfig(epochs=1, **SMALL))
+    trainer.fit(features, latlon, out_dir=tmp_path / "run", progress=False)
+    return trainer, tmp_path / "run"
+
+
+def test_save_writes_only_the_checkpoint_files(checkpoint):
+    _, run = checkpoint
+    assert sorted(p.name for p in run.iterdir()) == CHECKPOINT_FILES
+
+
+def test_interrupted_save_keeps_the_previous_checkpoint(checkpoint, monkeypatch):
+    trainer, run = checkpoint
+    before = {name: (run / name).read_bytes() for name in CHECKPOINT_FILES}
+    trainer.epoch += 1  # something to change
+    for target in ("torch.save", "safetensors.torch.save_file"):
+        with monkeypatch.context() as m:
+            def interrupted(*args, **kwargs):
+                raise KeyboardInterrupt
+
+            m.setattr(target, interrupted)
+            with pytest.raises(KeyboardInterrupt):
+                trainer.save(run)
+        assert {name: (run / name).read_bytes() for name in CHECKPOINT_FILES} == before
+        assert sorted(p.name for p in run.iterdir()) == CHECKPOINT_FILES  # no temporary files
+
+
+@pytest.mark.parametrize("name", CHECKPOINT_FILES)
+def test_resume_names_a_missing_checkpoint_file(checkpoint, name):
+    _, run = checkpoint
+    (run / name).unlink()
+    with pytest.raises(ValueError, match=f"{name} is missing"):
+        ContrastiveLocationTrainer.resume(run)
+
+
+CORRUPT_CHECKPOINTS = {
+    "config.json": ["[]", "null", "{not json", '{"epochz": 1}'],
+    "history.json": ["{}", "null", "[1, 2]", "{not json"],
+    "feature_head.safetensors": [b"", b"garbage bytes"],
+    "location_encoder.safetensors": [b"", b"garbage bytes"],
+    "training_state.pt": [b"", b"garbage bytes"],
+}
+
+
+@pytest.mark.parametrize("name, content", [(n, c) for n, contents in CORRUPT_CHECKPOINTS.items() for c in contents])
+def test_resume_names_a_corrupt_checkpoint_file(checkpoint, name, content):
+    _, run = checkpoint
+    if isinstance(content, bytes):
+        (run / name).write_bytes(content)
+    else:
+        (run / name).write_text(content)
+    with pytest.raises(ValueError, match=f"{name}"):
+        ContrastiveLocationTrainer.resume(run)
+
+
+def test_resume_rejects_truncated_and_mismatched_files(checkpoint, tmp_path):
+    import shutil
+
+    trainer, run = checkpoint
+    state = run / "training_state.pt"
+    state.write_bytes(state.read_bytes()[: len(state.read_bytes()) // 2])
+    with pytest.raises(ValueError, match="training_state.pt is unreadable or corrupt"):
+        ContrastiveLocationTrainer.resume(run)
+    # a feature head saved with another feature dimension
+    features, latlon = synthetic_pairs(300)
+    other = ContrastiveLocationTrainer(TrainConfig(epochs=1, **SMALL))
+    other.fit(features[:, :8], latlon, out_dir=tmp_path / "other", progress=False)
+    trainer.save(run)
+    shutil.copy(tmp_path / "other" / "training_state.pt", run / "training_state.pt")
+    with pytest.raises(ValueError, match="training_state.pt"):
+        ContrastiveLocationTrainer.resume(run)
+
+
+def test_resume_detects_files_from_different_epochs(checkpoint, tmp_path):
+    import shutil
+
+    trainer, run = checkpoint
+    shutil.copytree(run, tmp_path / "epoch1")
+    features, latlon = synthetic_pairs(300)
+    trainer.config.epochs = 2
+    trainer.fit(features, latlon, out_dir=run, progress=False)
+    assert ContrastiveLocationTrainer.resume(run).epoch == 2
+    shutil.copy(tmp_path / "epoch1" / "training_state.pt", run / "training_state.pt")  # as if the save was cut short
+    with pytest.raises(ValueError, match="mixes epochs"):
+        ContrastiveLocationTrainer.resume(run)
+
+
+def test_resume_of_a_missing_folder(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        ContrastiveLocationTrainer.resume(tmp_path / "nowhere")

@@ -1,7 +1,7 @@
 """Tables on disk: CSV and Parquet read in chunks, embeddings written to Parquet, CSV or npy.
 
 Memory stays bounded by the chunk size on both sides, so files larger than memory stream
-through :func:`embed_file`. Every output is written atomically (:mod:`geoembed.io.atomic`):
+through :func:`geoembed.files.embed_file`. Every output is written atomically (:mod:`geoembed.io.atomic`):
 a failure half way leaves no file at the output path.
 """
 
@@ -14,8 +14,7 @@ import pandas as pd
 
 from .atomic import atomic_output
 
-__all__ = ["INPUT_FORMATS", "OUTPUT_FORMATS", "ChunkWriter", "count_csv_rows", "embed_file", "iter_input_chunks",
-           "read_table"]
+__all__ = ["INPUT_FORMATS", "OUTPUT_FORMATS", "ChunkWriter", "count_csv_rows", "iter_input_chunks", "read_table"]
 
 #: Output file suffix (lower case) -> format written by :class:`ChunkWriter`.
 OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".npy": "npy"}
@@ -121,6 +120,10 @@ class ChunkWriter:
         Embedding column names (Parquet and CSV); their count is the npy width.
     dtype : dtype-like
         Embedding dtype on disk.
+    overwrite : bool, default=True
+        Replace an existing file at ``path`` (only once the new one is complete). With False
+        an existing file raises ``FileExistsError`` here, before anything is written, and
+        again at :meth:`close` if one appeared in the meantime.
 
     Examples
     --------
@@ -128,14 +131,14 @@ class ChunkWriter:
     ...     writer.write(np.zeros((2, 2)), passthrough=None)
     """
 
-    def __init__(self, path, n_rows: int | None, feature_names, dtype):
+    def __init__(self, path, n_rows: int | None, feature_names, dtype, *, overwrite: bool = True):
         self.path, self.n_rows, self.names, self.dtype = Path(path), n_rows, list(feature_names), dtype
         self.format = OUTPUT_FORMATS.get(self.path.suffix.lower())
         if self.format is None:
             raise ValueError(f"unsupported output format {self.path.suffix!r}; use .parquet, .csv or .npy")
         if self.format == "npy" and n_rows is None:
             raise ValueError("npy output needs a known row count; use an uncompressed CSV or parquet input")
-        self._output = atomic_output(self.path)
+        self._output = atomic_output(self.path, overwrite=overwrite)
         self._temporary = self._output.open()
         self._handle = None  # the open npy file or ParquetWriter
         self._csv_started = False
@@ -204,7 +207,7 @@ class ChunkWriter:
         finally:
             self._output.discard()
 
-    def __enter__(self) -> "ChunkWriter":
+    def __enter__(self) -> ChunkWriter:
         return self
 
     def __exit__(self, exc_type, exc, traceback) -> bool:

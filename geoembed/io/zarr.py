@@ -40,6 +40,9 @@ class ZarrGridWriter:
         Latitude rows per band; also the store's chunk length along ``lat``.
     attrs : dict, default=None
         Extra attributes of the ``embedding`` variable (e.g. the resolution).
+    overwrite : bool, default=True
+        Replace an existing store at ``path`` once the new one is complete. With False an
+        existing ``path`` raises ``FileExistsError`` here, before anything is written.
 
     Examples
     --------
@@ -48,7 +51,8 @@ class ZarrGridWriter:
     ...         writer.write_band(slice(start, start + 2), values[start:start + 2])
     """
 
-    def __init__(self, path, lat, lon, feature_names, *, dtype, rows_per_band: int, attrs=None):
+    def __init__(self, path, lat, lon, feature_names, *, dtype, rows_per_band: int, attrs=None,
+                 overwrite: bool = True):
         self.path = Path(path)
         if self.path.suffix != ".zarr":
             raise ValueError(f"streamed grids are written to a .zarr store; got {self.path}")
@@ -65,7 +69,7 @@ class ZarrGridWriter:
             coords={"lat": self.lat, "lon": self.lon, "feature": np.arange(shape[2])},
             name="embedding", attrs={**(attrs or {}), "feature_names": self.feature_names},
         ).to_dataset()
-        self._output = atomic_output(self.path, directory=True)
+        self._output = atomic_output(self.path, directory=True, overwrite=overwrite)
         self._store = self._output.open()
         try:
             template.to_zarr(self._store, compute=False, mode="w", consolidated=False)
@@ -98,7 +102,7 @@ class ZarrGridWriter:
         """Delete the unfinished store; ``path`` is left as it was."""
         self._output.discard()
 
-    def __enter__(self) -> "ZarrGridWriter":
+    def __enter__(self) -> ZarrGridWriter:
         return self
 
     def __exit__(self, exc_type, exc, traceback) -> bool:

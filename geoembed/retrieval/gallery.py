@@ -12,8 +12,12 @@ import numpy as np
 
 from .._utils import file_sha256
 from ..geo import EARTH_RADIUS_KM, BoundingBox, validate_latlon, wrapped_longitude
+from ..io.atomic import atomic_output
+
+__all__ = ["GPSGallery"]
 
 _CACHE_FORMAT = 1
+_WARNED_UNWRITABLE: set[str] = set()  # cache folders already reported as unwritable in this process
 
 
 class GPSGallery:
@@ -43,14 +47,14 @@ class GPSGallery:
         return f"GPSGallery(name={self.name!r}, n={len(self)})"
 
     @classmethod
-    def mp16(cls) -> "GPSGallery":
+    def mp16(cls) -> GPSGallery:
         """The 100K MP-16 coordinates that ship with GeoCLIP (bundled)."""
         from ..weights import load_gps_gallery
 
         return cls(load_gps_gallery(), name="mp16-100k")
 
     @classmethod
-    def region(cls, *, bbox=None, center=None, radius_km=None, step_km: float = 1.0) -> "GPSGallery":
+    def region(cls, *, bbox=None, center=None, radius_km=None, step_km: float = 1.0) -> GPSGallery:
         """A dense grid over a region, for zooming in (the paper's "Boston, Massachusetts").
 
         Parameters
@@ -107,25 +111,50 @@ class GPSGallery:
         """L2-normalised location embeddings (n, d), cached on disk.
 
         The cache key combines the encoder weights' sha256, the coordinates' sha256, the
-        precision and the dtype. A cached file whose checksum or shape does not match its
-        metadata is reported and rebuilt.
+        precision and the dtype. A cached entry that cannot be read or does not match its
+        metadata (checksum, shape, dtype, malformed JSON) is reported with a
+        ``RuntimeWarning`` and rebuilt. When the cache folder cannot be created or written
+        (read-only, no permission), the embeddings are computed in memory and a
+        ``RuntimeWarning`` naming the folder and the reason is issued once per process and
+        folder.
+
+        Parameters
+        ----------
+        encoder : GeoCLIPLocationEncoder
+            The location encoder (any module with ``embed`` and ``embed_dim``).
+        weights_sha256 : str
+            sha256 of the encoder's weights, part of the cache key.
+        precision : {"exact", "fast"}, default="exact"
+        dtype : {"float32", "float16"}, default="float32"
+            dtype of the returned and cached embeddings.
+        cache_dir : str or Path, default=None
+            See :func:`geoembed.cache.cache_dir`; entries go to its ``galleries`` subfolder.
+        batch_size : int, default=4096
+        progress : bool, default=False
+
+        Returns
+        -------
+        ndarray of shape (n, d)
         """
         from ..cache import cache_dir as resolve_cache_dir
 
+        dtype = np.dtype(dtype).name
         folder = resolve_cache_dir(cache_dir) / "galleries"
-        folder.mkdir(exist_ok=True)
         key = hashlib.sha256(
             f"{_CACHE_FORMAT}:{weights_sha256}:{self.fingerprint()}:{precision}:{dtype}".encode()
         ).hexdigest()[:32]
         data_path, meta_path = folder / f"{self.name}-{key}.npy", folder / f"{self.name}-{key}.json"
-        cached = _read_cache(data_path, meta_path, len(self))
+        meta = {"format": _CACHE_FORMAT, "weights_sha256": weights_sha256, "coordinates_sha256": self.fingerprint(),
+                "precision": precision, "n": len(self), "dtype": dtype}
+        cached = _read_cache(data_path, meta_path, meta)
         if cached is not None:
             return cached
         values = self._compute(encoder, precision, batch_size, progress).astype(dtype)
-        _write_cache(values, data_path, meta_path, {
-            "format": _CACHE_FORMAT, "weights_sha256": weights_sha256, "coordinates_sha256": self.fingerprint(),
-            "precision": precision, "n": len(self), "dim": int(values.shape[1]), "dtype": dtype,
-        })
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            _write_cache(values, data_path, meta_path, {**meta, "dim": int(values.shape[1])})
+        except OSError as err:
+            _warn_unwritable(folder, err)
         return values
 
     def _compute(self, encoder, precision, batch_size, progress) -> np.ndarray:
@@ -141,27 +170,54 @@ class GPSGallery:
         return out
 
 
-def _read_cache(data_path: Path, meta_path: Path, n: int):
-    if not (data_path.exists() and meta_path.exists()):
+def _read_cache(data_path: Path, meta_path: Path, expected: dict):
+    """The cached array, or None when there is no entry or it is unusable (with a warning)."""
+    try:
+        if not (data_path.is_file() and meta_path.is_file()):
+            return None  # no entry (or only half of one from an interrupted write): build it
+    except OSError:
         return None
     try:
         meta = json.loads(meta_path.read_text())
-        if meta.get("format") != _CACHE_FORMAT or meta.get("n") != n:
-            raise ValueError("metadata does not match the gallery")
-        if file_sha256(data_path) != meta.get("sha256"):
+        if not isinstance(meta, dict):
+            raise ValueError(f"metadata is a JSON {type(meta).__name__}, not an object")
+        for name, value in expected.items():
+            if meta.get(name) != value or type(meta.get(name)) is not type(value):
+                raise ValueError(f"metadata {name}={meta.get(name)!r} does not match {value!r}")
+        dim, checksum = meta.get("dim"), meta.get("sha256")
+        if type(dim) is not int or dim <= 0:
+            raise ValueError(f"metadata dim={dim!r} is not a positive integer")
+        if not isinstance(checksum, str):
+            raise ValueError(f"metadata sha256={checksum!r} is not a checksum")
+        if file_sha256(data_path) != checksum:
             raise ValueError("checksum mismatch")
         values = np.load(data_path, allow_pickle=False)
-        if values.shape != (n, meta["dim"]):
-            raise ValueError(f"shape {values.shape} != {(n, meta['dim'])}")
+        if not isinstance(values, np.ndarray):
+            raise ValueError(f"holds a {type(values).__name__}, not an array")
+        shape = (expected["n"], dim)
+        if values.shape != shape or values.dtype != np.dtype(expected["dtype"]):
+            raise ValueError(f"{values.dtype} array of shape {values.shape}, expected {expected['dtype']} {shape}")
         return values
-    except (ValueError, OSError, KeyError) as err:
-        warnings.warn(f"gallery cache {data_path} is corrupt or stale ({err}); rebuilding it", RuntimeWarning)
+    except (ValueError, OSError, EOFError) as err:  # JSON and Unicode errors are ValueErrors
+        warnings.warn(f"gallery cache {data_path} is corrupt or stale ({err}); rebuilding it", RuntimeWarning,
+                      stacklevel=3)
         return None
 
 
 def _write_cache(values: np.ndarray, data_path: Path, meta_path: Path, meta: dict) -> None:
-    tmp = data_path.with_suffix(f".tmp{os.getpid()}.npy")
-    np.save(tmp, values, allow_pickle=False)
-    meta["sha256"] = file_sha256(tmp)
-    os.replace(tmp, data_path)
-    meta_path.write_text(json.dumps(meta, indent=1))
+    # data first, then the metadata holding its checksum: an interruption leaves an entry that reads as stale
+    with atomic_output(data_path) as temporary:
+        np.save(temporary, values, allow_pickle=False)
+        meta = {**meta, "sha256": file_sha256(temporary)}
+    with atomic_output(meta_path) as temporary:
+        temporary.write_text(json.dumps(meta, indent=1))
+
+
+def _warn_unwritable(folder: Path, err: OSError) -> None:
+    key = os.path.abspath(folder)
+    if key in _WARNED_UNWRITABLE:
+        return
+    _WARNED_UNWRITABLE.add(key)
+    reason = f"{type(err).__name__}: {err.strerror or err}"
+    warnings.warn(f"gallery cache folder {folder} cannot be written ({reason}); gallery embeddings are computed "
+                  "in memory and not cached", RuntimeWarning, stacklevel=3)

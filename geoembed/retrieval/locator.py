@@ -12,6 +12,8 @@ from torch import nn
 from .gallery import GPSGallery
 from .images import ImageLoadError, expand_image_inputs, load_rgb
 
+__all__ = ["GeoLocator", "build_image_mlp", "streaming_top_k"]
+
 
 def build_image_mlp(state: dict | None = None) -> nn.Sequential:
     """GeoCLIP's image head (Linear 768 -> 768, ReLU, Linear 768 -> 512), or the shapes in ``state``."""
@@ -51,7 +53,8 @@ class GeoLocator:
         official model's to 0.1%).
     cache_dir : str or Path, default=None
         Cache folder (default ``$GEOEMBED_CACHE_DIR``, else ``$XDG_CACHE_HOME/geoembed``, else
-        ``~/.cache/geoembed``).
+        ``~/.cache/geoembed``). When it cannot be written, gallery embeddings are computed in
+        memory instead (a ``RuntimeWarning`` says so once); corrupt entries are rebuilt.
     allow_download : bool, default=False
         Let the backbone be fetched from the Hugging Face Hub if it is not available locally.
     device : str, default="cpu"

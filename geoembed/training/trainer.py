@@ -25,8 +25,11 @@ from torch import nn
 from ..encoders.geoclip.model import GeoCLIPLocationEncoder, LocationEncoderConfig
 from ..evaluation.geolocation import THRESHOLDS_KM, accuracy_table
 from ..geo import BoundingBox, haversine_km, validate_latlon
+from ..io.atomic import atomic_output
 from .noise import jitter_latlon
 from .queue import GPSQueue
+
+__all__ = ["ContrastiveLocationTrainer", "TrainConfig", "build_location_encoder"]
 
 
 _ENCODER_FIELDS = ("sigmas", "n_frequencies", "hidden_dim", "n_hidden_layers", "embed_dim")
@@ -179,7 +182,7 @@ class ContrastiveLocationTrainer:
         if features.ndim != 2 or latlon.shape != (len(features), 2):
             raise ValueError(f"need features (n, d) and latlon (n, 2); got {features.shape} and {latlon.shape}")
         if not np.isfinite(features).all():
-            raise ValueError(f"features must be finite; rows {list(np.flatnonzero(~np.isfinite(features).all(1))[:5])}")
+            raise ValueError(f"features must be finite; rows {np.flatnonzero(~np.isfinite(features).all(1))[:5].tolist()}")
         validate_latlon(latlon[:, 0], latlon[:, 1])
         if self.config.region is not None:
             inside = self.config.region.contains(latlon[:, 0], latlon[:, 1])
@@ -274,48 +277,150 @@ class ContrastiveLocationTrainer:
 
     # -- checkpoints -----------------------------------------------------------------------------
     def save(self, out_dir) -> Path:
-        """``location_encoder.safetensors`` (loads in GeoEmbedder), ``feature_head.safetensors``
+        """Write a checkpoint folder; every file is replaced atomically.
+
+        ``location_encoder.safetensors`` (loads in GeoEmbedder), ``feature_head.safetensors``
         (with ``logit_scale``; loads in GeoLocator as ``image_weights`` for 768-d CLIP features),
         ``training_state.pt`` (optimizer, scheduler, queue, RNG), ``config.json`` and
-        ``history.json`` (per-epoch loss and validation accuracy)."""
+        ``history.json`` (per-epoch loss and validation accuracy).
+
+        All five files are first written to temporary files next to their targets and only
+        then renamed into place, so an interruption leaves each file either of this epoch or
+        of the previous one; :meth:`resume` detects a folder whose files disagree.
+
+        Parameters
+        ----------
+        out_dir : str or Path
+            The folder, created if missing.
+
+        Returns
+        -------
+        pathlib.Path
+            ``out_dir``.
+        """
         from safetensors.torch import save_file
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        self.location_encoder.save(out / "location_encoder.safetensors",
-                                   metadata={"trained_epochs": self.epoch, "train_config": self.config.to_json()})
         head = {k: v.detach().cpu().contiguous() for k, v in self.feature_head.state_dict().items()}
         head["logit_scale"] = self.logit_scale.detach().cpu().reshape(())
-        save_file(head, str(out / "feature_head.safetensors"), metadata={"architecture": "geoembed-feature-head"})
-        torch.save({"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
-                    "queue": self.queue.state_dict(), "generator": self.generator.get_state(),
-                    "torch_rng": torch.get_rng_state(), "epoch": self.epoch}, out / "training_state.pt")
-        (out / "config.json").write_text(self.config.to_json())
-        (out / "history.json").write_text(json.dumps(self.history, indent=1))
+        state = {"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                 "queue": self.queue.state_dict(), "generator": self.generator.get_state(),
+                 "torch_rng": torch.get_rng_state(), "epoch": self.epoch}
+        writers = {
+            "location_encoder.safetensors": lambda path: self.location_encoder.save(
+                path, metadata={"trained_epochs": self.epoch, "train_config": self.config.to_json()}),
+            "feature_head.safetensors": lambda path: save_file(
+                head, str(path), metadata={"architecture": "geoembed-feature-head", "trained_epochs": str(self.epoch)}),
+            "config.json": lambda path: path.write_text(self.config.to_json()),
+            "history.json": lambda path: path.write_text(json.dumps(self.history, indent=1)),
+            "training_state.pt": lambda path: torch.save(state, path),
+        }
+        outputs = []
+        try:
+            for name, write in writers.items():  # every file complete on disk before the first rename
+                outputs.append(atomic_output(out / name))
+                write(outputs[-1].open())
+            for output in outputs:
+                output.commit()
+        except BaseException:
+            for output in outputs:
+                output.discard()
+            raise
         return out
 
     @classmethod
-    def resume(cls, out_dir, *, epochs: int | None = None) -> "ContrastiveLocationTrainer":
-        """Rebuild a trainer from a checkpoint folder; ``epochs`` may extend the run."""
+    def resume(cls, out_dir, *, epochs: int | None = None) -> ContrastiveLocationTrainer:
+        """Rebuild a trainer from a checkpoint folder written by :meth:`save`.
+
+        Parameters
+        ----------
+        out_dir : str or Path
+            The checkpoint folder.
+        epochs : int, default=None
+            A new total number of epochs, to extend the run.
+
+        Returns
+        -------
+        ContrastiveLocationTrainer
+            At the saved epoch, ready to :meth:`fit` on.
+
+        Raises
+        ------
+        ValueError
+            A missing, unreadable or corrupt checkpoint file (named in the message), or files
+            from different epochs (an interrupted save).
+        """
+        import contextlib
+        import pickle
+
+        from safetensors import SafetensorError, safe_open
         from safetensors.torch import load_file
 
         out = Path(out_dir)
-        config = TrainConfig.from_json((out / "config.json").read_text())
+        if not out.is_dir():
+            raise ValueError(f"checkpoint folder {out} does not exist")
+
+        @contextlib.contextmanager
+        def reading(name):
+            path = out / name
+            if not path.is_file():
+                raise ValueError(f"checkpoint file {path} is missing")
+            try:
+                yield path
+            except (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError, pickle.UnpicklingError,
+                    SafetensorError) as err:
+                reason = (str(err).strip().splitlines() or [""])[0]
+                if isinstance(err, pickle.UnpicklingError):  # torch's text suggests weights_only=False: not for us
+                    reason = "not a readable weights-only torch file (truncated or another format?)"
+                raise ValueError(f"checkpoint file {path} is unreadable or corrupt ({type(err).__name__}: "
+                                 f"{reason})") from err
+
+        with reading("config.json") as path:
+            config = TrainConfig.from_json(path.read_text())
         if epochs is not None:
             config.epochs = epochs
         trainer = cls(config)
-        saved = GeoCLIPLocationEncoder.from_checkpoint(out / "location_encoder.safetensors")
-        trainer.location_encoder.load_checked_state_dict(saved.state_dict(), source=str(out))
-        head = load_file(str(out / "feature_head.safetensors"))
-        trainer._setup(head["0.weight"].shape[1])
-        trainer.logit_scale.data.copy_(head.pop("logit_scale"))
-        trainer.feature_head.load_state_dict(head)
-        state = torch.load(out / "training_state.pt", weights_only=True)
-        trainer.optimizer.load_state_dict(state["optimizer"])
-        trainer.scheduler.load_state_dict(state["scheduler"])
-        trainer.queue.load_state_dict(state["queue"])
-        trainer.generator.set_state(state["generator"])
-        torch.set_rng_state(state["torch_rng"])
-        trainer.epoch = int(state["epoch"])
-        trainer.history = json.loads((out / "history.json").read_text())
+        epochs_by_file = {}
+        with reading("location_encoder.safetensors") as path:
+            saved = GeoCLIPLocationEncoder.from_checkpoint(path)
+            trainer.location_encoder.load_checked_state_dict(saved.state_dict(), source=str(out))
+            with safe_open(str(path), framework="pt") as f:
+                trained = (f.metadata() or {}).get("trained_epochs")
+            epochs_by_file[path.name] = None if trained is None else int(trained)
+        with reading("feature_head.safetensors") as path:
+            head = load_file(str(path))
+            with safe_open(str(path), framework="pt") as f:
+                trained = (f.metadata() or {}).get("trained_epochs")  # absent in older checkpoints
+            epochs_by_file[path.name] = None if trained is None else int(trained)
+            if "0.weight" not in head or "logit_scale" not in head:
+                raise KeyError("no feature-head weights ('0.weight') or 'logit_scale'")
+            trainer._setup(head["0.weight"].shape[1])
+            trainer.logit_scale.data.copy_(head.pop("logit_scale"))
+            trainer.feature_head.load_state_dict(head)
+        with reading("training_state.pt") as path:
+            state = torch.load(path, weights_only=True)
+            if not isinstance(state, dict):
+                raise TypeError(f"holds a {type(state).__name__}, not a dict")
+            trainer.optimizer.load_state_dict(state["optimizer"])  # checks parameter counts, not shapes
+            for param in (p for group in trainer.optimizer.param_groups for p in group["params"]):
+                for key, value in trainer.optimizer.state.get(param, {}).items():
+                    if torch.is_tensor(value) and value.ndim and value.shape != param.shape:
+                        raise ValueError(f"optimizer state {key!r} of shape {tuple(value.shape)} does not fit a "
+                                         f"parameter of shape {tuple(param.shape)}")
+            trainer.scheduler.load_state_dict(state["scheduler"])
+            trainer.queue.load_state_dict(state["queue"])
+            trainer.generator.set_state(state["generator"])
+            torch.set_rng_state(state["torch_rng"])
+            trainer.epoch = int(state["epoch"])
+            epochs_by_file[path.name] = trainer.epoch
+        with reading("history.json") as path:
+            trainer.history = json.loads(path.read_text())
+            if not isinstance(trainer.history, list) or not all(isinstance(row, dict) for row in trainer.history):
+                raise TypeError("not a JSON list of per-epoch objects")
+            epochs_by_file[path.name] = len(trainer.history)
+        found = {name: epoch for name, epoch in epochs_by_file.items() if epoch is not None}
+        if len(set(found.values())) > 1:
+            detail = ", ".join(f"{name} epoch {epoch}" for name, epoch in found.items())
+            raise ValueError(f"checkpoint folder {out} mixes epochs ({detail}); was a save interrupted?")
         return trainer
