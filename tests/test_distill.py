@@ -1,0 +1,80 @@
+"""Distillation of a location encoder into a small student (a smoke configuration of GeoCLIP-lite)."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from geoembed import GeoEmbedder
+from geoembed.encoders.geoclip import LocationEncoderConfig
+from geoembed.errors import CheckpointError
+from geoembed.training import DistillConfig, Distiller, distillation_points
+
+TINY = LocationEncoderConfig(sigmas=(1.0, 16.0, 256.0), n_frequencies=16, hidden_dim=32, n_hidden_layers=1,
+                             embed_dim=512)
+
+
+def smoke_config(**overrides):
+    return DistillConfig(**{"student": TINY, "n_points": 4000, "epochs": 3, "batch_size": 256,
+                            "learning_rate": 1e-2, **overrides})
+
+
+def test_points_mix_and_determinism():
+    config = smoke_config(n_points=10_000, equal_area_fraction=0.5, gallery_fraction=0.25)
+    points = distillation_points(config)
+    assert points.shape == (10_000, 2) and np.isfinite(points).all()
+    assert np.abs(points[:, 0]).max() <= 90 and np.abs(points[:, 1]).max() <= 180
+    np.testing.assert_array_equal(points, distillation_points(config))
+    # equal-area half: about half of those points lie within 30 degrees of the equator (sin 30 = 0.5)
+    assert 0.35 < np.mean(np.abs(points[:, 0]) < 30) < 0.75
+
+
+def test_student_learns_the_teacher_and_checkpoints_resume(tmp_path):
+    distiller = Distiller(smoke_config())
+    history = distiller.fit(out_dir=tmp_path / "run", progress=False)
+    assert list(history["epoch"]) == [1, 2, 3]
+    # the loss is relative to the teacher's variance: a constant prediction scores about 1
+    assert history["val_loss"].iloc[-1] < 0.5 * history["val_loss"].iloc[0]
+    checkpoint = tmp_path / "run" / "location_encoder.safetensors"
+    from safetensors import safe_open
+
+    with safe_open(str(checkpoint), framework="pt") as f:
+        meta = f.metadata()
+    assert meta["teacher"] == "geoclip-1.3.0" and "populated places" in meta["data"] and meta["random_state"] == "0"
+    out = GeoEmbedder(weights=str(checkpoint)).fit_transform([[48.85, 2.35], [-33.9, 151.2]])
+    assert out.shape == (2, 512) and np.isfinite(out).all()
+    # resume to 4 epochs == an uninterrupted 4-epoch run
+    resumed = Distiller.resume(tmp_path / "run", epochs=4)
+    assert resumed.epoch == 3
+    resumed.fit(progress=False)
+    straight = Distiller(smoke_config(epochs=4))
+    straight.fit(progress=False)
+    x = torch.tensor([[10.0, 20.0], [45.0, -120.0]])
+    np.testing.assert_allclose(resumed.student.embed(x).numpy(), straight.student.embed(x).numpy(), atol=1e-5)
+    assert json.loads((tmp_path / "run" / "distill_config.json").read_text())["epochs"] == 3
+
+
+def test_bad_configs_and_folders(tmp_path):
+    with pytest.raises(ValueError, match="embed_dim 64 must equal the teacher's 512"):
+        Distiller(smoke_config(student=LocationEncoderConfig(n_frequencies=8, hidden_dim=8, embed_dim=64)))
+    with pytest.raises(ValueError, match="must be <= 1"):
+        DistillConfig(equal_area_fraction=0.8, gallery_fraction=0.5)
+    with pytest.raises(ValueError, match="unknown distillation options"):
+        DistillConfig.from_json('{"epochz": 1}')
+    with pytest.raises(CheckpointError, match="cannot resume"):
+        Distiller.resume(tmp_path / "nothing")
+
+
+def test_distill_command_smoke(tmp_path, capsys):
+    from geoembed.cli import main
+
+    config = tmp_path / "distill.json"
+    config.write_text(smoke_config(epochs=1).to_json())
+    assert main(["distill", "--out", str(tmp_path / "lite"), "--config", str(config), "-q"]) == 0
+    assert (tmp_path / "lite" / "location_encoder.safetensors").is_file()
+    assert "student in" in capsys.readouterr().out
+    assert main(["distill", "--out", str(tmp_path / "lite"), "--config", str(config), "-q"]) == 2  # not empty
+    assert "pass --overwrite" in capsys.readouterr().err
+    assert main(["distill", "--resume", str(tmp_path / "lite"), "--epochs", "2", "-q"]) == 0
+    assert len(json.loads((tmp_path / "lite" / "history.json").read_text())) == 2
