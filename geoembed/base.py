@@ -119,7 +119,7 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
 
         Returns
         -------
-        ndarray of shape (n_samples, n_features_out_)
+        ndarray of shape (n_samples, n_features_out)
             A DataFrame with the input's index under ``set_output(transform="pandas")``; an
             ``xarray.DataArray`` with a trailing ``feature`` dimension for xarray input.
         """
@@ -168,7 +168,7 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
 
         Returns
         -------
-        ndarray or scipy sparse matrix of shape (n_samples, n_features_out_)
+        ndarray or scipy sparse matrix of shape (n_samples, n_features_out)
             Invalid rows are NaN rows under ``on_invalid="nan"``.
         """
         check_is_fitted(self, "n_features_out_")

@@ -192,7 +192,7 @@ class GeoEmbedder(LocationFeaturizer):
 
         Returns
         -------
-        ndarray of str objects, shape (n_features_out_,)
+        ndarray of str objects, shape (n_features_out,)
         """
         from sklearn.utils.validation import check_is_fitted
 

@@ -24,10 +24,12 @@ __all__ = [
     "wrapped_longitude",
 ]
 
-EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
+#: Mean Earth radius in km (IUGG), used by every distance in the package.
+EARTH_RADIUS_KM = 6371.0088
 
 #: GeoCLIP multiplies unit-sphere Equal Earth coordinates by this and divides by 180.
 GEOCLIP_PROJECTION_SCALE_DEG = 66.50336
+#: ``GEOCLIP_PROJECTION_SCALE_DEG / 180``: the factor GeoCLIP applies to unit-sphere Equal Earth coordinates.
 GEOCLIP_PROJECTION_SCALE = GEOCLIP_PROJECTION_SCALE_DEG / 180.0
 
 _MAX_ROWS_IN_MESSAGE = 5
@@ -139,7 +141,7 @@ def validate_latlon(
     row_labels : sequence, default=None
         Labels used to name offending rows in error messages (e.g. a pandas index).
     wrap_longitude : bool, default=False
-        Map any finite longitude into [-180, 180) instead of rejecting |lon| > 180.
+        Map any finite longitude into [-180, 180) instead of rejecting ``|lon| > 180``.
     on_invalid : {"raise", "nan"}, default="raise"
         "raise" raises ``ValueError`` naming the problem and the first offending rows.
         "nan" returns a mask of valid rows instead, so callers can emit NaN rows.

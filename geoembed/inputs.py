@@ -14,7 +14,9 @@ import pandas as pd
 
 __all__ = ["LAT_NAMES", "LON_NAMES", "Coordinates", "broadcast_latlon", "is_xarray", "read_coordinates", "to_xarray"]
 
+#: Column names recognised as latitude, in any case.
 LAT_NAMES = ("lat", "latitude")
+#: Column names recognised as longitude, in any case.
 LON_NAMES = ("lon", "lng", "long", "longitude")
 
 

@@ -44,14 +44,25 @@ def test_student_learns_the_teacher_and_checkpoints_resume(tmp_path):
     assert meta["teacher"] == "geoclip-1.3.0" and "populated places" in meta["data"] and meta["random_state"] == "0"
     out = GeoEmbedder(weights=str(checkpoint)).fit_transform([[48.85, 2.35], [-33.9, 151.2]])
     assert out.shape == (2, 512) and np.isfinite(out).all()
-    # resume to 4 epochs == an uninterrupted 4-epoch run
-    resumed = Distiller.resume(tmp_path / "run", epochs=4)
-    assert resumed.epoch == 3
+    # a run killed after its second checkpoint and resumed ends where an uninterrupted run ends
+    interrupted = Distiller(smoke_config())
+    original_save = interrupted.save
+
+    def save_then_die(out_dir):
+        original_save(out_dir)
+        if interrupted.epoch == 2:
+            raise KeyboardInterrupt
+
+    interrupted.save = save_then_die
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.fit(out_dir=tmp_path / "killed", progress=False)
+    resumed = Distiller.resume(tmp_path / "killed")
+    assert resumed.epoch == 2
     resumed.fit(progress=False)
-    straight = Distiller(smoke_config(epochs=4))
-    straight.fit(progress=False)
     x = torch.tensor([[10.0, 20.0], [45.0, -120.0]])
-    np.testing.assert_allclose(resumed.student.embed(x).numpy(), straight.student.embed(x).numpy(), atol=1e-5)
+    np.testing.assert_allclose(resumed.student.embed(x).numpy(), distiller.student.embed(x).numpy(), atol=1e-5)
+    extended = Distiller.resume(tmp_path / "run", epochs=4)
+    assert extended.epoch == 3 and extended.config.epochs == 4
     assert json.loads((tmp_path / "run" / "distill_config.json").read_text())["epochs"] == 3
 
 

@@ -13,7 +13,9 @@ import pandas as pd
 
 __all__ = ["DATA_DIR", "SAMPLE_FILE", "load_sample"]
 
+#: The folder of the bundled data files (inside the installed package).
 DATA_DIR = Path(__file__).resolve().parent
+#: The bundled sample: 300 world cities from GeoNames (CC-BY 4.0), read by :func:`load_sample`.
 SAMPLE_FILE = DATA_DIR / "world_cities.csv"
 
 

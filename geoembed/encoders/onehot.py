@@ -22,8 +22,10 @@ __all__ = [
     "utm_zone_numbers",
 ]
 
-UTM_BANDS = "CDEFGHJKLMNPQRSTUVWX"  # 8 degrees each from 80S; X spans 72N-84N
-UPS_ZONES = ("A", "B", "Y", "Z")  # south-west, south-east, north-west, north-east polar caps
+#: UTM latitude bands, 8 degrees each from 80S; X spans 72N-84N.
+UTM_BANDS = "CDEFGHJKLMNPQRSTUVWX"
+#: UPS zones of the polar caps: south-west, south-east, north-west, north-east.
+UPS_ZONES = ("A", "B", "Y", "Z")
 
 
 def utm_zone_numbers(lat, lon) -> np.ndarray:

@@ -47,7 +47,7 @@ class GridEncoder(_PlanarMultiScaleEncoder):
 
     As in the reference code (Space2Vec / TorchSpatial ``GridCellSpatialRelationEncoder``) the
     input is (lon, lat) in **degrees**, treated as a plane; scale s multiplies degrees by
-    ``f_s = 1 / r_s`` (see :func:`geometric_frequencies`). Features, 4S in all:
+    ``f_s = 1 / r_s`` (see ``geometric_frequencies``). Features, 4S in all:
     ``[sin(lon f_0), cos(lon f_0), ..., sin(lon f_{S-1}), cos(lon f_{S-1}),
     sin(lat f_0), cos(lat f_0), ...]``. Periodic in longitude only when every f_s * 360 is a
     multiple of 2 pi.

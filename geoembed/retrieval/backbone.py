@@ -8,6 +8,7 @@ from .._utils import optional_import
 
 __all__ = ["BackboneNotAvailableError", "CLIPBackbone", "DEFAULT_BACKBONE"]
 
+#: The Hugging Face name of the CLIP model GeoCLIP was trained with (ViT-L/14).
 DEFAULT_BACKBONE = "openai/clip-vit-large-patch14"
 
 

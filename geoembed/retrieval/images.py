@@ -10,6 +10,7 @@ from .._utils import optional_import
 
 __all__ = ["IMAGE_SUFFIXES", "ImageLoadError", "expand_image_inputs", "load_rgb"]
 
+#: File suffixes (lower case) taken as images when a folder is expanded.
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 
 

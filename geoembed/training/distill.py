@@ -237,7 +237,7 @@ class Distiller:
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 self.optimizer.step()
-                losses.append(float(loss))
+                losses.append(loss.item())
             self.scheduler.step()
             self.epoch += 1
             self.history.append({"epoch": self.epoch, "train_loss": float(np.mean(losses)),

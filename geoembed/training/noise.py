@@ -8,6 +8,7 @@ from ..geo import EARTH_RADIUS_KM
 
 __all__ = ["EARTH_RADIUS_M", "jitter_latlon"]
 
+#: Mean Earth radius in metres (:data:`geoembed.geo.EARTH_RADIUS_KM` x 1000).
 EARTH_RADIUS_M = EARTH_RADIUS_KM * 1000.0
 
 

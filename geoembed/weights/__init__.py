@@ -141,10 +141,14 @@ GEOCLIP_1_3_0 = register_weights(Weights(
     extra_files={"image_mlp": "image_mlp.safetensors", "gps_gallery": "gps_gallery.npy", "license": "LICENSE",
                  "pca_basis": "pca_basis.safetensors"},
 ))
+#: The name of the weights used when none are given: ``"geoclip-1.3.0"``.
 DEFAULT_WEIGHTS = GEOCLIP_1_3_0.name
 
+#: The bundled GeoCLIP 1.3.0 location encoder (safetensors).
 LOCATION_ENCODER_FILE = GEOCLIP_1_3_0.location_encoder_path
+#: The bundled GeoCLIP 1.3.0 image MLP (safetensors).
 IMAGE_MLP_FILE = GEOCLIP_1_3_0.path("image_mlp")
+#: The bundled 100K MP-16 GPS gallery, (lat, lon) in degrees (npy).
 GPS_GALLERY_FILE = GEOCLIP_1_3_0.path("gps_gallery")
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "infer_config",
 ]
 
+#: The ``architecture`` value in the metadata of the package's location-encoder checkpoints.
 ARCHITECTURE = "geoclip-location-encoder"
 
 # Equal Earth polynomial coefficients (Šavrič, Patterson & Jenny 2018).
@@ -109,6 +110,7 @@ class FourierBranch(nn.Module):
         return torch.cat((torch.cos(angles), torch.sin(angles)), dim=-1)
 
     def forward(self, xy: Tensor) -> Tensor:
+        """Embed projected coordinates ``xy`` (N, 2) with this branch: shape (N, embed_dim)."""
         return self.head(self.mlp(self.fourier_features(xy)))
 
 
