@@ -340,20 +340,24 @@ def _add_common_options(parser, *, writes: bool = True) -> None:
                         help="show the full traceback of an error (also GEOEMBED_DEBUG=1)")
 
 
-def _add_retrieval_options(parser) -> None:
+def _add_retrieval_options(parser, *, unit: str = "images") -> None:
     parser.add_argument("--backbone", default=None,
                         help="CLIP model id or local folder (default openai/clip-vit-large-patch14)")
     parser.add_argument("--allow-download", action="store_true",
                         help="allow fetching the backbone from the Hugging Face Hub if it is not local")
     parser.add_argument("--precision", choices=["exact", "fast"], default="exact")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--batch-size", type=_positive_int, default=16, help="images per CLIP forward pass")
+    parser.add_argument("--batch-size", type=_positive_int, default=16, help=f"{unit} per CLIP forward pass")
     parser.add_argument("-o", "--output", help="write a CSV instead of printing")
     _add_common_options(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _ArgumentParser(prog="geoembed", description="Geospatial embeddings (GeoCLIP and more).")
+    from . import __version__
+
+    parser = _ArgumentParser(prog="geoembed", description="Geospatial embeddings (GeoCLIP and more).",
+                             epilog="example: geoembed demo   (then: geoembed <command> --help)")
+    parser.add_argument("--version", action="version", version=f"geoembed {__version__}")
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback of an error (also GEOEMBED_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -394,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     locate_text = sub.add_parser("locate-text", help="locate text descriptions, e.g. 'Pyramids of Giza'")
     locate_text.add_argument("queries", nargs="+")
     locate_text.add_argument("--top-k", type=_positive_int, default=5)
-    _add_retrieval_options(locate_text)
+    _add_retrieval_options(locate_text, unit="text queries")
     locate_text.set_defaults(func=_locate_text)
 
     evaluate = sub.add_parser("eval-geoloc", help="evaluate on an IMG_FILE,LAT,LON CSV and an image folder")
@@ -471,7 +475,64 @@ def build_parser() -> argparse.ArgumentParser:
     maps.add_argument("-q", "--quiet", action="store_true")
     _add_common_options(maps)
     maps.set_defaults(func=_map)
+    _document(sub)
     return parser
+
+
+#: Help texts of options that share a meaning across commands (filled in where a command gives none).
+_OPTION_HELP = {
+    "quiet": "no progress bar or summary",
+    "device": "torch device: cpu, cuda, cuda:1 or auto",
+    "precision": "exact (float32) or fast (bfloat16 MLPs where the CPU/GPU supports them)",
+    "top_k": "predictions per query",
+    "cities": "sample cities whose nearest neighbours in embedding space are printed",
+    "dtype": "output dtype",
+    "queries": "text descriptions, e.g. 'Pyramids of Giza'",
+    "csv": "table with IMG_FILE, LAT, LON columns (Im2GPS3k layout)",
+    "image_dir": "folder holding the images named in the CSV",
+    "miniature_images": "images in the synthetic miniature",
+    "seeds": "repetitions with different seeds (mean and std reported)",
+    "max_epochs": "upper bound on training epochs (early stopping on a validation slice)",
+    "lat_col": "latitude column (default: found by name)",
+    "lon_col": "longitude column (default: found by name)",
+    "add_sigmas": "add randomly initialised branches with these Fourier scales, e.g. 4096 for finer detail",
+    "freeze_branches": "indices of branches whose weights stay fixed",
+    "epochs": "training epochs (a resumed run continues up to this number)",
+    "batch_size": "pairs per training step",
+    "lr": "learning rate (Adam)",
+    "region": "train on points inside this box only (degrees; WEST > EAST crosses the antimeridian)",
+    "random_state": "seed of initialisation, sampling and batch order",
+    "output": "output file",
+    "bbox": "only this box (degrees; WEST > EAST crosses the antimeridian); default: the whole globe",
+    "on_invalid": "raise on bad rows, or write NaN rows",
+}
+
+#: One example per command, shown at the end of its --help.
+_EXAMPLES = {
+    "demo": "geoembed demo -o cities.parquet",
+    "embed": "geoembed embed points.parquet -o embeddings.parquet --precision fast",
+    "locate": "geoembed locate photos/ --top-k 3 --backbone path/to/clip-vit-large-patch14",
+    "locate-text": "geoembed locate-text 'Pyramids of Giza' --backbone path/to/clip-vit-large-patch14",
+    "eval-geoloc": "geoembed eval-geoloc im2gps3k.csv im2gps3k/ --backbone path/to/clip -o per_image.csv",
+    "nuswide": "python -m benchmarks.nuswide --miniature /tmp/nuswide-mini   (the new home of this command)",
+    "train": "geoembed train pairs.parquet --out runs/ft --init geoclip --add-sigmas 4096 --epochs 5",
+    "distill": "geoembed distill --out runs/lite --epochs 12",
+    "map": "geoembed map -o map.png --resolution 1 --encoder geoclip",
+}
+
+
+def _document(subparsers) -> None:
+    """Defaults in every help line, help text for every option and an example for every command."""
+    for name, command in subparsers.choices.items():
+        command.formatter_class = argparse.ArgumentDefaultsHelpFormatter
+        if name in _EXAMPLES and not command.epilog:
+            command.epilog = f"example: {_EXAMPLES[name]}"
+        for action in command._actions:
+            if action.help is None and action.dest in _OPTION_HELP:
+                action.help = _OPTION_HELP[action.dest]
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _document(action)
 
 
 # -- errors and signals ------------------------------------------------------------------------

@@ -302,3 +302,33 @@ def test_train_refuses_a_non_empty_checkpoint_folder(tmp_path, capsys):
     assert main(["train", str(data), "--out", str(run), "-q"]) == 2
     err = capsys.readouterr().err
     assert "not empty" in err and "--overwrite" in err and (run / "config.json").read_text() == "{}"
+
+
+def test_every_option_has_help_with_defaults_and_every_command_an_example(capsys):
+    import argparse
+
+    from geoembed import __version__
+    from geoembed.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--version"])
+    assert capsys.readouterr().out.strip() == f"geoembed {__version__}"
+
+    def commands(parser):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, command in action.choices.items():
+                    yield name, command
+                    yield from commands(command)
+
+    for name, command in commands(build_parser()):
+        if any(isinstance(a, argparse._SubParsersAction) for a in command._actions):
+            continue  # a command group: its members are checked
+        assert command.epilog and "example" in command.epilog, name
+        for action in command._actions:
+            assert action.help, f"{name} {action.option_strings or action.dest} has no help text"
+        text = command.format_help()
+        if "--top-k" in text:
+            assert "(default: 5)" in text
+    assert "text queries per CLIP forward pass" in build_parser()._subparsers._group_actions[0].choices[
+        "locate-text"].format_help()
