@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import numpy as np
 
 from .geo import WHOLE_GLOBE, BoundingBox
@@ -50,7 +51,7 @@ def grid_axes(resolution: float, bbox=None):
 
 
 def embed_grid(resolution: float = 1.0, *, bbox=None, encoder=None, path=None, max_points_per_band: int = 200_000,
-               progress: bool = False):
+               progress: bool = True):
     """Embed every cell centre of a regular grid.
 
     Parameters
@@ -70,8 +71,10 @@ def embed_grid(resolution: float = 1.0, *, bbox=None, encoder=None, path=None, m
         Needs the ``dask`` extra (dask and zarr).
     max_points_per_band : int, default=200_000
         Points embedded and written at a time.
-    progress : bool, default=False
-        Show a progress bar over the latitude bands.
+    progress : bool, default=True
+        Print the size of the grid before starting (a global 0.1-degree grid of GeoCLIP
+        features is about 13 GB in float32) and show a progress bar over the latitude bands,
+        both on stderr.
 
     Returns
     -------
@@ -90,6 +93,11 @@ def embed_grid(resolution: float = 1.0, *, bbox=None, encoder=None, path=None, m
         encoder.fit(np.zeros((1, 2)))
     names = np.asarray(encoder.get_feature_names_out(), dtype=str)
     dtype = encoder.encode_latlon(np.zeros(1), np.zeros(1)).dtype
+    if progress:
+        n_bytes = len(lat) * len(lon) * len(names) * np.dtype(dtype).itemsize
+        where = f"into {path}" if path is not None else "in memory"
+        print(f"embedding {len(lat) * len(lon):,} points into a ({len(lat)}, {len(lon)}, {len(names)}) {dtype} grid "
+              f"{where}: {n_bytes / 2**30:,.2f} GiB", file=sys.stderr)
     rows_per_band = max(1, max_points_per_band // len(lon))
     bands = [slice(i, min(i + rows_per_band, len(lat))) for i in range(0, len(lat), rows_per_band)]
 

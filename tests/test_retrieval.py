@@ -423,3 +423,20 @@ def test_gallery_cache_files_are_written_atomically(tiny_locator, small_gallery,
     with pytest.raises(KeyboardInterrupt):
         small_gallery.embeddings(tiny_locator.location_encoder, weights_sha256="w1", cache_dir=tmp_path)
     assert list((tmp_path / "galleries").iterdir()) == []
+
+
+def test_failed_download_says_it_failed(monkeypatch):
+    """With downloads allowed, a failure names the download and its reason, not the flag the user gave."""
+    transformers = pytest.importorskip("transformers")
+    from geoembed.retrieval.backbone import BackboneNotAvailableError, CLIPBackbone
+
+    def offline(*args, **kwargs):
+        raise OSError("We couldn't connect to 'https://huggingface.co' to load the files")
+
+    monkeypatch.setattr(transformers.CLIPModel, "from_pretrained", offline)
+    with pytest.raises(BackboneNotAvailableError, match="downloading it from the Hugging Face Hub failed: We couldn't"
+                       ) as error:
+        CLIPBackbone.from_pretrained("openai/clip-vit-base-patch32", allow_download=True)
+    assert "allow_download=True" not in str(error.value)
+    with pytest.raises(BackboneNotAvailableError, match="downloads are off"):
+        CLIPBackbone.from_pretrained("openai/clip-vit-base-patch32", allow_download=False)

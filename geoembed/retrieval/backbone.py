@@ -60,6 +60,13 @@ class CLIPBackbone:
             model = transformers.CLIPModel.from_pretrained(name_or_path, **options)
             processor = transformers.CLIPImageProcessor.from_pretrained(name_or_path, **options)
         except OSError as err:
+            if allow_download:
+                reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+                raise BackboneNotAvailableError(
+                    f"CLIP backbone {name_or_path!r} is not available locally and downloading it from the Hugging "
+                    f"Face Hub failed: {reason}. Check the network (and the model id), or download it elsewhere, "
+                    f"e.g. `hf download {DEFAULT_BACKBONE} --local-dir clip-vit-l14`, and pass that folder."
+                ) from err
             raise BackboneNotAvailableError(
                 f"CLIP backbone {name_or_path!r} was not found locally and downloads are off. Either pass "
                 f"allow_download=True (the CLI: --allow-download) to fetch it from the Hugging Face Hub "
