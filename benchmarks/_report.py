@@ -93,13 +93,17 @@ def machine_line(info: dict) -> str:
     peak = info.get("peak_gemm_gflops")
     probe = ""
     if peak:
-        probe = (f" Peak GEMM measured in this run: {peak['float32']:.0f} GFLOP/s float32, "
-                 f"{peak['bfloat16']:.0f} GFLOP/s bfloat16 (GeoCLIP limits: "
-                 f"{gemm_limit_points_per_s(peak['float32']):,.0f} and "
-                 f"{gemm_limit_points_per_s(peak['bfloat16']):,.0f} points/s).")
-    return (f"Machine: {info['cpu']} ({info.get('cpu_vendor', '')}; {' '.join(info.get('gemm_flags', []))}), "
-            f"{info['cores']} cores, torch threads {info['torch_threads']}, Python {info['python']}.{probe} "
-            f"Versions: {versions}. Run {info['date']}.")
+        probe = (
+            f" Peak GEMM measured in this run: {peak['float32']:.0f} GFLOP/s float32, "
+            f"{peak['bfloat16']:.0f} GFLOP/s bfloat16 (GeoCLIP limits: "
+            f"{gemm_limit_points_per_s(peak['float32']):,.0f} and "
+            f"{gemm_limit_points_per_s(peak['bfloat16']):,.0f} points/s)."
+        )
+    return (
+        f"Machine: {info['cpu']} ({info.get('cpu_vendor', '')}; {' '.join(info.get('gemm_flags', []))}), "
+        f"{info['cores']} cores, torch threads {info['torch_threads']}, Python {info['python']}.{probe} "
+        f"Versions: {versions}. Run {info['date']}."
+    )
 
 
 def markdown_table(rows: list[dict], columns: list[str]) -> str:
@@ -109,8 +113,9 @@ def markdown_table(rows: list[dict], columns: list[str]) -> str:
     return "\n".join(lines)
 
 
-def write_results(name: str, title: str, rows: list[dict], columns: list[str], notes: list[str] = (),
-                  info: dict | None = None) -> Path:
+def write_results(
+    name: str, title: str, rows: list[dict], columns: list[str], notes: list[str] = (), info: dict | None = None
+) -> Path:
     """Print the table and write ``results/<name>.md`` and ``results/<name>.json``.
 
     Every results file names its machine (CPU model and GEMM instruction sets, threads, a
@@ -122,8 +127,9 @@ def write_results(name: str, title: str, rows: list[dict], columns: list[str], n
     text = f"# {title}\n\n{table}\n\n" + "".join(f"- {n}\n" for n in notes) + f"\n{machine_line(info)}\n"
     print(text)
     _write_atomically(RESULTS_DIR / f"{name}.md", text)
-    _write_atomically(RESULTS_DIR / f"{name}.json",
-                      json.dumps({"machine": info, "rows": rows, "notes": list(notes)}, indent=2))
+    _write_atomically(
+        RESULTS_DIR / f"{name}.json", json.dumps({"machine": info, "rows": rows, "notes": list(notes)}, indent=2)
+    )
     return RESULTS_DIR / f"{name}.md"
 
 

@@ -57,19 +57,28 @@ def main(argv=None):
             if result.returncode:
                 raise SystemExit(result.stderr)
             peak_mib = int(result.stdout.strip().splitlines()[-1]) / 1024
-            rows.append({
-                "output": fmt, "options": " ".join(options), "points": f"{args.points:,}",
-                "seconds": f"{elapsed:.1f}", "points/s": f"{args.points / elapsed:,.0f}",
-                "peak RSS (MiB)": f"{peak_mib:,.0f}", "output size (MiB)": f"{out.stat().st_size / 2**20:,.0f}",
-            })
+            rows.append(
+                {
+                    "output": fmt,
+                    "options": " ".join(options),
+                    "points": f"{args.points:,}",
+                    "seconds": f"{elapsed:.1f}",
+                    "points/s": f"{args.points / elapsed:,.0f}",
+                    "peak RSS (MiB)": f"{peak_mib:,.0f}",
+                    "output size (MiB)": f"{out.stat().st_size / 2**20:,.0f}",
+                }
+            )
             out.unlink()
     millions = f"{args.points / 1e6:g}M"
     write_results(
         "cli_memory" if args.points == 1_000_000 else f"cli_memory_{millions.lower()}",
-        f"geoembed embed: {millions} points, peak memory", rows,
+        f"geoembed embed: {millions} points, peak memory",
+        rows,
         ["output", "options", "points", "seconds", "points/s", "peak RSS (MiB)", "output size (MiB)"],
-        ["Input: parquet with id, lat, lon (row groups of 100,000); default --chunk-rows 50,000; "
-         "wall time includes interpreter start and weight loading."],
+        [
+            "Input: parquet with id, lat, lon (row groups of 100,000); default --chunk-rows 50,000; "
+            "wall time includes interpreter start and weight loading."
+        ],
     )
 
 

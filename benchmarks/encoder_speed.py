@@ -83,7 +83,10 @@ def main(argv=None):
 
     info = machine_info()  # with the peak-GEMM probe, before the timed rounds
     peak = info["peak_gemm_gflops"]
-    limits = {"float32": gemm_limit_points_per_s(peak["float32"]), "bfloat16": gemm_limit_points_per_s(peak["bfloat16"])}
+    limits = {
+        "float32": gemm_limit_points_per_s(peak["float32"]),
+        "bfloat16": gemm_limit_points_per_s(peak["bfloat16"]),
+    }
     points = random_points(args.points)
     official = load_official_location_encoder()
     if official is None:
@@ -106,7 +109,7 @@ def main(argv=None):
                 dt, outputs["official"] = time_call(lambda: official(tensor).numpy())
             seconds["official"].append(dt)
         for precision, embedder in embedders.items():
-            dt, outputs[precision] = time_call(lambda: embedder.transform(points))
+            dt, outputs[precision] = time_call(lambda e=embedder: e.transform(points))
             seconds[precision].append(dt)
 
     def share_of_limit(rate, dtype):
@@ -116,37 +119,62 @@ def main(argv=None):
     rows = []
     if official is not None:
         rate = args.points / np.median(seconds["official"])
-        rows.append({"implementation": "official geoclip 1.3.0", "precision": "float32",
-                     "points/s (median)": f"{rate:,.0f}", "share of GEMM limit": share_of_limit(rate, "float32"),
-                     "speed-up (median of rounds)": "1.0x"})
+        rows.append(
+            {
+                "implementation": "official geoclip 1.3.0",
+                "precision": "float32",
+                "points/s (median)": f"{rate:,.0f}",
+                "share of GEMM limit": share_of_limit(rate, "float32"),
+                "speed-up (median of rounds)": "1.0x",
+            }
+        )
     for precision in ("exact", "fast"):
         rate = args.points / np.median(seconds[precision])
-        row = {"implementation": "geoembed GeoEmbedder", "precision": precision, "points/s (median)": f"{rate:,.0f}",
-               "share of GEMM limit": share_of_limit(rate, "float32" if precision == "exact" else fast_dtype)}
+        row = {
+            "implementation": "geoembed GeoEmbedder",
+            "precision": precision,
+            "points/s (median)": f"{rate:,.0f}",
+            "share of GEMM limit": share_of_limit(rate, "float32" if precision == "exact" else fast_dtype),
+        }
         if official is not None:
             ratios = np.array(seconds["official"]) / np.array(seconds[precision])
-            row["speed-up (median of rounds)"] = f"{np.median(ratios):.1f}x (range {ratios.min():.1f}-{ratios.max():.1f})"
+            row["speed-up (median of rounds)"] = (
+                f"{np.median(ratios):.1f}x (range {ratios.min():.1f}-{ratios.max():.1f})"
+            )
             row["max abs diff to official"] = f"{np.abs(outputs[precision] - outputs['official']).max():.1e}"
         if precision == "fast":
             cos = cosine_rows(outputs["fast"], outputs["exact"])
             row["min / mean cosine to exact"] = f"{cos.min():.6f} / {cos.mean():.6f}"
         rows.append(row)
 
-    notes = [f"{args.points:,} random points uniform on the sphere; {args.rounds} interleaved rounds. The official "
-             "encoder embeds all points in one call under torch.no_grad(); ours runs GeoEmbedder.transform with "
-             "defaults (validation, dedup and batching included)."]
+    notes = [
+        f"{args.points:,} random points uniform on the sphere; {args.rounds} interleaved rounds. The official "
+        "encoder embeds all points in one call under torch.no_grad(); ours runs GeoEmbedder.transform with "
+        "defaults (validation, dedup and batching included)."
+    ]
     if official is None:
         notes.append("official geoclip not installed: no ratios (pip install --no-deps geoclip==1.3.0)")
     golden = np.load(Path(__file__).resolve().parents[1] / "tests" / "golden" / "geoclip_location_encoder.npz")
     deviation = np.abs(embedders["exact"].transform(golden["latlon"]) - golden["embedding"]).max()
-    notes.append(f"Max abs deviation of exact from tests/golden (official output computed on an Intel Xeon): "
-                 f"{deviation:.1e}. The Fourier angles of the sigma = 256 branch reach thousands of radians, "
-                 "so CPUs whose kernels round differently differ by up to ~1e-5; on one machine ours and the "
-                 "official differ by the 'max abs diff to official' column.")
-    notes.append("Share of GEMM limit: points/s over the rate the measured peak matmul allows at "
-                 "18.9 MFLOP per point, for the arithmetic that precision runs in.")
-    columns = ["implementation", "precision", "points/s (median)", "share of GEMM limit", "speed-up (median of rounds)",
-               "max abs diff to official", "min / mean cosine to exact"]
+    notes.append(
+        f"Max abs deviation of exact from tests/golden (official output computed on an Intel Xeon): "
+        f"{deviation:.1e}. The Fourier angles of the sigma = 256 branch reach thousands of radians, "
+        "so CPUs whose kernels round differently differ by up to ~1e-5; on one machine ours and the "
+        "official differ by the 'max abs diff to official' column."
+    )
+    notes.append(
+        "Share of GEMM limit: points/s over the rate the measured peak matmul allows at "
+        "18.9 MFLOP per point, for the arithmetic that precision runs in."
+    )
+    columns = [
+        "implementation",
+        "precision",
+        "points/s (median)",
+        "share of GEMM limit",
+        "speed-up (median of rounds)",
+        "max abs diff to official",
+        "min / mean cosine to exact",
+    ]
     write_results("encoder_speed", "GeoCLIP location encoder throughput", rows, columns, notes, info=info)
 
 

@@ -29,8 +29,10 @@ __all__ = ["COLUMNS", "format_table", "main", "make_miniature_nuswide", "split_l
 
 #: Columns of the printed table.
 COLUMNS = ["features", "kind", "dim", "mAP (ours, mean ± std)", "mAP (paper)"]
-MINIATURE_BANNER = ("**MINIATURE run: synthetic data in the NUS-WIDE layout, not the real release. "
-                    "The paper column is for reference only.**")
+MINIATURE_BANNER = (
+    "**MINIATURE run: synthetic data in the NUS-WIDE layout, not the real release. "
+    "The paper column is for reference only.**"
+)
 
 
 def make_miniature_nuswide(root, *, n_images: int = 3000, n_concepts: int = 81, seed: int = 0):
@@ -93,15 +95,17 @@ def make_miniature_nuswide(root, *, n_images: int = 3000, n_concepts: int = 81, 
         anchor_xyz = np.array(latlon_to_unit_xyz(anchor[0], anchor[1]))
         geo_score = xyz @ anchor_xyz  # 1 at the anchor, falling with distance
         visual_score = topics @ rng.normal(0, 1, 8)
-        score = ((geo_score - geo_score.mean()) / geo_score.std()
-                 + (visual_score - visual_score.mean()) / visual_score.std())
+        score = (geo_score - geo_score.mean()) / geo_score.std() + (
+            visual_score - visual_score.mean()
+        ) / visual_score.std()
         score += rng.normal(0, 0.7, n_images)
         labels = (score >= np.quantile(score, 1 - positive_rate[j])).astype(int)
         (root / "Groundtruth" / "AllLabels" / f"Labels_{concept}.txt").write_text("\n".join(map(str, labels)) + "\n")
 
     tagged = rng.random(n_images) < 0.9
-    geotags = pd.DataFrame({"photo_id": photo_ids[tagged], "latitude": lat[tagged].round(6),
-                            "longitude": lon[tagged].round(6)})
+    geotags = pd.DataFrame(
+        {"photo_id": photo_ids[tagged], "latitude": lat[tagged].round(6), "longitude": lon[tagged].round(6)}
+    )
     path = root / "geotags.csv"
     geotags.to_csv(path, index=False)
     return root, path
@@ -125,17 +129,25 @@ def table_rows(table: pd.DataFrame, paper: dict = NUSWIDE_MAP) -> list[dict]:
     rows = []
     for _, r in table.iterrows():
         published = paper.get(r["features"])
-        rows.append({"features": r["features"], "kind": r["kind"], "dim": r["dimension"],
-                     "mAP (ours, mean ± std)": f"{r['mAP']:.3f} ± {r['mAP_std']:.3f} ({r['seeds']} seeds)",
-                     "mAP (paper)": "-" if published is None else f"{published:.3f}"})
+        rows.append(
+            {
+                "features": r["features"],
+                "kind": r["kind"],
+                "dim": r["dimension"],
+                "mAP (ours, mean ± std)": f"{r['mAP']:.3f} ± {r['mAP_std']:.3f} ({r['seeds']} seeds)",
+                "mAP (paper)": "-" if published is None else f"{published:.3f}",
+            }
+        )
     return rows
 
 
 def split_line(table: pd.DataFrame) -> str:
     """The train/test sizes and the concepts left out, from ``table.attrs``."""
     attrs = table.attrs
-    return (f"{attrs.get('n_train')} train / {attrs.get('n_test')} test geotagged images; "
-            f"{attrs.get('concepts_excluded')} concepts without a positive test image excluded.")
+    return (
+        f"{attrs.get('n_train')} train / {attrs.get('n_test')} test geotagged images; "
+        f"{attrs.get('concepts_excluded')} concepts without a positive test image excluded."
+    )
 
 
 def format_table(table: pd.DataFrame, paper: dict = NUSWIDE_MAP) -> str:
@@ -186,10 +198,14 @@ def main(argv=None):
     name = args.name or ("nuswide_miniature" if data.miniature else "nuswide")
     title = "NUS-WIDE multi-label mAP: geo, visual (V) and fused features"
     notes = [MINIATURE_BANNER] if data.miniature else []
-    notes += [split_line(table), f"Join of the release with the geotags: {join}.",
-              f"Visual features (V): Low_Level_Features/{data.feature_name}.dat. Protocol: "
-              "geoembed.evaluation.multilabel (GPS2Vec's one-hidden-layer MLP, macro mAP).",
-              "Paper column: GeoCLIP (NeurIPS 2023), NUS-WIDE table.", f"Wall time {elapsed / 60:.1f} min."]
+    notes += [
+        split_line(table),
+        f"Join of the release with the geotags: {join}.",
+        f"Visual features (V): Low_Level_Features/{data.feature_name}.dat. Protocol: "
+        "geoembed.evaluation.multilabel (GPS2Vec's one-hidden-layer MLP, macro mAP).",
+        "Paper column: GeoCLIP (NeurIPS 2023), NUS-WIDE table.",
+        f"Wall time {elapsed / 60:.1f} min.",
+    ]
     path = write_results(name, title, table_rows(table), COLUMNS, notes)
     table.assign(**{"paper mAP": table["features"].map(NUSWIDE_MAP)}).to_csv(path.with_suffix(".csv"), index=False)
     return table

@@ -13,6 +13,13 @@ __all__ = ["GEOCLIP_GEOLOCATION", "NUSWIDE_MAP"]
 
 #: mAP in GeoCLIP's NUS-WIDE table (GPS2Vec's protocol), by feature set ("V": visual features).
 NUSWIDE_MAP = {
-    "V": 0.234, "OneHot": 0.066, "GPS2Vec": 0.182, "GPS2Vec+": 0.210, "GeoCLIP": 0.249,
-    "OneHot + V": 0.238, "GPS2Vec + V": 0.300, "GPS2Vec+ + V": 0.348, "GeoCLIP + V": 0.362,
+    "V": 0.234,
+    "OneHot": 0.066,
+    "GPS2Vec": 0.182,
+    "GPS2Vec+": 0.210,
+    "GeoCLIP": 0.249,
+    "OneHot + V": 0.238,
+    "GPS2Vec + V": 0.300,
+    "GPS2Vec+ + V": 0.348,
+    "GeoCLIP + V": 0.362,
 }

@@ -57,7 +57,9 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     golden = np.load(Path(__file__).resolve().parents[1] / "tests" / "golden" / "geoclip_retrieval.npz")
     base = golden["clip_features"]
-    features = (base[rng.integers(0, len(base), args.queries)] + 0.1 * rng.normal(size=(args.queries, 768))).astype(np.float32)
+    features = (base[rng.integers(0, len(base), args.queries)] + 0.1 * rng.normal(size=(args.queries, 768))).astype(
+        np.float32
+    )
     rows = []
     with tempfile.TemporaryDirectory() as cache:
         locator = GeoLocator(cache_dir=cache)
@@ -81,25 +83,48 @@ def main(argv=None):
                 queries @ locations.T
             floor.append(time.perf_counter() - start)
     ours = float(np.median(times))
-    rows.append({"implementation": "geoembed GeoLocator.predict_features", "queries": args.queries,
-                 "seconds": f"{ours:.3f} (best {min(times):.3f})", "ms per query": f"{1000 * ours / args.queries:.2f}"})
-    rows.append({"implementation": f"floor: the float32 score GEMM alone ({args.queries} x 100K x 512)",
-                 "queries": args.queries,
-                 "seconds": f"{np.median(floor):.3f} (best {min(floor):.3f})",
-                 "ms per query": f"{1000 * np.median(floor) / args.queries:.2f}"})
+    rows.append(
+        {
+            "implementation": "geoembed GeoLocator.predict_features",
+            "queries": args.queries,
+            "seconds": f"{ours:.3f} (best {min(times):.3f})",
+            "ms per query": f"{1000 * ours / args.queries:.2f}",
+        }
+    )
+    rows.append(
+        {
+            "implementation": f"floor: the float32 score GEMM alone ({args.queries} x 100K x 512)",
+            "queries": args.queries,
+            "seconds": f"{np.median(floor):.3f} (best {min(floor):.3f})",
+            "ms per query": f"{1000 * np.median(floor) / args.queries:.2f}",
+        }
+    )
     official = official_predict_loop(features[: args.official_queries])
     if official is not None:
         per_query = official[0]
-        rows.append({"implementation": "official GeoCLIP.predict loop (after CLIP)", "queries": args.official_queries,
-                     "seconds": f"{per_query * args.official_queries:.1f}",
-                     "ms per query": f"{1000 * per_query:,.0f}", "speed-up": "1x"})
+        rows.append(
+            {
+                "implementation": "official GeoCLIP.predict loop (after CLIP)",
+                "queries": args.official_queries,
+                "seconds": f"{per_query * args.official_queries:.1f}",
+                "ms per query": f"{1000 * per_query:,.0f}",
+                "speed-up": "1x",
+            }
+        )
         rows[0]["speed-up"] = f"{per_query / (ours / args.queries):,.0f}x"
-    notes = [f"Gallery: 100,000 MP-16 coordinates. One-off cache build (exact, float32): {build:.1f} s; "
-             f"loading the cache in a new locator: {load:.2f} s.",
-             f"Ours: median (best) of {args.rounds} rounds, each followed by the bare GEMM for comparison.",
-             "Features: perturbed copies of the golden CLIP stand-ins; CLIP ViT-L/14 is not run by either side."]
-    write_results("retrieval_speed", "Image-to-GPS retrieval from precomputed CLIP features", rows,
-                  ["implementation", "queries", "seconds", "ms per query", "speed-up"], notes)
+    notes = [
+        f"Gallery: 100,000 MP-16 coordinates. One-off cache build (exact, float32): {build:.1f} s; "
+        f"loading the cache in a new locator: {load:.2f} s.",
+        f"Ours: median (best) of {args.rounds} rounds, each followed by the bare GEMM for comparison.",
+        "Features: perturbed copies of the golden CLIP stand-ins; CLIP ViT-L/14 is not run by either side.",
+    ]
+    write_results(
+        "retrieval_speed",
+        "Image-to-GPS retrieval from precomputed CLIP features",
+        rows,
+        ["implementation", "queries", "seconds", "ms per query", "speed-up"],
+        notes,
+    )
 
 
 if __name__ == "__main__":

@@ -37,7 +37,9 @@ def make_partition(index: int, size: int):
     import pandas as pd
 
     latlon = random_points(size, seed=1_000 + index)
-    return pd.DataFrame(latlon, columns=["lat", "lon"], index=pd.RangeIndex(index * PARTITION, index * PARTITION + size))
+    return pd.DataFrame(
+        latlon, columns=["lat", "lon"], index=pd.RangeIndex(index * PARTITION, index * PARTITION + size)
+    )
 
 
 def partition_sizes(points: int) -> list[int]:
@@ -70,8 +72,10 @@ def run_cluster(points: int, precision: str) -> dict:
     from geoembed import GeoEmbedder
 
     sizes = partition_sizes(points)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
         embedder = GeoEmbedder(precision=precision).fit(make_partition(0, 10))
         frame = dd.from_map(make_partition, range(len(sizes)), sizes, meta=make_partition(0, 0))
         threads = sorted(client.run(_warm_worker, embedder).values())
@@ -85,8 +89,17 @@ def measure(mode: str, points: int, precision: str) -> dict:
     """Run one configuration in a child process; sample the RSS of its whole process tree."""
     import psutil
 
-    command = [sys.executable, "-m", "benchmarks.scale_10m", "--child", mode, "--points", str(points),
-               "--precision", precision]
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.scale_10m",
+        "--child",
+        mode,
+        "--points",
+        str(points),
+        "--precision",
+        precision,
+    ]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     peak = 0
     done = threading.Event()
@@ -131,26 +144,37 @@ def main(argv=None):
             result = measure(mode, args.points, precision)
             sums[mode, precision] = np.asarray(result["sums"])
             worker_threads.update(result.get("torch_threads", []))
-            rows.append({
-                "precision": precision,
-                "mode": "one process" if mode == "single" else "LocalCluster, 2 workers x 1 thread",
-                "points": f"{args.points:,}", "seconds": f"{result['seconds']:.0f}",
-                "points/s": f"{args.points / result['seconds']:,.0f}",
-                "peak RSS, all processes (MiB)": f"{result['peak_mib']:,.0f}",
-            })
+            rows.append(
+                {
+                    "precision": precision,
+                    "mode": "one process" if mode == "single" else "LocalCluster, 2 workers x 1 thread",
+                    "points": f"{args.points:,}",
+                    "seconds": f"{result['seconds']:.0f}",
+                    "points/s": f"{args.points / result['seconds']:,.0f}",
+                    "peak RSS, all processes (MiB)": f"{result['peak_mib']:,.0f}",
+                }
+            )
             print(rows[-1], flush=True)
-    notes = [f"Partitions of {PARTITION:,} points, each embedded and reduced to its 512 column sums.",
-             "Seconds exclude process start, weight loading and cluster start-up."]
+    notes = [
+        f"Partitions of {PARTITION:,} points, each embedded and reduced to its 512 column sums.",
+        "Seconds exclude process start, weight loading and cluster start-up.",
+    ]
     if worker_threads:
         notes.append(f"torch threads per dask worker: {sorted(worker_threads)} (one process uses all cores).")
     for precision in args.precision:
         if ("single", precision) in sums and ("cluster", precision) in sums:
             a, b = sums["single", precision], sums["cluster", precision]
-            notes.append(f"{precision}: column sums of one process and the cluster differ by at most "
-                         f"{np.max(np.abs(a - b) / np.maximum(np.abs(a), 1)):.1e} (relative).")
-    write_results("scale_10m", f"GeoEmbedder on {args.points:,} points: one process vs dask LocalCluster",
-                  rows, ["precision", "mode", "points", "seconds", "points/s", "peak RSS, all processes (MiB)"],
-                  notes)
+            notes.append(
+                f"{precision}: column sums of one process and the cluster differ by at most "
+                f"{np.max(np.abs(a - b) / np.maximum(np.abs(a), 1)):.1e} (relative)."
+            )
+    write_results(
+        "scale_10m",
+        f"GeoEmbedder on {args.points:,} points: one process vs dask LocalCluster",
+        rows,
+        ["precision", "mode", "points", "seconds", "points/s", "peak RSS, all processes (MiB)"],
+        notes,
+    )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,9 @@ from geoembed.evaluation import evaluate
 from geoembed.training import ContrastiveLocationTrainer, TrainConfig
 
 HOLDOUT_LON = (-20.0, 55.0)
-ARCHITECTURE = dict(sigmas=(1.0, 8.0, 64.0), n_frequencies=64, hidden_dim=256, n_hidden_layers=2, embed_dim=128,
-                    feature_hidden=256)
+ARCHITECTURE = dict(
+    sigmas=(1.0, 8.0, 64.0), n_frequencies=64, hidden_dim=256, n_hidden_layers=2, embed_dim=128, feature_hidden=256
+)
 
 
 def climate_pairs():
@@ -85,11 +86,21 @@ def main(argv=None):
             for name, encoder in encoders.items():
                 result = evaluate(encoder, task, probe="linear")
                 metric = "accuracy" if task.kind == "classification" else "r2"
-                rows.append({"task": task_name, "encoder": name, "score": result[metric],
-                             "std": result[f"{metric}_std"], "n": len(task)})
+                rows.append(
+                    {
+                        "task": task_name,
+                        "encoder": name,
+                        "score": result[metric],
+                        "std": result[f"{metric}_std"],
+                        "n": len(task),
+                    }
+                )
     table = pd.DataFrame(rows)
-    wide = table.assign(cell=[f"{s:.3f} ± {d:.3f}" for s, d in zip(table.score, table["std"])]).pivot(
-        index="encoder", columns="task", values="cell").reindex(list(encoders))
+    wide = (
+        table.assign(cell=[f"{s:.3f} ± {d:.3f}" for s, d in zip(table.score, table["std"])])
+        .pivot(index="encoder", columns="task", values="cell")
+        .reindex(list(encoders))
+    )
     out_rows = [{"encoder": e, **wide.loc[e].to_dict()} for e in wide.index]
     last = history.iloc[-1]
     notes = [
@@ -105,8 +116,13 @@ def main(argv=None):
         "independent sources.",
         f"Total wall time {(time.perf_counter() - start) / 60:.1f} min (training {train_seconds / 60:.1f} min).",
     ]
-    write_results("train_climate", "Location encoder trained on climate covariates vs baselines (held-out region)",
-                  out_rows, ["encoder", *wide.columns], notes)
+    write_results(
+        "train_climate",
+        "Location encoder trained on climate covariates vs baselines (held-out region)",
+        out_rows,
+        ["encoder", *wide.columns],
+        notes,
+    )
 
 
 if __name__ == "__main__":

@@ -90,8 +90,11 @@ def _accepts(constraint, value) -> bool:
     if constraint == "boolean":
         return isinstance(value, (bool, np.bool_))
     if constraint == "random_state":
-        return value is None or isinstance(value, np.random.RandomState) or (
-            isinstance(value, Integral) and not isinstance(value, (bool, np.bool_)))
+        return (
+            value is None
+            or isinstance(value, np.random.RandomState)
+            or (isinstance(value, Integral) and not isinstance(value, (bool, np.bool_)))
+        )
     if isinstance(constraint, type):
         return isinstance(value, constraint)
     return constraint.accepts(value)
@@ -151,8 +154,12 @@ def renamed_keyword(old: str, new: str):
             if old in kwargs:
                 if new in kwargs:
                     raise TypeError(f"{function.__name__}() got both {old!r} and its new name {new!r}")
-                warnings.warn(f"{function.__name__}(): the keyword {old!r} was renamed to {new!r} in 0.2 and the "
-                              "old name will be removed in 0.3", FutureWarning, stacklevel=2)
+                warnings.warn(
+                    f"{function.__name__}(): the keyword {old!r} was renamed to {new!r} in 0.2 and the "
+                    "old name will be removed in 0.3",
+                    FutureWarning,
+                    stacklevel=2,
+                )
                 kwargs[new] = kwargs.pop(old)
             return function(*args, **kwargs)
 

@@ -55,8 +55,9 @@ def optional_import(module: str, *, extra: str, purpose: str):
         return importlib.import_module(module)
     except ImportError as err:
         top = module.split(".")[0]
-        raise ImportError(f"{purpose} requires {top}, which is not installed: "
-                          f"pip install '{DISTRIBUTION}[{extra}]'") from err
+        raise ImportError(
+            f"{purpose} requires {top}, which is not installed: pip install '{DISTRIBUTION}[{extra}]'"
+        ) from err
 
 
 def import_benchmark(module: str, what: str):
@@ -84,5 +85,7 @@ def import_benchmark(module: str, what: str):
     except ModuleNotFoundError as err:
         if err.name not in ("benchmarks", name):
             raise  # a dependency of the benchmark is missing: report that one
-        raise ImportError(f"{what} moved out of the library to benchmarks/{module}.py of the geoembed source "
-                          f"checkout; run from the root of a clone (python -m {name}) to use it") from err
+        raise ImportError(
+            f"{what} moved out of the library to benchmarks/{module}.py of the geoembed source "
+            f"checkout; run from the root of a clone (python -m {name}) to use it"
+        ) from err

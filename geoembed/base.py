@@ -126,8 +126,10 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         check_is_fitted(self, "n_features_out_")
         if is_dask_collection(X):
             if output_container(self) != "default":
-                raise ValueError("dask inputs return lazy dask objects with named columns; "
-                                 "call set_output(transform='default') to transform them")
+                raise ValueError(
+                    "dask inputs return lazy dask objects with named columns; "
+                    "call set_output(transform='default') to transform them"
+                )
             from .dask_transform import transform_dask
 
             return transform_dask(self, X)
@@ -141,8 +143,10 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         if container == "default":
             return out
         if sp.issparse(out):
-            raise ValueError(f"set_output(transform={container!r}) needs dense output; {type(self).__name__} "
-                             "returns a sparse matrix here (use a dense encoder or sparse_output=False)")
+            raise ValueError(
+                f"set_output(transform={container!r}) needs dense output; {type(self).__name__} "
+                "returns a sparse matrix here (use a dense encoder or sparse_output=False)"
+            )
         columns = [str(c) for c in self.get_feature_names_out()]
         if container == "pandas":
             import pandas as pd
@@ -172,8 +176,9 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             Invalid rows are NaN rows under ``on_invalid="nan"``.
         """
         check_is_fitted(self, "n_features_out_")
-        lat, lon, valid = validate_latlon(lat, lon, row_labels=row_labels, wrap_longitude=self.wrap_longitude,
-                                          on_invalid=self.on_invalid)
+        lat, lon, valid = validate_latlon(
+            lat, lon, row_labels=row_labels, wrap_longitude=self.wrap_longitude, on_invalid=self.on_invalid
+        )
         return self._encode_valid(lat, lon, valid)
 
     def _encode_coordinates(self, coords):

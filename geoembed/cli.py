@@ -145,8 +145,7 @@ def _embed(args) -> int:
 def _locator(args):
     from .retrieval import GeoLocator
 
-    return GeoLocator(args.backbone, allow_download=args.allow_download, precision=args.precision,
-                      device=args.device)
+    return GeoLocator(args.backbone, allow_download=args.allow_download, precision=args.precision, device=args.device)
 
 
 def _print_or_save(frame: pd.DataFrame, args) -> None:
@@ -184,8 +183,14 @@ def _eval_geoloc(args) -> int:
 
     _check_output(args, args.output, [args.csv])
     _require_existing([args.csv, args.image_dir], "file or folder")
-    per_image, summary = evaluate_geolocation(_locator(args), args.csv, args.image_dir, batch_size=args.batch_size,
-                                              limit=args.limit, reference_results=GEOCLIP_GEOLOCATION)
+    per_image, summary = evaluate_geolocation(
+        _locator(args),
+        args.csv,
+        args.image_dir,
+        batch_size=args.batch_size,
+        limit=args.limit,
+        reference_results=GEOCLIP_GEOLOCATION,
+    )
     print(summary.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     if args.output:
         with atomic_output(args.output, overwrite=args.overwrite) as temporary:
@@ -198,16 +203,25 @@ def _bench_nuswide(args) -> int:
     """Deprecated: the NUS-WIDE benchmark is ``python -m benchmarks.nuswide`` (same options)."""
     import warnings
 
-    warnings.warn("'geoembed bench nuswide' moved to 'python -m benchmarks.nuswide' (same options; --name instead "
-                  "of -o) in 0.2 and will be removed in 0.3", FutureWarning, stacklevel=2)
+    warnings.warn(
+        "'geoembed bench nuswide' moved to 'python -m benchmarks.nuswide' (same options; --name instead "
+        "of -o) in 0.2 and will be removed in 0.3",
+        FutureWarning,
+        stacklevel=2,
+    )
     try:
         from benchmarks.nuswide import main as run_benchmark
     except ImportError:
-        raise ValueError("the NUS-WIDE benchmark runs from a source checkout: python -m benchmarks.nuswide "
-                         "--root DIR --geotags FILE (or --miniature DIR)") from None
-    argv = [f"--{name.replace('_', '-')}={value}" for name, value in vars(args).items()
-            if name in ("root", "geotags", "miniature", "miniature_images", "feature", "seeds", "max_epochs")
-            and value is not None]
+        raise ValueError(
+            "the NUS-WIDE benchmark runs from a source checkout: python -m benchmarks.nuswide "
+            "--root DIR --geotags FILE (or --miniature DIR)"
+        ) from None
+    argv = [
+        f"--{name.replace('_', '-')}={value}"
+        for name, value in vars(args).items()
+        if name in ("root", "geotags", "miniature", "miniature_images", "feature", "seeds", "max_epochs")
+        and value is not None
+    ]
     if args.output:
         argv.append(f"--name={Path(args.output).stem}")
     return run_benchmark(argv + (["-q"] if args.quiet else [])) or 0
@@ -228,20 +242,31 @@ def _train(args) -> int:
     if same := [p for p in (args.data, args.config) if p and Path(p).resolve() == Path(out_dir).resolve()]:
         raise ValueError(f"the checkpoint folder {out_dir} is the input {same[0]}; choose another --out")
     if not args.resume and not args.overwrite and Path(out_dir).exists() and any(Path(out_dir).iterdir()):
-        raise FileExistsError(f"{out_dir} is not empty (a previous run?); pass --overwrite to replace its "
-                              f"checkpoint, or --resume {out_dir} to continue it")
+        raise FileExistsError(
+            f"{out_dir} is not empty (a previous run?); pass --overwrite to replace its "
+            f"checkpoint, or --resume {out_dir} to continue it"
+        )
     if args.resume:
         trainer = ContrastiveLocationTrainer.resume(args.resume, epochs=args.epochs)
     else:
         config = TrainConfig.from_json(Path(args.config).read_text()) if args.config else TrainConfig()
-        overrides = {"init": args.init, "add_sigmas": args.add_sigmas,
-                     "freeze_branches": args.freeze_branches, "epochs": args.epochs, "batch_size": args.batch_size,
-                     "learning_rate": args.lr, "queue_size": args.queue_size, "region": args.region,
-                     "device": args.device, "random_state": args.random_state}
+        overrides = {
+            "init": args.init,
+            "add_sigmas": args.add_sigmas,
+            "freeze_branches": args.freeze_branches,
+            "epochs": args.epochs,
+            "batch_size": args.batch_size,
+            "learning_rate": args.lr,
+            "queue_size": args.queue_size,
+            "region": args.region,
+            "device": args.device,
+            "random_state": args.random_state,
+        }
         if args.sigmas:
             overrides["encoder"] = dataclasses.replace(config.encoder, sigmas=tuple(map(float, args.sigmas)))
-        config = dataclasses.replace(config, **{k: (tuple(v) if isinstance(v, list) else v)
-                                                for k, v in overrides.items() if v is not None})
+        config = dataclasses.replace(
+            config, **{k: (tuple(v) if isinstance(v, list) else v) for k, v in overrides.items() if v is not None}
+        )
         trainer = ContrastiveLocationTrainer(config)
     frame = read_table(args.data)
     coords = read_coordinates(frame, lat_col=args.lat_col, lon_col=args.lon_col)
@@ -251,8 +276,12 @@ def _train(args) -> int:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"--feature-cols: no columns {missing} in {args.data}")
-    history = trainer.fit(frame[columns].to_numpy("float32"), np.column_stack([coords.lat, coords.lon]),
-                          out_dir=out_dir, progress=not args.quiet)
+    history = trainer.fit(
+        frame[columns].to_numpy("float32"),
+        np.column_stack([coords.lat, coords.lon]),
+        out_dir=out_dir,
+        progress=not args.quiet,
+    )
     print(f"trained on {len(columns)} feature columns; checkpoint in {out_dir}")
     print(json.dumps(history.iloc[-1].to_dict()))
     return 0
@@ -269,8 +298,10 @@ def _distill(args) -> int:
     if out_dir is None:
         raise ValueError("give --out DIR (or --resume DIR)")
     if not args.resume and not args.overwrite and Path(out_dir).exists() and any(Path(out_dir).iterdir()):
-        raise FileExistsError(f"{out_dir} is not empty (a previous run?); pass --overwrite to replace it, "
-                              f"or --resume {out_dir} to continue it")
+        raise FileExistsError(
+            f"{out_dir} is not empty (a previous run?); pass --overwrite to replace it, "
+            f"or --resume {out_dir} to continue it"
+        )
     start = time.perf_counter()
     if args.resume:
         distiller = Distiller.resume(args.resume, epochs=args.epochs)
@@ -278,19 +309,31 @@ def _distill(args) -> int:
         if args.config:
             _require_existing([args.config], "config file")
         config = DistillConfig.from_json(Path(args.config).read_text()) if args.config else DistillConfig()
-        overrides = {"teacher": args.teacher, "n_points": args.n_points, "epochs": args.epochs,
-                     "batch_size": args.batch_size, "learning_rate": args.lr, "device": args.device,
-                     "random_state": args.random_state}
-        student = {"n_frequencies": args.n_frequencies, "hidden_dim": args.hidden_dim,
-                   "n_hidden_layers": args.hidden_layers}
+        overrides = {
+            "teacher": args.teacher,
+            "n_points": args.n_points,
+            "epochs": args.epochs,
+            "batch_size": args.batch_size,
+            "learning_rate": args.lr,
+            "device": args.device,
+            "random_state": args.random_state,
+        }
+        student = {
+            "n_frequencies": args.n_frequencies,
+            "hidden_dim": args.hidden_dim,
+            "n_hidden_layers": args.hidden_layers,
+        }
         if any(v is not None for v in student.values()):
-            overrides["student"] = dataclasses.replace(config.student,
-                                                       **{k: v for k, v in student.items() if v is not None})
+            overrides["student"] = dataclasses.replace(
+                config.student, **{k: v for k, v in student.items() if v is not None}
+            )
         config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
         distiller = Distiller(config)
     history = distiller.fit(out_dir=out_dir, progress=not args.quiet)
-    print(f"student in {Path(out_dir) / 'location_encoder.safetensors'} after {time.perf_counter() - start:.0f} s; "
-          f"use it with GeoEmbedder(weights=...)")
+    print(
+        f"student in {Path(out_dir) / 'location_encoder.safetensors'} after {time.perf_counter() - start:.0f} s; "
+        f"use it with GeoEmbedder(weights=...)"
+    )
     print(json.dumps(history.iloc[-1].to_dict()))
     return 0
 
@@ -311,8 +354,12 @@ def _map(args) -> int:
     precision = args.precision or ("fast" if args.encoder == "geoclip" else "exact")
     encoder = GeoEmbedder(encoder=args.encoder, precision=precision, normalize=True)
     grid = embed_grid(args.resolution, bbox=args.bbox, encoder=encoder, progress=not args.quiet)
-    ax = plot_rgb_grid(pca_rgb(grid), grid.lat.values, grid.lon.values,
-                       title=f"{args.encoder} embedding, PCA to RGB ({args.resolution} degree grid)")
+    ax = plot_rgb_grid(
+        pca_rgb(grid),
+        grid.lat.values,
+        grid.lon.values,
+        title=f"{args.encoder} embedding, PCA to RGB ({args.resolution} degree grid)",
+    )
     try:
         with atomic_output(args.output, overwrite=args.overwrite) as temporary:
             ax.figure.savefig(temporary, bbox_inches="tight", format=image_format)
@@ -336,15 +383,23 @@ def _add_common_options(parser, *, writes: bool = True) -> None:
     if writes:
         parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     # SUPPRESS: given after the subcommand it sets the flag, absent it keeps the top-level value
-    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help="show the full traceback of an error (also GEOEMBED_DEBUG=1)")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the full traceback of an error (also GEOEMBED_DEBUG=1)",
+    )
 
 
 def _add_retrieval_options(parser, *, unit: str = "images") -> None:
-    parser.add_argument("--backbone", default=None,
-                        help="CLIP model id or local folder (default openai/clip-vit-large-patch14)")
-    parser.add_argument("--allow-download", action="store_true",
-                        help="allow fetching the backbone from the Hugging Face Hub if it is not local")
+    parser.add_argument(
+        "--backbone", default=None, help="CLIP model id or local folder (default openai/clip-vit-large-patch14)"
+    )
+    parser.add_argument(
+        "--allow-download",
+        action="store_true",
+        help="allow fetching the backbone from the Hugging Face Hub if it is not local",
+    )
     parser.add_argument("--precision", choices=["exact", "fast"], default="exact")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=_positive_int, default=16, help=f"{unit} per CLIP forward pass")
@@ -355,11 +410,15 @@ def _add_retrieval_options(parser, *, unit: str = "images") -> None:
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    parser = _ArgumentParser(prog="geoembed", description="Geospatial embeddings (GeoCLIP and more).",
-                             epilog="example: geoembed demo   (then: geoembed <command> --help)")
+    parser = _ArgumentParser(
+        prog="geoembed",
+        description="Geospatial embeddings (GeoCLIP and more).",
+        epilog="example: geoembed demo   (then: geoembed <command> --help)",
+    )
     parser.add_argument("--version", action="version", version=f"geoembed {__version__}")
-    parser.add_argument("--debug", action="store_true",
-                        help="show the full traceback of an error (also GEOEMBED_DEBUG=1)")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the full traceback of an error (also GEOEMBED_DEBUG=1)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="embed the bundled sample of 300 world cities")
@@ -432,8 +491,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lon-col")
     train.add_argument("--init", help="random (default), geoclip, or a checkpoint path to fine-tune")
     train.add_argument("--sigmas", nargs="+", type=_positive_float, help="Fourier scales of a new encoder")
-    train.add_argument("--add-sigmas", nargs="+", type=_positive_float,
-                       help="add branches, e.g. 4096 for finer detail")
+    train.add_argument("--add-sigmas", nargs="+", type=_positive_float, help="add branches, e.g. 4096 for finer detail")
     train.add_argument("--freeze-branches", nargs="+", type=_non_negative_int)
     train.add_argument("--epochs", type=_positive_int)
     train.add_argument("--batch-size", type=_training_batch_size)
@@ -441,14 +499,22 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--queue-size", type=_non_negative_int, help="past coordinates used as negatives (0: none)")
     train.add_argument("--region", nargs=4, type=_finite_float, metavar=("SOUTH", "WEST", "NORTH", "EAST"))
     train.add_argument("--device")
-    train.add_argument("--random-state", "--seed", dest="random_state", type=_non_negative_int,
-                       help="seed of initialisation, noise and batch order (--seed is the 0.1 spelling)")
+    train.add_argument(
+        "--random-state",
+        "--seed",
+        dest="random_state",
+        type=_non_negative_int,
+        help="seed of initialisation, noise and batch order (--seed is the 0.1 spelling)",
+    )
     train.add_argument("-q", "--quiet", action="store_true")
     _add_common_options(train)
     train.set_defaults(func=_train)
 
-    distill = sub.add_parser("distill", help="distil GeoCLIP (or any location encoder) into a small, fast student",
-                             epilog="example: geoembed distill --out runs/lite --epochs 12")
+    distill = sub.add_parser(
+        "distill",
+        help="distil GeoCLIP (or any location encoder) into a small, fast student",
+        epilog="example: geoembed distill --out runs/lite --epochs 12",
+    )
     distill.add_argument("--out", help="checkpoint folder (refused if not empty, unless --overwrite)")
     distill.add_argument("--resume", help="continue the run in this checkpoint folder")
     distill.add_argument("--config", help="JSON file of DistillConfig options (flags override it)")
@@ -637,8 +703,9 @@ def _report(err: BaseException, received: list) -> int:
     if received or isinstance(err, (KeyboardInterrupt, _Terminated)):
         signum = received[0] if received else getattr(err, "signum", signal.SIGINT)
         name = signal.Signals(signum).name
-        print("geoembed: interrupted" if signum == signal.SIGINT else f"geoembed: terminated by {name}",
-              file=sys.stderr)
+        print(
+            "geoembed: interrupted" if signum == signal.SIGINT else f"geoembed: terminated by {name}", file=sys.stderr
+        )
         return 128 + signum
     if _is_input_error(err):
         print(f"geoembed: error: {_one_line(err)}", file=sys.stderr)

@@ -53,6 +53,13 @@ def _transform_xarray(estimator, X, names, dtype):
         values = values.toarray() if hasattr(values, "toarray") else values
         return np.asarray(values, dtype=dtype).reshape(*lat_block.shape, len(names))
 
-    out = xr.apply_ufunc(block, lat, lon, output_core_dims=[["feature"]], dask="parallelized",
-                         output_dtypes=[dtype], dask_gufunc_kwargs={"output_sizes": {"feature": len(names)}})
+    out = xr.apply_ufunc(
+        block,
+        lat,
+        lon,
+        output_core_dims=[["feature"]],
+        dask="parallelized",
+        output_dtypes=[dtype],
+        dask_gufunc_kwargs={"output_sizes": {"feature": len(names)}},
+    )
     return out.assign_coords(feature=np.asarray(names, dtype=object)).rename("embedding")

@@ -44,21 +44,28 @@ class DemoResult:
 
     def report(self) -> str:
         """The demo's text report, as ``geoembed demo`` prints it."""
-        lines = [f"Embedded {self.n_cities} world cities into {self.n_features}-d GeoCLIP features in "
-                 f"{self.seconds:.2f} s.", "", "Most similar places in GeoCLIP space (cosine):"]
+        lines = [
+            f"Embedded {self.n_cities} world cities into {self.n_features}-d GeoCLIP features in {self.seconds:.2f} s.",
+            "",
+            "Most similar places in GeoCLIP space (cosine):",
+        ]
         for name, found in self.neighbours:
             if found is None:
                 lines.append(f"  {name}: not in the sample")
                 continue
             lines.append(f"  {name:<12} -> " + ", ".join(f"{other} ({similarity:.2f})" for other, similarity in found))
         if self.output is not None:
-            lines += ["", f"Wrote {self.output} ({self.n_cities} rows: the sample's columns plus "
-                          f"geoclip_0..geoclip_{self.n_features - 1})."]
+            lines += [
+                "",
+                f"Wrote {self.output} ({self.n_cities} rows: the sample's columns plus "
+                f"geoclip_0..geoclip_{self.n_features - 1}).",
+            ]
         return "\n".join(lines)
 
 
-def run_demo(output="geoembed_demo.parquet", cities=DEFAULT_DEMO_CITIES, *, n_neighbours: int = 3,
-             overwrite: bool = True) -> DemoResult:
+def run_demo(
+    output="geoembed_demo.parquet", cities=DEFAULT_DEMO_CITIES, *, n_neighbours: int = 3, overwrite: bool = True
+) -> DemoResult:
     """Embed the bundled sample of world cities with GeoCLIP and find the nearest neighbours of a few.
 
     Parameters
@@ -98,12 +105,13 @@ def run_demo(output="geoembed_demo.parquet", cities=DEFAULT_DEMO_CITIES, *, n_ne
         if rows.size == 0:
             neighbours.append((name, None))
             continue
-        order = np.argsort(-similarity[rows[0]])[1:n_neighbours + 1]
+        order = np.argsort(-similarity[rows[0]])[1 : n_neighbours + 1]
         neighbours.append((name, [(str(names[j]), float(similarity[rows[0], j])) for j in order]))
     written = None
     if output is not None:
         written = Path(output)
         with atomic_output(written, overwrite=overwrite) as temporary:
             pd.concat([sample, features], axis=1).to_parquet(temporary, index=False)
-    return DemoResult(n_cities=len(sample), n_features=values.shape[1], seconds=seconds, neighbours=neighbours,
-                      output=written)
+    return DemoResult(
+        n_cities=len(sample), n_features=values.shape[1], seconds=seconds, neighbours=neighbours, output=written
+    )

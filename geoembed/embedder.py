@@ -16,8 +16,15 @@ __all__ = ["GeoEmbedder"]
 # GeoEmbedder parameters that configure the encoder itself, with their defaults. Those that
 # the chosen encoder does not take must stay at their defaults (normalize and dtype are
 # applied by the wrapper for encoders without them).
-_ENCODER_SETTINGS = {"weights": None, "n_components": None, "precision": "exact", "batch_size": 4096,
-                     "device": "cpu", "normalize": False, "dtype": "float32"}
+_ENCODER_SETTINGS = {
+    "weights": None,
+    "n_components": None,
+    "precision": "exact",
+    "batch_size": 4096,
+    "device": "cpu",
+    "normalize": False,
+    "dtype": "float32",
+}
 _APPLIED_BY_WRAPPER = ("normalize", "dtype")
 
 
@@ -163,8 +170,10 @@ class GeoEmbedder(LocationFeaturizer):
                     raise ValueError(f"give {name} once: as GeoEmbedder({name}=...) or in encoder_params, not both")
                 params[name] = value
             elif name not in _APPLIED_BY_WRAPPER and value != default:
-                raise ValueError(f"{name}={value!r} does not apply to encoder={self.encoder!r}; "
-                                 f"it configures encoders that take it (e.g. 'geoclip')")
+                raise ValueError(
+                    f"{name}={value!r} does not apply to encoder={self.encoder!r}; "
+                    f"it configures encoders that take it (e.g. 'geoclip')"
+                )
         unknown = sorted(set(params) - accepted)
         if unknown:
             raise ValueError(f"encoder {self.encoder!r} has no parameters {unknown}; it takes {sorted(accepted)}")

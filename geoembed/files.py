@@ -42,8 +42,9 @@ def same_file(first, second) -> bool:
         return os.path.abspath(first) == os.path.abspath(second)
 
 
-def check_output_path(output, inputs=(), *, overwrite: bool = True, directory: bool = False,
-                      overwrite_hint: str = "overwrite=True") -> Path:
+def check_output_path(
+    output, inputs=(), *, overwrite: bool = True, directory: bool = False, overwrite_hint: str = "overwrite=True"
+) -> Path:
     """Check, before any work, that ``output`` can be written without harm.
 
     Parameters
@@ -79,8 +80,9 @@ def check_output_path(output, inputs=(), *, overwrite: bool = True, directory: b
     output = Path(output)
     for source in inputs:
         if source is not None and same_file(output, source):
-            raise ValueError(f"refusing to write {output} over the input {source} (the same file); "
-                             "choose another output path")
+            raise ValueError(
+                f"refusing to write {output} over the input {source} (the same file); choose another output path"
+            )
     if not overwrite and (output.exists() or output.is_symlink()):
         raise FileExistsError(f"{output} already exists; pass {overwrite_hint} to replace it")
     if not output.parent.is_dir():
@@ -159,8 +161,9 @@ def embed_file(
                 chunk.index = pd.RangeIndex(written, written + len(chunk))  # row numbers in errors
                 if writer is None:
                     embedder.fit(chunk)
-                    writer = ChunkWriter(output_path, n_rows, embedder.get_feature_names_out(), embedder.dtype,
-                                         overwrite=overwrite)
+                    writer = ChunkWriter(
+                        output_path, n_rows, embedder.get_feature_names_out(), embedder.dtype, overwrite=overwrite
+                    )
                 embedding = embedder.transform(chunk)
                 writer.write(embedding, chunk if keep_columns else None)
                 written += len(chunk)

@@ -85,15 +85,19 @@ class BoundingBox:
         if not all(isinstance(v, (int, float, np.integer, np.floating)) and np.isfinite(v) for v in values):
             raise ValueError(f"bounding box edges must be finite numbers; got {values}")
         if not -90 <= self.south < self.north <= 90:
-            raise ValueError(f"bounding box needs -90 <= south < north <= 90; got south={self.south}, north={self.north}")
+            raise ValueError(
+                f"bounding box needs -90 <= south < north <= 90; got south={self.south}, north={self.north}"
+            )
         if not (-180 <= self.west <= 180 and -180 <= self.east <= 180) or self.west == self.east:
-            raise ValueError(f"bounding box longitudes must lie in [-180, 180] and differ; got west={self.west}, "
-                             f"east={self.east} (west > east crosses the antimeridian)")
+            raise ValueError(
+                f"bounding box longitudes must lie in [-180, 180] and differ; got west={self.west}, "
+                f"east={self.east} (west > east crosses the antimeridian)"
+            )
         for name in ("south", "west", "north", "east"):
             object.__setattr__(self, name, float(getattr(self, name)))
 
     @classmethod
-    def coerce(cls, bbox) -> "BoundingBox | None":
+    def coerce(cls, bbox) -> BoundingBox | None:
         """``None``, a ``BoundingBox``, or a (south, west, north, east) sequence as a ``BoundingBox``."""
         if bbox is None or isinstance(bbox, cls):
             return bbox

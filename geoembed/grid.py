@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+
 import numpy as np
 
 from .geo import WHOLE_GLOBE, BoundingBox
@@ -50,8 +51,15 @@ def grid_axes(resolution: float, bbox=None):
     return lat, lon
 
 
-def embed_grid(resolution: float = 1.0, *, bbox=None, encoder=None, path=None, max_points_per_band: int = 200_000,
-               progress: bool = True):
+def embed_grid(
+    resolution: float = 1.0,
+    *,
+    bbox=None,
+    encoder=None,
+    path=None,
+    max_points_per_band: int = 200_000,
+    progress: bool = True,
+):
     """Embed every cell centre of a regular grid.
 
     Parameters
@@ -96,8 +104,11 @@ def embed_grid(resolution: float = 1.0, *, bbox=None, encoder=None, path=None, m
     if progress:
         n_bytes = len(lat) * len(lon) * len(names) * np.dtype(dtype).itemsize
         where = f"into {path}" if path is not None else "in memory"
-        print(f"embedding {len(lat) * len(lon):,} points into a ({len(lat)}, {len(lon)}, {len(names)}) {dtype} grid "
-              f"{where}: {n_bytes / 2**30:,.2f} GiB", file=sys.stderr)
+        print(
+            f"embedding {len(lat) * len(lon):,} points into a ({len(lat)}, {len(lon)}, {len(names)}) {dtype} grid "
+            f"{where}: {n_bytes / 2**30:,.2f} GiB",
+            file=sys.stderr,
+        )
     rows_per_band = max(1, max_points_per_band // len(lon))
     bands = [slice(i, min(i + rows_per_band, len(lat))) for i in range(0, len(lat), rows_per_band)]
 
@@ -112,8 +123,13 @@ def embed_grid(resolution: float = 1.0, *, bbox=None, encoder=None, path=None, m
         data = np.empty((len(lat), len(lon), len(names)), dtype=dtype)
         for band in tqdm(bands, disable=not progress, desc="grid", unit="band"):
             data[band] = band_values(band)
-        return xr.DataArray(data, dims=("lat", "lon", "feature"), coords={"lat": lat, "lon": lon, "feature": names},
-                            name="embedding", attrs=attrs)
+        return xr.DataArray(
+            data,
+            dims=("lat", "lon", "feature"),
+            coords={"lat": lat, "lon": lon, "feature": names},
+            name="embedding",
+            attrs=attrs,
+        )
     with ZarrGridWriter(path, lat, lon, names, dtype=dtype, rows_per_band=rows_per_band, attrs=attrs) as writer:
         for band in tqdm(bands, disable=not progress, desc="grid", unit="band"):
             writer.write_band(band, band_values(band))

@@ -98,9 +98,7 @@ def read_coordinates(X, *, lat_col=None, lon_col=None) -> Coordinates:
     if array.ndim == 1 and array.size == 0:
         array = array.reshape(0, 2)
     if array.ndim != 2:
-        raise ValueError(
-            f"expected a 2-D array of shape (n, 2) with [lat, lon] columns; got shape {array.shape}"
-        )
+        raise ValueError(f"expected a 2-D array of shape (n, 2) with [lat, lon] columns; got shape {array.shape}")
     if array.shape[1] != 2:
         raise ValueError(
             f"expected 2 columns [lat, lon]; found array with {array.shape[1]} feature(s) "
@@ -174,7 +172,7 @@ def _read_xarray(X, *, lat_col, lon_col) -> Coordinates:
     )
 
 
-def to_xarray(values: np.ndarray, grid, feature_names) -> "xarray.DataArray":  # noqa: F821
+def to_xarray(values: np.ndarray, grid, feature_names) -> xarray.DataArray:  # noqa: F821
     """Reshape (n_points, k) features into a DataArray over the input's grid."""
     import xarray as xr
 

@@ -38,8 +38,12 @@ def land_fraction():
     import xarray as xr
 
     data = np.load(DATA_DIR / "land_fraction_0.5deg.npz")
-    return xr.DataArray(data["land_fraction"] / 255.0, dims=("lat", "lon"),
-                        coords={"lat": data["lat"].astype(float), "lon": data["lon"].astype(float)}, name="land")
+    return xr.DataArray(
+        data["land_fraction"] / 255.0,
+        dims=("lat", "lon"),
+        coords={"lat": data["lat"].astype(float), "lon": data["lon"].astype(float)},
+        name="land",
+    )
 
 
 def _display_extent(box: BoundingBox):
@@ -91,16 +95,18 @@ def draw_coastlines(ax, *, color="0.3", linewidth=0.6, bbox=None) -> None:
         land = land.sel(lat=slice(box.south - 1, box.north + 1))
         if box.crosses_antimeridian:
             past_180 = land.sel(lon=slice(None, box.east + 1))
-            land = xr.concat([land.sel(lon=slice(box.west - 1, None)),
-                              past_180.assign_coords(lon=past_180.lon + 360.0)], dim="lon")
+            land = xr.concat(
+                [land.sel(lon=slice(box.west - 1, None)), past_180.assign_coords(lon=past_180.lon + 360.0)], dim="lon"
+            )
         else:
             land = land.sel(lon=slice(box.west - 1, box.east + 1))
     if land.size:
         ax.contour(land.lon, land.lat, land.values, levels=[0.5], colors=color, linewidths=linewidth)
 
 
-def plot_points(lat, lon, values=None, *, ax=None, title=None, cmap="viridis", size=4, bbox=None,
-                colorbar_label=None, path=None):
+def plot_points(
+    lat, lon, values=None, *, ax=None, title=None, cmap="viridis", size=4, bbox=None, colorbar_label=None, path=None
+):
     """Scatter points coloured by ``values`` (or RGB rows) over coastlines; optionally save an image.
 
     Parameters
@@ -134,8 +140,15 @@ def plot_points(lat, lon, values=None, *, ax=None, title=None, cmap="viridis", s
         _, ax = plt.subplots(figsize=(10, 5.2), dpi=110)
     values = None if values is None else np.asarray(values)
     rgb = values is not None and values.ndim == 2
-    artist = ax.scatter(_display_longitude(lon, box), lat, c=values if values is not None else "tab:red", s=size,
-                        cmap=cmap if values is not None and not rgb else None, linewidths=0, zorder=2)
+    artist = ax.scatter(
+        _display_longitude(lon, box),
+        lat,
+        c=values if values is not None else "tab:red",
+        s=size,
+        cmap=cmap if values is not None and not rgb else None,
+        linewidths=0,
+        zorder=2,
+    )
     draw_coastlines(ax, bbox=box)
     left, right, bottom, top = _display_extent(box)
     ax.set_xlim(left, right)
@@ -179,9 +192,17 @@ def plot_probability_map(prob_map, *, ax=None, top: int | None = 5000, path=None
     if top is not None:
         order = order[-top:]
     query = prob_map.attrs.get("query", "")
-    return plot_points(prob_map.lat.values[order], prob_map.lon.values[order], probs[order], ax=ax,
-                       title=f"GeoCLIP probability: {query}", cmap="magma_r", bbox=bbox,
-                       colorbar_label="probability", path=path)
+    return plot_points(
+        prob_map.lat.values[order],
+        prob_map.lon.values[order],
+        probs[order],
+        ax=ax,
+        title=f"GeoCLIP probability: {query}",
+        cmap="magma_r",
+        bbox=bbox,
+        colorbar_label="probability",
+        path=path,
+    )
 
 
 def plot_rgb_grid(rgb, lat, lon, *, title=None, path=None, ax=None):

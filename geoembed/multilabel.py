@@ -12,15 +12,28 @@ from __future__ import annotations
 import warnings
 
 from ._utils import import_benchmark
-from .evaluation.multilabel import (default_geo_encoders, mean_average_precision, run_nuswide_benchmark,
-                                    train_multilabel_mlp)
+from .evaluation.multilabel import (
+    default_geo_encoders,
+    mean_average_precision,
+    run_nuswide_benchmark,
+    train_multilabel_mlp,
+)
 
-__all__ = ["default_geo_encoders", "format_table", "mean_average_precision", "run_nuswide_benchmark",
-           "train_multilabel_mlp"]
+__all__ = [
+    "default_geo_encoders",
+    "format_table",
+    "mean_average_precision",
+    "run_nuswide_benchmark",
+    "train_multilabel_mlp",
+]
 
-warnings.warn("geoembed.multilabel is deprecated and will be removed in the next release: import from "
-              "geoembed.evaluation.multilabel; format_table and the paper's numbers moved to benchmarks/ "
-              "(benchmarks.nuswide, benchmarks.paper_results)", FutureWarning, stacklevel=2)
+warnings.warn(
+    "geoembed.multilabel is deprecated and will be removed in the next release: import from "
+    "geoembed.evaluation.multilabel; format_table and the paper's numbers moved to benchmarks/ "
+    "(benchmarks.nuswide, benchmarks.paper_results)",
+    FutureWarning,
+    stacklevel=2,
+)
 
 
 def format_table(table):

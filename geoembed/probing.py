@@ -11,9 +11,12 @@ import warnings
 from .evaluation.probing import METRICS, RIDGE_ALPHAS, compare_encoders, embed_task, evaluate, make_probe
 from .evaluation.spatial_cv import spatial_block_folds
 
-__all__ = ["METRICS", "RIDGE_ALPHAS", "compare_encoders", "embed_task", "evaluate", "make_probe",
-           "spatial_block_folds"]
+__all__ = ["METRICS", "RIDGE_ALPHAS", "compare_encoders", "embed_task", "evaluate", "make_probe", "spatial_block_folds"]
 
-warnings.warn("geoembed.probing is deprecated and will be removed in the next release: import from "
-              "geoembed.evaluation (spatial_block_folds: geoembed.evaluation.spatial_cv; probes, evaluate, "
-              "compare_encoders: geoembed.evaluation.probing)", FutureWarning, stacklevel=2)
+warnings.warn(
+    "geoembed.probing is deprecated and will be removed in the next release: import from "
+    "geoembed.evaluation (spatial_block_folds: geoembed.evaluation.spatial_cv; probes, evaluate, "
+    "compare_encoders: geoembed.evaluation.probing)",
+    FutureWarning,
+    stacklevel=2,
+)

@@ -93,8 +93,9 @@ def geoclip_reference(latlon, weights: str | Path | None = None) -> tuple[np.nda
     return _reference(latlon.tobytes(), latlon.shape, path)
 
 
-def assert_geoclip_close(actual, latlon, weights: str | Path | None = None, *, normalized: bool = False,
-                         what: str = "output") -> None:
+def assert_geoclip_close(
+    actual, latlon, weights: str | Path | None = None, *, normalized: bool = False, what: str = "output"
+) -> None:
     """Assert that a GeoCLIP output equals the float64 reference within its error bound.
 
     The bound is ``LAMBDA * s`` plus the final rounding to the output's dtype (one ulp, so

@@ -8,11 +8,11 @@ import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from test_estimator_checks import NOT_APPLICABLE
 
 from geoembed import GeoEmbedder, list_encoders, make_encoder
 from geoembed.encoders.onehot import utm_grid_zones
 from geoembed.encoders.spherical_harmonics import real_spherical_harmonics
-from test_estimator_checks import NOT_APPLICABLE
 
 CLASSIC = [name for name in list_encoders() if name != "geoclip"]
 POINTS = np.array([[0.0, 180.0], [0.0, -180.0], [90.0, 10.0], [-90.0, -100.0], [51.5, -0.12], [-33.9, 151.2]])
@@ -23,8 +23,22 @@ def dense(x):
 
 
 def test_registry_lists_all_issue_encoders():
-    expected = {"direct", "cartesian3d", "wrap", "theory", "grid", "sphereC", "sphereC+", "sphereM", "sphereM+",
-                "spherical_harmonics", "rff", "utm_onehot", "grid_onehot", "geoclip"}
+    expected = {
+        "direct",
+        "cartesian3d",
+        "wrap",
+        "theory",
+        "grid",
+        "sphereC",
+        "sphereC+",
+        "sphereM",
+        "sphereM+",
+        "spherical_harmonics",
+        "rff",
+        "utm_onehot",
+        "grid_onehot",
+        "geoclip",
+    }
     assert set(list_encoders()) == expected
     assert list_encoders("SPHERE") == ["sphereC", "sphereC+", "sphereM", "sphereM+"]
     with pytest.raises(ValueError, match=r"unknown encoder 'spherec'; available: \[.*'sphereC'"):
@@ -47,11 +61,19 @@ def test_shapes_names_and_pandas_index(name):
 
 @pytest.mark.parametrize(
     "name, params",
-    [("cartesian3d", {}), ("wrap", {}), ("spherical_harmonics", {"max_degree": 12}),
-     ("rff", {"coordinates": "xyz", "sigma": 4.0}), ("utm_onehot", {}), ("grid_onehot", {"resolution": 5.0}),
-     # integer frequencies (4, 2, 1 per radian) make Sphere2Vec periodic in longitude
-     ("sphereC", {"n_frequencies": 3, "min_radius_rad": 0.25}), ("sphereC+", {"n_frequencies": 3, "min_radius_rad": 0.25}),
-     ("sphereM", {"n_frequencies": 3, "min_radius_rad": 0.25}), ("sphereM+", {"n_frequencies": 3, "min_radius_rad": 0.25})],
+    [
+        ("cartesian3d", {}),
+        ("wrap", {}),
+        ("spherical_harmonics", {"max_degree": 12}),
+        ("rff", {"coordinates": "xyz", "sigma": 4.0}),
+        ("utm_onehot", {}),
+        ("grid_onehot", {"resolution": 5.0}),
+        # integer frequencies (4, 2, 1 per radian) make Sphere2Vec periodic in longitude
+        ("sphereC", {"n_frequencies": 3, "min_radius_rad": 0.25}),
+        ("sphereC+", {"n_frequencies": 3, "min_radius_rad": 0.25}),
+        ("sphereM", {"n_frequencies": 3, "min_radius_rad": 0.25}),
+        ("sphereM+", {"n_frequencies": 3, "min_radius_rad": 0.25}),
+    ],
 )
 def test_antimeridian_continuity(name, params):
     lats = np.array([-60.0, 0.0, 37.5, 80.0])
@@ -76,8 +98,13 @@ def test_non_periodic_encoders_are_not_claimed_periodic():
 
 @pytest.mark.parametrize(
     "name, params",
-    [("cartesian3d", {}), ("spherical_harmonics", {"max_degree": 15}), ("rff", {"coordinates": "xyz"}),
-     ("sphereC", {"n_frequencies": 1, "min_radius_rad": 1.0}), ("sphereM", {"n_frequencies": 1, "min_radius_rad": 1.0})],
+    [
+        ("cartesian3d", {}),
+        ("spherical_harmonics", {"max_degree": 15}),
+        ("rff", {"coordinates": "xyz"}),
+        ("sphereC", {"n_frequencies": 1, "min_radius_rad": 1.0}),
+        ("sphereM", {"n_frequencies": 1, "min_radius_rad": 1.0}),
+    ],
 )
 def test_poles_are_single_points(name, params):
     """At lat = +-90 every longitude is the same place: continuous encoders agree."""
@@ -102,8 +129,13 @@ def test_sphere2vec_hand_computed_values():
     # two scales: f = 2 and 1 per radian; sphereM pairs scaled and unscaled terms
     m = make_encoder("sphereM", n_frequencies=2, min_radius_rad=0.5, max_radius_rad=1.0).fit(point).transform(point)[0]
     phi, lam = np.pi / 6, np.pi / 3
-    first_scale = [np.sin(2 * phi), np.cos(2 * phi) * np.cos(lam), np.cos(phi) * np.cos(2 * lam),
-                   np.cos(2 * phi) * np.sin(lam), np.cos(phi) * np.sin(2 * lam)]
+    first_scale = [
+        np.sin(2 * phi),
+        np.cos(2 * phi) * np.cos(lam),
+        np.cos(phi) * np.cos(2 * lam),
+        np.cos(2 * phi) * np.sin(lam),
+        np.cos(phi) * np.sin(2 * lam),
+    ]
     np.testing.assert_allclose(m[:5], first_scale, atol=1e-12)
     assert m.shape == (10,)
 
@@ -114,9 +146,14 @@ def test_space2vec_hand_computed_values():
     projections = np.array([20.0, -10.0 + 5.0 * np.sqrt(3), -10.0 - 5.0 * np.sqrt(3)]) / 40.0
     expected = np.ravel(np.column_stack([np.sin(projections), np.cos(projections)]))
     np.testing.assert_allclose(theory, expected, atol=1e-12)
-    grid = make_encoder("grid", n_frequencies=2, min_radius_deg=10.0, max_radius_deg=100.0).fit(point).transform(point)[0]
-    np.testing.assert_allclose(grid, [np.sin(2.0), np.cos(2.0), np.sin(0.2), np.cos(0.2),
-                                      np.sin(1.0), np.cos(1.0), np.sin(0.1), np.cos(0.1)], atol=1e-12)
+    grid = (
+        make_encoder("grid", n_frequencies=2, min_radius_deg=10.0, max_radius_deg=100.0).fit(point).transform(point)[0]
+    )
+    np.testing.assert_allclose(
+        grid,
+        [np.sin(2.0), np.cos(2.0), np.sin(0.2), np.cos(0.2), np.sin(1.0), np.cos(1.0), np.sin(0.1), np.cos(0.1)],
+        atol=1e-12,
+    )
 
 
 @pytest.mark.parametrize("max_degree", [10, 40])
@@ -148,14 +185,23 @@ def test_spherical_harmonics_closed_forms():
 
 @pytest.mark.parametrize(
     "city, lat, lon, zone",
-    [("London", 51.5074, -0.1278, "30U"), ("New York", 40.7128, -74.0060, "18T"), ("Sydney", -33.8688, 151.2093, "56H"),
-     ("Tokyo", 35.6762, 139.6503, "54S"), ("Rio de Janeiro", -22.9068, -43.1729, "23K"), ("Oslo", 59.9139, 10.7522, "32V"),
-     ("Bergen (Norway exception, not 31V)", 60.3913, 5.3221, "32V"),
-     ("Stavanger (Norway exception)", 58.9700, 5.7331, "32V"),
-     ("Longyearbyen (Svalbard)", 78.2232, 15.6267, "33X"), ("Ny-Alesund (Svalbard, not 32X)", 78.9250, 11.9300, "33X"),
-     ("Svalbard east, not 36X", 79.0, 30.0, "35X"), ("Franz Josef Land edge, not 36X", 80.5, 34.0, "37X"),
-     ("north of Svalbard band", 85.0, 20.0, "Z"), ("Antarctica, west", -85.0, -60.0, "A"),
-     ("antimeridian", 0.0, 180.0, "1N")],
+    [
+        ("London", 51.5074, -0.1278, "30U"),
+        ("New York", 40.7128, -74.0060, "18T"),
+        ("Sydney", -33.8688, 151.2093, "56H"),
+        ("Tokyo", 35.6762, 139.6503, "54S"),
+        ("Rio de Janeiro", -22.9068, -43.1729, "23K"),
+        ("Oslo", 59.9139, 10.7522, "32V"),
+        ("Bergen (Norway exception, not 31V)", 60.3913, 5.3221, "32V"),
+        ("Stavanger (Norway exception)", 58.9700, 5.7331, "32V"),
+        ("Longyearbyen (Svalbard)", 78.2232, 15.6267, "33X"),
+        ("Ny-Alesund (Svalbard, not 32X)", 78.9250, 11.9300, "33X"),
+        ("Svalbard east, not 36X", 79.0, 30.0, "35X"),
+        ("Franz Josef Land edge, not 36X", 80.5, 34.0, "37X"),
+        ("north of Svalbard band", 85.0, 20.0, "Z"),
+        ("Antarctica, west", -85.0, -60.0, "A"),
+        ("antimeridian", 0.0, 180.0, "1N"),
+    ],
 )
 def test_utm_zones_of_known_places(city, lat, lon, zone):
     assert utm_grid_zones([lat], [lon])[0] == zone, city
@@ -188,7 +234,9 @@ def test_rff_is_seeded_and_projects_like_geoclip():
     c = make_encoder("rff", random_state=8).fit(POINTS)
     np.testing.assert_array_equal(a.transform(POINTS), b.transform(POINTS))
     assert not np.allclose(a.transform(POINTS), c.transform(POINTS))
-    assert a.frequencies_.shape == (256, 2) and make_encoder("rff", coordinates="xyz").fit(POINTS).frequencies_.shape == (256, 3)
+    assert a.frequencies_.shape == (256, 2) and make_encoder("rff", coordinates="xyz").fit(
+        POINTS
+    ).frequencies_.shape == (256, 3)
     assert a.frequencies_.std() == pytest.approx(1.0, rel=0.15)
 
 
@@ -219,12 +267,21 @@ def test_geoembedder_encoder_params_and_errors():
         GeoEmbedder(encoder_params={"normalize": True}).fit(POINTS)
 
 
-@pytest.mark.parametrize("name, old, new", [
-    ("grid", {"frequency_num": 2, "min_radius": 10.0, "max_radius": 100.0},
-     {"n_frequencies": 2, "min_radius_deg": 10.0, "max_radius_deg": 100.0}),
-    ("sphereC+", {"frequency_num": 3, "min_radius": 0.25, "max_radius": 2.0},
-     {"n_frequencies": 3, "min_radius_rad": 0.25, "max_radius_rad": 2.0}),
-])
+@pytest.mark.parametrize(
+    "name, old, new",
+    [
+        (
+            "grid",
+            {"frequency_num": 2, "min_radius": 10.0, "max_radius": 100.0},
+            {"n_frequencies": 2, "min_radius_deg": 10.0, "max_radius_deg": 100.0},
+        ),
+        (
+            "sphereC+",
+            {"frequency_num": 3, "min_radius": 0.25, "max_radius": 2.0},
+            {"n_frequencies": 3, "min_radius_rad": 0.25, "max_radius_rad": 2.0},
+        ),
+    ],
+)
 def test_renamed_parameters_warn_and_still_work(name, old, new):
     expected = make_encoder(name, **new).fit(POINTS).transform(POINTS)
     with pytest.warns(FutureWarning, match="was renamed to") as record:

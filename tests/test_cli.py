@@ -15,8 +15,9 @@ from geoembed.training.columns import default_feature_columns
 
 @pytest.fixture()
 def points_csv(tmp_path, random_latlon):
-    frame = pd.DataFrame({"id": np.arange(230), "Latitude": random_latlon[:230, 0],
-                          "Longitude": random_latlon[:230, 1]})
+    frame = pd.DataFrame(
+        {"id": np.arange(230), "Latitude": random_latlon[:230, 0], "Longitude": random_latlon[:230, 1]}
+    )
     path = tmp_path / "points.csv"
     frame.to_csv(path, index=False)
     return path, frame
@@ -43,8 +44,10 @@ def test_embed_parquet_input_float16_normalized(tmp_path, points_csv):
     src = tmp_path / "in.parquet"
     frame.to_parquet(src, row_group_size=100)
     out = tmp_path / "out.parquet"
-    assert main(["embed", str(src), "-o", str(out), "--dtype", "float16", "--normalize", "--drop-input-columns",
-                 "-q"]) == 0
+    assert (
+        main(["embed", str(src), "-o", str(out), "--dtype", "float16", "--normalize", "--drop-input-columns", "-q"])
+        == 0
+    )
     table = pq.read_table(out)
     assert table.num_rows == 230 and table.column_names[0] == "geoclip_0"
     values = table.to_pandas().to_numpy(np.float32)
@@ -122,8 +125,12 @@ def test_embed_refuses_to_write_over_its_input(points_csv, tmp_path, capsys, mon
         frame.to_parquet(path)
     before = path.read_bytes()
     (tmp_path / "sub").mkdir()
-    out = {"same path": path, "another spelling": tmp_path / "sub" / ".." / path.name,
-           "symlink": tmp_path / f"link{suffix}", "hard link": tmp_path / f"hard{suffix}"}[how]
+    out = {
+        "same path": path,
+        "another spelling": tmp_path / "sub" / ".." / path.name,
+        "symlink": tmp_path / f"link{suffix}",
+        "hard link": tmp_path / f"hard{suffix}",
+    }[how]
     if how == "symlink":
         out.symlink_to(path)
     elif how == "hard link":
@@ -213,32 +220,35 @@ def test_eval_geoloc_and_locate_refuse_their_inputs_as_output(tmp_path, capsys):
 # -- errors: one line, exit 2 for usage and input errors, 1 otherwise, tracebacks on request -------
 
 
-@pytest.mark.parametrize("argv, option", [
-    (["map", "--resolution", "nan"], "--resolution"),
-    (["map", "--resolution", "inf"], "--resolution"),
-    (["map", "--resolution", "0"], "--resolution"),
-    (["map", "--resolution", "-1"], "--resolution"),
-    (["map", "--bbox", "0", "0", "nan", "10"], "--bbox"),
-    (["embed", "a.csv", "-o", "b.csv", "--chunk-rows", "0"], "--chunk-rows"),
-    (["embed", "a.csv", "-o", "b.csv", "--batch-size", "-5"], "--batch-size"),
-    (["embed", "a.csv", "-o", "b.csv", "--batch-size", "1.5"], "--batch-size"),
-    (["locate", "a.jpg", "--top-k", "0"], "--top-k"),
-    (["locate-text", "x", "--batch-size", "0"], "--batch-size"),
-    (["eval-geoloc", "a.csv", "d", "--limit", "0"], "--limit"),
-    (["bench", "nuswide", "--seeds", "0"], "--seeds"),
-    (["bench", "nuswide", "--max-epochs", "-1"], "--max-epochs"),
-    (["bench", "nuswide", "--miniature-images", "0"], "--miniature-images"),
-    (["train", "d.csv", "--epochs", "0"], "--epochs"),
-    (["train", "d.csv", "--lr", "nan"], "--lr"),
-    (["train", "d.csv", "--lr", "0"], "--lr"),
-    (["train", "d.csv", "--batch-size", "1"], "--batch-size"),
-    (["train", "d.csv", "--queue-size", "-1"], "--queue-size"),
-    (["train", "d.csv", "--sigmas", "1", "inf"], "--sigmas"),
-    (["train", "d.csv", "--region", "0", "0", "10", "nan"], "--region"),
-    (["train", "d.csv", "--random-state", "-1"], "--random-state"),
-    (["embed"], "input"),
-    ([], "command"),
-])
+@pytest.mark.parametrize(
+    "argv, option",
+    [
+        (["map", "--resolution", "nan"], "--resolution"),
+        (["map", "--resolution", "inf"], "--resolution"),
+        (["map", "--resolution", "0"], "--resolution"),
+        (["map", "--resolution", "-1"], "--resolution"),
+        (["map", "--bbox", "0", "0", "nan", "10"], "--bbox"),
+        (["embed", "a.csv", "-o", "b.csv", "--chunk-rows", "0"], "--chunk-rows"),
+        (["embed", "a.csv", "-o", "b.csv", "--batch-size", "-5"], "--batch-size"),
+        (["embed", "a.csv", "-o", "b.csv", "--batch-size", "1.5"], "--batch-size"),
+        (["locate", "a.jpg", "--top-k", "0"], "--top-k"),
+        (["locate-text", "x", "--batch-size", "0"], "--batch-size"),
+        (["eval-geoloc", "a.csv", "d", "--limit", "0"], "--limit"),
+        (["bench", "nuswide", "--seeds", "0"], "--seeds"),
+        (["bench", "nuswide", "--max-epochs", "-1"], "--max-epochs"),
+        (["bench", "nuswide", "--miniature-images", "0"], "--miniature-images"),
+        (["train", "d.csv", "--epochs", "0"], "--epochs"),
+        (["train", "d.csv", "--lr", "nan"], "--lr"),
+        (["train", "d.csv", "--lr", "0"], "--lr"),
+        (["train", "d.csv", "--batch-size", "1"], "--batch-size"),
+        (["train", "d.csv", "--queue-size", "-1"], "--queue-size"),
+        (["train", "d.csv", "--sigmas", "1", "inf"], "--sigmas"),
+        (["train", "d.csv", "--region", "0", "0", "10", "nan"], "--region"),
+        (["train", "d.csv", "--random-state", "-1"], "--random-state"),
+        (["embed"], "input"),
+        ([], "command"),
+    ],
+)
 def test_bad_arguments_are_one_line_usage_errors(argv, option, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
@@ -254,11 +264,18 @@ def test_missing_inputs_are_errors_naming_the_file(tmp_path, capsys):
     assert "gone.parquet" in capsys.readouterr().err and not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("error, status", [
-    (ValueError("bad data"), 2), (FileNotFoundError("no such file: x"), 2), (FileExistsError("x exists"), 2),
-    (RuntimeError("out of memory"), 1), (PermissionError("denied"), 1), (TypeError("a bug"), 1),
-    (KeyError("k"), 1),
-])
+@pytest.mark.parametrize(
+    "error, status",
+    [
+        (ValueError("bad data"), 2),
+        (FileNotFoundError("no such file: x"), 2),
+        (FileExistsError("x exists"), 2),
+        (RuntimeError("out of memory"), 1),
+        (PermissionError("denied"), 1),
+        (TypeError("a bug"), 1),
+        (KeyError("k"), 1),
+    ],
+)
 def test_exit_status_and_message_by_error_type(monkeypatch, capsys, tmp_path, error, status):
     from geoembed import cli
 
@@ -330,5 +347,7 @@ def test_every_option_has_help_with_defaults_and_every_command_an_example(capsys
         text = command.format_help()
         if "--top-k" in text:
             assert "(default: 5)" in text
-    assert "text queries per CLIP forward pass" in build_parser()._subparsers._group_actions[0].choices[
-        "locate-text"].format_help()
+    assert (
+        "text queries per CLIP forward pass"
+        in build_parser()._subparsers._group_actions[0].choices["locate-text"].format_help()
+    )

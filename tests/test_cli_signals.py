@@ -23,8 +23,13 @@ SIGNALS = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM}
 def big_csv(tmp_path_factory):
     rng = np.random.default_rng(0)
     path = tmp_path_factory.mktemp("signal_input") / "big.csv"
-    pd.DataFrame({"id": np.arange(N_ROWS), "lat": rng.uniform(-80, 80, N_ROWS).round(5),
-                  "lon": rng.uniform(-180, 180, N_ROWS).round(5)}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "id": np.arange(N_ROWS),
+            "lat": rng.uniform(-80, 80, N_ROWS).round(5),
+            "lon": rng.uniform(-180, 180, N_ROWS).round(5),
+        }
+    ).to_csv(path, index=False)
     return path
 
 
@@ -49,9 +54,25 @@ def _embed_and_signal(source, out, signum, *extra):
     """Start ``geoembed embed``, send ``signum`` once its temporary output exists; (exit status, stderr)."""
     env = {k: v for k, v in os.environ.items() if k != "GEOEMBED_DEBUG"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "geoembed.cli", "embed", str(source), "-o", str(out), "--chunk-rows", "5000", "-q",
-         *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=_default_sigint)
+        [
+            sys.executable,
+            "-m",
+            "geoembed.cli",
+            "embed",
+            str(source),
+            "-o",
+            str(out),
+            "--chunk-rows",
+            "5000",
+            "-q",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=_default_sigint,
+    )
     try:
         deadline = time.monotonic() + 120
         while not _temporaries(out.parent, out.name):

@@ -49,14 +49,17 @@ def test_weights_load_once_per_worker(client, points):
     encoder = GeoEmbedder().fit(points)
     client.run(lambda: __import__("geoembed.weights", fromlist=["x"])._load_location_encoder_cached.cache_clear())
     encoder.transform(dd.from_pandas(points, npartitions=16)).compute()
-    loads = client.run(lambda: __import__("geoembed.weights", fromlist=["x"])._load_location_encoder_cached
-                       .cache_info().misses)
+    loads = client.run(
+        lambda: __import__("geoembed.weights", fromlist=["x"])._load_location_encoder_cached.cache_info().misses
+    )
     assert len(loads) == 2 and all(n <= 1 for n in loads.values()) and sum(loads.values()) >= 1
 
 
 def test_dask_backed_xarray(client):
-    grid = xr.Dataset({"t": (("lat", "lon"), np.zeros((13, 18)))},
-                      coords={"lat": np.arange(-60, 61, 10.0), "lon": np.arange(-180, 180, 20.0)})
+    grid = xr.Dataset(
+        {"t": (("lat", "lon"), np.zeros((13, 18)))},
+        coords={"lat": np.arange(-60, 61, 10.0), "lon": np.arange(-180, 180, 20.0)},
+    )
     encoder = GeoEmbedder().fit(grid)
     lazy = encoder.transform(grid.chunk({"lat": 5, "lon": 6}))
     assert lazy.dims == ("lat", "lon", "feature") and lazy.chunks is not None

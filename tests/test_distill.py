@@ -11,13 +11,15 @@ from geoembed.encoders.geoclip import LocationEncoderConfig
 from geoembed.errors import CheckpointError
 from geoembed.training import DistillConfig, Distiller, distillation_points
 
-TINY = LocationEncoderConfig(sigmas=(1.0, 16.0, 256.0), n_frequencies=16, hidden_dim=32, n_hidden_layers=1,
-                             embed_dim=512)
+TINY = LocationEncoderConfig(
+    sigmas=(1.0, 16.0, 256.0), n_frequencies=16, hidden_dim=32, n_hidden_layers=1, embed_dim=512
+)
 
 
 def smoke_config(**overrides):
-    return DistillConfig(**{"student": TINY, "n_points": 4000, "epochs": 3, "batch_size": 256,
-                            "learning_rate": 1e-2, **overrides})
+    return DistillConfig(
+        **{"student": TINY, "n_points": 4000, "epochs": 3, "batch_size": 256, "learning_rate": 1e-2, **overrides}
+    )
 
 
 def test_points_mix_and_determinism():

@@ -7,12 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from numerics import assert_geoclip_close
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
-
-from numerics import assert_geoclip_close
 
 from geoembed import GeoEmbedder
 
@@ -159,7 +158,11 @@ def test_empty_input():
         ([10.0, np.nan, 20.0], [0.0, 0.0, 0.0], r"finite.*rows \['b'\] have nan"),
         ([10.0, 20.0, 30.0], [0.0, np.inf, 0.0], r"finite.*rows \['b'\] have inf"),
         ([10.0, 91.5, -95.0], [0.0, 0.0, 0.0], r"latitude must be in \[-90, 90\]; rows \['b', 'c'\] have 91.5, -95"),
-        ([10.0, 20.0, 30.0], [0.0, 181.0, 0.0], r"longitude must be in \[-180, 180\]; rows \['b'\] have 181.*wrap_longitude"),
+        (
+            [10.0, 20.0, 30.0],
+            [0.0, 181.0, 0.0],
+            r"longitude must be in \[-180, 180\]; rows \['b'\] have 181.*wrap_longitude",
+        ),
     ],
 )
 def test_invalid_values_name_the_rows(lat, lon, message):
@@ -191,8 +194,9 @@ def test_wrap_longitude(reference):
 
 
 def test_on_invalid_nan_keeps_rows_aligned(reference):
-    frame = pd.concat([CITIES.iloc[:2], pd.DataFrame({"lat": [np.nan, 95.0], "lon": [0.0, 0.0]}, index=["x", "y"]),
-                       CITIES.iloc[2:]])
+    frame = pd.concat(
+        [CITIES.iloc[:2], pd.DataFrame({"lat": [np.nan, 95.0], "lon": [0.0, 0.0]}, index=["x", "y"]), CITIES.iloc[2:]]
+    )
     out = GeoEmbedder(on_invalid="nan").set_output(transform="pandas").fit_transform(frame)
     assert list(out.index) == ["paris", "new_york", "x", "y", "sydney", "tokyo"]
     assert out.loc[["x", "y"]].isna().all().all()
@@ -257,7 +261,9 @@ def test_cuda_request_without_cuda_is_a_clear_error():
 def test_pipeline_and_column_transformer():
     rng = np.random.default_rng(0)
     n = 200
-    frame = pd.DataFrame({"lat": rng.uniform(-60, 70, n), "lon": rng.uniform(-180, 180, n), "rooms": rng.integers(1, 6, n)})
+    frame = pd.DataFrame(
+        {"lat": rng.uniform(-60, 70, n), "lon": rng.uniform(-180, 180, n), "rooms": rng.integers(1, 6, n)}
+    )
     y = np.sin(np.radians(frame.lat)) + 0.1 * frame.rooms
     pipe = make_pipeline(GeoEmbedder(normalize=True), Ridge(alpha=1e-3)).fit(frame[["lat", "lon"]], y)
     assert pipe.score(frame[["lat", "lon"]], y) > 0.9
@@ -338,8 +344,9 @@ def test_n_components_projects_on_the_bundled_basis(reference):
     basis = load_file(str(get_weights("geoclip-1.3.0").path("pca_basis")))
     components = basis["components"].astype(np.float64)
     np.testing.assert_allclose(components @ components.T, np.eye(512), atol=1e-5)  # orthonormal rows
-    assert np.all(np.diff(basis["explained_variance_ratio"]) <= 1e-9) and basis["explained_variance_ratio"].sum() == \
-        pytest.approx(1.0, abs=1e-5)
+    assert np.all(np.diff(basis["explained_variance_ratio"]) <= 1e-9) and basis[
+        "explained_variance_ratio"
+    ].sum() == pytest.approx(1.0, abs=1e-5)
     embedder = GeoEmbedder(n_components=16).set_output(transform="pandas")
     out = embedder.fit_transform(CITIES)
     assert list(out.columns[:2]) == ["geoclip_pc0", "geoclip_pc1"] and list(out.index) == list(CITIES.index)
@@ -350,8 +357,9 @@ def test_n_components_projects_on_the_bundled_basis(reference):
 
 def test_n_components_variance_decreases_on_an_equal_area_sample():
     i = np.arange(3000) + 0.5
-    lattice = np.column_stack([np.degrees(np.arcsin(1 - 2 * i / 3000)),
-                               (np.degrees(np.pi * (3 - np.sqrt(5)) * i) + 180) % 360 - 180])
+    lattice = np.column_stack(
+        [np.degrees(np.arcsin(1 - 2 * i / 3000)), (np.degrees(np.pi * (3 - np.sqrt(5)) * i) + 180) % 360 - 180]
+    )
     variance = GeoEmbedder(n_components=64).fit_transform(lattice).var(axis=0)
     assert variance[0] > variance[8] > variance[63] > 0
 
@@ -360,7 +368,8 @@ def test_n_components_needs_a_basis(tmp_path):
     from geoembed.encoders.geoclip import GeoCLIPLocationEncoder, LocationEncoderConfig
 
     path = GeoCLIPLocationEncoder(LocationEncoderConfig(n_frequencies=8, hidden_dim=16, embed_dim=6)).save(
-        tmp_path / "tiny.safetensors")
+        tmp_path / "tiny.safetensors"
+    )
     with pytest.raises(ValueError, match="n_components needs weights with a bundled PCA basis"):
         GeoEmbedder(weights=str(path), n_components=4).fit(CITIES)
     with pytest.raises(ValueError, match="n_components=600 exceeds the 512 components"):

@@ -12,9 +12,9 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from numerics import assert_geoclip_close, assert_rounded_once_close
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
-from numerics import assert_geoclip_close, assert_rounded_once_close
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from geoembed import GeoCLIPEncoder, GeoEmbedder, list_encoders, make_encoder
@@ -110,11 +110,14 @@ def test_coordinate_conformance(estimator, coords):
     assert full.dtype == np.dtype(getattr(est, "dtype", "float64"))
     assert full.shape == (len(coords), est.n_features_out_) == (len(coords), len(est.get_feature_names_out()))
     if is_geoclip(est):
+
         def assert_same(actual, expected, latlon):  # float32 GEMM chains: error bound from a float64 reference
             assert_geoclip_close(actual, latlon, normalized=est.normalize)
     else:  # classic encoders compute in float64 and round once to the output dtype
+
         def assert_same(actual, expected, latlon):
             assert_rounded_once_close(dense(actual), dense(expected))
+
     # idempotent fit, sample-order and subset invariance, list / object / F-ordered inputs
     assert_same(clone(estimator).fit(coords).transform(coords), full, coords)
     perm = np.random.default_rng(0).permutation(len(coords))

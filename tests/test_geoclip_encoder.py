@@ -65,7 +65,8 @@ def test_projection_is_equal_earth(random_latlon):
     x, y = equal_earth(lat32, lon32)
     ref = np.column_stack([x, y]) * GEOCLIP_PROJECTION_SCALE
     assert np.abs(xy - ref).max() < 3e-7
-    # Equal Earth's published extremes on the unit sphere (Savric et al. 2018): x at the antimeridian on the equator, y at the pole
+    # Equal Earth's published extremes on the unit sphere (Savric et al. 2018):
+    # x at the antimeridian on the equator, y at the pole
     edge = geoclip_projection(torch.tensor([[0.0, 180.0], [90.0, 0.0]])).numpy()
     assert edge[0, 0] == pytest.approx(2.7066297 * GEOCLIP_PROJECTION_SCALE, rel=1e-6)
     assert edge[1, 1] == pytest.approx(1.3173627 * GEOCLIP_PROJECTION_SCALE, rel=1e-6)
@@ -124,8 +125,9 @@ def test_published_architecture():
 
 
 def test_checkpoint_round_trip_with_other_sigmas(tmp_path):
-    config = LocationEncoderConfig(sigmas=(2.0, 64.0, 1024.0, 4096.0), n_frequencies=16, hidden_dim=32,
-                                   n_hidden_layers=2, embed_dim=8)
+    config = LocationEncoderConfig(
+        sigmas=(2.0, 64.0, 1024.0, 4096.0), n_frequencies=16, hidden_dim=32, n_hidden_layers=2, embed_dim=8
+    )
     model = GeoCLIPLocationEncoder(config, random_state=3)
     path = model.save(tmp_path / "enc.safetensors", metadata={"note": "test"})
     loaded = GeoCLIPLocationEncoder.from_checkpoint(path)
@@ -210,8 +212,9 @@ def test_damaged_checkpoints_raise_the_package_error_naming_the_file(tmp_path, d
         path.write_bytes(np.random.default_rng(0).bytes(4096))
     elif damage == "renamed_key":
         state["branches.0.head.bias_renamed"] = state.pop("branches.0.head.bias")
-        save_file(state, str(path), metadata={"architecture": "geoclip-location-encoder",
-                                              "config": model.config.to_json()})
+        save_file(
+            state, str(path), metadata={"architecture": "geoclip-location-encoder", "config": model.config.to_json()}
+        )
     elif damage in ("no_config", "bad_config"):
         meta = {"architecture": "geoclip-location-encoder"}
         if damage == "bad_config":

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from numerics import assert_geoclip_close
 
 from geoembed import GeoEmbedder, make_encoder
@@ -53,8 +52,9 @@ def test_embed_grid_streams_to_zarr(tmp_path):
     pytest.importorskip("dask")
     encoder = GeoEmbedder(precision="exact")
     in_memory = embed_grid(20.0, bbox=(-60, -180, 60, 180), encoder=encoder)
-    streamed = embed_grid(20.0, bbox=(-60, -180, 60, 180), encoder=encoder, path=tmp_path / "grid.zarr",
-                          max_points_per_band=40)  # 2 latitude rows per band: several region writes
+    streamed = embed_grid(
+        20.0, bbox=(-60, -180, 60, 180), encoder=encoder, path=tmp_path / "grid.zarr", max_points_per_band=40
+    )  # 2 latitude rows per band: several region writes
     assert (tmp_path / "grid.zarr").exists() and streamed.chunks is not None
     latlon = np.array([[la, lo] for la in streamed.lat.values for lo in streamed.lon.values])
     for grid, what in ((in_memory, "in-memory grid"), (streamed, "zarr grid")):
@@ -110,8 +110,26 @@ def test_map_command_across_the_antimeridian(tmp_path, capsys):
     from geoembed.cli import main
 
     out = tmp_path / "pacific.png"
-    assert main(["map", "-o", str(out), "--resolution", "5", "--bbox", "-40", "140", "40", "-120",
-                 "--encoder", "cartesian3d", "-q"]) == 0
+    assert (
+        main(
+            [
+                "map",
+                "-o",
+                str(out),
+                "--resolution",
+                "5",
+                "--bbox",
+                "-40",
+                "140",
+                "40",
+                "-120",
+                "--encoder",
+                "cartesian3d",
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert "16 x 20 cells" in capsys.readouterr().out  # 100 degrees wide, not 260
     image = np.asarray(Image.open(out).convert("RGB")).astype(float)
     assert image.std() > 20 and image.shape[1] > image.shape[0]

@@ -349,7 +349,7 @@ def test_zarr_grid_writer_failure_keeps_the_old_store(tmp_path, grid_values):
     path = tmp_path / "g.zarr"
     with ZarrGridWriter(path, lat, lon, names, dtype="float32", rows_per_band=2) as writer:
         for start in (0, 2):
-            writer.write_band(slice(start, start + 2), values[start:start + 2])
+            writer.write_band(slice(start, start + 2), values[start : start + 2])
     with pytest.raises(RuntimeError):
         with ZarrGridWriter(path, lat, lon, names, dtype="float32", rows_per_band=2) as writer:
             writer.write_band(slice(0, 2), values[:2] + 100)

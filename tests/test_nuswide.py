@@ -111,9 +111,16 @@ def test_bad_inputs(miniature, tmp_path):
 
 def test_fused_features_beat_each_source_on_the_miniature(miniature):
     data = load_nuswide(*miniature)
-    table = run_nuswide_benchmark(data, seeds=1, max_epochs=15, progress=False,
-                                  encoders={"GeoCLIP": GeoEmbedder(normalize=True, precision="fast"),
-                                            "spherical harmonics": make_encoder("spherical_harmonics")})
+    table = run_nuswide_benchmark(
+        data,
+        seeds=1,
+        max_epochs=15,
+        progress=False,
+        encoders={
+            "GeoCLIP": GeoEmbedder(normalize=True, precision="fast"),
+            "spherical harmonics": make_encoder("spherical_harmonics"),
+        },
+    )
     score = table.set_index("features")["mAP"]
     for geo in ("GeoCLIP", "spherical harmonics"):
         assert score[f"{geo} + V"] > max(score[geo], score["V"]) + 0.02, table
@@ -127,8 +134,9 @@ def test_benchmark_script_runs_the_miniature(tmp_path, capsys, monkeypatch):
     machine_info = benchmarks._report.machine_info
     monkeypatch.setattr(benchmarks._report, "RESULTS_DIR", tmp_path / "results")
     monkeypatch.setattr(benchmarks._report, "machine_info", lambda: machine_info(probe_gemm=False))  # no GEMM probe
-    table = main(["--miniature", str(tmp_path / "mini"), "--miniature-images", "600", "--seeds", "1",
-                  "--max-epochs", "3", "-q"])
+    table = main(
+        ["--miniature", str(tmp_path / "mini"), "--miniature-images", "600", "--seeds", "1", "--max-epochs", "3", "-q"]
+    )
     out = capsys.readouterr().out
     assert "MINIATURE" in out and "| GeoCLIP + V | fused | 1012 |" in out and "with_coordinates" in out
     assert len(table) == 11 and (tmp_path / "results" / "nuswide_miniature.md").exists()
@@ -151,7 +159,6 @@ def test_old_miniature_generator_warns_and_delegates(tmp_path):
 def test_deprecated_cli_command_delegates_to_the_benchmark_script(capsys, monkeypatch):
     """'geoembed bench nuswide' warns and forwards its options to benchmarks.nuswide."""
     import benchmarks.nuswide
-
     from geoembed.cli import main
 
     seen = {}

@@ -157,7 +157,8 @@ def test_gallery_cache_reuse_and_invalidation(tiny_locator, small_gallery, cache
     with monkeypatch.context() as m:
         m.setattr(GPSGallery, "_compute", fail)
         np.testing.assert_array_equal(
-            small_gallery.embeddings(tiny_locator.location_encoder, weights_sha256="w1", cache_dir=cache), first)
+            small_gallery.embeddings(tiny_locator.location_encoder, weights_sha256="w1", cache_dir=cache), first
+        )
         with pytest.raises(AssertionError, match="recomputed"):  # other weights: another key, recomputed
             small_gallery.embeddings(tiny_locator.location_encoder, weights_sha256="w2", cache_dir=cache)
     files = sorted((cache / "galleries").glob("small-*.npy"))
@@ -203,8 +204,9 @@ def test_evaluation_harness_on_synthetic_dataset(tiny_locator, tmp_path, monkeyp
         return out
 
     monkeypatch.setattr(GeoLocator, "predict", predict_at_known_distance)
-    per_image, summary = evaluate_geolocation(tiny_locator, tmp_path / "ds.csv", tmp_path / "ds", batch_size=2,
-                                              reference_results=GEOCLIP_GEOLOCATION)
+    per_image, summary = evaluate_geolocation(
+        tiny_locator, tmp_path / "ds.csv", tmp_path / "ds", batch_size=2, reference_results=GEOCLIP_GEOLOCATION
+    )
     assert len(per_image) == 6 and per_image.set_index("image").loc["bad.jpg", "error"] is not None
     np.testing.assert_allclose(per_image["error_km"].iloc[:5], [0.9, 20.0, 150.0, 500.0, 3000.0], rtol=1e-6)
     ours = summary.iloc[0]
@@ -221,16 +223,31 @@ def test_cli_locate_text_and_eval(tiny_clip_dir, tmp_path, capsys, monkeypatch):
     gallery = GPSGallery(np.column_stack([rng.uniform(-50, 50, 300), rng.uniform(-170, 170, 300)]), name="cli")
     monkeypatch.setattr(GPSGallery, "mp16", classmethod(lambda cls: gallery))  # keep the CLI test small
     paths = _save_images(tmp_path / "imgs", n=2)
-    assert main(["locate", *map(str, paths), "--backbone", str(tiny_clip_dir), "--top-k", "2",
-                 "-o", str(tmp_path / "pred.csv")]) == 0
+    assert (
+        main(
+            [
+                "locate",
+                *map(str, paths),
+                "--backbone",
+                str(tiny_clip_dir),
+                "--top-k",
+                "2",
+                "-o",
+                str(tmp_path / "pred.csv"),
+            ]
+        )
+        == 0
+    )
     pred = pd.read_csv(tmp_path / "pred.csv")
     assert len(pred) == 4 and {"lat", "lon", "probability"} <= set(pred.columns)
     assert main(["locate-text", "Desert", "--backbone", str(tiny_clip_dir), "--top-k", "3"]) == 0
     assert capsys.readouterr().out.count("Desert") == 3
     pd.DataFrame({"IMG_FILE": [p.name for p in paths], "LAT": [0.0, 10.0], "LON": [0.0, 10.0]}).to_csv(
-        tmp_path / "ds.csv", index=False)
-    assert main(["eval-geoloc", str(tmp_path / "ds.csv"), str(tmp_path / "imgs"),
-                 "--backbone", str(tiny_clip_dir)]) == 0
+        tmp_path / "ds.csv", index=False
+    )
+    assert (
+        main(["eval-geoloc", str(tmp_path / "ds.csv"), str(tmp_path / "imgs"), "--backbone", str(tiny_clip_dir)]) == 0
+    )
     out = capsys.readouterr().out
     assert "this run (2 images, 0 unreadable)" in out and "Im2GPS3k" in out
     assert main(["locate-text", "Desert", "--backbone", "no-such/clip"]) == 2
@@ -264,7 +281,8 @@ def test_geoloc_csv_rejects_bad_coordinates_by_row(tmp_path):
 
     path = tmp_path / "truth.csv"
     pd.DataFrame({"IMG_FILE": ["a.jpg", "b.jpg", "c.jpg"], "LAT": [10.0, 12.0, 95.0], "LON": [0.0, 100.0, 1.0]}).to_csv(
-        path, index=False)
+        path, index=False
+    )
     with pytest.raises(ValueError, match=r"latitude must be in \[-90, 90\]; rows \[2\]"):
         read_geoloc_csv(path)
     pd.DataFrame({"IMG_FILE": ["a.jpg", "b.jpg"], "LAT": [10.0, "x"], "LON": [0.0, 1.0]}).to_csv(path, index=False)
@@ -372,8 +390,9 @@ def _unwritable_cache_dir(tmp_path):
     pytest.skip("a folder could be created under a regular file here")
 
 
-def test_unwritable_gallery_cache_computes_in_memory_and_warns_once(tiny_locator, tiny_clip_dir, small_gallery,
-                                                                     cache, tmp_path):
+def test_unwritable_gallery_cache_computes_in_memory_and_warns_once(
+    tiny_locator, tiny_clip_dir, small_gallery, cache, tmp_path
+):
     from geoembed.cache import cache_dir as resolve_cache_dir
 
     cache_dir = _unwritable_cache_dir(tmp_path)
@@ -416,6 +435,7 @@ def test_gallery_cache_write_failure_keeps_working(tiny_locator, small_gallery, 
 
 def test_gallery_cache_files_are_written_atomically(tiny_locator, small_gallery, tmp_path, monkeypatch):
     """An interruption while the cache is written leaves no entry and no temporary file."""
+
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
@@ -434,8 +454,9 @@ def test_failed_download_says_it_failed(monkeypatch):
         raise OSError("We couldn't connect to 'https://huggingface.co' to load the files")
 
     monkeypatch.setattr(transformers.CLIPModel, "from_pretrained", offline)
-    with pytest.raises(BackboneNotAvailableError, match="downloading it from the Hugging Face Hub failed: We couldn't"
-                       ) as error:
+    with pytest.raises(
+        BackboneNotAvailableError, match="downloading it from the Hugging Face Hub failed: We couldn't"
+    ) as error:
         CLIPBackbone.from_pretrained("openai/clip-vit-base-patch32", allow_download=True)
     assert "allow_download=True" not in str(error.value)
     with pytest.raises(BackboneNotAvailableError, match="downloads are off"):

@@ -10,9 +10,13 @@ from geoembed.encoders.geoclip import GeoCLIPLocationEncoder, LocationEncoderCon
 from geoembed.geo import haversine_km
 from geoembed.training import ContrastiveLocationTrainer, GPSQueue, TrainConfig, build_location_encoder, jitter_latlon
 
-SMALL = dict(encoder=LocationEncoderConfig(sigmas=(1.0, 4.0), n_frequencies=32, hidden_dim=64, n_hidden_layers=2,
-                                          embed_dim=32),
-             feature_hidden=64, learning_rate=3e-3, batch_size=128, queue_size=256)
+SMALL = dict(
+    encoder=LocationEncoderConfig(sigmas=(1.0, 4.0), n_frequencies=32, hidden_dim=64, n_hidden_layers=2, embed_dim=32),
+    feature_hidden=64,
+    learning_rate=3e-3,
+    batch_size=128,
+    queue_size=256,
+)
 
 
 def synthetic_pairs(n=2000, seed=0):
@@ -72,24 +76,30 @@ def test_checkpoint_reloads_to_identical_outputs_and_resume_continues(tmp_path):
     np.testing.assert_array_equal(loaded.embed(x).numpy(), expected)
     checkpoint = tmp_path / "run" / "location_encoder.safetensors"
     assert_geoclip_close(expected, latlon[:50], checkpoint, what="trained encoder")
-    assert_geoclip_close(GeoEmbedder(weights=str(checkpoint)).fit_transform(latlon[:50]), latlon[:50], checkpoint,
-                         what="GeoEmbedder on the checkpoint")
+    assert_geoclip_close(
+        GeoEmbedder(weights=str(checkpoint)).fit_transform(latlon[:50]),
+        latlon[:50],
+        checkpoint,
+        what="GeoEmbedder on the checkpoint",
+    )
     # resume to epoch 3 == an uninterrupted 3-epoch run
     resumed = ContrastiveLocationTrainer.resume(tmp_path / "run", epochs=3)
     assert resumed.epoch == 2 and resumed.queue.filled == 256
     resumed.fit(features, latlon, progress=False)
     straight = ContrastiveLocationTrainer(TrainConfig(epochs=3, **SMALL))
     straight.fit(features, latlon, progress=False)
-    np.testing.assert_allclose(resumed.location_encoder.embed(x).numpy(), straight.location_encoder.embed(x).numpy(),
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        resumed.location_encoder.embed(x).numpy(), straight.location_encoder.embed(x).numpy(), atol=1e-5
+    )
 
 
 def test_wrong_checkpoints_are_rejected(tmp_path):
     features, latlon = synthetic_pairs(300)
     trainer = ContrastiveLocationTrainer(TrainConfig(epochs=1, **SMALL))
     trainer.fit(features, latlon, out_dir=tmp_path / "run", progress=False)
-    other = GeoCLIPLocationEncoder(trainer.location_encoder.config.__class__(sigmas=(1.0,), n_frequencies=8,
-                                                                             hidden_dim=16, embed_dim=8))
+    other = GeoCLIPLocationEncoder(
+        trainer.location_encoder.config.__class__(sigmas=(1.0,), n_frequencies=8, hidden_dim=16, embed_dim=8)
+    )
     with pytest.raises(ValueError, match="does not match"):
         trainer.location_encoder.load_checked_state_dict(other.state_dict())
     with pytest.raises(ValueError, match="unknown training options"):
@@ -134,21 +144,64 @@ def test_cli_train_and_resume(tmp_path, capsys):
     frame.to_parquet(tmp_path / "pairs.parquet")
     small = {k: v for k, v in SMALL.items() if k not in ("learning_rate", "batch_size", "queue_size")}
     (tmp_path / "config.json").write_text(TrainConfig(**small).to_json())
-    assert main(["train", str(tmp_path / "pairs.parquet"), "--out", str(tmp_path / "run"), "--config",
-                 str(tmp_path / "config.json"), "--epochs", "1", "--lr", "0.003", "--queue-size", "64",
-                 "--sigmas", "1", "8", "-q"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(tmp_path / "pairs.parquet"),
+                "--out",
+                str(tmp_path / "run"),
+                "--config",
+                str(tmp_path / "config.json"),
+                "--epochs",
+                "1",
+                "--lr",
+                "0.003",
+                "--queue-size",
+                "64",
+                "--sigmas",
+                "1",
+                "8",
+                "-q",
+            ]
+        )
+        == 0
+    )
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert saved["epochs"] == 1 and saved["encoder"]["sigmas"] == [1.0, 8.0] and saved["encoder"]["hidden_dim"] == 64
-    assert main(["train", str(tmp_path / "pairs.parquet"), "--resume", str(tmp_path / "run"), "--epochs", "2",
-                 "-q"]) == 0
+    assert (
+        main(["train", str(tmp_path / "pairs.parquet"), "--resume", str(tmp_path / "run"), "--epochs", "2", "-q"]) == 0
+    )
     assert len(json.loads((tmp_path / "run" / "history.json").read_text())) == 2
     assert "trained on 16 feature columns" in capsys.readouterr().out
     # coordinate columns named with --lat-col/--lon-col are not taken as features
     renamed = frame.rename(columns={"lat": "y_deg", "lon": "x_deg"})
     renamed.to_parquet(tmp_path / "renamed.parquet")
-    assert main(["train", str(tmp_path / "renamed.parquet"), "--out", str(tmp_path / "run2"), "--config",
-                 str(tmp_path / "config.json"), "--epochs", "1", "--lat-col", "y_deg", "--lon-col", "x_deg",
-                 "--queue-size", "64", "--sigmas", "1", "8", "-q"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(tmp_path / "renamed.parquet"),
+                "--out",
+                str(tmp_path / "run2"),
+                "--config",
+                str(tmp_path / "config.json"),
+                "--epochs",
+                "1",
+                "--lat-col",
+                "y_deg",
+                "--lon-col",
+                "x_deg",
+                "--queue-size",
+                "64",
+                "--sigmas",
+                "1",
+                "8",
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert "trained on 16 feature columns" in capsys.readouterr().out
 
 
@@ -170,8 +223,13 @@ def test_config_json_round_trip_and_deprecated_flat_names(tmp_path):
 
 # -- checkpoints: atomic saves, and resume that names the broken file ------------------------------
 
-CHECKPOINT_FILES = ["config.json", "feature_head.safetensors", "history.json", "location_encoder.safetensors",
-                    "training_state.pt"]
+CHECKPOINT_FILES = [
+    "config.json",
+    "feature_head.safetensors",
+    "history.json",
+    "location_encoder.safetensors",
+    "training_state.pt",
+]
 
 
 @pytest.fixture()
@@ -193,6 +251,7 @@ def test_interrupted_save_keeps_the_previous_checkpoint(checkpoint, monkeypatch)
     trainer.epoch += 1  # something to change
     for target in ("torch.save", "safetensors.torch.save_file"):
         with monkeypatch.context() as m:
+
             def interrupted(*args, **kwargs):
                 raise KeyboardInterrupt
 

@@ -29,10 +29,24 @@ GOLDEN = ROOT / "tests" / "golden"
 sys.path.insert(0, str(ROOT))
 
 # poles, (0, 0), the antimeridian from both sides, a hair from the poles and the antimeridian, big cities
-EDGE_CASES = [(90.0, 0.0), (-90.0, 0.0), (0.0, 0.0), (0.0, 180.0), (0.0, -180.0), (89.999, 179.999),
-              (-89.999, -179.999), (45.0, 180.0), (45.0, -180.0), (1e-7, -1e-7), (51.5074, -0.1278),
-              (40.7128, -74.006), (-33.8688, 151.2093), (29.9792, 31.1342), (35.6762, 139.6503),
-              (-22.9068, -43.1729)]
+EDGE_CASES = [
+    (90.0, 0.0),
+    (-90.0, 0.0),
+    (0.0, 0.0),
+    (0.0, 180.0),
+    (0.0, -180.0),
+    (89.999, 179.999),
+    (-89.999, -179.999),
+    (45.0, 180.0),
+    (45.0, -180.0),
+    (1e-7, -1e-7),
+    (51.5074, -0.1278),
+    (40.7128, -74.006),
+    (-33.8688, 151.2093),
+    (29.9792, 31.1342),
+    (35.6762, 139.6503),
+    (-22.9068, -43.1729),
+]
 
 
 def official_modules():
@@ -70,8 +84,12 @@ def compute(latlon: np.ndarray, clip_features: np.ndarray) -> tuple[dict, dict]:
     places = torch.nn.functional.normalize(encoder(gallery), dim=1)
     probs = (logit_scale.exp() * images @ places.T).softmax(dim=-1)
     top = torch.topk(probs, 5, dim=1)
-    retrieval = {"clip_features": clip_features, "top5_index": top.indices.numpy(),
-                 "top5_prob": top.values.numpy(), "top5_latlon": gallery[top.indices].numpy()}
+    retrieval = {
+        "clip_features": clip_features,
+        "top5_index": top.indices.numpy(),
+        "top5_prob": top.values.numpy(),
+        "top5_latlon": gallery[top.indices].numpy(),
+    }
     return location, retrieval
 
 
@@ -101,8 +119,7 @@ def main(argv=None) -> int:
         stored = np.load(location_file)["embedding"]
         stored_probs = np.load(retrieval_file)["top5_prob"]
         print(f"location embedding: max abs change {np.abs(location['embedding'] - stored).max():.2e}")
-        print(f"top-5 probabilities: max relative change "
-              f"{np.abs(retrieval['top5_prob'] / stored_probs - 1).max():.2e}")
+        print(f"top-5 probabilities: max relative change {np.abs(retrieval['top5_prob'] / stored_probs - 1).max():.2e}")
     if args.write:
         save_atomically(location_file, location)
         save_atomically(retrieval_file, retrieval)

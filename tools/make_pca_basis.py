@@ -45,8 +45,9 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     latlon = fibonacci_lattice(args.points)
     encoder = load_location_encoder()
-    embedding = np.concatenate([encoder.embed(torch.tensor(latlon[i : i + 8192])).numpy()
-                                for i in range(0, len(latlon), 8192)]).astype(np.float64)
+    embedding = np.concatenate(
+        [encoder.embed(torch.tensor(latlon[i : i + 8192])).numpy() for i in range(0, len(latlon), 8192)]
+    ).astype(np.float64)
     mean = embedding.mean(axis=0)
     covariance = np.cov(embedding - mean, rowvar=False)
     values, vectors = np.linalg.eigh(covariance)
@@ -58,11 +59,17 @@ def main(argv=None) -> int:
     ratio = values / values.sum()
     entry = get_weights("geoclip-1.3.0")
     target = entry.directory / "pca_basis.safetensors"
-    tensors = {"mean": torch.tensor(mean, dtype=torch.float32),
-               "components": torch.tensor(components, dtype=torch.float32),
-               "explained_variance_ratio": torch.tensor(ratio, dtype=torch.float32)}
-    metadata = {"weights": entry.name, "sample": f"Fibonacci lattice, {args.points} points, equal-area",
-                "precision": "exact (float32)", "command": f"python tools/make_pca_basis.py --points {args.points}"}
+    tensors = {
+        "mean": torch.tensor(mean, dtype=torch.float32),
+        "components": torch.tensor(components, dtype=torch.float32),
+        "explained_variance_ratio": torch.tensor(ratio, dtype=torch.float32),
+    }
+    metadata = {
+        "weights": entry.name,
+        "sample": f"Fibonacci lattice, {args.points} points, equal-area",
+        "precision": "exact (float32)",
+        "command": f"python tools/make_pca_basis.py --points {args.points}",
+    }
     with atomic_output(target) as tmp:
         save_file(tensors, str(tmp), metadata=metadata)
     provenance_file = entry.directory / "PROVENANCE.json"

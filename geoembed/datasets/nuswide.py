@@ -1,4 +1,4 @@
-"""NUS-WIDE (Chua et al., CIVR 2009) in its official release layout, joined with geotags.
+r"""NUS-WIDE (Chua et al., CIVR 2009) in its official release layout, joined with geotags.
 
 Layout read (``root`` = the unpacked release)::
 
@@ -49,7 +49,7 @@ def _read_lines(path: Path) -> list[str]:
 
 
 def photo_id_from_path(path: str) -> str:
-    """``actor\\0002_174174086.jpg`` -> ``174174086``."""
+    r"""``actor\0002_174174086.jpg`` -> ``174174086``."""
     name = path.replace("\\", "/").rsplit("/", 1)[-1]
     stem = name.rsplit(".", 1)[0]
     return stem.rsplit("_", 1)[-1]
@@ -60,8 +60,10 @@ def _read_matrix(path: Path, n_rows: int) -> np.ndarray:
         raise FileNotFoundError(f"NUS-WIDE feature file missing: {path}")
     matrix = pd.read_csv(path, sep=r"\s+", header=None, dtype=np.float32, engine="c").to_numpy()
     if matrix.shape[0] != n_rows:
-        raise ValueError(f"{path.name} has {matrix.shape[0]} rows but Imagelist.txt has {n_rows}: "
-                         "features and image list are misaligned")
+        raise ValueError(
+            f"{path.name} has {matrix.shape[0]} rows but Imagelist.txt has {n_rows}: "
+            "features and image list are misaligned"
+        )
     return matrix
 
 
@@ -98,11 +100,16 @@ def read_geotags(path) -> pd.DataFrame:
     lat_col = next((lower[c] for c in LAT_NAMES if c in lower), None)
     lon_col = next((lower[c] for c in LON_NAMES if c in lower), None)
     if id_col is None or lat_col is None or lon_col is None:
-        raise ValueError(f"geotag table {path} needs photo_id, latitude and longitude columns; "
-                         f"got {list(frame.columns)}")
-    tags = pd.DataFrame({"photo_id": frame[id_col].astype(str).str.strip(),
-                         "lat": pd.to_numeric(frame[lat_col], errors="coerce"),
-                         "lon": pd.to_numeric(frame[lon_col], errors="coerce")})
+        raise ValueError(
+            f"geotag table {path} needs photo_id, latitude and longitude columns; got {list(frame.columns)}"
+        )
+    tags = pd.DataFrame(
+        {
+            "photo_id": frame[id_col].astype(str).str.strip(),
+            "lat": pd.to_numeric(frame[lat_col], errors="coerce"),
+            "lon": pd.to_numeric(frame[lon_col], errors="coerce"),
+        }
+    )
     bad = tags[["lat", "lon"]].isna().any(axis=1) | ~tags["lat"].between(-90, 90) | ~tags["lon"].between(-180, 180)
     if bad.any():
         raise ValueError(f"geotag rows {list(tags.index[bad][:5])} have missing or out-of-range coordinates")
@@ -141,15 +148,22 @@ def load_nuswide(root, geotags, *, feature: str = "BoW_int", miniature: bool | N
     if unknown:
         warnings.warn(f"{unknown} geotags name photo ids that are not in Imagelist.txt; ignored")
     in_train, in_test = np.isin(images, list(train)), np.isin(images, list(test))
-    counts = {"images": len(images), "with_coordinates": int(has_coords.sum()), "with_labels": int(has_label.sum()),
-              "with_both": int((has_coords & has_label).sum()), "with_neither": int((~has_coords & ~has_label).sum()),
-              "geotags_unknown_ids": unknown, "train_geotagged": int((has_coords & in_train).sum()),
-              "test_geotagged": int((has_coords & in_test).sum())}
+    counts = {
+        "images": len(images),
+        "with_coordinates": int(has_coords.sum()),
+        "with_labels": int(has_label.sum()),
+        "with_both": int((has_coords & has_label).sum()),
+        "with_neither": int((~has_coords & ~has_label).sum()),
+        "geotags_unknown_ids": unknown,
+        "train_geotagged": int((has_coords & in_train).sum()),
+        "test_geotagged": int((has_coords & in_test).sum()),
+    }
     keep = has_coords & (in_train | in_test)
     latlon = tags.loc[ids[keep], ["lat", "lon"]].to_numpy(np.float64)
     is_miniature = (root / "MINIATURE").exists() if miniature is None else miniature
-    return NUSWide(ids[keep], concepts, labels[keep], in_train[keep], visual[keep],
-                   latlon, feature, counts, is_miniature)
+    return NUSWide(
+        ids[keep], concepts, labels[keep], in_train[keep], visual[keep], latlon, feature, counts, is_miniature
+    )
 
 
 def make_miniature_nuswide(root, *, n_images: int = 3000, n_concepts: int = 81, seed: int = 0):
@@ -172,8 +186,12 @@ def make_miniature_nuswide(root, *, n_images: int = 3000, n_concepts: int = 81, 
     ImportError
         Outside the source checkout.
     """
-    warnings.warn("geoembed.datasets.nuswide.make_miniature_nuswide is deprecated and will be removed in the next "
-                  "release: it moved to benchmarks.nuswide in the source checkout", FutureWarning, stacklevel=2)
+    warnings.warn(
+        "geoembed.datasets.nuswide.make_miniature_nuswide is deprecated and will be removed in the next "
+        "release: it moved to benchmarks.nuswide in the source checkout",
+        FutureWarning,
+        stacklevel=2,
+    )
     from .._utils import import_benchmark
 
     make = import_benchmark("nuswide", "make_miniature_nuswide").make_miniature_nuswide

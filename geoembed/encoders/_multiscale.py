@@ -6,7 +6,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .._params import DEPRECATED, Interval, renamed_parameter
+from .._params import Interval, renamed_parameter
 from ..base import LocationFeaturizer
 
 __all__ = ["MultiScaleEncoder", "geometric_frequencies"]
@@ -60,8 +60,11 @@ class MultiScaleEncoder(LocationFeaturizer):
     def _fit_encoder(self):
         n, low, high = self._scale_settings()
         for value, name in ((n, "n_frequencies"), (low, "min radius"), (high, "max radius")):
-            if isinstance(value, bool) or not isinstance(value, (Integral if name == "n_frequencies" else Real)) \
-                    or value <= 0:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (Integral if name == "n_frequencies" else Real))
+                or value <= 0
+            ):
                 raise ValueError(f"{type(self).__name__}: {name} must be a positive number; got {value!r}")
         if low > high:
             raise ValueError(f"min radius must be <= max radius; got {low} > {high} ({self.radius_unit})")

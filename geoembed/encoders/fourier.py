@@ -5,8 +5,8 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from .._params import Interval, Options
 
+from .._params import Interval, Options
 from ..base import LocationFeaturizer
 from ..geo import GEOCLIP_PROJECTION_SCALE, equal_earth, latlon_to_unit_xyz
 from .registry import register_encoder
@@ -59,8 +59,18 @@ class RandomFourierEncoder(LocationFeaturizer):
     }
     feature_prefix = "rff"
 
-    def __init__(self, n_frequencies=256, *, sigma=1.0, coordinates="equal_earth", random_state=0, lat_col=None,
-                 lon_col=None, wrap_longitude=False, on_invalid="raise"):
+    def __init__(
+        self,
+        n_frequencies=256,
+        *,
+        sigma=1.0,
+        coordinates="equal_earth",
+        random_state=0,
+        lat_col=None,
+        lon_col=None,
+        wrap_longitude=False,
+        on_invalid="raise",
+    ):
         self.n_frequencies = n_frequencies
         self.sigma = sigma
         self.coordinates = coordinates

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-import scipy.sparse as sp
 from numbers import Real
 
-from .._params import Interval
+import numpy as np
+import scipy.sparse as sp
 
+from .._params import Interval
 from ..base import LocationFeaturizer
 from ..geo import wrapped_longitude
 from .registry import register_encoder
@@ -142,8 +142,16 @@ class GridOneHotEncoder(LocationFeaturizer):
     }
     feature_prefix = "gridcell"
 
-    def __init__(self, resolution=1.0, *, sparse_output=True, lat_col=None, lon_col=None, wrap_longitude=False,
-                 on_invalid="raise"):
+    def __init__(
+        self,
+        resolution=1.0,
+        *,
+        sparse_output=True,
+        lat_col=None,
+        lon_col=None,
+        wrap_longitude=False,
+        on_invalid="raise",
+    ):
         self.resolution = resolution
         self.sparse_output = sparse_output
         self.lat_col = lat_col

@@ -26,9 +26,20 @@ class _PlanarMultiScaleEncoder(MultiScaleEncoder):
 
     radius_unit = "deg"
 
-    def __init__(self, n_frequencies=16, *, min_radius_deg=1.0, max_radius_deg=360.0, lat_col=None, lon_col=None,
-                 wrap_longitude=False, on_invalid="raise", frequency_num=DEPRECATED, min_radius=DEPRECATED,
-                 max_radius=DEPRECATED):
+    def __init__(
+        self,
+        n_frequencies=16,
+        *,
+        min_radius_deg=1.0,
+        max_radius_deg=360.0,
+        lat_col=None,
+        lon_col=None,
+        wrap_longitude=False,
+        on_invalid="raise",
+        frequency_num=DEPRECATED,
+        min_radius=DEPRECATED,
+        max_radius=DEPRECATED,
+    ):
         self.n_frequencies = n_frequencies
         self.min_radius_deg = min_radius_deg
         self.max_radius_deg = max_radius_deg

@@ -11,6 +11,11 @@ from .registry import register_encoder
 __all__ = ["Sphere2VecEncoder", "SphereCEncoder", "SphereCPlusEncoder", "SphereMEncoder", "SphereMPlusEncoder"]
 
 
+def _variant_doc(summary: str) -> str:
+    """A variant's docstring: its own terms, then what all Sphere2Vec variants share."""
+    return summary + "\n" + Sphere2VecEncoder.__doc__.split("\n", 1)[1]
+
+
 class Sphere2VecEncoder(MultiScaleEncoder):
     """Shared code of the four Sphere2Vec variants.
 
@@ -47,9 +52,20 @@ class Sphere2VecEncoder(MultiScaleEncoder):
 
     radius_unit = "rad"
 
-    def __init__(self, n_frequencies=32, *, min_radius_rad=0.001, max_radius_rad=1.0, lat_col=None, lon_col=None,
-                 wrap_longitude=False, on_invalid="raise", frequency_num=DEPRECATED, min_radius=DEPRECATED,
-                 max_radius=DEPRECATED):
+    def __init__(
+        self,
+        n_frequencies=32,
+        *,
+        min_radius_rad=0.001,
+        max_radius_rad=1.0,
+        lat_col=None,
+        lon_col=None,
+        wrap_longitude=False,
+        on_invalid="raise",
+        frequency_num=DEPRECATED,
+        min_radius=DEPRECATED,
+        max_radius=DEPRECATED,
+    ):
         self.n_frequencies = n_frequencies
         self.min_radius_rad = min_radius_rad
         self.max_radius_rad = max_radius_rad
@@ -79,9 +95,8 @@ class Sphere2VecEncoder(MultiScaleEncoder):
 
 @register_encoder("sphereC")
 class SphereCEncoder(Sphere2VecEncoder):
-    __doc__ = (
-        """sphereC: per scale ``[sin phi_s, cos phi_s cos lambda_s, cos phi_s sin lambda_s]`` (3S).\n"""
-        + Sphere2VecEncoder.__doc__.split("\n", 1)[1]
+    __doc__ = _variant_doc(
+        """sphereC: per scale ``[sin phi_s, cos phi_s cos lambda_s, cos phi_s sin lambda_s]`` (3S)."""
     )
     feature_prefix = "sphereC"
     term_names = ("sin_phi", "cos_phi_cos_lam", "cos_phi_sin_lam")
@@ -92,10 +107,9 @@ class SphereCEncoder(Sphere2VecEncoder):
 
 @register_encoder("sphereC+")
 class SphereCPlusEncoder(Sphere2VecEncoder):
-    __doc__ = (
+    __doc__ = _variant_doc(
         """sphereC+: per scale ``[sin phi_s, cos phi_s, sin lambda_s, cos lambda_s,
-    cos phi_s cos lambda_s, cos phi_s sin lambda_s]`` (6S).\n"""
-        + Sphere2VecEncoder.__doc__.split("\n", 1)[1]
+    cos phi_s cos lambda_s, cos phi_s sin lambda_s]`` (6S)."""
     )
     feature_prefix = "sphereCplus"
     term_names = ("sin_phi", "cos_phi", "sin_lam", "cos_lam", "cos_phi_cos_lam", "cos_phi_sin_lam")
@@ -107,33 +121,52 @@ class SphereCPlusEncoder(Sphere2VecEncoder):
 
 @register_encoder("sphereM")
 class SphereMEncoder(Sphere2VecEncoder):
-    __doc__ = (
+    __doc__ = _variant_doc(
         """sphereM: per scale ``[sin phi_s, cos phi_s cos lambda, cos phi cos lambda_s,
     cos phi_s sin lambda, cos phi sin lambda_s]`` (5S): each product pairs a scaled term with
-    an unscaled one.\n"""
-        + Sphere2VecEncoder.__doc__.split("\n", 1)[1]
+    an unscaled one."""
     )
     feature_prefix = "sphereM"
     term_names = ("sin_phi", "cos_phis_cos_lam", "cos_phi_cos_lams", "cos_phis_sin_lam", "cos_phi_sin_lams")
 
     def _terms(self, phi, lam, phi_s, lam_s):
         cos_phi_s, cos_phi = np.cos(phi_s), np.cos(phi)
-        return [np.sin(phi_s), cos_phi_s * np.cos(lam), cos_phi * np.cos(lam_s), cos_phi_s * np.sin(lam),
-                cos_phi * np.sin(lam_s)]
+        return [
+            np.sin(phi_s),
+            cos_phi_s * np.cos(lam),
+            cos_phi * np.cos(lam_s),
+            cos_phi_s * np.sin(lam),
+            cos_phi * np.sin(lam_s),
+        ]
 
 
 @register_encoder("sphereM+")
 class SphereMPlusEncoder(Sphere2VecEncoder):
-    __doc__ = (
+    __doc__ = _variant_doc(
         """sphereM+: per scale ``[sin phi_s, cos phi_s, sin lambda_s, cos lambda_s,
-    cos phi_s cos lambda, cos phi cos lambda_s, cos phi_s sin lambda, cos phi sin lambda_s]`` (8S).\n"""
-        + Sphere2VecEncoder.__doc__.split("\n", 1)[1]
+    cos phi_s cos lambda, cos phi cos lambda_s, cos phi_s sin lambda, cos phi sin lambda_s]`` (8S)."""
     )
     feature_prefix = "sphereMplus"
-    term_names = ("sin_phi", "cos_phi", "sin_lam", "cos_lam", "cos_phis_cos_lam", "cos_phi_cos_lams",
-                  "cos_phis_sin_lam", "cos_phi_sin_lams")
+    term_names = (
+        "sin_phi",
+        "cos_phi",
+        "sin_lam",
+        "cos_lam",
+        "cos_phis_cos_lam",
+        "cos_phi_cos_lams",
+        "cos_phis_sin_lam",
+        "cos_phi_sin_lams",
+    )
 
     def _terms(self, phi, lam, phi_s, lam_s):
         cos_phi_s, cos_phi = np.cos(phi_s), np.cos(phi)
-        return [np.sin(phi_s), cos_phi_s, np.sin(lam_s), np.cos(lam_s), cos_phi_s * np.cos(lam),
-                cos_phi * np.cos(lam_s), cos_phi_s * np.sin(lam), cos_phi * np.sin(lam_s)]
+        return [
+            np.sin(phi_s),
+            cos_phi_s,
+            np.sin(lam_s),
+            np.cos(lam_s),
+            cos_phi_s * np.cos(lam),
+            cos_phi * np.cos(lam_s),
+            cos_phi_s * np.sin(lam),
+            cos_phi * np.sin(lam_s),
+        ]

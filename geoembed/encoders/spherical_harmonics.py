@@ -5,8 +5,8 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
-from .._params import Interval
 
+from .._params import Interval
 from ..base import LocationFeaturizer
 from .registry import register_encoder
 
@@ -55,7 +55,7 @@ def real_spherical_harmonics(lat, lon, max_degree: int) -> np.ndarray:
         else:
             cos_m, sin_m = np.sqrt(2.0) * np.cos(m * lam), np.sqrt(2.0) * np.sin(m * lam)
         p_prev, p_cur = None, p_mm
-        for l in range(m, L + 1):
+        for l in range(m, L + 1):  # noqa: E741 (l, m: the usual names of degree and order)
             if l == m + 1:
                 p_prev, p_cur = p_cur, np.sqrt(2 * m + 3) * cos_theta * p_mm
             elif l > m + 1:
@@ -107,7 +107,7 @@ class SphericalHarmonicsEncoder(LocationFeaturizer):
         return (self.max_degree + 1) ** 2
 
     def _feature_suffixes(self):
-        return [f"{l}_{m}" for l in range(self.max_degree + 1) for m in range(-l, l + 1)]
+        return [f"{l}_{m}" for l in range(self.max_degree + 1) for m in range(-l, l + 1)]  # noqa: E741
 
     def _encode(self, lat, lon):
         return real_spherical_harmonics(lat, lon, self.max_degree)

@@ -42,13 +42,16 @@ def read_geoloc_csv(csv_path, image_dir=None) -> pd.DataFrame:
     columns = {c.lower(): c for c in frame.columns}
     missing = [c for c in ("img_file", "lat", "lon") if c not in columns]
     if missing:
-        raise ValueError(f"{csv_path} must have IMG_FILE, LAT, LON columns; missing {missing}, "
-                         f"got {list(frame.columns)}")
-    out = pd.DataFrame({
-        "image": frame[columns["img_file"]].astype(str),
-        "true_lat": pd.to_numeric(frame[columns["lat"]], errors="coerce"),
-        "true_lon": pd.to_numeric(frame[columns["lon"]], errors="coerce"),
-    })
+        raise ValueError(
+            f"{csv_path} must have IMG_FILE, LAT, LON columns; missing {missing}, got {list(frame.columns)}"
+        )
+    out = pd.DataFrame(
+        {
+            "image": frame[columns["img_file"]].astype(str),
+            "true_lat": pd.to_numeric(frame[columns["lat"]], errors="coerce"),
+            "true_lon": pd.to_numeric(frame[columns["lon"]], errors="coerce"),
+        }
+    )
     bad = out[["true_lat", "true_lon"]].isna().any(axis=1)
     if bad.any():
         raise ValueError(f"{csv_path}: rows {list(out.index[bad][:5])} have missing or non-numeric LAT/LON")
@@ -100,8 +103,15 @@ def evaluate_predictions(truth: pd.DataFrame, top1: pd.DataFrame) -> pd.DataFram
     return merged
 
 
-def evaluate_geolocation(locator, csv_path, image_dir=None, *, batch_size: int = 32, limit: int | None = None,
-                         reference_results: dict | None = None):
+def evaluate_geolocation(
+    locator,
+    csv_path,
+    image_dir=None,
+    *,
+    batch_size: int = 32,
+    limit: int | None = None,
+    reference_results: dict | None = None,
+):
     """Run ``locator`` over a dataset and score its top-1 predictions.
 
     Parameters
@@ -129,24 +139,33 @@ def evaluate_geolocation(locator, csv_path, image_dir=None, *, batch_size: int =
     references = dict(reference_results or {})
     for name, values in references.items():
         if len(values) != len(THRESHOLDS_KM):
-            raise ValueError(f"reference {name!r} has {len(values)} accuracies; expected one per "
-                             f"threshold {THRESHOLDS_KM}")
+            raise ValueError(
+                f"reference {name!r} has {len(values)} accuracies; expected one per threshold {THRESHOLDS_KM}"
+            )
     truth = read_geoloc_csv(csv_path, image_dir)
     if limit is not None:
         truth = truth.iloc[:limit]
     predictions = locator.predict(list(truth["path"]), top_k=1, batch_size=batch_size, on_error="report")
     by_path = dict(zip(truth["path"], truth["image"]))
-    top1 = pd.DataFrame({
-        "image": predictions["input_id"].map(by_path),
-        "pred_lat": predictions["lat"], "pred_lon": predictions["lon"],
-        "probability": predictions["probability"], "error": predictions["error"],
-    })
+    top1 = pd.DataFrame(
+        {
+            "image": predictions["input_id"].map(by_path),
+            "pred_lat": predictions["lat"],
+            "pred_lon": predictions["lon"],
+            "probability": predictions["probability"],
+            "error": predictions["error"],
+        }
+    )
     per_image = evaluate_predictions(truth.drop(columns="path"), top1)
     scored = per_image[per_image["error"].isna()]
     rows = []
     if len(scored):
-        rows.append({"run": f"this run ({len(scored)} images, {len(per_image) - len(scored)} unreadable)",
-                     **accuracy_table(scored["error_km"].to_numpy())})
+        rows.append(
+            {
+                "run": f"this run ({len(scored)} images, {len(per_image) - len(scored)} unreadable)",
+                **accuracy_table(scored["error_km"].to_numpy()),
+            }
+        )
     else:
         rows.append({"run": f"this run (0 readable of {len(per_image)} images)"})
     for name, values in references.items():

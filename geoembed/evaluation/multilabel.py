@@ -46,8 +46,18 @@ def mean_average_precision(y_true: np.ndarray, scores: np.ndarray) -> tuple[floa
     return float(np.mean(aps)), int((~has_positive).sum())
 
 
-def train_multilabel_mlp(X: np.ndarray, Y: np.ndarray, *, seed: int = 0, hidden: int = 512, lr: float = 1e-3,
-                         batch_size: int = 32, max_epochs: int = 30, patience: int = 3, val_fraction: float = 0.1):
+def train_multilabel_mlp(
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    seed: int = 0,
+    hidden: int = 512,
+    lr: float = 1e-3,
+    batch_size: int = 32,
+    max_epochs: int = 30,
+    patience: int = 3,
+    val_fraction: float = 0.1,
+):
     """Fit the one-hidden-layer multi-label classifier of the protocol, with early stopping.
 
     Parameters
@@ -76,8 +86,9 @@ def train_multilabel_mlp(X: np.ndarray, Y: np.ndarray, *, seed: int = 0, hidden:
     order = torch.randperm(len(Xs), generator=generator)
     n_val = max(1, int(val_fraction * len(Xs)))
     val, train = order[:n_val], order[n_val:]
-    model = torch.nn.Sequential(torch.nn.Linear(X.shape[1], hidden), torch.nn.ReLU(),
-                                torch.nn.Linear(hidden, Y.shape[1]))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(X.shape[1], hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, Y.shape[1])
+    )
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     best, best_state, waited = np.inf, None, 0
@@ -129,9 +140,10 @@ def default_geo_encoders() -> dict:
     }
 
 
-def run_nuswide_benchmark(data, *, seeds: int = 3, encoders: dict | None = None, max_epochs: int = 30,
-                          progress: bool = True) -> pd.DataFrame:
-    """mAP of visual (V), geo and fused features, mean and std over seeds.
+def run_nuswide_benchmark(
+    data, *, seeds: int = 3, encoders: dict | None = None, max_epochs: int = 30, progress: bool = True
+) -> pd.DataFrame:
+    """MAP of visual (V), geo and fused features, mean and std over seeds.
 
     Parameters
     ----------
@@ -174,9 +186,18 @@ def run_nuswide_benchmark(data, *, seeds: int = 3, encoders: dict | None = None,
         results.setdefault(name, []).append(value)
     for name, values in results.items():
         kind = "visual" if name == "V" else "fused" if name.endswith("+ V") else "geo"
-        rows.append({"features": name, "kind": kind, "mAP": float(np.mean(values)), "mAP_std": float(np.std(values)),
-                     "seeds": len(values), "dimension": feature_sets[name].shape[1]})
+        rows.append(
+            {
+                "features": name,
+                "kind": kind,
+                "mAP": float(np.mean(values)),
+                "mAP_std": float(np.std(values)),
+                "seeds": len(values),
+                "dimension": feature_sets[name].shape[1],
+            }
+        )
     table = pd.DataFrame(rows)
-    table.attrs.update(concepts_excluded=excluded, n_train=int(train.sum()), n_test=int(test.sum()),
-                       miniature=data.miniature)
+    table.attrs.update(
+        concepts_excluded=excluded, n_train=int(train.sum()), n_test=int(test.sum()), miniature=data.miniature
+    )
     return table

@@ -149,7 +149,7 @@ class AtomicOutput:
 
 
 def atomic_output(target, *, directory: bool = False, overwrite: bool = True, fsync: bool = True) -> AtomicOutput:
-    """Write a file or folder atomically: ``with atomic_output(path) as tmp: write(tmp)``.
+    r"""Write a file or folder atomically: ``with atomic_output(path) as tmp: write(tmp)``.
 
     The ``with`` block gets a temporary path next to ``target``; when the block ends normally
     the temporary output is flushed to disk and renamed onto ``target``. When it raises

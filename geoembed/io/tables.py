@@ -157,8 +157,11 @@ class ChunkWriter:
         if self.format == "npy":  # header first, then raw rows: no memory map, flat RSS
             if self._handle is None:
                 self._handle = open(self._temporary, "wb")
-                header = {"descr": np.lib.format.dtype_to_descr(np.dtype(self.dtype)), "fortran_order": False,
-                          "shape": (self.n_rows, len(self.names))}
+                header = {
+                    "descr": np.lib.format.dtype_to_descr(np.dtype(self.dtype)),
+                    "fortran_order": False,
+                    "shape": (self.n_rows, len(self.names)),
+                }
                 np.lib.format.write_array_header_1_0(self._handle, header)
             np.ascontiguousarray(embedding, dtype=self.dtype).tofile(self._handle)
             self._offset += len(embedding)

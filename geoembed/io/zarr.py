@@ -51,8 +51,7 @@ class ZarrGridWriter:
     ...         writer.write_band(slice(start, start + 2), values[start:start + 2])
     """
 
-    def __init__(self, path, lat, lon, feature_names, *, dtype, rows_per_band: int, attrs=None,
-                 overwrite: bool = True):
+    def __init__(self, path, lat, lon, feature_names, *, dtype, rows_per_band: int, attrs=None, overwrite: bool = True):
         self.path = Path(path)
         if self.path.suffix != ".zarr":
             raise ValueError(f"streamed grids are written to a .zarr store; got {self.path}")
@@ -67,7 +66,8 @@ class ZarrGridWriter:
             dask_array.zeros(shape, dtype=dtype, chunks=(max(1, rows_per_band), shape[1], shape[2])),
             dims=("lat", "lon", "feature"),
             coords={"lat": self.lat, "lon": self.lon, "feature": np.arange(shape[2])},
-            name="embedding", attrs={**(attrs or {}), "feature_names": self.feature_names},
+            name="embedding",
+            attrs={**(attrs or {}), "feature_names": self.feature_names},
         ).to_dataset()
         self._output = atomic_output(self.path, directory=True, overwrite=overwrite)
         self._store = self._output.open()
@@ -90,8 +90,7 @@ class ZarrGridWriter:
         import xarray as xr
 
         piece = xr.Dataset({"embedding": (("lat", "lon", "feature"), np.asarray(values))})
-        piece.to_zarr(self._store, region={"lat": rows, "lon": slice(None), "feature": slice(None)},
-                      consolidated=False)
+        piece.to_zarr(self._store, region={"lat": rows, "lon": slice(None), "feature": slice(None)}, consolidated=False)
 
     def close(self):
         """Move the finished store to ``path`` and open it (see :func:`open_grid`)."""

@@ -50,10 +50,12 @@ class CLIPBackbone:
         return int(self.model.config.projection_dim)
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str = DEFAULT_BACKBONE, *, allow_download: bool = False,
-                        device="cpu") -> "CLIPBackbone":
+    def from_pretrained(
+        cls, name_or_path: str = DEFAULT_BACKBONE, *, allow_download: bool = False, device="cpu"
+    ) -> CLIPBackbone:
         """Load a CLIP model from a local folder, the local Hugging Face cache, or (only when
-        ``allow_download=True``) the Hugging Face Hub."""
+        ``allow_download=True``) the Hugging Face Hub.
+        """
         transformers = _transformers()
         options = {"local_files_only": not allow_download}
         try:

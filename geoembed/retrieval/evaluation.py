@@ -14,16 +14,33 @@ from ..evaluation.geolocation import THRESHOLDS_KM, accuracy_table, evaluate_pre
 from ..evaluation.geolocation import evaluate_geolocation as _evaluate_geolocation
 from ..evaluation.published import GEOCLIP_GEOLOCATION as PAPER_RESULTS
 
-__all__ = ["PAPER_RESULTS", "THRESHOLDS_KM", "accuracy_table", "evaluate_geolocation", "evaluate_predictions",
-           "read_geoloc_csv"]
+__all__ = [
+    "PAPER_RESULTS",
+    "THRESHOLDS_KM",
+    "accuracy_table",
+    "evaluate_geolocation",
+    "evaluate_predictions",
+    "read_geoloc_csv",
+]
 
-warnings.warn("geoembed.retrieval.evaluation is deprecated and will be removed in the next release: import "
-              "from geoembed.evaluation.geolocation (PAPER_RESULTS: geoembed.evaluation.published."
-              "GEOCLIP_GEOLOCATION)", FutureWarning, stacklevel=2)
+warnings.warn(
+    "geoembed.retrieval.evaluation is deprecated and will be removed in the next release: import "
+    "from geoembed.evaluation.geolocation (PAPER_RESULTS: geoembed.evaluation.published."
+    "GEOCLIP_GEOLOCATION)",
+    FutureWarning,
+    stacklevel=2,
+)
 
 
-def evaluate_geolocation(locator, csv_path, image_dir=None, *, batch_size: int = 32, limit: int | None = None,
-                         reference_results: dict | None = PAPER_RESULTS):
+def evaluate_geolocation(
+    locator,
+    csv_path,
+    image_dir=None,
+    *,
+    batch_size: int = 32,
+    limit: int | None = None,
+    reference_results: dict | None = PAPER_RESULTS,
+):
     """Deprecated: :func:`geoembed.evaluation.evaluate_geolocation`, with the paper's rows by default.
 
     Parameters
@@ -36,5 +53,6 @@ def evaluate_geolocation(locator, csv_path, image_dir=None, *, batch_size: int =
     -------
     per_image, summary : DataFrame
     """
-    return _evaluate_geolocation(locator, csv_path, image_dir, batch_size=batch_size, limit=limit,
-                                 reference_results=reference_results)
+    return _evaluate_geolocation(
+        locator, csv_path, image_dir, batch_size=batch_size, limit=limit, reference_results=reference_results
+    )

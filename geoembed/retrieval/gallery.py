@@ -106,8 +106,17 @@ class GPSGallery:
             self._fingerprint = hashlib.sha256(self.latlon.tobytes()).hexdigest()
         return self._fingerprint
 
-    def embeddings(self, encoder, *, weights_sha256: str, precision: str = "exact", dtype: str = "float32",
-                   cache_dir=None, batch_size: int = 4096, progress: bool = False) -> np.ndarray:
+    def embeddings(
+        self,
+        encoder,
+        *,
+        weights_sha256: str,
+        precision: str = "exact",
+        dtype: str = "float32",
+        cache_dir=None,
+        batch_size: int = 4096,
+        progress: bool = False,
+    ) -> np.ndarray:
         """L2-normalised location embeddings (n, d), cached on disk.
 
         The cache key combines the encoder weights' sha256, the coordinates' sha256, the
@@ -144,8 +153,14 @@ class GPSGallery:
             f"{_CACHE_FORMAT}:{weights_sha256}:{self.fingerprint()}:{precision}:{dtype}".encode()
         ).hexdigest()[:32]
         data_path, meta_path = folder / f"{self.name}-{key}.npy", folder / f"{self.name}-{key}.json"
-        meta = {"format": _CACHE_FORMAT, "weights_sha256": weights_sha256, "coordinates_sha256": self.fingerprint(),
-                "precision": precision, "n": len(self), "dtype": dtype}
+        meta = {
+            "format": _CACHE_FORMAT,
+            "weights_sha256": weights_sha256,
+            "coordinates_sha256": self.fingerprint(),
+            "precision": precision,
+            "n": len(self),
+            "dtype": dtype,
+        }
         cached = _read_cache(data_path, meta_path, meta)
         if cached is not None:
             return cached
@@ -199,8 +214,9 @@ def _read_cache(data_path: Path, meta_path: Path, expected: dict):
             raise ValueError(f"{values.dtype} array of shape {values.shape}, expected {expected['dtype']} {shape}")
         return values
     except (ValueError, OSError, EOFError) as err:  # JSON and Unicode errors are ValueErrors
-        warnings.warn(f"gallery cache {data_path} is corrupt or stale ({err}); rebuilding it", RuntimeWarning,
-                      stacklevel=3)
+        warnings.warn(
+            f"gallery cache {data_path} is corrupt or stale ({err}); rebuilding it", RuntimeWarning, stacklevel=3
+        )
         return None
 
 
@@ -219,5 +235,9 @@ def _warn_unwritable(folder: Path, err: OSError) -> None:
         return
     _WARNED_UNWRITABLE.add(key)
     reason = f"{type(err).__name__}: {err.strerror or err}"
-    warnings.warn(f"gallery cache folder {folder} cannot be written ({reason}); gallery embeddings are computed "
-                  "in memory and not cached", RuntimeWarning, stacklevel=3)
+    warnings.warn(
+        f"gallery cache folder {folder} cannot be written ({reason}); gallery embeddings are computed "
+        "in memory and not cached",
+        RuntimeWarning,
+        stacklevel=3,
+    )

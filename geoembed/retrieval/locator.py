@@ -17,8 +17,11 @@ __all__ = ["GeoLocator", "build_image_mlp", "streaming_top_k"]
 
 def build_image_mlp(state: dict | None = None) -> nn.Sequential:
     """GeoCLIP's image head (Linear 768 -> 768, ReLU, Linear 768 -> 512), or the shapes in ``state``."""
-    d_in, hidden, d_out = (768, 768, 512) if state is None else (
-        state["0.weight"].shape[1], state["0.weight"].shape[0], state["2.weight"].shape[0])
+    d_in, hidden, d_out = (
+        (768, 768, 512)
+        if state is None
+        else (state["0.weight"].shape[1], state["0.weight"].shape[0], state["2.weight"].shape[0])
+    )
     mlp = nn.Sequential(nn.Linear(d_in, hidden), nn.ReLU(), nn.Linear(hidden, d_out))
     if state is not None:
         mlp.load_state_dict({k: v for k, v in state.items() if k != "logit_scale"})
@@ -60,8 +63,19 @@ class GeoLocator:
     device : str, default="cpu"
     """
 
-    def __init__(self, backbone=None, *, gallery=None, location_weights=None, image_weights=None,
-                 precision="exact", cache_dtype="float32", cache_dir=None, allow_download=False, device="cpu"):
+    def __init__(
+        self,
+        backbone=None,
+        *,
+        gallery=None,
+        location_weights=None,
+        image_weights=None,
+        precision="exact",
+        cache_dtype="float32",
+        cache_dir=None,
+        allow_download=False,
+        device="cpu",
+    ):
         from .._utils import resolve_device
         from ..weights import IMAGE_MLP_FILE, load_location_encoder
 
@@ -117,8 +131,12 @@ class GeoLocator:
         key = (gallery.fingerprint(), self.precision)
         if key not in self._gallery_cache:
             values = gallery.embeddings(
-                self.location_encoder, weights_sha256=self._weights_sha256(), precision=self.precision,
-                dtype=self.cache_dtype, cache_dir=self.cache_dir, progress=len(gallery) > 20_000,
+                self.location_encoder,
+                weights_sha256=self._weights_sha256(),
+                precision=self.precision,
+                dtype=self.cache_dtype,
+                cache_dir=self.cache_dir,
+                progress=len(gallery) > 20_000,
             )
             # keep the locator's own gallery and the latest other one (e.g. a zoom region)
             own = (self.gallery.fingerprint(), self.precision)
@@ -201,8 +219,9 @@ class GeoLocator:
         """GeoCLIP image embeddings (n, 512) for paths, a folder, PIL images or arrays."""
         return np.vstack([self.embed_features(f) for _, f in self._image_batches(images, batch_size, "raise", {})])
 
-    def predict(self, images, top_k: int = 5, *, batch_size: int = 16, gallery=None,
-                on_error: str = "raise") -> pd.DataFrame:
+    def predict(
+        self, images, top_k: int = 5, *, batch_size: int = 16, gallery=None, on_error: str = "raise"
+    ) -> pd.DataFrame:
         """Top-k locations for images: paths, a folder, PIL images or (H, W, 3) arrays.
 
         ``on_error="report"`` keeps going past unreadable images and returns them as rows with
@@ -212,13 +231,27 @@ class GeoLocator:
         frames, errors = [], {}
         for ids, features in self._image_batches(images, batch_size, on_error, errors):
             frames.append(self._top_k(self.embed_features(features), top_k, gallery, ids))
-        result = pd.concat(frames, ignore_index=True) if frames else _predictions_frame(
-            np.empty((0, top_k)), np.empty((0, top_k), dtype=np.int64), gallery or self.gallery, [])
+        result = (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else _predictions_frame(
+                np.empty((0, top_k)), np.empty((0, top_k), dtype=np.int64), gallery or self.gallery, []
+            )
+        )
         if on_error == "report":
             result["error"] = None
             if errors:
-                failed = pd.DataFrame({"input_id": list(errors), "rank": 1, "lat": np.nan, "lon": np.nan,
-                                       "probability": np.nan, "gallery_index": -1, "error": list(errors.values())})
+                failed = pd.DataFrame(
+                    {
+                        "input_id": list(errors),
+                        "rank": 1,
+                        "lat": np.nan,
+                        "lon": np.nan,
+                        "probability": np.nan,
+                        "gallery_index": -1,
+                        "error": list(errors.values()),
+                    }
+                )
                 result = pd.concat([result, failed], ignore_index=True)
         return result
 
@@ -235,8 +268,9 @@ class GeoLocator:
         gallery = self._as_gallery(gallery) if gallery is not None else None
         return self._top_k(self.text_embeddings(queries), top_k, gallery, queries)
 
-    def zoom(self, query, *, bbox=None, center=None, radius_km=None, step_km: float = 1.0, top_k: int = 5,
-             kind: str = "auto") -> pd.DataFrame:
+    def zoom(
+        self, query, *, bbox=None, center=None, radius_km=None, step_km: float = 1.0, top_k: int = 5, kind: str = "auto"
+    ) -> pd.DataFrame:
         """Locate one query over a dense regional gallery (the paper's "Boston, Massachusetts").
 
         ``query`` is text, an image (path, PIL, array) or a CLIP feature vector; ``kind`` forces
@@ -254,9 +288,13 @@ class GeoLocator:
             embedding = torch.from_numpy(self._query_embedding(query, kind)).to(self.device)
             probs = self._logits(embedding, gallery).softmax(dim=1)[0].cpu().numpy()
         return xr.DataArray(
-            probs, dims=("point",), name="probability",
-            coords={"lat": ("point", gallery.latlon[:, 0].astype(np.float64)),
-                    "lon": ("point", gallery.latlon[:, 1].astype(np.float64))},
+            probs,
+            dims=("point",),
+            name="probability",
+            coords={
+                "lat": ("point", gallery.latlon[:, 0].astype(np.float64)),
+                "lon": ("point", gallery.latlon[:, 1].astype(np.float64)),
+            },
             attrs={"query": _query_id(query), "gallery": gallery.name},
         )
 
@@ -308,11 +346,13 @@ def _query_id(query) -> str:
 def _predictions_frame(probs: np.ndarray, indices: np.ndarray, gallery: GPSGallery, ids) -> pd.DataFrame:
     n, k = indices.shape
     latlon = gallery.latlon[indices.reshape(-1)] if n else np.empty((0, 2), dtype=np.float32)
-    return pd.DataFrame({
-        "input_id": np.repeat(np.asarray(ids, dtype=object), k),
-        "rank": np.tile(np.arange(1, k + 1), n),
-        "lat": latlon[:, 0].astype(np.float64),
-        "lon": latlon[:, 1].astype(np.float64),
-        "probability": probs.reshape(-1).astype(np.float64),
-        "gallery_index": indices.reshape(-1),
-    })
+    return pd.DataFrame(
+        {
+            "input_id": np.repeat(np.asarray(ids, dtype=object), k),
+            "rank": np.tile(np.arange(1, k + 1), n),
+            "lat": latlon[:, 0].astype(np.float64),
+            "lon": latlon[:, 1].astype(np.float64),
+            "probability": probs.reshape(-1).astype(np.float64),
+            "gallery_index": indices.reshape(-1),
+        }
+    )

@@ -27,5 +27,6 @@ def default_feature_columns(frame: pd.DataFrame, *, lat_col=None, lon_col=None) 
         case-insensitively) and without non-numeric columns; may be empty.
     """
     coordinate_names = {*LAT_NAMES, *LON_NAMES, *(str(c).lower() for c in (lat_col, lon_col) if c)}
-    return [c for c in frame.columns
-            if str(c).lower() not in coordinate_names and pd.api.types.is_numeric_dtype(frame[c])]
+    return [
+        c for c in frame.columns if str(c).lower() not in coordinate_names and pd.api.types.is_numeric_dtype(frame[c])
+    ]

@@ -38,8 +38,9 @@ __all__ = ["DistillConfig", "Distiller", "distillation_points"]
 
 
 def _default_student() -> LocationEncoderConfig:
-    return LocationEncoderConfig(sigmas=(1.0, 16.0, 256.0), n_frequencies=64, hidden_dim=128, n_hidden_layers=2,
-                                 embed_dim=512)
+    return LocationEncoderConfig(
+        sigmas=(1.0, 16.0, 256.0), n_frequencies=64, hidden_dim=128, n_hidden_layers=2, embed_dim=512
+    )
 
 
 @dataclass
@@ -138,8 +139,9 @@ def distillation_points(config: DistillConfig, n: int | None = None, *, random_s
     equal = np.column_stack([np.degrees(np.arcsin(rng.uniform(-1, 1, n_equal))), rng.uniform(-180, 180, n_equal)])
     gallery = load_gps_gallery().astype(np.float64)
     places = _populated_places()
-    anchors = np.vstack([gallery[rng.integers(0, len(gallery), n_gallery)],
-                         places[rng.integers(0, len(places), n_places)]])
+    anchors = np.vstack(
+        [gallery[rng.integers(0, len(gallery), n_gallery)], places[rng.integers(0, len(places), n_places)]]
+    )
     jittered = jitter_latlon(torch.from_numpy(anchors), config.city_radius_km * 1000.0, generator).double().numpy()
     points = np.vstack([equal, jittered])
     return points[rng.permutation(len(points))]
@@ -168,22 +170,27 @@ class Distiller:
         self.device = resolve_device(self.config.device)
         self.teacher = load_location_encoder(self.config.teacher)
         if self.config.student.embed_dim != self.teacher.embed_dim:
-            raise ValueError(f"the student's embed_dim {self.config.student.embed_dim} must equal the teacher's "
-                             f"{self.teacher.embed_dim}")
+            raise ValueError(
+                f"the student's embed_dim {self.config.student.embed_dim} must equal the teacher's "
+                f"{self.teacher.embed_dim}"
+            )
         torch.manual_seed(self.config.random_state)
         self.generator = torch.Generator().manual_seed(self.config.random_state)
         self.student = GeoCLIPLocationEncoder(self.config.student, random_state=self.config.random_state)
         self.student.to(self.device)
-        self.optimizer = torch.optim.Adam(self.student.parameters(), lr=self.config.learning_rate,
-                                          weight_decay=self.config.weight_decay)
+        self.optimizer = torch.optim.Adam(
+            self.student.parameters(), lr=self.config.learning_rate, weight_decay=self.config.weight_decay
+        )
         self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=self.config.epochs)
         self.epoch = 0
         self.history: list[dict] = []
         self._data = None
 
     def _teacher_embed(self, latlon: np.ndarray) -> torch.Tensor:
-        chunks = [self.teacher.embed(torch.from_numpy(latlon[i : i + 8192]).float(),
-                                     precision=self.config.teacher_precision) for i in range(0, len(latlon), 8192)]
+        chunks = [
+            self.teacher.embed(torch.from_numpy(latlon[i : i + 8192]).float(), precision=self.config.teacher_precision)
+            for i in range(0, len(latlon), 8192)
+        ]
         return torch.cat(chunks)
 
     def _prepare(self, progress: bool):
@@ -230,8 +237,9 @@ class Distiller:
             self.student.train()
             order = torch.randperm(len(train_x), generator=self.generator)
             losses = []
-            for batch in tqdm(order.split(c.batch_size), disable=not progress, desc=f"epoch {self.epoch + 1}",
-                              leave=False):
+            for batch in tqdm(
+                order.split(c.batch_size), disable=not progress, desc=f"epoch {self.epoch + 1}", leave=False
+            ):
                 prediction = self.student(train_x[batch].to(self.device))
                 loss = torch.nn.functional.mse_loss(prediction, train_y[batch].to(self.device)) / scale**2
                 self.optimizer.zero_grad(set_to_none=True)
@@ -240,8 +248,9 @@ class Distiller:
                 losses.append(loss.item())
             self.scheduler.step()
             self.epoch += 1
-            self.history.append({"epoch": self.epoch, "train_loss": float(np.mean(losses)),
-                                 **self._validate(val_x, val_y, scale)})
+            self.history.append(
+                {"epoch": self.epoch, "train_loss": float(np.mean(losses)), **self._validate(val_x, val_y, scale)}
+            )
             if out_dir is not None:
                 self.save(out_dir)
         return pd.DataFrame(self.history)
@@ -251,29 +260,46 @@ class Distiller:
         self.student.eval()
         prediction = self.student(val_x.to(self.device)).cpu()
         cosine = torch.nn.functional.cosine_similarity(prediction, val_y, dim=1).numpy()
-        return {"val_loss": float(torch.nn.functional.mse_loss(prediction, val_y) / scale**2),
-                "val_cosine_median": float(np.median(cosine)), "val_cosine_p01": float(np.percentile(cosine, 1))}
+        return {
+            "val_loss": float(torch.nn.functional.mse_loss(prediction, val_y) / scale**2),
+            "val_cosine_median": float(np.median(cosine)),
+            "val_cosine_p01": float(np.percentile(cosine, 1)),
+        }
 
     def provenance(self) -> dict:
         """Metadata stored in the student checkpoint: teacher, data, seed and the command."""
         c = self.config
-        return {"teacher": c.teacher or "geoclip-1.3.0", "trained_epochs": self.epoch,
-                "data": (f"{c.n_points} points: {c.equal_area_fraction:.0%} equal-area, {c.gallery_fraction:.0%} "
-                         f"MP-16 gallery and {1 - c.equal_area_fraction - c.gallery_fraction:.0%} populated places, "
-                         f"both jittered by {c.city_radius_km} km"),
-                "random_state": c.random_state, "distill_config": c.to_json(),
-                "command": "geoembed distill --config distill_config.json"}
+        return {
+            "teacher": c.teacher or "geoclip-1.3.0",
+            "trained_epochs": self.epoch,
+            "data": (
+                f"{c.n_points} points: {c.equal_area_fraction:.0%} equal-area, {c.gallery_fraction:.0%} "
+                f"MP-16 gallery and {1 - c.equal_area_fraction - c.gallery_fraction:.0%} populated places, "
+                f"both jittered by {c.city_radius_km} km"
+            ),
+            "random_state": c.random_state,
+            "distill_config": c.to_json(),
+            "command": "geoembed distill --config distill_config.json",
+        }
 
     def save(self, out_dir) -> Path:
         """Write ``location_encoder.safetensors`` (the student, provenance in its metadata),
-        ``distill_state.pt``, ``distill_config.json`` and ``history.json``, each atomically."""
+        ``distill_state.pt``, ``distill_config.json`` and ``history.json``, each atomically.
+        """
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         self.student.save(out / "location_encoder.safetensors", metadata=self.provenance())
         with atomic_output(out / "distill_state.pt") as tmp:
-            torch.save({"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
-                        "generator": self.generator.get_state(), "torch_rng": torch.get_rng_state(),
-                        "epoch": self.epoch}, tmp)
+            torch.save(
+                {
+                    "optimizer": self.optimizer.state_dict(),
+                    "scheduler": self.scheduler.state_dict(),
+                    "generator": self.generator.get_state(),
+                    "torch_rng": torch.get_rng_state(),
+                    "epoch": self.epoch,
+                },
+                tmp,
+            )
         with atomic_output(out / "distill_config.json") as tmp:
             tmp.write_text(self.config.to_json())
         with atomic_output(out / "history.json") as tmp:

@@ -41,10 +41,16 @@ class GPSQueue:
         return self.buffer[: self.filled]
 
     def state_dict(self) -> dict:
-        return {"buffer": self.buffer.clone(), "pointer": torch.tensor(self.pointer), "filled": torch.tensor(self.filled)}
+        return {
+            "buffer": self.buffer.clone(),
+            "pointer": torch.tensor(self.pointer),
+            "filled": torch.tensor(self.filled),
+        }
 
     def load_state_dict(self, state: dict) -> None:
         if state["buffer"].shape != self.buffer.shape:
-            raise ValueError(f"queue state has shape {tuple(state['buffer'].shape)}, expected {tuple(self.buffer.shape)}")
+            raise ValueError(
+                f"queue state has shape {tuple(state['buffer'].shape)}, expected {tuple(self.buffer.shape)}"
+            )
         self.buffer = state["buffer"].clone()
         self.pointer, self.filled = int(state["pointer"]), int(state["filled"])

@@ -77,14 +77,21 @@ class TrainConfig:
         flat = dict(zip(_ENCODER_FIELDS, (sigmas, n_frequencies, hidden_dim, n_hidden_layers, embed_dim)))
         flat = {k: v for k, v in flat.items() if v is not None}
         if flat:
-            warnings.warn(f"TrainConfig({', '.join(flat)}=...) is deprecated since 0.2 and will be removed in 0.3; "
-                          "use TrainConfig(encoder=LocationEncoderConfig(...))", FutureWarning, stacklevel=3)
+            warnings.warn(
+                f"TrainConfig({', '.join(flat)}=...) is deprecated since 0.2 and will be removed in 0.3; "
+                "use TrainConfig(encoder=LocationEncoderConfig(...))",
+                FutureWarning,
+                stacklevel=3,
+            )
             if "sigmas" in flat:
                 flat["sigmas"] = tuple(map(float, flat["sigmas"]))
             self.encoder = dataclasses.replace(self.encoder, **flat)
         if seed is not None:
-            warnings.warn("TrainConfig(seed=...) was renamed random_state in 0.2; the old name will be removed in 0.3",
-                          FutureWarning, stacklevel=3)
+            warnings.warn(
+                "TrainConfig(seed=...) was renamed random_state in 0.2; the old name will be removed in 0.3",
+                FutureWarning,
+                stacklevel=3,
+            )
             self.random_state = seed
         self.region = BoundingBox.coerce(self.region)
         for key in ("add_sigmas", "freeze_branches", "thresholds_km"):
@@ -97,7 +104,7 @@ class TrainConfig:
         return json.dumps(data, indent=1)
 
     @classmethod
-    def from_json(cls, text: str) -> "TrainConfig":
+    def from_json(cls, text: str) -> TrainConfig:
         data = json.loads(text)
         if not isinstance(data, dict):
             raise ValueError(f"a training config must be a JSON object; got {type(data).__name__}")
@@ -125,12 +132,13 @@ def build_location_encoder(config: TrainConfig) -> GeoCLIPLocationEncoder:
         wider = dataclasses.replace(c, sigmas=c.sigmas + tuple(map(float, config.add_sigmas)))
         model = GeoCLIPLocationEncoder(wider, random_state=config.random_state + 1)
         with torch.no_grad():  # new branches start with a zero head, so the initial output is unchanged
-            for branch in model.branches[len(c.sigmas):]:
+            for branch in model.branches[len(c.sigmas) :]:
                 branch.head.weight.zero_()
                 branch.head.bias.zero_()
         missing, _ = model.load_state_dict(base.state_dict(), strict=False)
-        assert all(k.startswith(tuple(f"branches.{i}." for i in range(len(c.sigmas), len(wider.sigmas))))
-                   for k in missing)
+        assert all(
+            k.startswith(tuple(f"branches.{i}." for i in range(len(c.sigmas), len(wider.sigmas)))) for k in missing
+        )
         base = model
     for i in config.freeze_branches:
         if not 0 <= i < len(base.branches):
@@ -169,8 +177,11 @@ class ContrastiveLocationTrainer:
         if self.feature_head is not None:
             return
         c = self.config
-        self.feature_head = nn.Sequential(nn.Linear(n_features, c.feature_hidden), nn.ReLU(),
-                                          nn.Linear(c.feature_hidden, self.location_encoder.embed_dim)).to(self.device)
+        self.feature_head = nn.Sequential(
+            nn.Linear(n_features, c.feature_hidden),
+            nn.ReLU(),
+            nn.Linear(c.feature_hidden, self.location_encoder.embed_dim),
+        ).to(self.device)
         params = [p for p in self.location_encoder.parameters() if p.requires_grad]
         params += list(self.feature_head.parameters()) + [self.logit_scale]
         self.optimizer = torch.optim.Adam(params, lr=c.learning_rate, weight_decay=c.weight_decay)
@@ -182,7 +193,9 @@ class ContrastiveLocationTrainer:
         if features.ndim != 2 or latlon.shape != (len(features), 2):
             raise ValueError(f"need features (n, d) and latlon (n, 2); got {features.shape} and {latlon.shape}")
         if not np.isfinite(features).all():
-            raise ValueError(f"features must be finite; rows {np.flatnonzero(~np.isfinite(features).all(1))[:5].tolist()}")
+            raise ValueError(
+                f"features must be finite; rows {np.flatnonzero(~np.isfinite(features).all(1))[:5].tolist()}"
+            )
         validate_latlon(latlon[:, 0], latlon[:, 1])
         if self.config.region is not None:
             inside = self.config.region.contains(latlon[:, 0], latlon[:, 1])
@@ -247,8 +260,12 @@ class ContrastiveLocationTrainer:
                 bar.set_postfix(loss=f"{losses[-1]:.3f}")
             self.scheduler.step()
             self.epoch += 1
-            row = {"epoch": self.epoch, "loss": float(np.mean(losses)), "lr": self.scheduler.get_last_lr()[0],
-                   "logit_scale": float(self.logit_scale.detach().exp())}
+            row = {
+                "epoch": self.epoch,
+                "loss": float(np.mean(losses)),
+                "lr": self.scheduler.get_last_lr()[0],
+                "logit_scale": float(self.logit_scale.detach().exp()),
+            }
             if len(val_x):
                 row.update(self.retrieval_accuracy(val_x, val_ll, gallery=train_ll))
             self.history.append(row)
@@ -267,7 +284,9 @@ class ContrastiveLocationTrainer:
         if len(gallery) > max_gallery:
             gallery = gallery[np.random.default_rng(0).choice(len(gallery), max_gallery, replace=False)]
         loc = nn.functional.normalize(self.location_encoder.embed(torch.from_numpy(gallery).to(self.device)), dim=1)
-        feats = nn.functional.normalize(self.feature_head(torch.as_tensor(features, dtype=torch.float32).to(self.device)), dim=1)
+        feats = nn.functional.normalize(
+            self.feature_head(torch.as_tensor(features, dtype=torch.float32).to(self.device)), dim=1
+        )
         best = (feats @ loc.T).argmax(dim=1).cpu().numpy()
         errors = haversine_km(latlon[:, 0], latlon[:, 1], gallery[best, 0], gallery[best, 1])
         table = accuracy_table(errors, self.config.thresholds_km)
@@ -304,14 +323,21 @@ class ContrastiveLocationTrainer:
         out.mkdir(parents=True, exist_ok=True)
         head = {k: v.detach().cpu().contiguous() for k, v in self.feature_head.state_dict().items()}
         head["logit_scale"] = self.logit_scale.detach().cpu().reshape(())
-        state = {"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
-                 "queue": self.queue.state_dict(), "generator": self.generator.get_state(),
-                 "torch_rng": torch.get_rng_state(), "epoch": self.epoch}
+        state = {
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "queue": self.queue.state_dict(),
+            "generator": self.generator.get_state(),
+            "torch_rng": torch.get_rng_state(),
+            "epoch": self.epoch,
+        }
         writers = {
             "location_encoder.safetensors": lambda path: self.location_encoder.save(
-                path, metadata={"trained_epochs": self.epoch, "train_config": self.config.to_json()}),
+                path, metadata={"trained_epochs": self.epoch, "train_config": self.config.to_json()}
+            ),
             "feature_head.safetensors": lambda path: save_file(
-                head, str(path), metadata={"architecture": "geoembed-feature-head", "trained_epochs": str(self.epoch)}),
+                head, str(path), metadata={"architecture": "geoembed-feature-head", "trained_epochs": str(self.epoch)}
+            ),
             "config.json": lambda path: path.write_text(self.config.to_json()),
             "history.json": lambda path: path.write_text(json.dumps(self.history, indent=1)),
             "training_state.pt": lambda path: torch.save(state, path),
@@ -368,13 +394,22 @@ class ContrastiveLocationTrainer:
                 raise ValueError(f"checkpoint file {path} is missing")
             try:
                 yield path
-            except (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError, pickle.UnpicklingError,
-                    SafetensorError) as err:
+            except (
+                OSError,
+                ValueError,
+                KeyError,
+                TypeError,
+                RuntimeError,
+                EOFError,
+                pickle.UnpicklingError,
+                SafetensorError,
+            ) as err:
                 reason = (str(err).strip().splitlines() or [""])[0]
                 if isinstance(err, pickle.UnpicklingError):  # torch's text suggests weights_only=False: not for us
                     reason = "not a readable weights-only torch file (truncated or another format?)"
-                raise ValueError(f"checkpoint file {path} is unreadable or corrupt ({type(err).__name__}: "
-                                 f"{reason})") from err
+                raise ValueError(
+                    f"checkpoint file {path} is unreadable or corrupt ({type(err).__name__}: {reason})"
+                ) from err
 
         with reading("config.json") as path:
             config = TrainConfig.from_json(path.read_text())
@@ -406,8 +441,10 @@ class ContrastiveLocationTrainer:
             for param in (p for group in trainer.optimizer.param_groups for p in group["params"]):
                 for key, value in trainer.optimizer.state.get(param, {}).items():
                     if torch.is_tensor(value) and value.ndim and value.shape != param.shape:
-                        raise ValueError(f"optimizer state {key!r} of shape {tuple(value.shape)} does not fit a "
-                                         f"parameter of shape {tuple(param.shape)}")
+                        raise ValueError(
+                            f"optimizer state {key!r} of shape {tuple(value.shape)} does not fit a "
+                            f"parameter of shape {tuple(param.shape)}"
+                        )
             trainer.scheduler.load_state_dict(state["scheduler"])
             trainer.queue.load_state_dict(state["queue"])
             trainer.generator.set_state(state["generator"])

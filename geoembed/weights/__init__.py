@@ -125,22 +125,37 @@ def get_weights(name: str) -> Weights:
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise ValueError(f"unknown weights {name!r}; registered: {list_weights()} (or pass a checkpoint path)") from None
+        raise ValueError(
+            f"unknown weights {name!r}; registered: {list_weights()} (or pass a checkpoint path)"
+        ) from None
 
 
-GEOCLIP_1_3_0 = register_weights(Weights(
-    name="geoclip-1.3.0",
-    directory=WEIGHTS_ROOT / "geoclip-1.3.0",
-    location_encoder="location_encoder.safetensors",
-    license="MIT",
-    citation=("Vivanco Cepeda, V., Nayak, G. K., & Shah, M. (2023). GeoCLIP: Clip-Inspired Alignment between "
-              "Locations and Images for Effective Worldwide Geo-localization. NeurIPS 2023."),
-    source="PyPI geoclip==1.3.0 (converted by tools/convert_geoclip_weights.py; subnormal weights set to zero)",
-    config={"sigmas": [1.0, 16.0, 256.0], "n_frequencies": 256, "hidden_dim": 1024, "n_hidden_layers": 3,
-            "embed_dim": 512},
-    extra_files={"image_mlp": "image_mlp.safetensors", "gps_gallery": "gps_gallery.npy", "license": "LICENSE",
-                 "pca_basis": "pca_basis.safetensors"},
-))
+GEOCLIP_1_3_0 = register_weights(
+    Weights(
+        name="geoclip-1.3.0",
+        directory=WEIGHTS_ROOT / "geoclip-1.3.0",
+        location_encoder="location_encoder.safetensors",
+        license="MIT",
+        citation=(
+            "Vivanco Cepeda, V., Nayak, G. K., & Shah, M. (2023). GeoCLIP: Clip-Inspired Alignment between "
+            "Locations and Images for Effective Worldwide Geo-localization. NeurIPS 2023."
+        ),
+        source="PyPI geoclip==1.3.0 (converted by tools/convert_geoclip_weights.py; subnormal weights set to zero)",
+        config={
+            "sigmas": [1.0, 16.0, 256.0],
+            "n_frequencies": 256,
+            "hidden_dim": 1024,
+            "n_hidden_layers": 3,
+            "embed_dim": 512,
+        },
+        extra_files={
+            "image_mlp": "image_mlp.safetensors",
+            "gps_gallery": "gps_gallery.npy",
+            "license": "LICENSE",
+            "pca_basis": "pca_basis.safetensors",
+        },
+    )
+)
 #: The name of the weights used when none are given: ``"geoclip-1.3.0"``.
 DEFAULT_WEIGHTS = GEOCLIP_1_3_0.name
 
@@ -154,15 +169,17 @@ GPS_GALLERY_FILE = GEOCLIP_1_3_0.path("gps_gallery")
 
 def resolve_location_weights(weights: str | Path | None) -> Path:
     """The location-encoder file for ``weights``: ``None`` (the default weights), a registered
-    name, or a checkpoint path."""
+    name, or a checkpoint path.
+    """
     if weights is None:
         return get_weights(DEFAULT_WEIGHTS).location_encoder_path
     if isinstance(weights, str) and weights in _REGISTRY:
         return _REGISTRY[weights].location_encoder_path
     path = Path(weights)
     if not path.is_file():
-        raise CheckpointError(f"weights {str(weights)!r} are neither a registered name {list_weights()} "
-                              f"nor an existing checkpoint file")
+        raise CheckpointError(
+            f"weights {str(weights)!r} are neither a registered name {list_weights()} nor an existing checkpoint file"
+        )
     return path
 
 
@@ -201,7 +218,8 @@ def load_location_encoder(path: str | Path | None = None):
 
 def load_image_mlp_state() -> dict:
     """The image MLP's state dict (``0.weight``, ``0.bias``, ``2.weight``, ``2.bias``) and
-    ``logit_scale`` (a 0-d tensor; the released value is log(39.7))."""
+    ``logit_scale`` (a 0-d tensor; the released value is log(39.7)).
+    """
     from safetensors.torch import load_file
 
     return load_file(str(IMAGE_MLP_FILE))
@@ -219,7 +237,8 @@ def weights_for_file(path: str | Path) -> Weights | None:
 @lru_cache(maxsize=4)
 def load_pca_basis(name: str = DEFAULT_WEIGHTS) -> dict:
     """The PCA basis of registered weights: ``mean`` (d,), ``components`` (d, d), rows by decreasing
-    variance, and ``explained_variance_ratio`` (d,), as float32 numpy arrays (see tools/make_pca_basis.py)."""
+    variance, and ``explained_variance_ratio`` (d,), as float32 numpy arrays (see tools/make_pca_basis.py).
+    """
     from safetensors.numpy import load_file
 
     entry = get_weights(name)

@@ -1,5 +1,6 @@
 """GeoCLIP's location encoder: the torch model and checkpoints (:mod:`.model`) and the
-scikit-learn transformer (:mod:`.estimator`)."""
+scikit-learn transformer (:mod:`.estimator`).
+"""
 
 from .estimator import GeoCLIPEncoder
 from .model import (

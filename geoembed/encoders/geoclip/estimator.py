@@ -99,8 +99,21 @@ class GeoCLIPEncoder(LocationFeaturizer):
 
     feature_prefix = "geoclip"
 
-    def __init__(self, weights=None, *, n_components=None, normalize=False, precision="exact", dtype="float32",
-                 batch_size=4096, device="cpu", lat_col=None, lon_col=None, wrap_longitude=False, on_invalid="raise"):
+    def __init__(
+        self,
+        weights=None,
+        *,
+        n_components=None,
+        normalize=False,
+        precision="exact",
+        dtype="float32",
+        batch_size=4096,
+        device="cpu",
+        lat_col=None,
+        lon_col=None,
+        wrap_longitude=False,
+        on_invalid="raise",
+    ):
         self.weights = weights
         self.n_components = n_components
         self.normalize = normalize
@@ -141,12 +154,15 @@ class GeoCLIPEncoder(LocationFeaturizer):
 
             entry = weights_for_file(resolve_location_weights(self.weights))
             if entry is None or "pca_basis" not in entry.extra_files:
-                raise ValueError(f"n_components needs weights with a bundled PCA basis (e.g. 'geoclip-1.3.0'); "
-                                 f"weights={self.weights!r} have none")
+                raise ValueError(
+                    f"n_components needs weights with a bundled PCA basis (e.g. 'geoclip-1.3.0'); "
+                    f"weights={self.weights!r} have none"
+                )
             basis = load_pca_basis(entry.name)
             if self.n_components > len(basis["components"]):
-                raise ValueError(f"n_components={self.n_components} exceeds the {len(basis['components'])} "
-                                 "components of the basis")
+                raise ValueError(
+                    f"n_components={self.n_components} exceeds the {len(basis['components'])} components of the basis"
+                )
             self.projection_ = (basis["mean"], basis["components"][: self.n_components])
             self.explained_variance_ratio_ = basis["explained_variance_ratio"][: self.n_components].copy()
 

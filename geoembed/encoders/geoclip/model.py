@@ -57,7 +57,7 @@ class LocationEncoderConfig:
         return json.dumps({**asdict(self), "sigmas": list(self.sigmas)})
 
     @classmethod
-    def from_json(cls, text: str) -> "LocationEncoderConfig":
+    def from_json(cls, text: str) -> LocationEncoderConfig:
         data = json.loads(text)
         data["sigmas"] = tuple(float(s) for s in data["sigmas"])
         return cls(**data)
@@ -138,14 +138,16 @@ class GeoCLIPLocationEncoder(nn.Module):
         if seed is not None:
             import warnings
 
-            warnings.warn("GeoCLIPLocationEncoder(seed=...) was renamed random_state in 0.2; the old name will be "
-                          "removed in 0.3", FutureWarning, stacklevel=2)
+            warnings.warn(
+                "GeoCLIPLocationEncoder(seed=...) was renamed random_state in 0.2; the old name will be removed in 0.3",
+                FutureWarning,
+                stacklevel=2,
+            )
             random_state = seed
         self.config = config or LocationEncoderConfig()
         c = self.config
         self.branches = nn.ModuleList(
-            FourierBranch(c.n_frequencies, c.hidden_dim, c.n_hidden_layers, c.embed_dim)
-            for _ in c.sigmas
+            FourierBranch(c.n_frequencies, c.hidden_dim, c.n_hidden_layers, c.embed_dim) for _ in c.sigmas
         )
         generator = torch.Generator().manual_seed(random_state)
         for branch, sigma in zip(self.branches, c.sigmas):
@@ -248,7 +250,7 @@ class GeoCLIPLocationEncoder(nn.Module):
         return path
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, *, map_location="cpu") -> "GeoCLIPLocationEncoder":
+    def from_checkpoint(cls, path: str | Path, *, map_location="cpu") -> GeoCLIPLocationEncoder:
         """Load a checkpoint of this architecture, with any sigma list.
 
         Accepts our safetensors files (architecture in the metadata) and the official
@@ -300,11 +302,13 @@ def _read_safetensors_checkpoint(path: Path):
             meta = f.metadata() or {}
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as err:
-        raise CheckpointError(f"checkpoint {path} is not a readable safetensors file "
-                              f"(truncated or another format?): {err}") from None
+        raise CheckpointError(
+            f"checkpoint {path} is not a readable safetensors file (truncated or another format?): {err}"
+        ) from None
     if meta.get("architecture") != ARCHITECTURE:
-        raise CheckpointError(f"checkpoint {path} is not a {ARCHITECTURE} checkpoint "
-                              f"(metadata architecture={meta.get('architecture')!r})")
+        raise CheckpointError(
+            f"checkpoint {path} is not a {ARCHITECTURE} checkpoint (metadata architecture={meta.get('architecture')!r})"
+        )
     if "config" not in meta:
         raise CheckpointError(f"checkpoint {path} has no 'config' metadata (the architecture); it cannot be rebuilt")
     try:
@@ -321,11 +325,15 @@ def _read_official_checkpoint(path: Path):
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        raise CheckpointError(f"checkpoint {path} holds objects other than tensors; refusing to unpickle it "
-                              f"(weights_only=True): {str(err).splitlines()[0]}") from None
+        raise CheckpointError(
+            f"checkpoint {path} holds objects other than tensors; refusing to unpickle it "
+            f"(weights_only=True): {str(err).splitlines()[0]}"
+        ) from None
     except (RuntimeError, OSError, EOFError, ValueError) as err:
-        raise CheckpointError(f"checkpoint {path} is not a readable torch state dict (truncated or another "
-                              f"format?): {str(err).splitlines()[0]}") from None
+        raise CheckpointError(
+            f"checkpoint {path} is not a readable torch state dict (truncated or another "
+            f"format?): {str(err).splitlines()[0]}"
+        ) from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"checkpoint {path} does not hold a state dict of tensors (got {type(state).__name__})")
     state = convert_official_state_dict(state)
@@ -396,8 +404,9 @@ def bfloat16_is_fast(device: torch.device) -> bool:
 _PACK_BATCH_HINT = 4096
 
 
-def _prepare_inference_weights(model: "GeoCLIPLocationEncoder", precision: str, device: torch.device, *,
-                               prepack: bool = True):
+def _prepare_inference_weights(
+    model: GeoCLIPLocationEncoder, precision: str, device: torch.device, *, prepack: bool = True
+):
     """(linear, per-branch layers, fused head, head bias, dtype) for :meth:`GeoCLIPLocationEncoder._mlp`.
 
     On CPUs the weights are pre-packed once (oneDNN for bfloat16, MKL for float32), which
@@ -413,6 +422,7 @@ def _prepare_inference_weights(model: "GeoCLIPLocationEncoder", precision: str, 
         if device.type != "cpu" or not prepack:
             raise RuntimeError("pre-packing is for CPUs")
         if dtype == torch.bfloat16:
+
             def pack(w, b):
                 w, b = w.to(dtype), b.to(dtype)
                 return torch.ops.mkldnn._reorder_linear_weight(w, _PACK_BATCH_HINT), b
@@ -420,6 +430,7 @@ def _prepare_inference_weights(model: "GeoCLIPLocationEncoder", precision: str, 
             def linear(h, layer, relu):
                 return torch.ops.mkldnn._linear_pointwise(h, layer[0], layer[1], "relu" if relu else "none", [], "")
         else:
+
             def pack(w, b):
                 return torch.ops.mkl._mkl_reorder_linear_weight(w, _PACK_BATCH_HINT), w, b
 
@@ -433,6 +444,7 @@ def _prepare_inference_weights(model: "GeoCLIPLocationEncoder", precision: str, 
         linear(probe, packed[0][0], relu=True)  # the ops exist and accept these weights
         return linear, packed, head, head_bias, dtype
     except (RuntimeError, AttributeError):
+
         def linear(h, layer, relu):
             out = torch.nn.functional.linear(h, layer[0], layer[1])
             return out.relu_() if relu else out
