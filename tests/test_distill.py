@@ -91,3 +91,24 @@ def test_distill_command_smoke(tmp_path, capsys):
     assert "pass --overwrite" in capsys.readouterr().err
     assert main(["distill", "--resume", str(tmp_path / "lite"), "--epochs", "2", "-q"]) == 0
     assert len(json.loads((tmp_path / "lite" / "history.json").read_text())) == 2
+
+
+def test_bundled_student_is_registered_small_and_documented():
+    from safetensors import safe_open
+
+    from geoembed.weights import get_weights
+
+    lite = get_weights("geoclip-lite")
+    lite.verify()  # sha256 of every file against its PROVENANCE.json
+    path = lite.location_encoder_path
+    assert path.stat().st_size <= 5 * 2**20
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata()
+    assert meta["teacher"] == "geoclip-1.3.0" and "jittered" in meta["data"] and "geoembed distill" in meta["command"]
+    assert json.loads(meta["distill_config"])["student"]["n_frequencies"] == lite.config["n_frequencies"]
+    points = np.array([[48.8566, 2.3522], [40.7128, -74.006], [-33.8688, 151.2093]])
+    student = GeoEmbedder(weights="geoclip-lite").fit_transform(points)
+    teacher = GeoEmbedder().fit_transform(points)
+    assert student.shape == teacher.shape == (3, 512)
+    cosine = (student * teacher).sum(1) / np.linalg.norm(student, axis=1) / np.linalg.norm(teacher, axis=1)
+    assert cosine.min() > 0.3  # a student of the teacher, not a random network (typical cosine 0.66)

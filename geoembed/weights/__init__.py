@@ -159,6 +159,27 @@ GEOCLIP_1_3_0 = register_weights(
 #: The name of the weights used when none are given: ``"geoclip-1.3.0"``.
 DEFAULT_WEIGHTS = GEOCLIP_1_3_0.name
 
+GEOCLIP_LITE = register_weights(
+    Weights(
+        name="geoclip-lite",
+        directory=WEIGHTS_ROOT / "geoclip-lite",
+        location_encoder="location_encoder.safetensors",
+        license="MIT",
+        citation=(
+            "geoembed's GeoCLIP-lite, distilled from GeoCLIP (Vivanco Cepeda, Nayak & Shah, NeurIPS 2023); cite both."
+        ),
+        source="geoembed distill (tools/bundle_student.py); provenance in PROVENANCE.json and the file's metadata",
+        config={
+            "sigmas": [1.0, 16.0, 256.0],
+            "n_frequencies": 64,
+            "hidden_dim": 128,
+            "n_hidden_layers": 2,
+            "embed_dim": 512,
+        },
+        extra_files={"license": "LICENSE"},
+    )
+)
+
 #: The bundled GeoCLIP 1.3.0 location encoder (safetensors).
 LOCATION_ENCODER_FILE = GEOCLIP_1_3_0.location_encoder_path
 #: The bundled GeoCLIP 1.3.0 image MLP (safetensors).

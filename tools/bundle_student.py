@@ -1,0 +1,68 @@
+"""Bundle a distilled student (from ``geoembed distill``) as the registered weights ``geoclip-lite``.
+
+    geoembed distill --out runs/lite              # reproduces the bundled student (see its metadata)
+    python tools/bundle_student.py runs/lite      # copies it into geoembed/weights/geoclip-lite/
+
+Writes ``location_encoder.safetensors`` (the student, its provenance in the metadata: teacher,
+data, seed, command), ``LICENSE`` (the teacher's: the student is derived from MIT-licensed
+weights) and ``PROVENANCE.json`` (sha256 of every file, the run's history), each atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from geoembed._utils import file_sha256  # noqa: E402
+from geoembed.encoders.geoclip import GeoCLIPLocationEncoder  # noqa: E402
+from geoembed.io.atomic import atomic_output  # noqa: E402
+from geoembed.weights import get_weights  # noqa: E402
+
+TARGET = ROOT / "geoembed" / "weights" / "geoclip-lite"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", help="a geoembed distill output folder")
+    args = parser.parse_args(argv)
+    run = Path(args.run)
+    student = run / "location_encoder.safetensors"
+    GeoCLIPLocationEncoder.from_checkpoint(student)  # refuses anything that is not a valid checkpoint
+    from safetensors import safe_open
+
+    with safe_open(str(student), framework="pt") as f:
+        metadata = f.metadata()
+    TARGET.mkdir(exist_ok=True)
+    for source, name in (
+        (student, "location_encoder.safetensors"),
+        (get_weights("geoclip-1.3.0").path("license"), "LICENSE"),
+    ):
+        with atomic_output(TARGET / name) as tmp:
+            shutil.copyfile(source, tmp)
+    history = json.loads((run / "history.json").read_text())
+    provenance = {
+        "source": "distilled from geoclip-1.3.0 by geoembed distill",
+        "source_license": "MIT (derived from the GeoCLIP weights; see LICENSE in this folder)",
+        "teacher": metadata.get("teacher"),
+        "data": metadata.get("data"),
+        "random_state": metadata.get("random_state"),
+        "command": "geoembed distill --out runs/lite && python tools/bundle_student.py runs/lite",
+        "distill_config": json.loads(metadata.get("distill_config", "{}")),
+        "final_epoch": history[-1] if history else None,
+        "files": {name: file_sha256(TARGET / name) for name in ("location_encoder.safetensors", "LICENSE")},
+    }
+    with atomic_output(TARGET / "PROVENANCE.json") as tmp:
+        tmp.write_text(json.dumps(provenance, indent=2) + "\n")
+    size = (TARGET / "location_encoder.safetensors").stat().st_size
+    print(f"bundled {student} ({size / 2**20:.2f} MiB) into {TARGET}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
