@@ -513,13 +513,13 @@ def build_parser() -> argparse.ArgumentParser:
     distill = sub.add_parser(
         "distill",
         help="distil GeoCLIP (or any location encoder) into a small, fast student",
-        epilog="example: geoembed distill --out runs/lite --epochs 12",
+        epilog="example: geoembed distill --out runs/lite",
     )
     distill.add_argument("--out", help="checkpoint folder (refused if not empty, unless --overwrite)")
     distill.add_argument("--resume", help="continue the run in this checkpoint folder")
     distill.add_argument("--config", help="JSON file of DistillConfig options (flags override it)")
     distill.add_argument("--teacher", help="registered weights name or checkpoint (default: geoclip-1.3.0)")
-    distill.add_argument("--n-points", type=_positive_int, help="training points (default 400000)")
+    distill.add_argument("--n-points", type=_positive_int, help="training points (default 200000)")
     distill.add_argument("--n-frequencies", type=_positive_int, help="student Fourier frequencies per scale")
     distill.add_argument("--hidden-dim", type=_positive_int, help="student hidden width")
     distill.add_argument("--hidden-layers", type=_positive_int, help="student hidden layers per scale")
@@ -582,7 +582,7 @@ _EXAMPLES = {
     "eval-geoloc": "geoembed eval-geoloc im2gps3k.csv im2gps3k/ --backbone path/to/clip -o per_image.csv",
     "nuswide": "python -m benchmarks.nuswide --miniature /tmp/nuswide-mini   (the new home of this command)",
     "train": "geoembed train pairs.parquet --out runs/ft --init geoclip --add-sigmas 4096 --epochs 5",
-    "distill": "geoembed distill --out runs/lite --epochs 12",
+    "distill": "geoembed distill --out runs/lite",
     "map": "geoembed map -o map.png --resolution 1 --encoder geoclip",
 }
 

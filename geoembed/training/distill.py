@@ -39,7 +39,7 @@ __all__ = ["DistillConfig", "Distiller", "distillation_points"]
 
 def _default_student() -> LocationEncoderConfig:
     return LocationEncoderConfig(
-        sigmas=(1.0, 16.0, 256.0), n_frequencies=64, hidden_dim=128, n_hidden_layers=2, embed_dim=512
+        sigmas=(1.0, 16.0, 256.0), n_frequencies=48, hidden_dim=128, n_hidden_layers=1, embed_dim=512
     )
 
 
@@ -53,7 +53,7 @@ class DistillConfig:
         Registered weights name or checkpoint of the teacher; None is the published GeoCLIP.
     student : LocationEncoderConfig
         The student's architecture (its ``embed_dim`` must equal the teacher's).
-    n_points : int, default=400_000
+    n_points : int, default=200_000
         Training points (plus 2% held out for validation).
     equal_area_fraction, gallery_fraction : float, default=0.4, 0.3
         Shares of equal-area points and of (jittered) MP-16 gallery points; the rest are
@@ -69,11 +69,11 @@ class DistillConfig:
 
     teacher: str | None = None
     student: LocationEncoderConfig = field(default_factory=_default_student)
-    n_points: int = 400_000
+    n_points: int = 200_000
     equal_area_fraction: float = 0.4
     gallery_fraction: float = 0.3
     city_radius_km: float = 5.0
-    epochs: int = 12
+    epochs: int = 10
     batch_size: int = 1024
     learning_rate: float = 3e-3
     weight_decay: float = 0.0
@@ -157,7 +157,7 @@ class Distiller:
     Examples
     --------
     >>> from geoembed.training import DistillConfig, Distiller                  # doctest: +SKIP
-    >>> distiller = Distiller(DistillConfig(n_points=400_000, epochs=12))       # doctest: +SKIP
+    >>> distiller = Distiller(DistillConfig(n_points=200_000, epochs=10))       # doctest: +SKIP
     >>> history = distiller.fit(out_dir="runs/lite")                            # doctest: +SKIP
     >>> GeoEmbedder(weights="runs/lite/location_encoder.safetensors")           # doctest: +SKIP
     """

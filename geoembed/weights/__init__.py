@@ -171,9 +171,9 @@ GEOCLIP_LITE = register_weights(
         source="geoembed distill (tools/bundle_student.py); provenance in PROVENANCE.json and the file's metadata",
         config={
             "sigmas": [1.0, 16.0, 256.0],
-            "n_frequencies": 64,
+            "n_frequencies": 48,
             "hidden_dim": 128,
-            "n_hidden_layers": 2,
+            "n_hidden_layers": 1,
             "embed_dim": 512,
         },
         extra_files={"license": "LICENSE"},
