@@ -74,32 +74,45 @@ def main(argv=None) -> int:
 
     # cosine to the teacher: equal-area points, and points within 50 km of places
     equal_area = random_points(20_000, seed=1)
-    near_cities = distillation_points(DistillConfig(equal_area_fraction=0.0, gallery_fraction=0.0,
-                                                    city_radius_km=50.0 / 2), n=20_000, random_state=1)
+    near_cities = distillation_points(
+        DistillConfig(equal_area_fraction=0.0, gallery_fraction=0.0, city_radius_km=50.0 / 2), n=20_000, random_state=1
+    )
     with torch.no_grad():
-        reference = {k: teacher.embed(torch.from_numpy(v).float()).numpy()
-                     for k, v in (("equal-area", equal_area), ("cities", near_cities))}
+        reference = {
+            k: teacher.embed(torch.from_numpy(v).float()).numpy()
+            for k, v in (("equal-area", equal_area), ("cities", near_cities))
+        }
 
     tasks = [load_task(name) for name in (args.tasks or list_tasks())]
     encoders = {"geoclip": GeoEmbedder()}
     encoders.update({name: GeoEmbedder(weights=path) for name, path in students.items()})
     scores = compare_encoders(encoders, tasks, probes=("linear", "knn"), progress=False)
     metric = {"classification": "accuracy", "regression": "r2"}
-    scores["score"] = [row[metric[task.kind]] for task, (_, row) in
-                       zip([next(t for t in tasks if t.name == r) for r in scores["task"]], scores.iterrows())]
+    scores["score"] = [
+        row[metric[task.kind]]
+        for task, (_, row) in zip([next(t for t in tasks if t.name == r) for r in scores["task"]], scores.iterrows())
+    ]
 
     def teacher_row():
-        row = {"encoder": "GeoCLIP (teacher)", "parameters": f"{sum(p.numel() for p in teacher.parameters()):,}",
-               "exact points/s": f"{rate[('teacher', 'exact')]:,.0f}", "fast points/s": f"{rate[('teacher', 'fast')]:,.0f}",
-               "speed-up (exact / fast)": "1.0x / 1.0x"}
+        row = {
+            "encoder": "GeoCLIP (teacher)",
+            "parameters": f"{sum(p.numel() for p in teacher.parameters()):,}",
+            "exact points/s": f"{rate[('teacher', 'exact')]:,.0f}",
+            "fast points/s": f"{rate[('teacher', 'fast')]:,.0f}",
+            "speed-up (exact / fast)": "1.0x / 1.0x",
+        }
         return row
 
     rows = [teacher_row()]
     for name, module in modules.items():
-        row = {"encoder": name, "parameters": f"{sum(p.numel() for p in module.parameters()):,}",
-               "exact points/s": f"{rate[(name, 'exact')]:,.0f}", "fast points/s": f"{rate[(name, 'fast')]:,.0f}",
-               "speed-up (exact / fast)": f"{rate[(name, 'exact')] / rate[('teacher', 'exact')]:.1f}x / "
-                                          f"{rate[(name, 'fast')] / rate[('teacher', 'exact')]:.1f}x"}
+        row = {
+            "encoder": name,
+            "parameters": f"{sum(p.numel() for p in module.parameters()):,}",
+            "exact points/s": f"{rate[(name, 'exact')]:,.0f}",
+            "fast points/s": f"{rate[(name, 'fast')]:,.0f}",
+            "speed-up (exact / fast)": f"{rate[(name, 'exact')] / rate[('teacher', 'exact')]:.1f}x / "
+            f"{rate[(name, 'fast')] / rate[('teacher', 'exact')]:.1f}x",
+        }
         with torch.no_grad():
             for where, latlon in (("equal-area", equal_area), ("cities", near_cities)):
                 cos = cosine_rows(module.embed(torch.from_numpy(latlon).float()).numpy(), reference[where])
@@ -116,14 +129,24 @@ def main(argv=None) -> int:
         deltas = [float(row[f"linear: {t.name}"]) - float(rows[0][f"linear: {t.name}"]) for t in tasks]
         row["linear: worst / mean change vs GeoCLIP"] = f"{min(deltas):+.3f} / {np.mean(deltas):+.3f}"
     peak = info["peak_gemm_gflops"]
-    notes = [f"{args.points:,} random points for speed, {args.rounds} interleaved rounds, medians; the exact teacher's "
-             f"float32 GEMM limit here is {gemm_limit_points_per_s(peak['float32']):,.0f} points/s.",
-             "Cosine on 20,000 equal-area points and 20,000 points within ~50 km of GeoNames places / MP-16 photos.",
-             "Probe scores: accuracy (classification) or R² (regression), spatially blocked 5-fold CV, as in "
-             "benchmarks/results/downstream.md."]
+    notes = [
+        f"{args.points:,} random points for speed, {args.rounds} interleaved rounds, medians; the exact teacher's "
+        f"float32 GEMM limit here is {gemm_limit_points_per_s(peak['float32']):,.0f} points/s.",
+        "Cosine on 20,000 equal-area points and 20,000 points within ~50 km of GeoNames places / MP-16 photos.",
+        "Probe scores: accuracy (classification) or R² (regression), spatially blocked 5-fold CV, as in "
+        "benchmarks/results/downstream.md.",
+    ]
     columns = list(rows[0].keys() | set().union(*[r.keys() for r in rows]))
-    ordered = ["encoder", "parameters", "exact points/s", "fast points/s", "speed-up (exact / fast)",
-               "cosine equal-area (median / p1)", "cosine cities (median / p1)", "linear: worst / mean change vs GeoCLIP"]
+    ordered = [
+        "encoder",
+        "parameters",
+        "exact points/s",
+        "fast points/s",
+        "speed-up (exact / fast)",
+        "cosine equal-area (median / p1)",
+        "cosine cities (median / p1)",
+        "linear: worst / mean change vs GeoCLIP",
+    ]
     columns = ordered + sorted(c for c in columns if c not in ordered)
     write_results(args.name, "GeoCLIP-lite: distilled students vs the GeoCLIP teacher", rows, columns, notes, info=info)
     return 0

@@ -15,6 +15,7 @@ _LAZY = {
     "load_location_encoder": ("geoembed.weights", "load_location_encoder"),
     "list_weights": ("geoembed.weights", "list_weights"),
     "BoundingBox": ("geoembed.geo", "BoundingBox"),
+    "SpatialBlockKFold": ("geoembed.evaluation.spatial_cv", "SpatialBlockKFold"),
     "load_sample": ("geoembed.data", "load_sample"),
     "GeoLocator": ("geoembed.retrieval.locator", "GeoLocator"),
     "GPSGallery": ("geoembed.retrieval.gallery", "GPSGallery"),

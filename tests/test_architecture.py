@@ -11,12 +11,33 @@ PACKAGE = Path(__file__).resolve().parents[1] / "geoembed"
 
 # bottom to top; a module may import from its own layer and the ones below. Longest prefix wins.
 LAYERS = [
-    ("foundation", ["geoembed._utils", "geoembed._params", "geoembed.errors", "geoembed.geo", "geoembed.cache",
-                    "geoembed.data", "geoembed.inputs", "geoembed.io"]),
+    (
+        "foundation",
+        [
+            "geoembed._utils",
+            "geoembed._params",
+            "geoembed.errors",
+            "geoembed.geo",
+            "geoembed.cache",
+            "geoembed.data",
+            "geoembed.inputs",
+            "geoembed.io",
+        ],
+    ),
     ("models and weights", ["geoembed.encoders.geoclip.model", "geoembed.weights"]),
     ("featurizers", ["geoembed.base", "geoembed.dask_transform", "geoembed.encoders", "geoembed.embedder"]),
-    ("applications", ["geoembed.evaluation", "geoembed.retrieval", "geoembed.training", "geoembed.grid",
-                      "geoembed.maps", "geoembed.files", "geoembed.datasets"]),
+    (
+        "applications",
+        [
+            "geoembed.evaluation",
+            "geoembed.retrieval",
+            "geoembed.training",
+            "geoembed.grid",
+            "geoembed.maps",
+            "geoembed.files",
+            "geoembed.datasets",
+        ],
+    ),
     ("entry points", ["geoembed.demo", "geoembed.cli", "geoembed"]),
 ]
 # old module paths kept for one release: thin re-exports of the modules that replaced them
@@ -68,8 +89,12 @@ def test_no_module_imports_from_a_layer_above(path):
     own = layer_of(module)
     for target, names in imports_of(path):
         # "from geoembed.encoders import geoclip" names a submodule: check the submodule's layer
-        targets = [f"{target}.{n}" for n in names if (PACKAGE.parent / f"{target}.{n}".replace(".", "/")).exists()
-                   or (PACKAGE.parent / (f"{target}.{n}".replace(".", "/") + ".py")).exists()] or [target]
+        targets = [
+            f"{target}.{n}"
+            for n in names
+            if (PACKAGE.parent / f"{target}.{n}".replace(".", "/")).exists()
+            or (PACKAGE.parent / (f"{target}.{n}".replace(".", "/") + ".py")).exists()
+        ] or [target]
         for imported in targets:
             assert layer_of(imported) <= own, (
                 f"{module} ({LAYERS[own][0]}) imports {imported} ({LAYERS[layer_of(imported)][0]}), a layer above"
@@ -81,17 +106,29 @@ def test_no_private_names_imported_from_other_modules(path):
     for target, names in imports_of(path):
         private = [n for n in names if n.startswith("_") and not n.startswith("__")]
         assert not private, f"{module_name(path)} imports private {private} from {target}"
-        assert not any(part.startswith("_") and part not in ("_utils", "_params", "_multiscale")
-                       for part in target.split(".")), f"{module_name(path)} imports the private module {target}"
+        assert not any(
+            part.startswith("_") and part not in ("_utils", "_params", "_multiscale") for part in target.split(".")
+        ), f"{module_name(path)} imports the private module {target}"
 
 
-@pytest.mark.parametrize("path", [p for p in SOURCES if not any(part.startswith("_") and part != "__init__.py"
-                                                                 for part in p.relative_to(PACKAGE).parts)],
-                         ids=lambda p: module_name(p))
+@pytest.mark.parametrize(
+    "path",
+    [
+        p
+        for p in SOURCES
+        if not any(part.startswith("_") and part != "__init__.py" for part in p.relative_to(PACKAGE).parts)
+    ],
+    ids=lambda p: module_name(p),
+)
 def test_public_modules_declare_all(path):
     tree = ast.parse(path.read_text())
-    names = {t.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
-             for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(t, ast.Name)}
+    names = {
+        t.id
+        for node in tree.body
+        if isinstance(node, (ast.Assign, ast.AnnAssign))
+        for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(t, ast.Name)
+    }
     assert "__all__" in names or module_name(path) in DEPRECATED_SHIMS, f"{module_name(path)} has no __all__"
 
 

@@ -11,8 +11,14 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from geoembed import make_encoder
 from geoembed.datasets import DownstreamTask, list_tasks, load_task
-from geoembed.evaluation import (GEOCLIP_GEOLOCATION, compare_encoders, evaluate, evaluate_geolocation, make_probe,
-                                 spatial_block_folds)
+from geoembed.evaluation import (
+    GEOCLIP_GEOLOCATION,
+    compare_encoders,
+    evaluate,
+    evaluate_geolocation,
+    make_probe,
+    spatial_block_folds,
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,13 +29,14 @@ def data_home(tmp_path_factory):
 @pytest.mark.parametrize("name", list_tasks())
 def test_loaders_give_valid_tasks(name, data_home):
     task = load_task(name, n_samples=300, cache_dir=data_home)
-    expected_n = 2930 if name.startswith("ames") else 300
-    assert len(task) == len(task.frame) == expected_n
+    expected_n = {"ames_location": 2930, "ames_added": 2930, "sacramento_added": 932, "quakes_added": 1000}
+    assert len(task) == len(task.frame) == expected_n.get(name, 300)
     assert task.frame["lat"].between(-90, 90).all() and task.frame["lon"].between(-180, 180).all()
     assert "==" in task.source and task.kind in ("classification", "regression")
     if task.kind == "regression":
         assert np.isfinite(task.y).all()
-    assert len(task.extra_features) == (10 if name == "ames_added" else 0)
+    assert bool(task.extra_features) == name.endswith("_added")
+    assert set(task.extra_features) <= set(task.frame.columns) and np.isfinite(task.frame.to_numpy(float)).all()
     again = load_task(name, n_samples=300, cache_dir=data_home)
     pd.testing.assert_frame_equal(again.frame, task.frame)  # reproducible sample
 
@@ -49,6 +56,19 @@ def test_loader_contents_are_plausible(data_home):
     assert warm > cold + 20
     ames = load_task("ames_added", cache_dir=data_home)
     assert 4.5 < ames.y.mean() < 5.5 and ames.frame["lat"].between(41.9, 42.1).all()
+    assert len(ames.extra_features) == 10
+    sacramento = load_task("sacramento_added", cache_dir=data_home)
+    assert 4.5 < sacramento.y.mean() < 6 and sacramento.frame["lat"].between(38, 39.1).all()
+    assert sacramento.frame[["condo", "multi_family"]].isin([0.0, 1.0]).all().all()
+    quakes = load_task("quakes_added", cache_dir=data_home)
+    assert 4 <= quakes.y.min() and quakes.y.max() <= 6.5  # Richter magnitudes of the Fiji catalogue
+    # Fiji straddles the antimeridian: the source's longitudes up to 188 are wrapped to [-180, 180)
+    assert quakes.frame["lon"].between(-180, 180).all() and (quakes.frame["lon"] < -170).any()
+    storms = load_task("storms_added", n_samples=2000, cache_dir=data_home)
+    wind, pressure = storms.y, storms.frame["pressure"].to_numpy()
+    assert np.corrcoef(wind, pressure)[0, 1] < -0.8  # lower central pressure, stronger wind
+    stops = load_task("mpls_stops_added", n_samples=2000, cache_dir=data_home)
+    assert set(stops.y) == {"suspicious", "traffic"} and stops.frame["lat"].between(44.8, 45.1).all()
 
 
 def test_task_data_is_cached_with_source_version(tmp_path):
@@ -84,7 +104,7 @@ def test_spatial_block_folds_do_not_leak():
         assert not set(blocks[train]) & set(blocks[test])
         seen[test] += 1
     assert (seen == 1).all()
-    with pytest.raises(ValueError, match="spatial blocks"):
+    with pytest.raises(ValueError, match="occupy only 1 spatial blocks"):
         spatial_block_folds(lat[:3] * 0, lon[:3] * 0, block_degrees=10, n_splits=5)
 
 
@@ -124,10 +144,18 @@ def test_metrics_match_sklearn_on_a_fold():
 def test_compare_encoders_with_extra_features(data_home):
     ames = load_task("ames_added", cache_dir=data_home)
     location_only = load_task("ames_location", cache_dir=data_home)
-    table = compare_encoders({"wrap": make_encoder("wrap"), "none": None}, [ames, location_only],
-                             probes=("linear",), n_splits=3, progress=False)
-    assert set(zip(table.task, table.encoder)) == {("ames_added", "wrap"), ("ames_added", "none"),
-                                                   ("ames_location", "wrap")}
+    table = compare_encoders(
+        {"wrap": make_encoder("wrap"), "none": None},
+        [ames, location_only],
+        probes=("linear",),
+        n_splits=3,
+        progress=False,
+    )
+    assert set(zip(table.task, table.encoder)) == {
+        ("ames_added", "wrap"),
+        ("ames_added", "none"),
+        ("ames_location", "wrap"),
+    }
     structural = table[(table.task == "ames_added") & (table.encoder == "none")]["r2"].item()
     assert structural > 0.6  # living area, year built... explain most of the price
     with pytest.raises(ValueError, match="probe must be"):
@@ -139,15 +167,22 @@ class _FakeLocator:
 
     def predict(self, paths, top_k, batch_size, on_error):
         bad = [p.endswith("bad.jpg") for p in paths]
-        return pd.DataFrame({"input_id": paths, "lat": [np.nan if b else 8.993216 for b in bad],
-                             "lon": [np.nan if b else 0.0 for b in bad], "probability": 0.5,
-                             "error": ["cannot read" if b else None for b in bad]})
+        return pd.DataFrame(
+            {
+                "input_id": paths,
+                "lat": [np.nan if b else 8.993216 for b in bad],
+                "lon": [np.nan if b else 0.0 for b in bad],
+                "probability": 0.5,
+                "error": ["cannot read" if b else None for b in bad],
+            }
+        )
 
 
 def _geoloc_csv(tmp_path):
     path = tmp_path / "truth.csv"
     pd.DataFrame({"IMG_FILE": ["a.jpg", "b.jpg", "bad.jpg"], "LAT": [0.0, 8.9, 0.0], "LON": 0.0}).to_csv(
-        path, index=False)
+        path, index=False
+    )
     return path
 
 
@@ -163,20 +198,41 @@ def test_geolocation_summary_takes_reference_rows(tmp_path):
         evaluate_geolocation(_FakeLocator(), _geoloc_csv(tmp_path), reference_results={"short": (1.0, 2.0)})
 
 
-@pytest.mark.parametrize("old, new, names", [
-    ("geoembed.probing", "geoembed.evaluation.probing",
-     ["spatial_block_folds", "make_probe", "embed_task", "evaluate", "compare_encoders", "RIDGE_ALPHAS", "METRICS"]),
-    ("geoembed.multilabel", "geoembed.evaluation.multilabel",
-     ["mean_average_precision", "train_multilabel_mlp", "default_geo_encoders", "run_nuswide_benchmark"]),
-    ("geoembed.retrieval.evaluation", "geoembed.evaluation.geolocation",
-     ["THRESHOLDS_KM", "accuracy_table", "evaluate_predictions", "read_geoloc_csv"]),
-])
+@pytest.mark.parametrize(
+    "old, new, names",
+    [
+        (
+            "geoembed.probing",
+            "geoembed.evaluation.probing",
+            [
+                "spatial_block_folds",
+                "make_probe",
+                "embed_task",
+                "evaluate",
+                "compare_encoders",
+                "RIDGE_ALPHAS",
+                "METRICS",
+            ],
+        ),
+        (
+            "geoembed.multilabel",
+            "geoembed.evaluation.multilabel",
+            ["mean_average_precision", "train_multilabel_mlp", "default_geo_encoders", "run_nuswide_benchmark"],
+        ),
+        (
+            "geoembed.retrieval.evaluation",
+            "geoembed.evaluation.geolocation",
+            ["THRESHOLDS_KM", "accuracy_table", "evaluate_predictions", "read_geoloc_csv"],
+        ),
+    ],
+)
 def test_old_module_paths_warn_and_still_work(old, new, names, monkeypatch):
     monkeypatch.delitem(sys.modules, old, raising=False)  # re-import, so that the import-time warning fires
     with pytest.warns(FutureWarning, match=re.escape(new)):
         module = importlib.import_module(old)
     moved = importlib.import_module(new)
-    assert all(getattr(module, name) is getattr(moved, name) for name in names)
+    spatial_cv = importlib.import_module("geoembed.evaluation.spatial_cv")  # spatial_block_folds' home
+    assert all(getattr(module, name) is getattr(moved, name, getattr(spatial_cv, name, None)) for name in names)
     assert set(names) <= set(module.__all__)
 
 
@@ -189,6 +245,7 @@ def test_old_paths_keep_their_behaviour(tmp_path, monkeypatch):
     _, summary = old_geoloc.evaluate_geolocation(_FakeLocator(), _geoloc_csv(tmp_path))
     assert summary["run"].str.contains("Im2GPS3k").any() and old_geoloc.PAPER_RESULTS is GEOCLIP_GEOLOCATION
     assert old_multilabel.PAPER_MAP["GeoCLIP + V"] == 0.362  # forwarded to benchmarks/ in the source checkout
-    table = pd.DataFrame([{"features": "GeoCLIP + V", "kind": "fused", "mAP": 0.3, "mAP_std": 0.01, "seeds": 1,
-                           "dimension": 1012}])
+    table = pd.DataFrame(
+        [{"features": "GeoCLIP + V", "kind": "fused", "mAP": 0.3, "mAP_std": 0.01, "seeds": 1, "dimension": 1012}]
+    )
     assert "| GeoCLIP + V | fused | 1012 | 0.300 ± 0.010 (1 seeds) | 0.362 |" in old_multilabel.format_table(table)

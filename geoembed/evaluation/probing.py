@@ -1,7 +1,7 @@
 """Probing protocol: how much do location features help a downstream model?
 
-Spatially blocked k-fold cross-validation (:func:`~geoembed.evaluation.spatial_cv.spatial_block_folds`,
-blocks of ``task.block_degrees``), a linear probe as in RANGE (CVPR 2025: ``MinMaxScaler`` then
+Spatially blocked k-fold cross-validation (:class:`~geoembed.evaluation.spatial_cv.SpatialBlockKFold`,
+blocks of ``task.block_degrees``, folds balanced in rows), a linear probe as in RANGE (CVPR 2025: ``MinMaxScaler`` then
 ``RidgeClassifierCV`` / ``RidgeCV`` over alphas 0.1, 1, 10) and a non-linear probe: k-nearest
 neighbours on standardised features (``"knn"``, k = 10, the usual k-NN evaluation of
 representations). Also available: a one-hidden-layer MLP (``"mlp"``, 256 units, early stopping)
@@ -27,7 +27,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from .spatial_cv import spatial_block_folds
+from .spatial_cv import SpatialBlockKFold
 
 __all__ = ["METRICS", "RIDGE_ALPHAS", "compare_encoders", "embed_task", "evaluate", "make_probe"]
 
@@ -64,13 +64,18 @@ def make_probe(probe: str, kind: str, random_state: int = 0):
         options = dict(hidden_layer_sizes=(256,), early_stopping=True, max_iter=200, random_state=random_state)
         if kind == "classification":
             return make_pipeline(StandardScaler(), MLPClassifier(**options))
-        return make_pipeline(StandardScaler(), TransformedTargetRegressor(MLPRegressor(**options),
-                                                                           transformer=StandardScaler()))
+        return make_pipeline(
+            StandardScaler(), TransformedTargetRegressor(MLPRegressor(**options), transformer=StandardScaler())
+        )
     if probe == "hgb":
-        options = dict(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, early_stopping=False,
-                       random_state=random_state)
-        return HistGradientBoostingClassifier(**options) if kind == "classification" else \
-            HistGradientBoostingRegressor(**options)
+        options = dict(
+            max_iter=100, learning_rate=0.1, max_leaf_nodes=15, early_stopping=False, random_state=random_state
+        )
+        return (
+            HistGradientBoostingClassifier(**options)
+            if kind == "classification"
+            else HistGradientBoostingRegressor(**options)
+        )
     raise ValueError(f"probe must be 'linear', 'knn', 'mlp' or 'hgb'; got {probe!r}")
 
 
@@ -110,8 +115,7 @@ def embed_task(encoder, task):
     return np.hstack(parts), seconds
 
 
-def evaluate(encoder, task, *, probe: str = "linear", n_splits: int = 5, random_state: int = 0,
-             features=None) -> dict:
+def evaluate(encoder, task, *, probe: str = "linear", n_splits: int = 5, random_state: int = 0, features=None) -> dict:
     """Spatially blocked cross-validated scores of a probe on an encoder's features.
 
     Parameters
@@ -136,14 +140,19 @@ def evaluate(encoder, task, *, probe: str = "linear", n_splits: int = 5, random_
         (:data:`METRICS`), its mean and ``<metric>_std`` over folds.
     """
     X, seconds = features if features is not None else embed_task(encoder, task)
-    folds = spatial_block_folds(task.frame["lat"], task.frame["lon"], block_degrees=task.block_degrees,
-                                n_splits=n_splits, random_state=random_state)
+    cv = SpatialBlockKFold(n_splits, block_size_deg=task.block_degrees, shuffle=True, random_state=random_state)
+    folds = cv.split(task.frame[["lat", "lon"]])
     per_fold = []
     for train, test in folds:
         model = make_probe(probe, task.kind, random_state).fit(X[train], task.y[train])
         per_fold.append(_scores(task.kind, task.y[test], model.predict(X[test])))
-    result = {"task": task.name, "probe": probe, "n_samples": len(task), "n_features": X.shape[1],
-              "embed_seconds": seconds}
+    result = {
+        "task": task.name,
+        "probe": probe,
+        "n_samples": len(task),
+        "n_features": X.shape[1],
+        "embed_seconds": seconds,
+    }
     for metric in METRICS[task.kind]:
         values = np.array([f[metric] for f in per_fold])
         result[metric] = float(values.mean())
@@ -151,8 +160,9 @@ def evaluate(encoder, task, *, probe: str = "linear", n_splits: int = 5, random_
     return result
 
 
-def compare_encoders(encoders: dict, tasks, *, probes=("linear", "knn"), n_splits: int = 5, random_state: int = 0,
-                     progress: bool = True) -> pd.DataFrame:
+def compare_encoders(
+    encoders: dict, tasks, *, probes=("linear", "knn"), n_splits: int = 5, random_state: int = 0, progress: bool = True
+) -> pd.DataFrame:
     """Every encoder x task x probe, each embedded once per task.
 
     Parameters
@@ -175,11 +185,18 @@ def compare_encoders(encoders: dict, tasks, *, probes=("linear", "knn"), n_split
     from tqdm.auto import tqdm
 
     rows = []
-    jobs = [(task, name, enc) for task in tasks for name, enc in encoders.items()
-            if enc is not None or task.extra_features]
+    jobs = [
+        (task, name, enc) for task in tasks for name, enc in encoders.items() if enc is not None or task.extra_features
+    ]
     for task, name, encoder in tqdm(jobs, disable=not progress, desc="probing"):
         features = embed_task(encoder, task)
         for probe in probes:
-            rows.append({"encoder": name, **evaluate(encoder, task, probe=probe, n_splits=n_splits,
-                                                      random_state=random_state, features=features)})
+            rows.append(
+                {
+                    "encoder": name,
+                    **evaluate(
+                        encoder, task, probe=probe, n_splits=n_splits, random_state=random_state, features=features
+                    ),
+                }
+            )
     return pd.DataFrame(rows)
