@@ -124,13 +124,26 @@ def write_results(
     RESULTS_DIR.mkdir(exist_ok=True)
     info = info or machine_info()
     table = markdown_table(rows, columns)
-    text = f"# {title}\n\n{table}\n\n" + "".join(f"- {n}\n" for n in notes) + f"\n{machine_line(info)}\n"
+    text = f"# {title}\n\n{table}\n\n" + "".join(_note_lines(notes)) + f"\n{machine_line(info)}\n"
     print(text)
     _write_atomically(RESULTS_DIR / f"{name}.md", text)
     _write_atomically(
         RESULTS_DIR / f"{name}.json", json.dumps({"machine": info, "rows": rows, "notes": list(notes)}, indent=2)
     )
     return RESULTS_DIR / f"{name}.md"
+
+
+def _note_lines(notes) -> list[str]:
+    """Notes as a bullet list; headings, tables and blank notes pass through as their own blocks."""
+    lines = []
+    for note in notes:
+        if not note:
+            continue
+        if note.startswith(("#", "|")) or "\n" in note:
+            lines.append(f"\n{note}\n\n")
+        else:
+            lines.append(f"- {note}\n")
+    return lines
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -62,19 +62,32 @@ def heat_map(results: pd.DataFrame, path, probes) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(probes), figsize=(7.5 * len(probes), 6), dpi=90, squeeze=False)
-    axes = axes[0]
-    for ax, probe in zip(axes, probes):
+    tables = []
+    for probe in probes:
         rows = results[results["probe"] == probe]
         score = (
             rows["accuracy"].fillna(rows["r2"])
             if "accuracy" in rows and "r2" in rows
             else rows.get("accuracy", rows.get("r2"))
         )
-        table = rows.assign(score=score).pivot(index="encoder", columns="task", values="score")
-        image = ax.imshow(table.to_numpy(dtype=float), cmap="viridis", vmin=0, vmax=1, aspect="auto")
+        tables.append(rows.assign(score=score).pivot(index="encoder", columns="task", values="score"))
+    values = np.concatenate([t.to_numpy(dtype=float).ravel() for t in tables])
+    low = min(0.0, float(np.floor(np.nanmin(values) * 10) / 10))  # the colour bar covers every value
+    n_rows, n_cols = tables[0].shape
+    fig, axes = plt.subplots(
+        1,
+        len(probes),
+        figsize=(0.75 * n_cols * len(probes) + 4, 0.42 * n_rows + 2.5),
+        dpi=90,
+        squeeze=False,
+        sharey=True,
+        layout="constrained",
+    )
+    axes = axes[0]
+    for ax, probe, table in zip(axes, probes, tables):
+        image = ax.imshow(table.to_numpy(dtype=float), cmap="viridis", vmin=low, vmax=1, aspect="auto")
         ax.set_xticks(range(table.shape[1]), table.columns, rotation=45, ha="right")
-        ax.set_yticks(range(table.shape[0]), table.index)
+        ax.set_yticks(range(table.shape[0]), table.index)  # shared: labelled on the left panel only
         for (i, j), value in np.ndenumerate(table.to_numpy(dtype=float)):
             if np.isfinite(value):
                 ax.text(
@@ -84,10 +97,11 @@ def heat_map(results: pd.DataFrame, path, probes) -> None:
                     ha="center",
                     va="center",
                     fontsize=7,
-                    color="white" if value < 0.6 else "black",
+                    color="white" if value < low + 0.6 * (1 - low) else "black",
                 )
-        ax.set_title(f"{probe} probe: accuracy or R² (spatially blocked CV)")
-    fig.colorbar(image, ax=axes, shrink=0.7)
+        ax.set_title(f"{probe} probe (spatially blocked CV)")
+    colorbar = fig.colorbar(image, ax=axes, shrink=0.8)
+    colorbar.set_label(f"score: accuracy (classification) or R² (regression), {low:g} to 1")
     fig.savefig(path, bbox_inches="tight")
 
 
