@@ -16,6 +16,7 @@ _LAZY = {
     "list_weights": ("geoembed.weights", "list_weights"),
     "BoundingBox": ("geoembed.geo", "BoundingBox"),
     "SpatialBlockKFold": ("geoembed.evaluation.spatial_cv", "SpatialBlockKFold"),
+    "LocationTargetEncoder": ("geoembed.target_encoder", "LocationTargetEncoder"),
     "load_sample": ("geoembed.data", "load_sample"),
     "GeoLocator": ("geoembed.retrieval.locator", "GeoLocator"),
     "GPSGallery": ("geoembed.retrieval.gallery", "GPSGallery"),

@@ -36,6 +36,7 @@ LAYERS = [
             "geoembed.maps",
             "geoembed.files",
             "geoembed.datasets",
+            "geoembed.target_encoder",
         ],
     ),
     ("entry points", ["geoembed.demo", "geoembed.cli", "geoembed"]),

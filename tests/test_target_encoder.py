@@ -1,0 +1,285 @@
+"""LocationTargetEncoder: cross-fitted location priors, scikit-learn conventions, no target leakage."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.compose import make_column_transformer
+from sklearn.linear_model import LinearRegression
+from sklearn.model_selection import KFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from geoembed import GeoEmbedder, make_encoder
+from geoembed.evaluation import SpatialBlockKFold, block_labels
+from geoembed.target_encoder import LocationTargetEncoder
+
+WRONG_WIDTH = "feeds arrays with other than 2 columns; input must be exactly [lat, lon] (or a frame with named columns)"
+OUT_OF_RANGE = "feeds latitudes near 100 degrees, which are invalid coordinates"
+NOT_APPLICABLE = {
+    "check_fit_score_takes_y": WRONG_WIDTH,
+    "check_dont_overwrite_parameters": WRONG_WIDTH,
+    "check_n_features_in_after_fitting": WRONG_WIDTH,
+    "check_positive_only_tag_during_fit": WRONG_WIDTH,
+    "check_estimators_dtypes": WRONG_WIDTH,
+    "check_dtype_object": WRONG_WIDTH,
+    "check_pipeline_consistency": WRONG_WIDTH,
+    "check_estimators_nan_inf": WRONG_WIDTH,
+    "check_estimators_pickle": WRONG_WIDTH,
+    "check_f_contiguous_array_estimator": WRONG_WIDTH,
+    "check_transformer_data_not_an_array": WRONG_WIDTH,
+    "check_transformer_general": WRONG_WIDTH,
+    "check_transformer_preserve_dtypes": WRONG_WIDTH,
+    "check_methods_sample_order_invariance": WRONG_WIDTH,
+    "check_methods_subset_invariance": WRONG_WIDTH,
+    "check_fit2d_1sample": WRONG_WIDTH,
+    "check_dict_unchanged": WRONG_WIDTH,
+    "check_fit2d_predict1d": WRONG_WIDTH,
+    "check_fit_idempotent": OUT_OF_RANGE,
+    "check_fit_check_is_fitted": OUT_OF_RANGE,
+    "check_n_features_in": OUT_OF_RANGE,
+}
+
+
+@parametrize_with_checks(
+    [
+        LocationTargetEncoder(random_state=0),
+        LocationTargetEncoder("cartesian3d", learners=("knn", "trees", "linear"), cv=3, random_state=0),
+    ],
+    expected_failed_checks=lambda estimator: NOT_APPLICABLE,
+    xfail_strict=True,
+)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+# -- data --------------------------------------------------------------------------------------
+def region(n, seed=0):
+    """Points over western Europe with a smooth and a sharp signal of location."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {"lat": rng.uniform(36, 60, n), "lon": rng.uniform(-10, 20, n), "rooms": rng.integers(1, 6, n)}
+    )
+    smooth = np.sin(np.radians(frame["lat"] * 6)) + np.cos(np.radians(frame["lon"] * 8))
+    return frame, smooth.to_numpy()
+
+
+@pytest.fixture(scope="module")
+def data():
+    return region(900)
+
+
+def cheap(**params):
+    """Fast settings for tests that are not about the features: a 3-d encoder."""
+    return LocationTargetEncoder("cartesian3d", random_state=0, **params)
+
+
+# -- the behaviour that matters ------------------------------------------------------------------
+def test_noise_target_does_not_leak_through_fit_transform():
+    frame, _ = region(1500, seed=1)
+    noise = np.random.default_rng(2).normal(size=len(frame))
+    encoder = LocationTargetEncoder(random_state=0)
+    crossfit = encoder.fit_transform(frame, noise)
+    naive = encoder.transform(frame)  # models fit on these very rows: they have seen the targets
+    cv = KFold(5, shuffle=True, random_state=0)
+    honest = cross_val_score(LinearRegression(), crossfit, noise, cv=cv).mean()
+    leaky = cross_val_score(LinearRegression(), naive, noise, cv=cv).mean()
+    assert abs(honest) < 0.02  # nothing to learn, and the downstream model sees that
+    assert leaky > 0.1  # the naive encoding looks predictive in any evaluation on the training rows
+    assert np.corrcoef(naive[:, 0], noise)[0, 1] > 0.3 > abs(np.corrcoef(crossfit[:, 0], noise)[0, 1])
+
+
+def test_learns_a_location_signal_and_the_stack_beats_its_parts(data):
+    frame, smooth = data
+    encoder = LocationTargetEncoder(random_state=0, block_size_km=150)
+    prior = encoder.fit_transform(frame, smooth)
+    assert prior.shape == (len(frame), 1)
+    assert encoder.oof_scores_["stack"] > 0.9
+    parts = [encoder.oof_scores_[name] for name in ("linear", "knn", "trees")]
+    assert encoder.oof_scores_["stack"] >= max(parts) - 0.005
+    assert (encoder.weights_ >= 0).all() and encoder.weights_.sum() > 0.5
+    assert set(encoder.learner_params_) == {"linear", "knn", "trees"}
+    assert encoder.learner_params_["linear"]["alpha"] > 0 and encoder.learner_params_["knn"]["n_neighbors"] >= 5
+    # new places: the models fit on all rows
+    new, new_smooth = region(300, seed=5)
+    assert np.corrcoef(encoder.transform(new)[:, 0], new_smooth)[0, 1] > 0.9
+
+
+def test_fit_transform_is_cross_fitted_and_transform_uses_the_full_models(data):
+    frame, smooth = data
+    y = smooth + np.random.default_rng(0).normal(0, 0.3, len(frame))
+    encoder = cheap(block_size_km=150)
+    crossfit = encoder.fit_transform(frame, y)
+    full = encoder.transform(frame)
+    assert not np.allclose(crossfit, full)  # as scikit-learn's TargetEncoder documents
+    # in-sample, the full models fit y better than the out-of-fold models can
+    assert np.mean((full[:, 0] - y) ** 2) < np.mean((crossfit[:, 0] - y) ** 2)
+    np.testing.assert_array_equal(cheap(block_size_km=150).fit(frame, y).transform(frame), full)
+    np.testing.assert_array_equal(cheap(block_size_km=150).fit_transform(frame, y), crossfit)  # seeded
+    # a row's out-of-fold value does not depend on its own target: change one fold's targets and
+    # that fold's encodings move only through the meta-model (an affine map for one base model)
+    folds = encoder_folds(frame)
+    test = folds[0][1]
+    changed = y.copy()
+    changed[test] += 1.0
+    same = cheap(cv=folds, learners=("trees",)).fit_transform(frame, y)[test, 0]
+    moving = cheap(cv=folds, learners=("trees",))
+    moved = moving.fit_transform(frame, changed)[test, 0]
+    assert moving.weights_[0] > 0.5  # the trees still carry the signal
+    slope, intercept = np.polyfit(same, moved, 1)
+    assert slope > 0.5
+    np.testing.assert_allclose(moved, slope * same + intercept, atol=1e-8)
+    full = moving.transform(frame)[test, 0]
+    slope, intercept = np.polyfit(same, full, 1)
+    assert np.abs(full - (slope * same + intercept)).max() > 0.1  # the full models have seen the change
+
+
+def encoder_folds(frame):
+    return list(SpatialBlockKFold(4, block_size_km=300, shuffle=True, random_state=0).split(frame))
+
+
+class CountingEncoder(TransformerMixin, BaseEstimator):
+    """Counts the rows it embeds (shared across clones)."""
+
+    calls: list = []
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        CountingEncoder.calls.append(len(X))
+        return make_encoder("sphereC").fit(X).transform(X)
+
+
+def test_location_features_are_computed_once_per_fit(data):
+    frame, smooth = data
+    CountingEncoder.calls.clear()
+    encoder = LocationTargetEncoder(CountingEncoder(), cv=5, block_size_km=150, random_state=0)
+    encoder.fit_transform(frame, smooth)
+    assert CountingEncoder.calls == [len(frame)]  # all rows once, then indexed per fold
+    encoder.transform(frame.head(7))
+    assert CountingEncoder.calls == [len(frame), 7]
+
+
+def test_binary_and_multiclass_targets(data):
+    frame, smooth = data
+    binary = np.where(smooth > 0, "wet", "dry")
+    encoder = cheap(block_size_km=150)
+    prior = encoder.fit_transform(frame, binary)
+    assert encoder.target_type_ == "binary" and list(encoder.classes_) == ["dry", "wet"]
+    assert prior.shape == (len(frame), 1) and list(encoder.get_feature_names_out()) == ["location_prior"]
+    assert ((prior >= 0) & (prior <= 1)).all()
+    assert np.mean((prior[:, 0] > 0.5) == (binary == "wet")) > 0.85  # the probability of classes_[1]
+    zones = np.digitize(smooth, [-0.8, 0.0, 0.8])
+    encoder = cheap(block_size_km=150)
+    prior = encoder.fit_transform(frame, zones)
+    assert encoder.target_type_ == "multiclass" and list(encoder.classes_) == [0, 1, 2, 3]
+    assert prior.shape == (len(frame), 4)
+    np.testing.assert_allclose(prior.sum(axis=1), 1.0)
+    assert list(encoder.get_feature_names_out()) == [f"location_prior_{c}" for c in range(4)]
+    assert np.mean(prior.argmax(axis=1) == zones) > 0.75
+    assert encoder.class_prior_.sum() == pytest.approx(1.0) and encoder.prior_weight_ >= 0
+
+
+def test_target_type_inference_and_errors(data):
+    frame, smooth = data
+    metres = np.round(smooth * 1000)  # whole numbers in a float array: still a quantity
+    assert cheap(block_size_km=150).fit(frame, metres).target_type_ == "continuous"
+    counts = metres.astype(int) % 3
+    assert cheap(block_size_km=150).fit(frame, counts).target_type_ == "multiclass"
+    assert cheap(block_size_km=150, target_type="continuous").fit(frame, counts).target_type_ == "continuous"
+    with pytest.raises(ValueError, match="target_type='binary' but y has 3 classes"):
+        cheap(block_size_km=150, target_type="binary").fit(frame, counts)
+    with pytest.raises(ValueError, match="one-dimensional"):
+        cheap().fit(frame, np.column_stack([smooth, smooth]))
+    with pytest.raises(ValueError, match="single class"):
+        cheap().fit(frame, np.zeros(len(frame), dtype=int))
+    with pytest.raises(ValueError, match="NaN"):
+        cheap().fit(frame, np.where(np.arange(len(frame)) == 3, np.nan, smooth))
+    with pytest.raises(ValueError, match="'target_type' parameter"):
+        cheap(target_type="ordinal").fit(frame, smooth)
+
+
+def test_frames_other_columns_and_outputs(data):
+    frame, smooth = data
+    indexed = frame.set_axis([f"home{i}" for i in range(len(frame))])
+    encoder = cheap(block_size_km=150).set_output(transform="pandas")
+    out = encoder.fit_transform(indexed, smooth)  # the "rooms" column is ignored
+    assert list(out.columns) == ["location_prior"] and out.index.equals(indexed.index)
+    assert list(encoder.feature_names_in_) == ["lat", "lon", "rooms"]
+    np.testing.assert_array_equal(
+        encoder.transform(indexed).to_numpy(),
+        cheap(block_size_km=150)
+        .fit(frame[["lat", "lon"]].to_numpy(), smooth)
+        .transform(frame[["lat", "lon"]].to_numpy()),
+    )
+    polars = pytest.importorskip("polars")
+    renamed = polars.from_pandas(frame.rename(columns={"lat": "Latitude", "lon": "LNG"}))
+    out = cheap(block_size_km=150).set_output(transform="polars").fit_transform(renamed, smooth)
+    assert isinstance(out, polars.DataFrame) and out.columns == ["location_prior"]
+    named = cheap(block_size_km=150, lat_col="y_deg", lon_col="x_deg")
+    named.fit(frame.rename(columns={"lat": "y_deg", "lon": "x_deg"}), smooth)
+    with pytest.raises(ValueError, match="feature names should match"):
+        named.transform(frame)
+
+
+def test_in_a_column_transformer_next_to_other_features(data):
+    frame, smooth = data
+    price = frame["rooms"].to_numpy() + 3 * smooth
+    model = make_pipeline(
+        make_column_transformer((cheap(block_size_km=150), ["lat", "lon"]), ("passthrough", ["rooms"])),
+        LinearRegression(),
+    )
+    cv = SpatialBlockKFold(4, block_size_km=300, shuffle=True, random_state=0)
+    with_prior = cross_val_score(model, frame, price, cv=cv).mean()
+    without = cross_val_score(
+        make_pipeline(make_column_transformer(("passthrough", ["rooms"])), LinearRegression()), frame, price, cv=cv
+    ).mean()
+    assert with_prior > without + 0.2 and with_prior > 0.9
+    names = model.fit(frame, price)[0].get_feature_names_out()
+    assert list(names) == ["locationtargetencoder__location_prior", "passthrough__rooms"]
+
+
+def test_cv_options_and_automatic_blocks(data):
+    frame, smooth = data
+    encoder = cheap().fit(frame, smooth)
+    assert encoder.block_size_km_ > 0
+    blocks = SpatialBlockKFold(5, block_size_km=encoder.block_size_km_)
+    labels = block_labels(frame["lat"], frame["lon"], block_size_km=encoder.block_size_km_)
+    assert len(frame) / (labels.max() + 1) >= 10  # about 10 rows per occupied block, no fewer
+    smaller = block_labels(frame["lat"], frame["lon"], block_size_km=encoder.block_size_km_ / np.sqrt(2))
+    assert len(frame) / (smaller.max() + 1) < 10  # and the smallest such size
+    assert cheap(cv=blocks).fit(frame, smooth).block_size_km_ is None
+    assert cheap(cv=encoder_folds(frame)).fit(frame, smooth).oof_scores_["stack"] > 0.8
+    with pytest.raises(ValueError, match="exactly one test fold"):
+        cheap(cv=[(np.arange(0, 800), np.arange(800, 900))]).fit(frame, smooth)
+    with pytest.raises(ValueError, match="give the block size to the splitter"):
+        cheap(cv=blocks, block_size_km=100).fit(frame, smooth)
+    with pytest.raises(ValueError, match="occupy only"):
+        cheap(block_size_deg=90).fit(frame, smooth)  # one block for 5 folds
+
+
+@pytest.mark.parametrize("learners", [("linear",), ("knn",), ("trees",), ("boosting",), ("knn", "boosting")])
+def test_each_base_model_alone(data, learners):
+    frame, smooth = data
+    frame, smooth = frame.iloc[:400], smooth[:400]
+    encoder = cheap(learners=learners, block_size_km=150).fit(frame, smooth)
+    assert encoder.learner_names_ == learners and encoder.weights_.shape == (len(learners),)
+    assert encoder.oof_scores_[learners[0]] > 0.5
+    if "boosting" in learners:
+        assert 10 <= encoder.learner_params_["boosting"]["max_iter"] <= 200
+
+
+def test_parameter_errors_and_pickling(data):
+    frame, smooth = data
+    with pytest.raises(ValueError, match="learners must be distinct names"):
+        cheap(learners=("linear", "svm")).fit(frame, smooth)
+    with pytest.raises(ValueError, match="encoder must be None, an encoder name or a transformer"):
+        LocationTargetEncoder(encoder=3.5).fit(frame, smooth)
+    encoder = LocationTargetEncoder(GeoEmbedder(n_components=8), block_size_km=150, random_state=0).fit(frame, smooth)
+    assert encoder.encoder_.n_features_out_ == 8
+    restored = pickle.loads(pickle.dumps(encoder))
+    np.testing.assert_allclose(restored.transform(frame.head(20)), encoder.transform(frame.head(20)))
+    assert repr(clone(encoder)) == repr(encoder)
