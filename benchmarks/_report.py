@@ -114,23 +114,30 @@ def markdown_table(rows: list[dict], columns: list[str]) -> str:
 
 
 def write_results(
-    name: str, title: str, rows: list[dict], columns: list[str], notes: list[str] = (), info: dict | None = None
+    name: str,
+    title: str,
+    rows: list[dict],
+    columns: list[str],
+    notes: list[str] = (),
+    info: dict | None = None,
+    directory: Path = RESULTS_DIR,
 ) -> Path:
-    """Print the table and write ``results/<name>.md`` and ``results/<name>.json``.
+    """Print the table and write ``<directory>/<name>.md`` and ``<directory>/<name>.json``.
 
     Every results file names its machine (CPU model and GEMM instruction sets, threads, a
     peak-GEMM probe run now unless ``info`` already holds one, versions).
     """
-    RESULTS_DIR.mkdir(exist_ok=True)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
     info = info or machine_info()
     table = markdown_table(rows, columns)
     text = f"# {title}\n\n{table}\n\n" + "".join(_note_lines(notes)) + f"\n{machine_line(info)}\n"
     print(text)
-    _write_atomically(RESULTS_DIR / f"{name}.md", text)
+    _write_atomically(directory / f"{name}.md", text)
     _write_atomically(
-        RESULTS_DIR / f"{name}.json", json.dumps({"machine": info, "rows": rows, "notes": list(notes)}, indent=2)
+        directory / f"{name}.json", json.dumps({"machine": info, "rows": rows, "notes": list(notes)}, indent=2)
     )
-    return RESULTS_DIR / f"{name}.md"
+    return directory / f"{name}.md"
 
 
 def _note_lines(notes) -> list[str]:
