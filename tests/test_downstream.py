@@ -87,6 +87,18 @@ def test_task_data_is_cached_with_source_version(tmp_path):
     assert (tmp_path / "datasets" / "demo-somepkg-1.2.3.parquet").exists()
     _cached("demo", "somepkg", "1.2.4", build, tmp_path)  # a new package version rebuilds
     assert calls == [1, 1]
+    assert not [p for p in (tmp_path / "datasets").iterdir() if ".tmp" in p.name]  # no temporaries left
+
+
+def test_unwritable_cache_still_returns_the_data(tmp_path):
+    from geoembed.datasets.downstream import _cached
+
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("a file where the cache folder should be")
+    frame = pd.DataFrame({"lat": [1.0], "lon": [2.0]})
+    with pytest.warns(UserWarning, match="could not cache the demo data"):
+        out = _cached("demo", "somepkg", "1.0", lambda: frame, blocked)
+    pd.testing.assert_frame_equal(out, frame)
 
 
 def test_unknown_task():

@@ -35,6 +35,7 @@ what location adds to a model that already has them.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -45,6 +46,7 @@ import pandas as pd
 from .._params import renamed_keyword
 from .._utils import DISTRIBUTION, optional_import
 from ..cache import cache_dir as resolve_cache_dir
+from ..io.atomic import atomic_output
 
 __all__ = [
     "AMES_STRUCTURAL",
@@ -104,15 +106,24 @@ def _package_file(distribution: str, needle: str) -> tuple[Path, str]:
 
 
 def _cached(name: str, distribution: str, version: str, build, cache_dir) -> pd.DataFrame:
-    """Build once, then read ``<cache>/datasets/<name>-<distribution>-<version>.parquet``."""
+    """Build once, then read ``<cache>/datasets/<name>-<distribution>-<version>.parquet``.
+
+    Both files appear atomically; a cache folder that cannot be written only costs the rebuild
+    next time (with a warning), never the data.
+    """
     folder = resolve_cache_dir(cache_dir) / "datasets"
-    folder.mkdir(exist_ok=True)
     path = folder / f"{name}-{distribution}-{version}.parquet"
     if path.exists():
         return pd.read_parquet(path)
     frame = build()
-    frame.to_parquet(path, index=False)
-    path.with_suffix(".json").write_text(json.dumps({"source": f"{distribution}=={version}", "rows": len(frame)}))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_output(path) as tmp:
+            frame.to_parquet(tmp, index=False)
+        with atomic_output(path.with_suffix(".json")) as tmp:
+            tmp.write_text(json.dumps({"source": f"{distribution}=={version}", "rows": len(frame)}))
+    except OSError as error:
+        warnings.warn(f"could not cache the {name} data in {folder} ({error}); rebuilt next time", stacklevel=3)
     return frame
 
 
