@@ -587,10 +587,20 @@ _EXAMPLES = {
 }
 
 
+class _DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default unless its help already names it or there is none to show."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" in text or action.default is None or action.default is argparse.SUPPRESS:
+            return text
+        return super()._get_help_string(action)
+
+
 def _document(subparsers) -> None:
     """Defaults in every help line, help text for every option and an example for every command."""
     for name, command in subparsers.choices.items():
-        command.formatter_class = argparse.ArgumentDefaultsHelpFormatter
+        command.formatter_class = _DefaultsHelpFormatter
         if name in _EXAMPLES and not command.epilog:
             command.epilog = f"example: {_EXAMPLES[name]}"
         for action in command._actions:
