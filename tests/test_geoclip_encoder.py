@@ -18,6 +18,7 @@ from geoembed.weights import (
     load_image_mlp_state,
     load_location_encoder,
     provenance,
+    resolve_location_weights,
     verify_bundled_files,
 )
 
@@ -231,18 +232,24 @@ def test_damaged_checkpoints_raise_the_package_error_naming_the_file(tmp_path, d
         GeoEmbedder(weights=str(path)).fit([[0.0, 0.0]])
 
 
+@pytest.mark.parametrize("weights", ["geoclip-1.3.0", "geoclip-lite"])
 @pytest.mark.parametrize("precision", ["exact", "fast"])
-def test_prepacked_and_plain_weights_agree(precision, random_latlon):
+def test_prepacked_and_plain_weights_agree(precision, weights, random_latlon):
+    # geoclip-lite's one-layer branches run stacked (a block-diagonal hidden layer): same numbers
     from geoembed.encoders.geoclip.model import _prepare_inference_weights
 
-    encoder = load_location_encoder()
+    path = resolve_location_weights(weights)
+    encoder = load_location_encoder(path)
     x = torch.tensor(random_latlon[:500])
     xy = geoclip_projection(x)
     with torch.inference_mode():
         plain = encoder._mlp(xy, _prepare_inference_weights(encoder, precision, xy.device, prepack=False)).numpy()
+        per_branch = encoder.forward(x).numpy()  # the training path: one module per branch
     packed = encoder.embed(x, precision=precision).numpy()
     if precision == "exact":
-        assert_geoclip_close(plain, random_latlon[:500], what="plain F.linear")
-        assert_geoclip_close(packed, random_latlon[:500], what="pre-packed GEMM")
+        assert_geoclip_close(plain, random_latlon[:500], path, what="plain F.linear")
+        assert_geoclip_close(packed, random_latlon[:500], path, what="pre-packed GEMM")
+        assert_geoclip_close(per_branch, random_latlon[:500], path, what="forward")
     else:
         assert cosine_rows(packed, plain).min() > 0.99999
+        assert cosine_rows(packed, per_branch).min() > 0.9999

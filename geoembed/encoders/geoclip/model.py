@@ -15,6 +15,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -206,13 +207,30 @@ class GeoCLIPLocationEncoder(nn.Module):
     def _mlp(self, xy: Tensor, weights) -> Tensor:
         """Branch MLPs, then the heads summed inside one GEMM: [h_0 | h_1 | h_2] @ [W_0 | W_1 | W_2]^T + sum(b)."""
         linear, branch_layers, head, head_bias, dtype = weights
+        if isinstance(branch_layers, _StackedBranches):
+            return self._stacked_mlp(xy, weights)
         hidden = []
         for branch, layers in zip(self.branches, branch_layers):
             h = branch.fourier_features(xy).to(dtype)
             for layer in layers:
                 h = linear(h, layer, relu=True)
             hidden.append(h)
-        return linear(torch.cat(hidden, dim=1), head, relu=False).float() + head_bias
+        # bfloat16 + float32 promotes: one pass converts and adds the float32 bias
+        return torch.add(linear(torch.cat(hidden, dim=1), head, relu=False), head_bias)
+
+    def _stacked_mlp(self, xy: Tensor, weights) -> Tensor:
+        """One-hidden-layer branches as two GEMMs: every branch's Fourier features side by side
+        ([cos | sin] of all angles), a block-diagonal hidden layer, and the summed heads.
+        """
+        linear, stacked, head, head_bias, dtype = weights
+        angles = (2 * math.pi * xy) @ stacked.frequencies_t
+        n_angles = angles.shape[1]
+        features = torch.empty((len(xy), 2 * n_angles), dtype=angles.dtype, device=angles.device)
+        torch.cos(angles, out=features[:, :n_angles])
+        torch.sin(angles, out=features[:, n_angles:])
+        hidden = linear(features.to(dtype), stacked.layer, relu=True)
+        out = linear(hidden, head, relu=False)
+        return out if head_bias is None else torch.add(out, head_bias)
 
     def _inference_weights(self, precision: str, xy: Tensor):
         """Weights prepared for inference, rebuilt when the float32 weights change."""
@@ -418,6 +436,12 @@ def _prepare_inference_weights(
     head_bias = sum(b.head.bias for b in model.branches).float()
     pairs = [[(m.weight, m.bias) for m in branch] for branch in layers]
     zero = torch.zeros(head_weight.shape[0], device=head_weight.device)
+    stacked = _stack_branches(model, layers)
+    if stacked is not None:
+        # a float32 head takes the summed bias inside its GEMM; a bfloat16 one adds it in float32
+        head_gemm_bias = head_bias if dtype == torch.float32 else zero
+        pairs = stacked.layer
+        zero, head_bias = head_gemm_bias, (None if dtype == torch.float32 else head_bias)
     try:
         if device.type != "cpu" or not prepack:
             raise RuntimeError("pre-packing is for CPUs")
@@ -438,10 +462,14 @@ def _prepare_inference_weights(
                 out = torch.ops.mkl._mkl_linear(h, layer[0], layer[1], layer[2], _PACK_BATCH_HINT)
                 return out.relu_() if relu else out
 
-        packed = [[pack(w, b) for w, b in branch] for branch in pairs]
+        if stacked is not None:
+            packed = stacked._replace(layer=pack(*stacked.layer))
+            probe_layer, width = packed.layer, stacked.layer[0].shape[1]
+        else:
+            packed = [[pack(w, b) for w, b in branch] for branch in pairs]
+            probe_layer, width = packed[0][0], pairs[0][0][0].shape[1]
         head = pack(head_weight, zero)
-        probe = torch.zeros(2, pairs[0][0][0].shape[1], dtype=dtype)
-        linear(probe, packed[0][0], relu=True)  # the ops exist and accept these weights
+        linear(torch.zeros(2, width, dtype=dtype), probe_layer, relu=True)  # the ops exist and take these weights
         return linear, packed, head, head_bias, dtype
     except (RuntimeError, AttributeError):
 
@@ -449,5 +477,39 @@ def _prepare_inference_weights(
             out = torch.nn.functional.linear(h, layer[0], layer[1])
             return out.relu_() if relu else out
 
-        cast = [[(w.to(dtype), b.to(dtype)) for w, b in branch] for branch in pairs]
+        if stacked is not None:
+            cast = stacked._replace(layer=tuple(t.to(dtype) for t in stacked.layer))
+        else:
+            cast = [[(w.to(dtype), b.to(dtype)) for w, b in branch] for branch in pairs]
         return linear, cast, (head_weight.to(dtype), zero.to(dtype)), head_bias, dtype
+
+
+class _StackedBranches(NamedTuple):
+    """Branches with one hidden layer each, evaluated together (:meth:`GeoCLIPLocationEncoder._stacked_mlp`)."""
+
+    frequencies_t: Tensor  # (2, n_branches * n_frequencies)
+    layer: tuple  # (weight, bias) of the block-diagonal hidden layer, or its packed form
+
+
+def _stack_branches(model: GeoCLIPLocationEncoder, layers) -> _StackedBranches | None:
+    """The block-diagonal form of one-hidden-layer branches, or None for deeper ones.
+
+    Its hidden layer reads [cos(all angles) | sin(all angles)] and does the branches' work plus
+    zeros (n_branches times the FLOPs of that layer): for the small distilled students this is
+    far cheaper than the per-branch feature copies and kernel calls it replaces; GeoCLIP's
+    three-layer branches keep the per-branch path.
+    """
+    if any(len(branch) != 1 for branch in layers):
+        return None
+    n_branches = len(layers)
+    n_frequencies = model.branches[0].frequencies.shape[0]
+    hidden = layers[0][0].weight.shape[0]
+    weight = torch.zeros(n_branches * hidden, 2 * n_branches * n_frequencies, device=layers[0][0].weight.device)
+    for i, (layer,) in enumerate(layers):
+        rows = slice(i * hidden, (i + 1) * hidden)
+        weight[rows, i * n_frequencies : (i + 1) * n_frequencies] = layer.weight[:, :n_frequencies]
+        sin_columns = (n_branches + i) * n_frequencies
+        weight[rows, sin_columns : sin_columns + n_frequencies] = layer.weight[:, n_frequencies:]
+    bias = torch.cat([layer.bias for (layer,) in layers])
+    frequencies = torch.cat([branch.frequencies for branch in model.branches]).T.contiguous()
+    return _StackedBranches(frequencies, (weight.detach(), bias.detach()))
