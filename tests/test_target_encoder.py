@@ -11,38 +11,14 @@ from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from test_estimator_checks import NOT_APPLICABLE
 
 from geoembed import GeoEmbedder, make_encoder
 from geoembed.evaluation import SpatialBlockKFold, block_labels
 from geoembed.target_encoder import LocationTargetEncoder
 
-WRONG_WIDTH = "feeds arrays with other than 2 columns; input must be exactly [lat, lon] (or a frame with named columns)"
-OUT_OF_RANGE = "feeds latitudes near 100 degrees, which are invalid coordinates"
-NOT_APPLICABLE = {
-    "check_fit_score_takes_y": WRONG_WIDTH,
-    "check_dont_overwrite_parameters": WRONG_WIDTH,
-    "check_n_features_in_after_fitting": WRONG_WIDTH,
-    "check_positive_only_tag_during_fit": WRONG_WIDTH,
-    "check_estimators_dtypes": WRONG_WIDTH,
-    "check_dtype_object": WRONG_WIDTH,
-    "check_pipeline_consistency": WRONG_WIDTH,
-    "check_estimators_nan_inf": WRONG_WIDTH,
-    "check_estimators_pickle": WRONG_WIDTH,
-    "check_f_contiguous_array_estimator": WRONG_WIDTH,
-    "check_transformer_data_not_an_array": WRONG_WIDTH,
-    "check_transformer_general": WRONG_WIDTH,
-    "check_transformer_preserve_dtypes": WRONG_WIDTH,
-    "check_methods_sample_order_invariance": WRONG_WIDTH,
-    "check_methods_subset_invariance": WRONG_WIDTH,
-    "check_fit2d_1sample": WRONG_WIDTH,
-    "check_dict_unchanged": WRONG_WIDTH,
-    "check_fit2d_predict1d": WRONG_WIDTH,
-    "check_fit_idempotent": OUT_OF_RANGE,
-    "check_fit_check_is_fitted": OUT_OF_RANGE,
-    "check_n_features_in": OUT_OF_RANGE,
-}
 
-
+# the checks that a [lat, lon] input cannot take, with their reasons: the featurizers' list
 @parametrize_with_checks(
     [
         LocationTargetEncoder(random_state=0),
