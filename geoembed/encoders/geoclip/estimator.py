@@ -192,7 +192,8 @@ class GeoCLIPEncoder(LocationFeaturizer):
                 embedding = (embedding - mean) @ components.T
             if self.normalize:
                 embedding = torch.nn.functional.normalize(embedding, dim=1)
-            out[start : start + chunk.shape[0]] = embedding.cpu().numpy()
+            # one copy (device to host and dtype conversion together) straight into the output
+            torch.from_numpy(out[start : start + chunk.shape[0]]).copy_(embedding)
         return out if inverse is None else out[inverse]
 
     def __sklearn_tags__(self):
