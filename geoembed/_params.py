@@ -17,6 +17,7 @@ which is both a ``ValueError`` and a ``TypeError``, as scikit-learn's is.
 from __future__ import annotations
 
 import functools
+import json
 import warnings
 from numbers import Integral, Real
 
@@ -27,6 +28,7 @@ __all__ = [
     "InvalidParameterError",
     "Interval",
     "Options",
+    "options_from_json",
     "renamed_keyword",
     "renamed_parameter",
     "validate_params",
@@ -166,3 +168,17 @@ def renamed_keyword(old: str, new: str):
         return wrapper
 
     return decorate
+
+
+def options_from_json(text: str, known, what: str) -> dict:
+    """A JSON object of options, every key among ``known`` (a config dataclass's field names).
+
+    ``what`` names the options in errors, e.g. "training" gives "unknown training options [...]".
+    """
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"a {what} config must be a JSON object; got {type(data).__name__}")
+    unknown = set(data) - set(known)
+    if unknown:
+        raise ValueError(f"unknown {what} options {sorted(unknown)}")
+    return data

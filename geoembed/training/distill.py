@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .._params import options_from_json
 from ..encoders.geoclip.model import GeoCLIPLocationEncoder, LocationEncoderConfig
 from ..errors import CheckpointError
 from ..io.atomic import atomic_output
@@ -104,13 +105,7 @@ class DistillConfig:
 
     @classmethod
     def from_json(cls, text: str) -> DistillConfig:
-        data = json.loads(text)
-        if not isinstance(data, dict):
-            raise ValueError("a distillation config must be a JSON object")
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown distillation options {sorted(unknown)}")
-        return cls(**data)
+        return cls(**options_from_json(text, cls.__dataclass_fields__, "distillation"))
 
 
 def _populated_places() -> np.ndarray:

@@ -22,6 +22,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from .._params import options_from_json
 from ..encoders.geoclip.model import GeoCLIPLocationEncoder, LocationEncoderConfig
 from ..evaluation.geolocation import THRESHOLDS_KM, accuracy_table
 from ..geo import BoundingBox, haversine_km, validate_latlon
@@ -105,13 +106,7 @@ class TrainConfig:
 
     @classmethod
     def from_json(cls, text: str) -> TrainConfig:
-        data = json.loads(text)
-        if not isinstance(data, dict):
-            raise ValueError(f"a training config must be a JSON object; got {type(data).__name__}")
-        known = set(cls.__dataclass_fields__)
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown training options {sorted(unknown)}")
+        data = options_from_json(text, cls.__dataclass_fields__, "training")
         if isinstance(data.get("region"), dict):
             data["region"] = BoundingBox(**data["region"])
         return cls(**data)
