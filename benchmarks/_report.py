@@ -120,14 +120,14 @@ def write_results(
     columns: list[str],
     notes: list[str] = (),
     info: dict | None = None,
-    directory: Path = RESULTS_DIR,
+    directory: Path | None = None,
 ) -> Path:
     """Print the table and write ``<directory>/<name>.md`` and ``<directory>/<name>.json``.
 
     Every results file names its machine (CPU model and GEMM instruction sets, threads, a
     peak-GEMM probe run now unless ``info`` already holds one, versions).
     """
-    directory = Path(directory)
+    directory = RESULTS_DIR if directory is None else Path(directory)  # looked up now: tests redirect it
     directory.mkdir(parents=True, exist_ok=True)
     info = info or machine_info()
     table = markdown_table(rows, columns)
