@@ -438,7 +438,10 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--batch-size", type=_positive_int, default=4096, help="points per forward pass")
     embed.add_argument("--chunk-rows", type=_positive_int, default=50_000, help="rows read and written at a time")
     embed.add_argument("--device", default="cpu", help="cpu, cuda or auto")
-    embed.add_argument("--weights", help="a location-encoder checkpoint (default: bundled GeoCLIP)")
+    embed.add_argument(
+        "--weights",
+        help="registered weights (geoclip-1.3.0, geoclip-lite) or a checkpoint file (default: geoclip-1.3.0)",
+    )
     embed.add_argument("--wrap-longitude", action="store_true", help="wrap longitudes into [-180, 180)")
     embed.add_argument(
         "--on-invalid", choices=["raise", "nan"], default="raise", help="fail on bad rows, or write NaN rows"
