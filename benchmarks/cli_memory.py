@@ -1,6 +1,6 @@
 """Peak memory and time of ``geoembed embed`` on 1M (or 10M) random points.
 
-    python -m benchmarks.cli_memory [--points 1000000] [--configs parquet-exact parquet-fast npy-fast16]
+    python -m benchmarks.cli_memory [--points 1000000] [--configs parquet-exact parquet-fast npy-fast16 ...]
 
 Writes a parquet file of random points to a temporary folder, runs the CLI in a child
 process per configuration and records its peak resident memory (ru_maxrss).
@@ -32,6 +32,8 @@ CONFIGS = {
     "parquet-exact": ("parquet", ["--precision", "exact"]),
     "parquet-fast": ("parquet", ["--precision", "fast"]),
     "npy-fast16": ("npy", ["--precision", "fast", "--dtype", "float16"]),
+    "parquet-lite": ("parquet", ["--weights", "geoclip-lite"]),
+    "npy-lite-fast16": ("npy", ["--weights", "geoclip-lite", "--precision", "fast", "--dtype", "float16"]),
 }
 
 
