@@ -437,11 +437,12 @@ def _prepare_inference_weights(
     pairs = [[(m.weight, m.bias) for m in branch] for branch in layers]
     zero = torch.zeros(head_weight.shape[0], device=head_weight.device)
     stacked = _stack_branches(model, layers)
-    if stacked is not None:
-        # a float32 head takes the summed bias inside its GEMM; a bfloat16 one adds it in float32
-        head_gemm_bias = head_bias if dtype == torch.float32 else zero
-        pairs = stacked.layer
-        zero, head_bias = head_gemm_bias, (None if dtype == torch.float32 else head_bias)
+    # a stacked float32 head takes the summed bias inside its GEMM; other heads add it afterwards in
+    # float32 (GeoCLIP's own path keeps the operation order that reproduces the published outputs)
+    if stacked is not None and dtype == torch.float32:
+        head_gemm_bias, head_bias = head_bias, None
+    else:
+        head_gemm_bias = zero
     try:
         if device.type != "cpu" or not prepack:
             raise RuntimeError("pre-packing is for CPUs")
@@ -468,7 +469,7 @@ def _prepare_inference_weights(
         else:
             packed = [[pack(w, b) for w, b in branch] for branch in pairs]
             probe_layer, width = packed[0][0], pairs[0][0][0].shape[1]
-        head = pack(head_weight, zero)
+        head = pack(head_weight, head_gemm_bias)
         linear(torch.zeros(2, width, dtype=dtype), probe_layer, relu=True)  # the ops exist and take these weights
         return linear, packed, head, head_bias, dtype
     except (RuntimeError, AttributeError):
@@ -481,7 +482,7 @@ def _prepare_inference_weights(
             cast = stacked._replace(layer=tuple(t.to(dtype) for t in stacked.layer))
         else:
             cast = [[(w.to(dtype), b.to(dtype)) for w, b in branch] for branch in pairs]
-        return linear, cast, (head_weight.to(dtype), zero.to(dtype)), head_bias, dtype
+        return linear, cast, (head_weight.to(dtype), head_gemm_bias.to(dtype)), head_bias, dtype
 
 
 class _StackedBranches(NamedTuple):
