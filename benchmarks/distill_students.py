@@ -22,16 +22,12 @@ import numpy as np
 import torch
 
 from benchmarks._report import gemm_limit_points_per_s, machine_info, write_results
+from benchmarks.encoder_speed import cosine_rows, random_points
 from geoembed import GeoEmbedder
 from geoembed.datasets.downstream import list_tasks, load_task
 from geoembed.evaluation.probing import compare_encoders
 from geoembed.training.distill import DistillConfig, distillation_points
 from geoembed.weights import load_location_encoder
-
-
-def random_points(n: int, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return np.column_stack([np.degrees(np.arcsin(rng.uniform(-1, 1, n))), rng.uniform(-180, 180, n)])
 
 
 def median_rate(encoder, points, precision, rounds) -> float:
@@ -57,10 +53,6 @@ def embedder_rate(weights, points, precision) -> float:
 def flop_per_point(module) -> int:
     """Multiply-adds x 2 of the module's linear layers for one point (the GEMM work)."""
     return 2 * sum(m.in_features * m.out_features for m in module.modules() if isinstance(m, torch.nn.Linear))
-
-
-def cosine_rows(a, b) -> np.ndarray:
-    return (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
 
 
 def main(argv=None) -> int:

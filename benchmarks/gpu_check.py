@@ -28,11 +28,12 @@ import numpy as np
 import torch
 
 from benchmarks._report import RESULTS_DIR, machine_info, write_results
+from benchmarks.encoder_speed import cosine_rows, random_points
 from geoembed import GeoEmbedder
 from geoembed.weights import get_weights, load_location_encoder, resolve_location_weights
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tests' float64 reference and bound
-from numerics import LAMBDA, geoclip_reference  # noqa: E402
+from numerics import geoclip_bound, geoclip_reference  # noqa: E402
 
 WEIGHTS = ("geoclip-1.3.0", "geoclip-lite")
 
@@ -50,17 +51,13 @@ def check_points(n: int = 4096, seed: int = 0) -> np.ndarray:
 
 
 def bound_ratio(actual: np.ndarray, latlon: np.ndarray, path: Path) -> float:
-    """Largest |actual - reference| / bound; at most 1 passes (``tests.numerics.assert_geoclip_close``)."""
-    reference, scale = geoclip_reference(latlon, path)
-    out_ulp = np.spacing(np.abs(reference).astype(np.float32)).astype(np.float64)
-    tolerance = LAMBDA * scale + np.maximum(out_ulp, 2.0**-24 * np.abs(reference))
+    """Largest |actual - reference| / bound; at most 1 passes (``tests/numerics.py``)."""
+    actual, reference, tolerance = geoclip_bound(actual, latlon, path)
     return float((np.abs(actual - reference) / tolerance).max())
 
 
 def cosine_to(actual: np.ndarray, latlon: np.ndarray, path: Path) -> float:
-    reference, _ = geoclip_reference(latlon, path)
-    cos = (actual * reference).sum(1) / np.linalg.norm(actual, axis=1) / np.linalg.norm(reference, axis=1)
-    return float(cos.min())
+    return float(cosine_rows(actual, geoclip_reference(latlon, path)[0]).min())
 
 
 def kernel_rate(module, points: torch.Tensor, precision: str, batch: int, rounds: int = 5) -> float:
@@ -102,9 +99,7 @@ def main(argv=None) -> int:
     card = torch.cuda.get_device_name(0)
     print(f"{card}, torch {torch.__version__}, CUDA {torch.version.cuda}, TF32 {torch.backends.cuda.matmul.allow_tf32}")
     latlon = check_points()
-    rng = np.random.default_rng(1)
-    n = args.points
-    timing = np.column_stack([np.degrees(np.arcsin(rng.uniform(-1, 1, n))), rng.uniform(-180, 180, n)])
+    timing = random_points(args.points, seed=1)
     device_points = torch.from_numpy(timing).float().cuda()
     rows = []
     for name in WEIGHTS:

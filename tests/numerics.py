@@ -93,10 +93,10 @@ def geoclip_reference(latlon, weights: str | Path | None = None) -> tuple[np.nda
     return _reference(latlon.tobytes(), latlon.shape, path)
 
 
-def assert_geoclip_close(
-    actual, latlon, weights: str | Path | None = None, *, normalized: bool = False, what: str = "output"
-) -> None:
-    """Assert that a GeoCLIP output equals the float64 reference within its error bound.
+def geoclip_bound(
+    actual, latlon, weights: str | Path | None = None, *, normalized: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(actual, float64 reference, error bound) per element, the first as float64.
 
     The bound is ``LAMBDA * s`` plus the final rounding to the output's dtype (one ulp, so
     float16 outputs are covered too). With ``normalized=True`` the rows are compared after
@@ -114,6 +114,16 @@ def assert_geoclip_close(
         error = (error + np.linalg.norm(error, axis=1, keepdims=True) * np.abs(reference)) / norm
     out_ulp = np.spacing(np.abs(reference).astype(dtype)).astype(np.float64) if dtype.kind == "f" else 0.0
     tolerance = error + np.maximum(out_ulp, FLOAT32_UNIT_ROUNDOFF * np.abs(reference))
+    return actual, reference, tolerance
+
+
+def assert_geoclip_close(
+    actual, latlon, weights: str | Path | None = None, *, normalized: bool = False, what: str = "output"
+) -> None:
+    """Assert that a GeoCLIP output equals the float64 reference within its error bound
+    (:func:`geoclip_bound`).
+    """
+    actual, reference, tolerance = geoclip_bound(actual, latlon, weights, normalized=normalized)
     ratio = np.abs(actual - reference) / tolerance
     row, col = np.unravel_index(np.argmax(ratio), ratio.shape)
     assert ratio.max() <= 1.0, (
