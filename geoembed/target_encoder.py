@@ -505,13 +505,8 @@ def _automatic_block_size_km(lat, lon, n_splits: int) -> float:
 
 # -- base models ----------------------------------------------------------------------------
 def _make_learner(name, classification, seed, n_jobs):
-    if name == "linear":
-        return _RidgeLearner(classification)
-    if name == "knn":
-        return _NeighboursLearner(classification, n_jobs)
-    if name == "trees":
-        return _TreesLearner(classification, seed, n_jobs)
-    return _BoostingLearner(classification, seed)
+    classes = {"linear": _RidgeLearner, "knn": _NeighboursLearner, "trees": _TreesLearner, "boosting": _BoostingLearner}
+    return classes[name](classification, seed, n_jobs)
 
 
 def _one_hot(codes, n_classes):
@@ -528,7 +523,24 @@ def _as_probabilities(scores):
     return np.where(total > 0, scores / np.where(total > 0, total, 1.0), uniform)
 
 
-class _RidgeLearner:
+class _Learner:
+    """What every base model shares: the target as regression columns (one-hot for classes)."""
+
+    input = ""  # the key of the model's input among LocationTargetEncoder._inputs
+
+    def __init__(self, classification, seed=None, n_jobs=None):
+        self.classification, self.seed, self.n_jobs = classification, seed, n_jobs
+
+    def _start(self, target):
+        """Called first by ``cross_fit``: note the number of classes."""
+        if self.classification:
+            self.n_classes = int(target.max()) + 1
+
+    def _targets(self, target):
+        return _one_hot(target, self.n_classes) if self.classification else target
+
+
+class _RidgeLearner(_Learner):
     """Ridge regression on standardised location features; alpha chosen on the folds.
 
     Every fold's solution for every alpha comes from one eigendecomposition of the fold's Gram
@@ -538,12 +550,6 @@ class _RidgeLearner:
 
     input = "features"
 
-    def __init__(self, classification):
-        self.classification = classification
-
-    def _targets(self, target):
-        return _one_hot(target, self.n_classes) if self.classification else target
-
     def cross_fit(self, X, target, folds):
         # products of a few hundred columns gain little from BLAS threads and lose much when the
         # cores are shared (oversubscribed OpenBLAS threads spin): one thread here
@@ -551,8 +557,7 @@ class _RidgeLearner:
             return self._cross_fit(X, target, folds)
 
     def _cross_fit(self, X, target, folds):
-        if self.classification:
-            self.n_classes = int(target.max()) + 1
+        self._start(target)
         self.mean, self.scale = X.mean(axis=0), X.std(axis=0)
         self.scale[self.scale == 0] = 1.0
         X = (X - self.mean) / self.scale
@@ -604,19 +609,13 @@ class _RidgeLearner:
         return {"alpha": self.alpha}
 
 
-class _NeighboursLearner:
+class _NeighboursLearner(_Learner):
     """Inverse-distance-weighted k nearest neighbours on the unit sphere; k chosen on the folds.
 
     Chord distances on the unit sphere order neighbours as great-circle distances do.
     """
 
     input = "xyz"
-
-    def __init__(self, classification, n_jobs):
-        self.classification, self.n_jobs = classification, n_jobs
-
-    def _targets(self, target):
-        return _one_hot(target, self.n_classes) if self.classification else target
 
     @staticmethod
     def _weights(distances, k):
@@ -635,8 +634,7 @@ class _NeighboursLearner:
         return np.asarray(matrix @ Y)
 
     def cross_fit(self, X, target, folds):
-        if self.classification:
-            self.n_classes = int(target.max()) + 1
+        self._start(target)
         Y = self._targets(target)
         errors, found = np.zeros(len(NEIGHBOURS)), []
         for train, test in folds:
@@ -664,14 +662,11 @@ class _NeighboursLearner:
         return {"n_neighbors": self.k}
 
 
-class _TreesLearner:
+class _TreesLearner(_Learner):
     """Extremely randomised trees on latitude, longitude and unit-sphere xyz (no tuning)."""
 
     input = "coordinates"
     options = {"n_estimators": 30, "min_samples_leaf": 3, "max_features": 0.6}
-
-    def __init__(self, classification, seed, n_jobs):
-        self.classification, self.seed, self.n_jobs = classification, seed, n_jobs
 
     def _model(self):
         cls = ExtraTreesClassifier if self.classification else ExtraTreesRegressor
@@ -688,8 +683,7 @@ class _TreesLearner:
         return target if self.classification else target[:, 0]
 
     def cross_fit(self, X, target, folds):
-        if self.classification:
-            self.n_classes = int(target.max()) + 1
+        self._start(target)
         oof = np.zeros((len(X), self.n_classes if self.classification else 1))
         for train, test in folds:
             oof[test] = self._predict(self._model().fit(X[train], self._labels(target[train])), X[test])
@@ -711,9 +705,6 @@ class _BoostingLearner(_TreesLearner):
 
     rounds = tuple(range(10, 201, 10))
 
-    def __init__(self, classification, seed):
-        super().__init__(classification, seed, None)
-
     def _model(self, rounds=None):
         cls = HistGradientBoostingClassifier if self.classification else HistGradientBoostingRegressor
         return cls(
@@ -734,9 +725,8 @@ class _BoostingLearner(_TreesLearner):
             yield out
 
     def cross_fit(self, X, target, folds):
-        if self.classification:
-            self.n_classes = int(target.max()) + 1
-        Y = _one_hot(target, self.n_classes) if self.classification else target
+        self._start(target)
+        Y = self._targets(target)
         stages = np.zeros((len(self.rounds), *Y.shape))
         for train, test in folds:
             labels = self._labels(target[train])
