@@ -227,6 +227,23 @@ def _bench_nuswide(args) -> int:
     return run_benchmark(argv + (["-q"] if args.quiet else [])) or 0
 
 
+def _run_folder(args, inputs=()) -> str:
+    """The checkpoint folder of ``train``/``distill``: ``--resume`` or ``--out``, never an input,
+    and refused when it holds a previous run unless ``--overwrite`` or ``--resume`` says so.
+    """
+    out_dir = args.resume or args.out
+    if out_dir is None:
+        raise ValueError("give --out DIR (or --resume DIR)")
+    if same := [p for p in inputs if p and Path(p).resolve() == Path(out_dir).resolve()]:
+        raise ValueError(f"the checkpoint folder {out_dir} is the input {same[0]}; choose another --out")
+    if not args.resume and not args.overwrite and Path(out_dir).exists() and any(Path(out_dir).iterdir()):
+        raise FileExistsError(
+            f"{out_dir} is not empty (a previous run?); pass --overwrite to replace its "
+            f"checkpoint, or --resume {out_dir} to continue it"
+        )
+    return out_dir
+
+
 def _train(args) -> int:
     import dataclasses
     import json
@@ -235,17 +252,8 @@ def _train(args) -> int:
     from .training import ContrastiveLocationTrainer, TrainConfig
     from .training.columns import default_feature_columns
 
-    out_dir = args.resume or args.out
-    if out_dir is None:
-        raise ValueError("give --out DIR (or --resume DIR)")
     _require_existing([args.data], "data file")
-    if same := [p for p in (args.data, args.config) if p and Path(p).resolve() == Path(out_dir).resolve()]:
-        raise ValueError(f"the checkpoint folder {out_dir} is the input {same[0]}; choose another --out")
-    if not args.resume and not args.overwrite and Path(out_dir).exists() and any(Path(out_dir).iterdir()):
-        raise FileExistsError(
-            f"{out_dir} is not empty (a previous run?); pass --overwrite to replace its "
-            f"checkpoint, or --resume {out_dir} to continue it"
-        )
+    out_dir = _run_folder(args, inputs=(args.data, args.config))
     if args.resume:
         trainer = ContrastiveLocationTrainer.resume(args.resume, epochs=args.epochs)
     else:
@@ -294,14 +302,7 @@ def _distill(args) -> int:
 
     from .training import DistillConfig, Distiller
 
-    out_dir = args.resume or args.out
-    if out_dir is None:
-        raise ValueError("give --out DIR (or --resume DIR)")
-    if not args.resume and not args.overwrite and Path(out_dir).exists() and any(Path(out_dir).iterdir()):
-        raise FileExistsError(
-            f"{out_dir} is not empty (a previous run?); pass --overwrite to replace it, "
-            f"or --resume {out_dir} to continue it"
-        )
+    out_dir = _run_folder(args, inputs=(args.config,))
     start = time.perf_counter()
     if args.resume:
         distiller = Distiller.resume(args.resume, epochs=args.epochs)
