@@ -19,9 +19,11 @@ squares for a continuous target, log-linear pooling of the probabilities for cla
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import minimize
 from sklearn.base import BaseEstimator, TransformerMixin, clone
@@ -55,6 +57,25 @@ NEIGHBOURS = (5, 10, 20, 40, 80)
 #: Probabilities are mixed with this share of the uniform distribution before log pooling,
 #: so that one model's zero cannot veto a class that the others find likely.
 SMOOTHING = 0.01
+#: Everything a fit sets, cleared when a new fit starts.
+FITTED_ATTRIBUTES = (
+    "target_type_",
+    "classes_",
+    "class_prior_",
+    "encoder_",
+    "learner_names_",
+    "weights_",
+    "intercept_",
+    "prior_weight_",
+    "learner_params_",
+    "oof_scores_",
+    "block_size_km_",
+    "_base_models",
+)
+#: Integer targets with more distinct values than this, read as classes, get a warning.
+MANY_CLASSES = 50
+#: Chord distance (unit sphere) below which neighbours count as one place: about 6 micrometres.
+MIN_CHORD = 1e-12
 #: Average rows per occupied block aimed at by the automatic block size.
 ROWS_PER_BLOCK = 10
 
@@ -122,8 +143,8 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         "continuous", "binary" or "multiclass".
     classes_ : ndarray
         The class labels (classification only).
-    encoder_ : transformer
-        The fitted location encoder of the ``"linear"`` model.
+    encoder_ : transformer or None
+        The fitted location encoder of the ``"linear"`` model (None without that model).
     learner_names_ : tuple of str
         The base models, in the order of ``weights_``.
     weights_ : ndarray of shape (n_learners,)
@@ -328,7 +349,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         if isinstance(self.cv, (bool, np.bool_)) or (isinstance(self.cv, Integral) and self.cv < 2):
             raise ValueError(f"cv must be an int of at least 2, a splitter or an iterable of folds; got {self.cv!r}")
         learners = self._check_learners()
-        for stale in ("classes_", "class_prior_", "intercept_", "prior_weight_"):
+        for stale in FITTED_ATTRIBUTES:  # a failed refit must not leave a half-fitted estimator
             self.__dict__.pop(stale, None)
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
@@ -368,6 +389,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         return lat, lon
 
     def _encode_target(self, y, n_samples):
+        labels = getattr(y, "index", None)
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y.ravel()
@@ -375,11 +397,22 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
             raise ValueError(f"y must be one-dimensional (one target); got shape {y.shape}")
         if len(y) != n_samples:
             raise ValueError(f"X has {n_samples} rows but y has {len(y)}")
+        missing = np.flatnonzero(pd.isna(y)) if y.dtype.kind not in "biu" else []
+        if len(missing):
+            rows = list(labels[missing[:10]]) if labels is not None else missing[:10].tolist()
+            raise ValueError(f"y contains NaN or missing values at {len(missing)} row(s), e.g. rows {rows}")
         kind = self.target_type
         if kind == "auto":
             kind = type_of_target(y, input_name="y")
             if kind == "multiclass" and y.dtype.kind == "f":
                 kind = "continuous"  # whole-number floats (metres, counts as floats) are still a quantity
+            elif kind == "multiclass" and y.dtype.kind in "iu" and len(np.unique(y)) > MANY_CLASSES:
+                warnings.warn(
+                    f"y is an integer target with {len(np.unique(y))} distinct values, read as that many "
+                    "classes (one output column each); pass target_type='continuous' to regress on it",
+                    UserWarning,
+                    stacklevel=4,
+                )
         if kind not in ("continuous", "binary", "multiclass"):
             raise ValueError(f"target type {kind!r} is not supported: y must be continuous, binary or multiclass")
         self.target_type_ = kind
@@ -439,6 +472,8 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         """The base models' inputs: location features (computed once) and coordinates."""
         learners = self.learner_names_ if not fit else self._check_learners()
         inputs = {}
+        if fit and "linear" not in learners:
+            self.encoder_ = None
         if "linear" in learners:
             latlon = np.column_stack([lat, lon])
             if fit:
@@ -621,8 +656,9 @@ class _NeighboursLearner(_Learner):
     def _weights(distances, k):
         distances = distances[:, :k]
         # distances below a tenth of the k-th neighbour's count as that tenth, so that a training
-        # point at the query's exact location weighs most but does not decide alone
-        floor = np.maximum(0.1 * distances[:, -1:], np.finfo(np.float64).tiny)
+        # point at the query's exact location weighs most but does not decide alone; when all k
+        # neighbours share the query's location (geocoded centroids), the floor makes them equal
+        floor = np.maximum(0.1 * distances[:, -1:], MIN_CHORD)
         weights = 1.0 / np.maximum(distances, floor)
         return weights / weights.sum(axis=1, keepdims=True)
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.compose import make_column_transformer
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -259,3 +260,32 @@ def test_parameter_errors_and_pickling(data):
     restored = pickle.loads(pickle.dumps(encoder))
     np.testing.assert_allclose(restored.transform(frame.head(20)), encoder.transform(frame.head(20)))
     assert repr(clone(encoder)) == repr(encoder)
+
+
+def test_neighbours_at_one_shared_location_average_their_targets():
+    """Geocoded centroids: many rows at exactly one place. The k-NN prior there is their mean."""
+    rng = np.random.default_rng(0)
+    centres = np.column_stack([rng.uniform(35, 50, 40), rng.uniform(-10, 20, 40)])
+    frame = pd.DataFrame(np.repeat(centres, 25, axis=0), columns=["lat", "lon"])
+    y = 100 + frame["lat"].to_numpy() + rng.normal(0, 0.1, len(frame))
+    encoder = cheap(learners=("knn",), block_size_km=50).fit(frame, y)
+    city_means = pd.Series(y).groupby(np.arange(len(y)) // 25).mean().to_numpy()
+    np.testing.assert_allclose(
+        encoder.transform(pd.DataFrame(centres, columns=["lat", "lon"]))[:, 0], city_means, atol=0.5
+    )
+    assert encoder.encoder_ is None  # no "linear" model, no location features
+
+
+def test_bad_targets_and_a_failed_refit(data):
+    frame, smooth = data
+    labels = pd.Series(np.where(smooth > np.median(smooth), "high", "low"), index=frame.index + 1000, dtype=object)
+    labels.iloc[[4, 7]] = None
+    with pytest.raises(ValueError, match=r"missing values at 2 row\(s\), e.g. rows \[1004, 1007\]"):
+        cheap(block_size_km=150).fit(frame, labels)
+    encoder = cheap(block_size_km=150).fit(frame, labels.fillna("low"))
+    with pytest.raises(ValueError, match="single class"):
+        encoder.fit(frame, np.zeros(len(frame), dtype=int))
+    with pytest.raises(NotFittedError):  # nothing of the earlier fit is left to half-work
+        encoder.transform(frame.head(3))
+    with pytest.warns(UserWarning, match="integer target with .* distinct values"):
+        cheap(learners=("knn",), block_size_km=150).fit(frame, np.arange(len(frame)) % 60)
