@@ -70,9 +70,11 @@ class SpatialBlockKFold(BaseCrossValidator):
     """K-fold cross-validation over spatial blocks, with folds balanced in rows.
 
     Every point falls in a square block, of ``block_size_deg`` degrees or of ``block_size_km``
-    km on an equal-area grid; whole blocks form the test folds, so a test point's close
-    neighbours are never in its training set. Blocks are assigned greedily, largest first, each
-    to the fold that holds the fewest rows so far, so folds have nearly equal numbers of rows.
+    km on an equal-area grid; whole blocks form the test folds, so most of a test point's close
+    neighbours are not in its training set (points on either side of a block edge, the
+    antimeridian included, can fall in different folds: there is no buffer zone). Blocks are
+    assigned greedily, largest first, each to the fold that holds the fewest rows so far, so
+    folds have nearly equal numbers of rows.
     Each row is in exactly one test fold, so the splitter works in ``cross_val_score``,
     ``GridSearchCV`` and ``cross_val_predict``.
 
