@@ -309,6 +309,8 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "weights_")
         validate_data(self, X, reset=False, skip_check_array=True)
         lat, lon = self._coordinates(X)
+        if len(lat) == 0:
+            raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required: X has no rows to encode")
         inputs = self._inputs(lat, lon)
         predictions = [learner.predict(inputs[learner.input]) for learner in self._base_models]
         return self._finish(self._combine(predictions))
@@ -436,6 +438,8 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
     def _folds(self, X, y, lat, lon, rng):
         self.block_size_km_ = None
         if isinstance(self.cv, Integral):
+            if len(lat) < self.cv:
+                raise ValueError(f"cv={self.cv} cross-fitting folds need at least {self.cv} rows; got {len(lat)}")
             size_deg, size_km = self.block_size_deg, self.block_size_km
             if size_deg is not None and size_km is not None:
                 raise ValueError("give at most one of block_size_deg and block_size_km")

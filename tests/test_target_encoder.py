@@ -287,5 +287,9 @@ def test_bad_targets_and_a_failed_refit(data):
         encoder.fit(frame, np.zeros(len(frame), dtype=int))
     with pytest.raises(NotFittedError):  # nothing of the earlier fit is left to half-work
         encoder.transform(frame.head(3))
+    with pytest.raises(ValueError, match="cv=5 cross-fitting folds need at least 5 rows; got 3"):
+        cheap().fit(frame.head(3), smooth[:3])
+    with pytest.raises(ValueError, match="X has no rows to encode"):
+        cheap(block_size_km=150).fit(frame, smooth).transform(frame.head(0))
     with pytest.warns(UserWarning, match="integer target with .* distinct values"):
         cheap(learners=("knn",), block_size_km=150).fit(frame, np.arange(len(frame)) % 60)
