@@ -1,8 +1,9 @@
 """Reading (lat, lon) out of whatever users pass: frames, arrays, lists and xarray objects.
 
-Data frames of any kind (pandas, polars, pyarrow Tables and RecordBatches, and any object
-with the dataframe interchange protocol ``__dataframe__``, which narwhals-compatible frames
-have) are read by column name, never by position.
+Data frames of any kind (pandas, polars, pyarrow Tables and RecordBatches, any object with
+the Arrow PyCapsule stream interface ``__arrow_c_stream__`` such as DuckDB or narwhals-backed
+frames, and, as a fallback, the dataframe interchange protocol ``__dataframe__``) are read by
+column name, never by position.
 """
 
 from __future__ import annotations
@@ -128,7 +129,16 @@ def _other_frame(X):
         return list(X.columns), lambda name: X.get_column(name).to_numpy()
     if module.startswith("pyarrow") and hasattr(X, "column_names"):
         return list(X.column_names), lambda name: X.column(name).to_numpy(zero_copy_only=False)
-    if hasattr(X, "__dataframe__") and not isinstance(X, np.ndarray):
+    if hasattr(X, "__arrow_c_stream__") and not isinstance(X, np.ndarray) and not is_xarray(X):
+        import pyarrow
+
+        try:  # Arrow PyCapsule frames; arrays and series that stream Arrow are not tables
+            table = pyarrow.table(X)
+        except (TypeError, ValueError):
+            table = None
+        if table is not None:
+            return list(table.column_names), lambda name: table.column(name).to_numpy(zero_copy_only=False)
+    if hasattr(X, "__dataframe__") and not isinstance(X, np.ndarray):  # deprecated by pandas (removal in 4)
         from pandas.api.interchange import from_dataframe
 
         converted = from_dataframe(X, allow_copy=True)

@@ -287,7 +287,17 @@ class InterchangeOnly:
         return self._table.__dataframe__(nan_as_null=nan_as_null, allow_copy=allow_copy)
 
 
-@pytest.mark.parametrize("kind", ["polars", "pyarrow", "pyarrow_batch", "interchange"])
+class ArrowStreamOnly:
+    """A frame known only through the Arrow PyCapsule stream interface."""
+
+    def __init__(self, table):
+        self._table = table
+
+    def __arrow_c_stream__(self, requested_schema=None):
+        return self._table.__arrow_c_stream__(requested_schema)
+
+
+@pytest.mark.parametrize("kind", ["polars", "pyarrow", "pyarrow_batch", "interchange", "arrow_stream"])
 def test_other_frames_are_read_by_name(kind, reference):
     pa = pytest.importorskip("pyarrow")
     if kind == "polars":
@@ -296,6 +306,8 @@ def test_other_frames_are_read_by_name(kind, reference):
         frame = pa.Table.from_pandas(SWAPPED)
     elif kind == "pyarrow_batch":
         frame = pa.RecordBatch.from_pandas(SWAPPED)
+    elif kind == "arrow_stream":
+        frame = ArrowStreamOnly(pa.Table.from_pandas(SWAPPED))
     else:
         frame = InterchangeOnly(pa.Table.from_pandas(SWAPPED))
     np.testing.assert_array_equal(GeoEmbedder().fit_transform(frame), reference)
