@@ -37,3 +37,25 @@ def test_distillation_trains_on_cuda(tmp_path):
     assert history["val_loss"].iloc[-1] < history["val_loss"].iloc[0]
     out = GeoEmbedder(weights=str(tmp_path / "run" / "location_encoder.safetensors")).fit_transform(PLACES)
     assert np.isfinite(out).all()
+
+
+@pytest.mark.parametrize("weights", ["geoclip-1.3.0", "geoclip-lite"])
+def test_cuda_batches_come_back_in_order_through_pinned_buffers(weights):
+    """Many small batches, a ragged last one and repeated rows: every row lands in its place."""
+    rng = np.random.default_rng(1)
+    latlon = np.column_stack([rng.uniform(-90, 90, 997), rng.uniform(-180, 180, 997)])
+    latlon = np.concatenate([latlon, latlon[:50], PLACES])  # repeats take the deduplicated path
+    batched = GeoEmbedder(weights=weights, device="cuda", batch_size=64).fit_transform(latlon)
+    assert_geoclip_close(batched, latlon, resolve_location_weights(weights), what=f"{weights}, batches of 64")
+    np.testing.assert_array_equal(batched[997:1047], batched[:50])
+    half = GeoEmbedder(weights=weights, device="cuda", batch_size=64, dtype="float16").fit_transform(latlon)
+    assert half.dtype == np.float16
+    np.testing.assert_allclose(half.astype(np.float32), batched, rtol=2**-10, atol=2**-14)  # one float16 rounding
+    if weights != "geoclip-1.3.0":  # the PCA basis ships with GeoCLIP's weights only
+        return
+    compact = GeoEmbedder(weights=weights, device="cuda", batch_size=64, n_components=16, normalize=True)
+    projected = compact.fit_transform(latlon)
+    on_cpu = GeoEmbedder(weights=weights, batch_size=4096, n_components=16, normalize=True).fit_transform(latlon)
+    assert projected.shape == (len(latlon), 16)
+    np.testing.assert_allclose(np.linalg.norm(projected, axis=1), 1.0, rtol=1e-5)
+    assert ((projected * on_cpu).sum(1) > 0.9999).all()  # unit rows: the same direction on both devices
