@@ -32,6 +32,7 @@ import time
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -122,6 +123,11 @@ def fmt(mean_std) -> str:
     return f"{mean_std[0]:.3f} ± {mean_std[1]:.3f}"
 
 
+def default_prior(task, seed, **options) -> LocationTargetEncoder:
+    """The encoder as the suite runs it: defaults, on the task's precomputed GeoCLIP features."""
+    return LocationTargetEncoder(PrecomputedFeatures(f"geoclip:{task.name}"), random_state=seed, **options)
+
+
 # -- sections -------------------------------------------------------------------------------
 LOCATION_TASKS = [t for t in list_tasks() if not t.endswith("_added")]
 ADDED_TASKS = [t for t in list_tasks() if t.endswith("_added")]
@@ -141,7 +147,7 @@ def location_section(tasks, n_samples):
             "k-NN, lat/lon": cross_validate(make_probe("knn", task.kind), latlon.to_numpy(), task, folds),
         }
         baseline_seconds = time.perf_counter() - start
-        encoder = LocationTargetEncoder(PrecomputedFeatures(f"geoclip:{task.name}"), random_state=0)
+        encoder = default_prior(task, 0)
         start = time.perf_counter()
         results["LocationTargetEncoder + head"] = cross_validate(
             make_pipeline(encoder, head_for(task)), latlon, task, folds
@@ -180,9 +186,7 @@ def feature_sets(task) -> dict:
     latlon = [("latlon", "passthrough", ["lat", "lon"])]
     geoclip = [("geoclip", PrecomputedFeatures(f"geoclip:{task.name}"), ["lat", "lon"])]
     compact = [("compact", PrecomputedFeatures(f"compact:{task.name}"), ["lat", "lon"])]
-    prior = [
-        ("prior", LocationTargetEncoder(PrecomputedFeatures(f"geoclip:{task.name}"), random_state=0), ["lat", "lon"])
-    ]
+    prior = [("prior", default_prior(task, 0), ["lat", "lon"])]
     sets = {
         "other": other,
         "+ lat/lon": other + latlon,
@@ -194,28 +198,47 @@ def feature_sets(task) -> dict:
     return {name: ColumnTransformer(parts) for name, parts in sets.items()}
 
 
-def repeated_delta(task, head, repeats) -> dict:
-    """+ lat/lon + encoder minus + lat/lon, paired, over ``repeats`` fold shuffles (seeds 0..r-1) with
-    the encoder's seed changed too: the mean, its standard error and the number of repeats won."""
+def paired_deltas(task, head, make_prior, repeats, *, configure_head=None, baselines=None) -> np.ndarray:
+    """Score of other + lat/lon + a prior minus other + lat/lon, paired over ``repeats`` fold
+    reshuffles (seeds 0..r-1). ``make_prior(seed)`` gives the prior block (transformer, columns);
+    ``configure_head`` may adjust the prior model's head; ``baselines`` caches the plain scores."""
+    baselines = {} if baselines is None else baselines
+    plain = [("other", "passthrough", task.extra_features), ("latlon", "passthrough", ["lat", "lon"])]
     deltas = []
     for seed in range(repeats):
         folds = folds_of(task, seed=seed)
-        scores = []
-        for name in ("+ lat/lon", "+ lat/lon + encoder"):
-            columns = feature_sets(task)[name]
-            if name.endswith("encoder"):
-                columns.set_params(prior__random_state=seed)
-            scores.append(cross_validate(make_pipeline(columns, make_probe(head, task.kind)), task.frame, task, folds))
-        deltas.append(scores[1][0] - scores[0][0])
-    deltas = np.asarray(deltas)
+        if seed not in baselines:
+            model = make_pipeline(ColumnTransformer(plain), make_probe(head, task.kind))
+            baselines[seed] = cross_validate(model, task.frame, task, folds)[0]
+        prior, columns = make_prior(seed)
+        probe = make_probe(head, task.kind)
+        model = make_pipeline(
+            ColumnTransformer(plain + [("prior", prior, columns)]), configure_head(probe) if configure_head else probe
+        )
+        deltas.append(cross_validate(model, task.frame, task, folds)[0] - baselines[seed])
+    return np.asarray(deltas)
+
+
+def paired_summary(deltas: np.ndarray) -> dict:
+    """Mean, standard error, one-sided 95% Student-t bounds, wins and ties of paired deltas."""
+    mean = float(deltas.mean())
+    se = float(deltas.std(ddof=1) / np.sqrt(len(deltas))) if len(deltas) > 1 else float("nan")
+    half_width = float(stats.t.ppf(0.95, len(deltas) - 1) * se) if len(deltas) > 1 else float("nan")
     return {
-        "mean": float(deltas.mean()),
-        "se": float(deltas.std(ddof=1) / np.sqrt(len(deltas))) if len(deltas) > 1 else float("nan"),
+        "mean": mean,
+        "se": se,
+        "lower95": mean - half_width,
+        "upper95": mean + half_width,
         "wins": int((deltas > 0).sum()),
         "ties": int((deltas == 0).sum()),
         "repeats": len(deltas),
         "deltas": deltas.tolist(),
     }
+
+
+def repeated_delta(task, head, repeats) -> dict:
+    """+ lat/lon + encoder minus + lat/lon over ``repeats`` fold shuffles, the encoder reseeded too."""
+    return paired_summary(paired_deltas(task, head, lambda seed: (default_prior(task, seed), ["lat", "lon"]), repeats))
 
 
 def added_section(tasks, repeats=5):
@@ -266,9 +289,7 @@ def stack_section(tasks):
         latlon = task.frame[["lat", "lon"]]
         few_classes = task.kind == "regression" or len(np.unique(task.y)) == 2
         for learners in plain + (boosted if few_classes else []):
-            encoder = LocationTargetEncoder(
-                PrecomputedFeatures(f"geoclip:{task.name}"), learners=learners, random_state=0
-            )
+            encoder = default_prior(task, 0, learners=learners)
             start = time.perf_counter()
             mean, std = cross_validate(make_pipeline(encoder, head_for(task)), latlon, task, folds)
             rows.append(

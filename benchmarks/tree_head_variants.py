@@ -25,20 +25,24 @@ of the mean Δ (Student t over the repeats) is above -0.005. Results go to
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 
 import numpy as np
-from scipy import stats
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from sklearn.pipeline import make_pipeline
 
 from benchmarks._report import machine_info, markdown_table, write_results
-from benchmarks.location_prior import ADDED_TASKS, PrecomputedFeatures, cross_validate, folds_of, precompute
+from benchmarks.location_prior import (
+    ADDED_TASKS,
+    PrecomputedFeatures,
+    default_prior,
+    paired_deltas,
+    paired_summary,
+    precompute,
+)
 from geoembed import GeoEmbedder, LocationTargetEncoder, SpatialBlockKFold
 from geoembed.datasets import load_task
-from geoembed.evaluation import make_probe
 
 MARGIN = 0.005  # the tolerance the issue gives the location-only tasks
 
@@ -99,10 +103,6 @@ class ResidualPrior(TransformerMixin, BaseEstimator):
         return self.encoder_.transform(X[["lat", "lon"]])
 
 
-def default_prior(task, seed, **options):
-    return LocationTargetEncoder(PrecomputedFeatures(f"geoclip:{task.name}"), random_state=seed, **options)
-
-
 # name -> (prior block: (transformer, its columns), whether the head is told the prior is monotone)
 DESIGNS = {
     "default": lambda task, seed: (default_prior(task, seed), ["lat", "lon"]),
@@ -122,34 +122,9 @@ DESIGNS = {
 MONOTONE = {"monotone head"}
 
 
-def paired_deltas(task, design, repeats, baselines) -> np.ndarray:
-    other = [("other", "passthrough", task.extra_features), ("latlon", "passthrough", ["lat", "lon"])]
-    deltas = []
-    for seed in range(repeats):
-        folds = folds_of(task, seed=seed)
-        if seed not in baselines:
-            model = make_pipeline(ColumnTransformer(other), make_probe("hgb", task.kind))
-            baselines[seed] = cross_validate(model, task.frame, task, folds)[0]
-        prior, columns = DESIGNS[design](task, seed)
-        head = make_probe("hgb", task.kind)
-        if design in MONOTONE:  # the prior is the last column
-            head.set_params(monotonic_cst=[0] * (len(task.extra_features) + 2) + [1])
-        model = make_pipeline(ColumnTransformer(other + [("prior", prior, columns)]), head)
-        deltas.append(cross_validate(model, task.frame, task, folds)[0] - baselines[seed])
-    return np.asarray(deltas)
-
-
-def summary(deltas: np.ndarray) -> dict:
-    se = float(deltas.std(ddof=1) / np.sqrt(len(deltas)))
-    half_width = float(stats.t.ppf(0.95, len(deltas) - 1) * se)  # one-sided 95%
-    mean = float(deltas.mean())
-    return {
-        "mean": mean,
-        "se": se,
-        "lower95": mean - half_width,
-        "upper95": mean + half_width,
-        "wins": int((deltas > 0).sum()),
-    }
+def monotone_in_the_prior(task):
+    """The head, told that the target rises with the prior (the last column)."""
+    return lambda head: head.set_params(monotonic_cst=[0] * (len(task.extra_features) + 2) + [1])
 
 
 def main(argv=None):
@@ -167,15 +142,21 @@ def main(argv=None):
         baselines: dict = {}
         for design in args.designs:
             began = time.perf_counter()
-            deltas = paired_deltas(task, design, args.repeats, baselines)
-            result = summary(deltas)
+            deltas = paired_deltas(
+                task,
+                "hgb",
+                functools.partial(DESIGNS[design], task),
+                args.repeats,
+                configure_head=monotone_in_the_prior(task) if design in MONOTONE else None,
+                baselines=baselines,
+            )
+            result = paired_summary(deltas)
             rows.append(
                 {
                     "task": task.name,
                     "design": design,
                     "n": len(task),
                     **result,
-                    "deltas": deltas.tolist(),
                     "Δ (mean ± SE)": f"{result['mean']:+.4f} ± {result['se']:.4f}",
                     "95% lower bound": f"{result['lower95']:+.4f}",
                     "repeats won": f"{result['wins']}/{args.repeats}",

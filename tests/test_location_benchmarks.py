@@ -8,16 +8,17 @@ from scipy import stats
 
 import benchmarks._report
 from benchmarks import tree_head_variants
+from benchmarks.location_prior import paired_summary
 
 
 def test_summary_bounds_are_one_sided_student_t():
     deltas = np.array([0.01, 0.03, -0.01])
-    result = tree_head_variants.summary(deltas)
+    result = paired_summary(deltas)
     se = deltas.std(ddof=1) / np.sqrt(3)
     half = stats.t.ppf(0.95, 2) * se
     assert result["mean"] == pytest.approx(0.01) and result["se"] == pytest.approx(se)
     assert result["lower95"] == pytest.approx(0.01 - half) and result["upper95"] == pytest.approx(0.01 + half)
-    assert result["wins"] == 2
+    assert result["wins"] == 2 and result["ties"] == 0 and result["deltas"] == deltas.tolist()
 
 
 def test_tree_head_variants_script_reports_every_design(tmp_path, monkeypatch):
