@@ -57,21 +57,6 @@ NEIGHBOURS = (5, 10, 20, 40, 80)
 #: Probabilities are mixed with this share of the uniform distribution before log pooling,
 #: so that one model's zero cannot veto a class that the others find likely.
 SMOOTHING = 0.01
-#: Everything a fit sets, cleared when a new fit starts.
-FITTED_ATTRIBUTES = (
-    "target_type_",
-    "classes_",
-    "class_prior_",
-    "encoder_",
-    "learner_names_",
-    "weights_",
-    "intercept_",
-    "prior_weight_",
-    "learner_params_",
-    "oof_scores_",
-    "block_size_km_",
-    "_base_models",
-)
 #: Integer targets with more distinct values than this, read as classes, get a warning.
 MANY_CLASSES = 50
 #: Chord distance (unit sphere) below which neighbours count as one place: about 6 micrometres.
@@ -351,8 +336,9 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         if isinstance(self.cv, (bool, np.bool_)) or (isinstance(self.cv, Integral) and self.cv < 2):
             raise ValueError(f"cv must be an int of at least 2, a splitter or an iterable of folds; got {self.cv!r}")
         learners = self._check_learners()
-        for stale in FITTED_ATTRIBUTES:  # a failed refit must not leave a half-fitted estimator
-            self.__dict__.pop(stale, None)
+        # a failed refit must not leave a half-fitted estimator: drop everything the last fit set
+        for stale in [name for name in vars(self) if name.endswith("_") or name == "_base_models"]:
+            del self.__dict__[stale]
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
         validate_data(self, X, reset=True, skip_check_array=True)
@@ -408,13 +394,6 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
             kind = type_of_target(y, input_name="y")
             if kind == "multiclass" and y.dtype.kind == "f":
                 kind = "continuous"  # whole-number floats (metres, counts as floats) are still a quantity
-            elif kind == "multiclass" and y.dtype.kind in "iu" and len(np.unique(y)) > MANY_CLASSES:
-                warnings.warn(
-                    f"y is an integer target with {len(np.unique(y))} distinct values, read as that many "
-                    "classes (one output column each); pass target_type='continuous' to regress on it",
-                    UserWarning,
-                    stacklevel=4,
-                )
         if kind not in ("continuous", "binary", "multiclass"):
             raise ValueError(f"target type {kind!r} is not supported: y must be continuous, binary or multiclass")
         self.target_type_ = kind
@@ -429,6 +408,13 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         if y.dtype.kind == "f" and not np.isfinite(y).all():
             raise ValueError("y holds NaN or infinite values")
         self.classes_, codes = np.unique(y, return_inverse=True)
+        if self.target_type == "auto" and y.dtype.kind in "iu" and len(self.classes_) > MANY_CLASSES:
+            warnings.warn(
+                f"y is an integer target with {len(self.classes_)} distinct values, read as that many "
+                "classes (one output column each); pass target_type='continuous' to regress on it",
+                UserWarning,
+                stacklevel=4,
+            )
         if kind == "binary" and len(self.classes_) > 2:
             raise ValueError(f"target_type='binary' but y has {len(self.classes_)} classes")
         if len(self.classes_) < 2:
