@@ -189,7 +189,12 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         """Output names ``<prefix>_<suffix>``; suffixes are 0 ... k-1 unless the encoder names them."""
         check_is_fitted(self, "n_features_out_")
         suffixes = self._feature_suffixes()
-        return np.asarray([f"{self.feature_prefix}_{s}" for s in suffixes], dtype=object)
+        prefix = self._feature_name_prefix()
+        return np.asarray([f"{prefix}_{s}" for s in suffixes], dtype=object)
+
+    def _feature_name_prefix(self) -> str:
+        """The prefix of the output names: ``feature_prefix``, unless the encoder's settings refine it."""
+        return self.feature_prefix
 
     def _feature_suffixes(self) -> list:
         return list(range(self.n_features_out_))

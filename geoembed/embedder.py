@@ -49,7 +49,10 @@ class GeoEmbedder(LocationFeaturizer):
         A registered weights name (e.g. "geoclip-1.3.0", see
         :func:`geoembed.weights.list_weights`), a location-encoder checkpoint (geoembed
         ``.safetensors`` or an official ``.pth`` state dict; any sigma list), or None for the
-        bundled published weights.
+        bundled published weights. Output columns name the weights: ``geoclip_0`` ... for the
+        published weights, ``geoclip_lite_0`` ... for "geoclip-lite", and
+        ``geoclip_<name>_0`` ... for another checkpoint, named after its file (or its folder,
+        for a ``location_encoder.safetensors`` written by ``geoembed train``/``distill``).
     n_components : int, default=None
         Compact GeoCLIP features: the embedding projected on its first ``n_components``
         principal components, from a basis bundled with the weights (computed once on an
@@ -192,7 +195,8 @@ class GeoEmbedder(LocationFeaturizer):
         return self.encoder_.n_features_out_
 
     def get_feature_names_out(self, input_features=None):
-        """Output feature names: those of the wrapped encoder (``geoclip_0`` ... for GeoCLIP).
+        """Output feature names: those of the wrapped encoder (``geoclip_0`` ... for GeoCLIP,
+        ``geoclip_lite_0`` ... for its "geoclip-lite" weights).
 
         Parameters
         ----------

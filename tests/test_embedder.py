@@ -388,3 +388,43 @@ def test_n_components_needs_a_basis(tmp_path):
         GeoEmbedder(n_components=600).fit(CITIES)
     with pytest.raises(ValueError, match="n_components=4 does not apply to encoder='wrap'"):
         GeoEmbedder(encoder="wrap", n_components=4).fit(CITIES)
+
+
+def test_column_names_name_the_weights_in_every_output(tmp_path):
+    """geoclip_0 ... for the published weights; geoclip_lite_0 ... for the student, alike in
+    pandas, polars, xarray and the files embed_file writes, so that a table says which model made it."""
+    import pyarrow.parquet as pq
+
+    from geoembed.files import embed_file
+
+    lite = GeoEmbedder(weights="geoclip-lite")
+    names = lite.fit(CITIES).get_feature_names_out()
+    assert names[0] == "geoclip_lite_0" and names[-1] == "geoclip_lite_511"
+    pandas_out = clone(lite).set_output(transform="pandas").fit_transform(CITIES)
+    assert list(pandas_out.columns) == list(names) and list(pandas_out.index) == list(CITIES.index)
+    pl = pytest.importorskip("polars")
+    polars_out = clone(lite).set_output(transform="polars").fit_transform(pl.from_pandas(CITIES))
+    assert polars_out.columns == list(names)
+    grid = xr.Dataset(coords={"lat": [10.0, 20.0], "lon": [30.0, 40.0, 50.0]})
+    assert list(clone(lite).fit_transform(grid).feature.values) == list(names)
+    CITIES.to_csv(tmp_path / "points.csv")
+    embed_file(tmp_path / "points.csv", tmp_path / "out.parquet", progress=False, weights="geoclip-lite")
+    assert pq.read_schema(tmp_path / "out.parquet").names[-512:] == list(names)
+    # the published weights keep the names of earlier releases, by name or by file
+    from geoembed.weights import LOCATION_ENCODER_FILE
+
+    for weights in (None, "geoclip-1.3.0", LOCATION_ENCODER_FILE):
+        assert GeoEmbedder(weights=weights).fit(CITIES).get_feature_names_out()[0] == "geoclip_0"
+
+
+def test_checkpoint_column_names_come_from_the_file_or_its_run_folder(tmp_path):
+    import shutil
+
+    from geoembed.weights import get_weights
+
+    student = get_weights("geoclip-lite").location_encoder_path
+    (tmp_path / "runs" / "europe").mkdir(parents=True)
+    run_file = shutil.copy(student, tmp_path / "runs" / "europe" / "location_encoder.safetensors")
+    named_file = shutil.copy(student, tmp_path / "My Model-v2.safetensors")
+    assert GeoEmbedder(weights=run_file).fit(CITIES).get_feature_names_out()[0] == "geoclip_europe_0"
+    assert GeoEmbedder(weights=str(named_file)).fit(CITIES).get_feature_names_out()[0] == "geoclip_my_model_v2_0"

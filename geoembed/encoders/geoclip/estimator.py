@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from numbers import Integral
 from pathlib import Path
 
@@ -25,6 +26,46 @@ def _unique_rows(latlon32: np.ndarray):
     return latlon32[first], inverse.reshape(-1)
 
 
+def weights_feature_prefix(weights) -> str:
+    """The prefix of the output column names for ``weights``, so that a table says which model made it.
+
+    - the default published weights (None, "geoclip-1.3.0" or its bundled file): ``geoclip``
+      (``geoclip_0`` ... ``geoclip_511``, the names of earlier releases);
+    - other registered weights: the name with every run of other characters than letters
+      and digits turned into ``_``: "geoclip-lite" gives ``geoclip_lite`` (``geoclip_lite_0`` ...);
+    - any other checkpoint file: ``geoclip_`` and its name in the same spelling, the file's
+      stem, or its folder's name for the generic ``location_encoder.*`` that ``geoembed
+      train``/``distill`` write: ``runs/europe/location_encoder.safetensors`` gives
+      ``geoclip_europe`` and ``my_model.pth`` gives ``geoclip_my_model``.
+
+    Examples
+    --------
+    >>> weights_feature_prefix(None), weights_feature_prefix("geoclip-lite")
+    ('geoclip', 'geoclip_lite')
+    >>> weights_feature_prefix("runs/europe/location_encoder.safetensors")
+    'geoclip_europe'
+    """
+    from ...weights import DEFAULT_WEIGHTS, list_weights, weights_for_file
+
+    def spelled(name: str) -> str:
+        return re.sub(r"[^0-9A-Za-z]+", "_", name).strip("_").lower()
+
+    if weights is None:
+        return "geoclip"
+    name = str(weights) if isinstance(weights, str) and weights in list_weights() else None
+    if name is None and Path(weights).is_file():
+        entry = weights_for_file(weights)
+        name = entry.name if entry is not None else None
+    if name == DEFAULT_WEIGHTS:
+        return "geoclip"
+    if name is not None:
+        return spelled(name)
+    path = Path(weights)
+    stem = path.parent.resolve().name if path.stem == "location_encoder" else path.stem
+    stem = spelled(stem) or "checkpoint"
+    return stem if stem.startswith("geoclip_") else f"geoclip_{stem}"
+
+
 @register_encoder("geoclip")
 class GeoCLIPEncoder(LocationFeaturizer):
     """GeoCLIP's pretrained 512-d location features (Vivanco Cepeda et al., NeurIPS 2023).
@@ -40,6 +81,9 @@ class GeoCLIPEncoder(LocationFeaturizer):
         A registered weights name (:func:`geoembed.weights.list_weights`, e.g.
         "geoclip-1.3.0"), a location-encoder checkpoint (geoembed ``.safetensors`` or an
         official ``.pth`` state dict; any sigma list), or None for the published weights.
+        The output names say which: ``geoclip_0`` ... for the published weights,
+        ``geoclip_lite_0`` ... for "geoclip-lite", ``geoclip_<file or folder name>_0`` ... for
+        another checkpoint (see :func:`weights_feature_prefix`).
     n_components : int, default=None
         Project the raw embedding on its first ``n_components`` principal components: compact
         features (``geoclip_pc0`` ...). The basis ships with the weights; it was computed once on
@@ -168,6 +212,9 @@ class GeoCLIPEncoder(LocationFeaturizer):
 
     def _n_output_features(self):
         return self.module_.embed_dim if self.n_components is None else self.n_components
+
+    def _feature_name_prefix(self):
+        return weights_feature_prefix(self.weights)
 
     def _feature_suffixes(self):
         if self.n_components is None:
