@@ -12,13 +12,17 @@
 
 Every file a command writes appears complete or not at all (written to a temporary file
 next to it and renamed at the end; Ctrl-C and SIGTERM remove the temporary file). An
-existing output is never replaced without ``--overwrite``, and an output that is one of the
-command's inputs is always refused; both checks run before anything is read.
+existing output named with ``-o``/``--out`` is never replaced without ``--overwrite``, and an
+output that is one of the command's inputs is always refused; both checks run before anything
+is read. The default outputs of ``demo`` and ``map`` (``geoembed_demo.parquet``,
+``geoembed_map.png``) are the commands' own and are replaced on each run, so that both can
+simply be run again.
 
 Errors are reported on one line, ``geoembed: error: ...``, with exit status 2 for usage and
 input errors (bad arguments, bad data, missing files, refused overwrites) and 1 for other
 failures; 130 after Ctrl-C and 128 + N after signal N (143 for SIGTERM). ``--debug`` (or the
 environment variable ``GEOEMBED_DEBUG=1``) re-raises instead, with the full traceback.
+Warnings (deprecations, for instance) are one line too, ``geoembed: warning: ...``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -107,10 +112,59 @@ def _check_output(args, output, inputs=()) -> None:
         check_output_path(output, inputs, overwrite=args.overwrite, overwrite_hint="--overwrite")
 
 
+#: The demo's own output, replaced on every run (an output named with -o is replaced only with --overwrite).
+DEMO_OUTPUT = "geoembed_demo.parquet"
+#: The map's own output, replaced on every run, as the demo's.
+MAP_OUTPUT = "geoembed_map.png"
+
+
+def _default_output(args, default: str) -> None:
+    """A command's own default output is replaced on each run, so that it can simply be run again;
+    a file the user named with ``-o`` is replaced only with ``--overwrite``.
+    """
+    if args.output is None:
+        args.output, args.overwrite = default, True
+
+
 def _demo(args) -> int:
+    _default_output(args, DEMO_OUTPUT)
     _check_output(args, args.output)
     print(run_demo(args.output, args.cities, overwrite=args.overwrite).report())
     return 0
+
+
+#: CLI option -> GeoEmbedder parameter, for the options that configure an encoder.
+_ENCODER_OPTIONS = {
+    "--weights": "weights",
+    "--precision": "precision",
+    "--batch-size": "batch_size",
+    "--device": "device",
+}
+
+
+def _embedder_params(args) -> dict:
+    """GeoEmbedder parameters from --encoder, --weights, --precision (and --batch-size, --device where
+    the command has them), refusing in CLI terms an option that the chosen encoder does not take.
+    """
+    from .embedder import _ENCODER_SETTINGS
+    from .encoders.registry import encoder_class
+
+    try:
+        accepted = encoder_class(args.encoder)().get_params(deep=False)
+    except ValueError as err:
+        raise ValueError(f"--encoder: {err}") from None
+    params = {"encoder": args.encoder}
+    for option, name in _ENCODER_OPTIONS.items():
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        if name not in accepted and value != _ENCODER_SETTINGS[name]:
+            raise ValueError(
+                f"{option} {value} does not apply to --encoder {args.encoder}; it configures encoders that "
+                f"take it (e.g. geoclip)"
+            )
+        params[name] = value
+    return params
 
 
 def _embed(args) -> int:
@@ -125,16 +179,14 @@ def _embed(args) -> int:
         keep_columns=not args.drop_input_columns,
         progress=not args.quiet,
         overwrite=args.overwrite,
+        column_hints=("--lat-col NAME", "--lon-col NAME"),
         lat_col=args.lat_col,
         lon_col=args.lon_col,
-        precision=args.precision,
         normalize=args.normalize,
         dtype=args.dtype,
-        batch_size=args.batch_size,
-        device=args.device,
-        weights=args.weights,
         wrap_longitude=args.wrap_longitude,
         on_invalid=args.on_invalid,
+        **_embedder_params(args),
     )
     if not args.quiet:
         elapsed = time.perf_counter() - start
@@ -201,8 +253,6 @@ def _eval_geoloc(args) -> int:
 
 def _bench_nuswide(args) -> int:
     """Deprecated: the NUS-WIDE benchmark is ``python -m benchmarks.nuswide`` (same options)."""
-    import warnings
-
     warnings.warn(
         "'geoembed bench nuswide' moved to 'python -m benchmarks.nuswide' (same options; --name instead "
         "of -o) in 0.2 and will be removed in 0.3",
@@ -345,21 +395,20 @@ def _map(args) -> int:
     from .grid import embed_grid, pca_rgb
     from .maps import plot_rgb_grid
 
+    _default_output(args, MAP_OUTPUT)
     _check_output(args, args.output)
     image_format = Path(args.output).suffix[1:].lower() or "png"
     backend_bases = optional_import("matplotlib.backend_bases", extra="plot", purpose="drawing maps")
     supported = backend_bases.FigureCanvasBase.get_supported_filetypes()
     if image_format not in supported:
         raise ValueError(f"unsupported image format {image_format!r}; use one of {', '.join(sorted(supported))}")
-    # fast GeoCLIP by default; other encoders take no precision
-    precision = args.precision or ("fast" if args.encoder == "geoclip" else "exact")
-    encoder = GeoEmbedder(encoder=args.encoder, precision=precision, normalize=True)
+    encoder = GeoEmbedder(normalize=True, **_embedder_params(args))
     grid = embed_grid(args.resolution, bbox=args.bbox, encoder=encoder, progress=not args.quiet)
     ax = plot_rgb_grid(
         pca_rgb(grid),
         grid.lat.values,
         grid.lon.values,
-        title=f"{args.encoder} embedding, PCA to RGB ({args.resolution} degree grid)",
+        title=f"{args.weights or args.encoder} embedding, PCA to RGB ({args.resolution} degree grid)",
     )
     try:
         with atomic_output(args.output, overwrite=args.overwrite) as temporary:
@@ -389,6 +438,27 @@ def _add_common_options(parser, *, writes: bool = True) -> None:
         action="store_true",
         default=argparse.SUPPRESS,
         help="show the full traceback of an error (also GEOEMBED_DEBUG=1)",
+    )
+
+
+def _add_encoder_options(parser) -> None:
+    """--encoder, --weights and --precision: the same options, defaults and help on every command that embeds."""
+    from .encoders.registry import list_encoders
+
+    parser.add_argument(
+        "--encoder", default="geoclip", metavar="NAME", help=f"location encoder: {', '.join(list_encoders())}"
+    )
+    parser.add_argument(
+        "--weights",
+        help="GeoCLIP weights: geoclip-1.3.0 (default, the published model), geoclip-lite (the fast choice: "
+        "a distilled student, ~30x faster, 0.9 MB) or a checkpoint file",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=["exact", "fast"],
+        default="exact",
+        help="GeoCLIP precision: exact (float32, the published model's numbers) or fast (bfloat16 MLPs where "
+        "the CPU/GPU supports them, ~4x faster, cosine to exact >= 0.9999)",
     )
 
 
@@ -423,7 +493,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="embed the bundled sample of 300 world cities")
-    demo.add_argument("-o", "--output", default="geoembed_demo.parquet", help="output parquet file")
+    demo.add_argument(
+        "-o",
+        "--output",
+        help=f"output parquet file (default: {DEMO_OUTPUT}, replaced on each run; a file named here is "
+        "replaced only with --overwrite)",
+    )
     demo.add_argument("--cities", nargs="*", default=list(DEFAULT_DEMO_CITIES))
     _add_common_options(demo)
     demo.set_defaults(func=_demo)
@@ -433,16 +508,12 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("-o", "--output", required=True, help="output .parquet, .csv or .npy")
     embed.add_argument("--lat-col", help="latitude column (default: found by name)")
     embed.add_argument("--lon-col", help="longitude column (default: found by name)")
-    embed.add_argument("--precision", choices=["exact", "fast"], default="exact")
+    _add_encoder_options(embed)
     embed.add_argument("--normalize", action="store_true", help="L2-normalise each embedding")
     embed.add_argument("--dtype", choices=["float32", "float16"], default="float32")
     embed.add_argument("--batch-size", type=_positive_int, default=4096, help="points per forward pass")
     embed.add_argument("--chunk-rows", type=_positive_int, default=50_000, help="rows read and written at a time")
     embed.add_argument("--device", default="cpu", help="cpu, cuda or auto")
-    embed.add_argument(
-        "--weights",
-        help="registered weights (geoclip-1.3.0, geoclip-lite) or a checkpoint file (default: geoclip-1.3.0)",
-    )
     embed.add_argument("--wrap-longitude", action="store_true", help="wrap longitudes into [-180, 180)")
     embed.add_argument(
         "--on-invalid", choices=["raise", "nan"], default="raise", help="fail on bad rows, or write NaN rows"
@@ -537,11 +608,15 @@ def build_parser() -> argparse.ArgumentParser:
     distill.set_defaults(func=_distill)
 
     maps = sub.add_parser("map", help="draw an embedding grid as a PCA-to-RGB map (PNG)")
-    maps.add_argument("-o", "--output", default="geoembed_map.png")
+    maps.add_argument(
+        "-o",
+        "--output",
+        help=f"output image (default: {MAP_OUTPUT}, replaced on each run; a file named here is replaced "
+        "only with --overwrite)",
+    )
     maps.add_argument("--resolution", type=_positive_float, default=1.0, help="grid step in degrees")
     maps.add_argument("--bbox", nargs=4, type=_finite_float, metavar=("SOUTH", "WEST", "NORTH", "EAST"))
-    maps.add_argument("--encoder", default="geoclip", help="any registered encoder name")
-    maps.add_argument("--precision", choices=["exact", "fast"], help="GeoCLIP precision (default: fast)")
+    _add_encoder_options(maps)
     maps.add_argument("-q", "--quiet", action="store_true")
     _add_common_options(maps)
     maps.set_defaults(func=_map)
@@ -580,14 +655,14 @@ _OPTION_HELP = {
 #: One example per command, shown at the end of its --help.
 _EXAMPLES = {
     "demo": "geoembed demo -o cities.parquet",
-    "embed": "geoembed embed points.parquet -o embeddings.parquet --precision fast",
+    "embed": "geoembed embed points.parquet -o embeddings.parquet --weights geoclip-lite",
     "locate": "geoembed locate photos/ --top-k 3 --backbone path/to/clip-vit-large-patch14",
     "locate-text": "geoembed locate-text 'Pyramids of Giza' --backbone path/to/clip-vit-large-patch14",
     "eval-geoloc": "geoembed eval-geoloc im2gps3k.csv im2gps3k/ --backbone path/to/clip -o per_image.csv",
     "nuswide": "python -m benchmarks.nuswide --miniature /tmp/nuswide-mini   (the new home of this command)",
     "train": "geoembed train pairs.parquet --out runs/ft --init geoclip --add-sigmas 4096 --epochs 5",
     "distill": "geoembed distill --out runs/lite",
-    "map": "geoembed map -o map.png --resolution 1 --encoder geoclip",
+    "map": "geoembed map -o map.png --resolution 1 --precision fast",
 }
 
 
@@ -703,13 +778,22 @@ def main(argv=None) -> int:
     except SystemExit as stop:  # a usage error (already printed), or --help
         return stop.code if isinstance(stop.code, int) else int(stop.code is not None)
     debug = _debug_requested(args)
-    with _signals_raise() as received:
+    with _signals_raise() as received, warnings.catch_warnings():
+        if not debug:  # the source line of a warning would be the package's, not the user's command
+            warnings.showwarning = _show_warning
         try:
             return args.func(args)
         except (Exception, KeyboardInterrupt, _Terminated) as err:
             if debug:
                 raise
             return _report(err, received)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one line, ``geoembed: warning: ...``, like errors (the full form with --debug)."""
+    kind = "" if issubclass(category, (UserWarning, DeprecationWarning, FutureWarning)) else f"{category.__name__}: "
+    text = "; ".join(part.strip() for part in str(message).splitlines() if part.strip())
+    print(f"geoembed: warning: {kind}{text}", file=file or sys.stderr)
 
 
 def _report(err: BaseException, received: list) -> int:

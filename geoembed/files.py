@@ -7,6 +7,7 @@ command writing a file makes before it reads anything (:func:`check_output_path`
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -14,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from .embedder import GeoEmbedder
-from .io.tables import OUTPUT_FORMATS, ChunkWriter, iter_input_chunks
+from .inputs import find_latlon_columns
+from .io.tables import OUTPUT_FORMATS, ChunkWriter, iter_input_chunks, read_columns
 
 __all__ = ["check_output_path", "embed_file", "same_file"]
 
@@ -100,6 +102,7 @@ def embed_file(
     keep_columns: bool = True,
     progress: bool = True,
     overwrite: bool = True,
+    column_hints=(None, None),
     **embedder_params,
 ) -> int:
     """Stream a CSV or Parquet file through :class:`~geoembed.GeoEmbedder` into Parquet, CSV or npy.
@@ -126,6 +129,9 @@ def embed_file(
         Replace an existing ``output_path`` once the new file is complete, like pandas'
         and numpy's writers. False raises ``FileExistsError`` before anything is read. The
         ``geoembed embed`` command refuses by default and passes True only with ``--overwrite``.
+    column_hints : (str, str), default=(None, None)
+        How errors spell the options naming the latitude and longitude columns (the CLI
+        passes ``("--lat-col NAME", "--lon-col NAME")``); by default ``lat_col=...``/``lon_col=...``.
     **embedder_params
         Passed to :class:`~geoembed.GeoEmbedder` (``lat_col``, ``precision``, ``dtype``, ...).
 
@@ -152,25 +158,28 @@ def embed_file(
         raise FileNotFoundError(f"input file not found: {input_path}")
     chunks = iter_input_chunks(input_path, chunk_rows)
     n_rows = next(chunks)
+    # everything that can be checked without embedding is checked before the progress bar:
+    # the columns (by the header), the embedder's parameters and weights (fitted on the first chunk)
+    find_latlon_columns(
+        read_columns(input_path),
+        lat_col=embedder_params.get("lat_col"),
+        lon_col=embedder_params.get("lon_col"),
+        hints=column_hints,
+    )
     embedder = GeoEmbedder(**embedder_params)
+    first = next(chunks, None)
+    embedder.fit(first if first is not None else np.zeros((0, 2)))
     writer = None
     written = 0
     try:
+        writer = ChunkWriter(output_path, n_rows, embedder.get_feature_names_out(), embedder.dtype, overwrite=overwrite)
         with tqdm(total=n_rows, unit="pt", disable=not progress, desc="embedding") as bar:
-            for chunk in chunks:
+            for chunk in itertools.chain([first] if first is not None else [], chunks):
                 chunk.index = pd.RangeIndex(written, written + len(chunk))  # row numbers in errors
-                if writer is None:
-                    embedder.fit(chunk)
-                    writer = ChunkWriter(
-                        output_path, n_rows, embedder.get_feature_names_out(), embedder.dtype, overwrite=overwrite
-                    )
                 embedding = embedder.transform(chunk)
                 writer.write(embedding, chunk if keep_columns else None)
                 written += len(chunk)
                 bar.update(len(chunk))
-        if writer is None:  # empty input: still write a valid, empty output
-            embedder.fit(np.zeros((0, 2)))
-            writer = ChunkWriter(output_path, 0, embedder.get_feature_names_out(), embedder.dtype, overwrite=overwrite)
     except BaseException:
         if writer is not None:
             writer.abort()

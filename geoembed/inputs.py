@@ -39,10 +39,14 @@ def is_xarray(X) -> bool:
     return type(X).__module__.startswith("xarray.")
 
 
-def _find_column(columns, names, what: str, explicit) -> object:
+def _find_column(columns, names, what: str, explicit, hint: str | None = None) -> object:
+    """The column holding ``what``; ``hint`` spells the option that names it (default ``lat_col=...``)."""
+    hint = hint or f"{what[:3]}_col=..."
     if explicit is not None:
         if explicit not in columns:
-            raise ValueError(f"{what} column {explicit!r} not found; columns are {list(columns)}")
+            raise ValueError(
+                f"{what} column {explicit!r} ({hint.split()[0].rstrip('=.')}) not found; columns are {list(columns)}"
+            )
         return explicit
     matches = [c for c in columns if isinstance(c, str) and c.strip().lower() in names]
     if len(matches) == 1:
@@ -50,9 +54,23 @@ def _find_column(columns, names, what: str, explicit) -> object:
     if not matches:
         raise ValueError(
             f"no {what} column found; expected one named like {list(names)} (any case), "
-            f"got columns {list(columns)}. Name it explicitly with {what[:3]}_col=..."
+            f"got columns {list(columns)}. Name it explicitly with {hint}"
         )
-    raise ValueError(f"ambiguous {what} columns {matches}; choose one with {what[:3]}_col=...")
+    raise ValueError(f"ambiguous {what} columns {matches}; choose one with {hint}")
+
+
+def find_latlon_columns(columns, *, lat_col=None, lon_col=None, hints=(None, None)) -> tuple:
+    """The (latitude, longitude) column names among ``columns``, found as :func:`read_coordinates` finds them.
+
+    ``hints`` spell the options that name the columns in errors, e.g. ``("--lat-col", "--lon-col")``
+    on the command line (default ``lat_col=...``/``lon_col=...``). Raises ``ValueError`` for a
+    missing or ambiguous column.
+    """
+    columns = list(columns)
+    return (
+        _find_column(columns, LAT_NAMES, "latitude", lat_col, hints[0]),
+        _find_column(columns, LON_NAMES, "longitude", lon_col, hints[1]),
+    )
 
 
 def _to_float(values, label: str, row_labels) -> np.ndarray:

@@ -351,3 +351,79 @@ def test_every_option_has_help_with_defaults_and_every_command_an_example(capsys
         "text queries per CLIP forward pass"
         in build_parser()._subparsers._group_actions[0].choices["locate-text"].format_help()
     )
+
+
+def test_demo_and_map_run_twice_replacing_their_own_default_output(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):  # a demo should just run, again and again
+        assert main(["demo", "--cities", "Cairo"]) == 0, capsys.readouterr().err
+        assert "Wrote geoembed_demo.parquet" in capsys.readouterr().out
+    assert pd.read_parquet(tmp_path / "geoembed_demo.parquet").shape == (300, 5 + 512)
+    pytest.importorskip("matplotlib")
+    for _ in range(2):
+        assert main(["map", "--resolution", "30", "-q", "--encoder", "wrap"]) == 0, capsys.readouterr().err
+    assert (tmp_path / "geoembed_map.png").read_bytes()[:4] == b"\x89PNG"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["geoembed_demo.parquet", "geoembed_map.png"]
+
+
+def test_embed_column_errors_name_the_cli_options_and_come_before_the_progress_bar(tmp_path, capsys):
+    path = tmp_path / "p.csv"
+    pd.DataFrame({"a": [1.0], "b": [2.0]}).to_csv(path, index=False)
+    for extra, option in [
+        ([], "--lat-col NAME"),
+        (["--lat-col", "a"], "--lon-col NAME"),
+        (["--lat-col", "x"], "--lat-col"),
+    ]:
+        assert main(["embed", str(path), "-o", str(tmp_path / "o.parquet"), *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("geoembed: error: ") and option in err and "_col" not in err, err
+        assert "embedding" not in err and err.count("\n") == 1  # no progress bar drawn before the error
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"not parquet")
+    assert main(["embed", str(bad), "-o", str(tmp_path / "o.npy")]) != 0
+    assert "embedding" not in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.parquet", "p.csv"]
+
+
+def test_embed_and_map_take_the_same_encoder_options_with_the_same_defaults(points_csv, tmp_path, capsys):
+    from geoembed.cli import build_parser
+
+    path, _ = points_csv
+    for command in (["embed", str(path), "-o", "x.parquet"], ["map"]):
+        args = build_parser().parse_args(command)
+        assert (args.encoder, args.weights, args.precision) == ("geoclip", None, "exact"), command
+    assert main(["embed", "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "geoclip-lite (the fast choice" in help_text and "fast (bfloat16" in help_text
+    out = tmp_path / "sphere.parquet"
+    assert main(["embed", str(path), "-o", str(out), "--encoder", "sphereC+", "-q"]) == 0
+    assert pq.read_schema(out).names[3] == "sphereCplus_s0_sin_phi"
+    lite = tmp_path / "lite.parquet"
+    assert main(["embed", str(path), "-o", str(lite), "--weights", "geoclip-lite", "--drop-input-columns", "-q"]) == 0
+    assert pq.read_schema(lite).names[:2] == ["geoclip_lite_0", "geoclip_lite_1"]
+    for extra, message in [
+        (["--encoder", "sphereC+", "--weights", "geoclip-lite"], "--weights geoclip-lite does not apply to --encoder"),
+        (["--encoder", "sphereC+", "--precision", "fast"], "--precision fast does not apply to --encoder sphereC+"),
+        (["--encoder", "nope"], "--encoder: unknown encoder 'nope'"),
+    ]:
+        assert main(["embed", str(path), "-o", str(tmp_path / "no.parquet"), *extra]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "no.parquet").exists()
+
+
+def test_warnings_from_inside_the_cli_are_one_line_naming_no_source_file(monkeypatch, capsys, tmp_path):
+    import warnings
+
+    from geoembed import cli
+
+    def deprecated(args):
+        warnings.warn("--old is deprecated; use --new", FutureWarning, stacklevel=2)
+        warnings.warn("the cache folder is not writable", UserWarning, stacklevel=2)
+        return 0
+
+    monkeypatch.setattr(cli, "_demo", deprecated)
+    assert main(["demo", "-o", str(tmp_path / "d.parquet")]) == 0
+    assert capsys.readouterr().err == (
+        "geoembed: warning: --old is deprecated; use --new\ngeoembed: warning: the cache folder is not writable\n"
+    )
+    assert warnings.showwarning is not cli._show_warning  # restored after the command

@@ -86,6 +86,26 @@ def iter_input_chunks(path, chunk_rows: int):
         yield from pd.read_csv(path, chunksize=chunk_rows)
 
 
+def read_columns(path) -> list:
+    """The column names of a CSV or Parquet file, from its header or schema (no data is read).
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.csv``/``.txt`` or ``.parquet``/``.pq``.
+
+    Returns
+    -------
+    list of str
+    """
+    path = Path(path)
+    if _input_format(path) == "parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    return list(pd.read_csv(path, nrows=0).columns)
+
+
 def read_table(path) -> pd.DataFrame:
     """Read a whole CSV or Parquet file into a DataFrame (the format from the suffix).
 
