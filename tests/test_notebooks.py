@@ -1,4 +1,4 @@
-"""The notebooks run top to bottom, offline."""
+"""The notebooks run top to bottom, offline, from their own folder (where Jupyter starts them)."""
 
 from pathlib import Path
 
@@ -17,8 +17,9 @@ def test_notebook_runs(name, tmp_path, monkeypatch):
     monkeypatch.setenv("GEOEMBED_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     notebook = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    # run where Jupyter runs a notebook: in its own folder
     client = nbclient.NotebookClient(
-        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}}
     )
     client.execute()
     errors = [
