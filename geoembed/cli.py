@@ -146,8 +146,10 @@ def _embedder_params(args) -> dict:
     """GeoEmbedder parameters from --encoder, --weights, --precision (and --batch-size, --device where
     the command has them), refusing in CLI terms an option that the chosen encoder does not take.
     """
-    from .embedder import _ENCODER_SETTINGS
+    from .embedder import GeoEmbedder
     from .encoders.registry import encoder_class
+
+    defaults = GeoEmbedder().get_params(deep=False)
 
     try:
         accepted = encoder_class(args.encoder)().get_params(deep=False)
@@ -158,7 +160,7 @@ def _embedder_params(args) -> dict:
         value = getattr(args, name, None)
         if value is None:
             continue
-        if name not in accepted and value != _ENCODER_SETTINGS[name]:
+        if name not in accepted and value != defaults[name]:
             raise ValueError(
                 f"{option} {value} does not apply to --encoder {args.encoder}; it configures encoders that "
                 f"take it (e.g. geoclip)"

@@ -79,7 +79,8 @@ def run_demo(
         Neighbours per city.
     overwrite : bool, default=True
         Replace an existing ``output``. False raises ``FileExistsError`` before anything is
-        computed (``geoembed demo`` refuses unless given ``--overwrite``).
+        computed (``geoembed demo`` replaces its default output, and a file named with ``-o``
+        only when given ``--overwrite``).
 
     Returns
     -------
