@@ -83,7 +83,7 @@ class GeoCLIPEncoder(LocationFeaturizer):
         official ``.pth`` state dict; any sigma list), or None for the published weights.
         The output names say which: ``geoclip_0`` ... for the published weights,
         ``geoclip_lite_0`` ... for "geoclip-lite", ``geoclip_<file or folder name>_0`` ... for
-        another checkpoint (see :func:`weights_feature_prefix`).
+        another checkpoint (the file's name, or its folder's for a ``location_encoder.safetensors``).
     n_components : int, default=None
         Project the raw embedding on its first ``n_components`` principal components: compact
         features (``geoclip_pc0`` ...). The basis ships with the weights; it was computed once on
