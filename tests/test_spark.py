@@ -180,3 +180,16 @@ def test_a_failed_job_leaves_no_output(sdf, tmp_path, table):
     with pytest.raises(Exception, match="geoembed.spark"):
         gs.write_parquet(gs.transform(sdf, encoder), str(out))
     assert not out.exists() or not any(p.suffix == ".parquet" for p in out.rglob("*"))
+
+
+def test_the_spark_guide_example_runs(spark, tmp_path, monkeypatch, capsys):
+    import re
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "guide" / "spark.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)\n```", guide, flags=re.S)
+    assert blocks
+    monkeypatch.chdir(tmp_path)
+    for code in blocks:
+        exec(compile(code.replace("/tmp/points_features", str(tmp_path / "f")), "docs/guide/spark.md", "exec"), {})
+    assert float(capsys.readouterr().out.split()[-1]) > 0.5  # the printed R² of the example model
