@@ -77,7 +77,7 @@ class GeoLocator:
         device="cpu",
     ):
         from .._utils import resolve_device
-        from ..weights import IMAGE_MLP_FILE, load_location_encoder
+        from ..weights import IMAGE_MLP_FILE, load_location_encoder, verify_weights_file
 
         self.device = resolve_device(device)
         self.precision = precision
@@ -94,7 +94,7 @@ class GeoLocator:
             self.location_encoder = copy.deepcopy(self.location_encoder).to(self.device)
         from safetensors.torch import load_file
 
-        state = load_file(str(image_weights or IMAGE_MLP_FILE))
+        state = load_file(str(verify_weights_file(image_weights or IMAGE_MLP_FILE)))
         if "logit_scale" not in state:
             raise ValueError(f"{image_weights} lacks 'logit_scale'")
         self.image_mlp = build_image_mlp(state).to(self.device)
@@ -119,11 +119,11 @@ class GeoLocator:
 
     def _weights_sha256(self) -> str:
         from .._utils import file_sha256
-        from ..weights import LOCATION_ENCODER_FILE, provenance
+        from ..weights import LOCATION_ENCODER_FILE, provenance, resolve_location_weights
 
         if self.location_weights is None:
             return provenance()["files"][LOCATION_ENCODER_FILE.name]
-        return file_sha256(self.location_weights)
+        return file_sha256(resolve_location_weights(self.location_weights))  # a registered name or a path
 
     def gallery_embeddings(self, gallery: GPSGallery | None = None) -> torch.Tensor:
         """(n, 512) float32 L2-normalised location embeddings of a gallery (disk + memory cache)."""

@@ -273,12 +273,18 @@ class GeoCLIPLocationEncoder(nn.Module):
 
         Accepts our safetensors files (architecture in the metadata) and the official
         release's ``location_encoder_weights.pth`` state dicts (loaded with
-        ``weights_only=True``, so no pickled code runs). Every problem with the file raises
-        :class:`geoembed.errors.CheckpointError` naming it.
+        ``weights_only=True``, so no pickled code runs). A file of registered weights is first
+        checked against its recorded sha256 (:func:`geoembed.weights.verify_weights_file`).
+        Every problem with the file raises :class:`geoembed.errors.CheckpointError` naming it.
         """
+        from ...weights import verify_weights_file
+
         path = Path(path)
         if not path.is_file():
             raise CheckpointError(f"checkpoint {path}: file not found")
+        if path.stat().st_size == 0:
+            raise CheckpointError(f"checkpoint {path} is empty (0 bytes): an interrupted copy or download?")
+        verify_weights_file(path)
         if path.suffix == ".safetensors":
             state, config = _read_safetensors_checkpoint(path)
         else:
@@ -345,12 +351,11 @@ def _read_official_checkpoint(path: Path):
     except pickle.UnpicklingError as err:
         raise CheckpointError(
             f"checkpoint {path} holds objects other than tensors; refusing to unpickle it "
-            f"(weights_only=True): {str(err).splitlines()[0]}"
+            f"(weights_only=True): {_first_line(err)}"
         ) from None
     except (RuntimeError, OSError, EOFError, ValueError) as err:
         raise CheckpointError(
-            f"checkpoint {path} is not a readable torch state dict (truncated or another "
-            f"format?): {str(err).splitlines()[0]}"
+            f"checkpoint {path} is not a readable torch state dict (truncated or another format?): {_first_line(err)}"
         ) from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"checkpoint {path} does not hold a state dict of tensors (got {type(state).__name__})")
@@ -360,6 +365,11 @@ def _read_official_checkpoint(path: Path):
     except (ValueError, KeyError, IndexError) as err:
         raise CheckpointError(f"checkpoint {path}: {err}") from None
     return state, config
+
+
+def _first_line(err: BaseException) -> str:
+    """The first line of an exception's message, or its type's name when the message is empty."""
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
 
 
 def convert_official_state_dict(state: dict) -> dict:
