@@ -180,8 +180,10 @@ def _require_existing(paths, what: str) -> None:
 
 
 def _locate(args) -> int:
+    from .retrieval.images import check_image_files
+
     _check_output(args, args.output, args.images)
-    _require_existing(args.images, "image file or folder")
+    check_image_files(args.images)  # every missing or unreadable file in one error, before any model loads
     out = _locator(args).predict(args.images, top_k=args.top_k, batch_size=args.batch_size, on_error="report")
     _print_or_save(out, args)
     return 0 if out["error"].isna().all() else EXIT_FAILURE

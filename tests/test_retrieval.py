@@ -106,6 +106,13 @@ def test_images_end_to_end_with_tiny_clip(tiny_locator, tmp_path):
     assert embeddings.shape == (3, 512) and np.isfinite(embeddings).all()
 
 
+def test_location_weights_by_registered_name(tiny_clip_dir, small_gallery, cache):
+    """A registered name (not only a path) keys the gallery cache by its file's sha256."""
+    lite = GeoLocator(str(tiny_clip_dir), gallery=small_gallery, cache_dir=cache, location_weights="geoclip-lite")
+    embeddings = lite.gallery_embeddings()
+    assert embeddings.shape == (500, 512) and torch.isfinite(embeddings).all()
+
+
 def test_corrupt_images_are_reported_not_fatal(tiny_locator, tmp_path):
     paths = _save_images(tmp_path / "mixed", n=2)
     broken = tmp_path / "mixed" / "broken.jpg"
