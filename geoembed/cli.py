@@ -5,7 +5,7 @@
     geoembed locate IMAGE...              top-k GPS predictions for photos
     geoembed locate-text "QUERY"...       top-k GPS predictions for text descriptions
     geoembed eval-geoloc CSV IMAGE_DIR    accuracy at 1/25/200/750/2500 km (Im2GPS3k format)
-    geoembed bench nuswide --root DIR --geotags FILE   NUS-WIDE geo/visual/fused mAP table
+    geoembed bench nuswide --root DIR --geotags FILE   NUS-WIDE geo/visual/fused mAP table (--miniature DIR: synthetic)
     geoembed train DATA --out DIR         contrastive training of a location encoder
     geoembed distill --out DIR            distil GeoCLIP into a small, fast student (GeoCLIP-lite)
     geoembed map -o map.png               PCA-to-RGB map of an embedding grid
@@ -218,31 +218,21 @@ def _eval_geoloc(args) -> int:
 
 
 def _bench_nuswide(args) -> int:
-    """Deprecated: the NUS-WIDE benchmark is ``python -m benchmarks.nuswide`` (same options)."""
-    import warnings
+    from .benchmarks.nuswide import run_benchmark
 
-    warnings.warn(
-        "'geoembed bench nuswide' moved to 'python -m benchmarks.nuswide' (same options; --name instead "
-        "of -o) in 0.2 and will be removed in 0.3",
-        FutureWarning,
-        stacklevel=2,
+    run_benchmark(
+        args.root,
+        args.geotags,
+        miniature=args.miniature,
+        miniature_images=args.miniature_images,
+        feature=args.feature,
+        seeds=args.seeds,
+        max_epochs=args.max_epochs,
+        output=args.output,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
     )
-    try:
-        from benchmarks.nuswide import main as run_benchmark
-    except ImportError:
-        raise ValueError(
-            "the NUS-WIDE benchmark runs from a source checkout: python -m benchmarks.nuswide "
-            "--root DIR --geotags FILE (or --miniature DIR)"
-        ) from None
-    argv = [
-        f"--{name.replace('_', '-')}={value}"
-        for name, value in vars(args).items()
-        if name in ("root", "geotags", "miniature", "miniature_images", "feature", "seeds", "max_epochs")
-        and value is not None
-    ]
-    if args.output:
-        argv.append(f"--name={Path(args.output).stem}")
-    return run_benchmark(argv + (["-q"] if args.quiet else [])) or 0
+    return 0
 
 
 def _run_folder(args, inputs=()) -> str:
@@ -508,7 +498,7 @@ def build_parser() -> argparse.ArgumentParser:
     nuswide.add_argument("--feature", default="BoW_int", help="Low_Level_Features/<name>.dat used as V")
     nuswide.add_argument("--seeds", type=_positive_int, default=3)
     nuswide.add_argument("--max-epochs", type=_positive_int, default=30)
-    nuswide.add_argument("-o", "--output", help="write OUTPUT.md and OUTPUT.csv")
+    nuswide.add_argument("-o", "--output", help="write OUTPUT.md, OUTPUT.json (with the machine) and OUTPUT.csv")
     nuswide.add_argument("-q", "--quiet", action="store_true")
     _add_common_options(nuswide)
     nuswide.set_defaults(func=_bench_nuswide)
@@ -612,7 +602,7 @@ _EXAMPLES = {
     "locate": "geoembed locate photos/ --top-k 3 --backbone path/to/clip-vit-large-patch14",
     "locate-text": "geoembed locate-text 'Pyramids of Giza' --backbone path/to/clip-vit-large-patch14",
     "eval-geoloc": "geoembed eval-geoloc im2gps3k.csv im2gps3k/ --backbone path/to/clip -o per_image.csv",
-    "nuswide": "python -m benchmarks.nuswide --miniature /tmp/nuswide-mini   (the new home of this command)",
+    "nuswide": "geoembed bench nuswide --root NUS-WIDE/ --geotags geotags.csv -o nuswide",
     "train": "geoembed train pairs.parquet --out runs/ft --init geoclip --add-sigmas 4096 --epochs 5",
     "distill": "geoembed distill --out runs/lite",
     "map": "geoembed map -o map.png --resolution 1 --encoder geoclip",

@@ -7,11 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from numerics import assert_geoclip_close
+from numerics import assert_geoclip_close, geoclip_reference
 
 from geoembed.encoders.geoclip import (
     GeoCLIPLocationEncoder,
     LocationEncoderConfig,
+    bfloat16_is_fast,
     geoclip_projection,
 )
 from geoembed.errors import CheckpointError
@@ -263,8 +264,37 @@ def test_prepacked_and_plain_weights_agree(precision, weights, random_latlon):
         assert_geoclip_close(packed, random_latlon[:500], path, what="pre-packed GEMM")
         assert_geoclip_close(per_branch, random_latlon[:500], path, what="forward")
     else:
-        assert cosine_rows(packed, plain).min() > 0.99999
-        assert cosine_rows(packed, per_branch).min() > 0.9999
+        # bfloat16 MLPs: the documented contract of "fast" (cosine >= 0.9999 to the exact embedding) holds
+        # for the pre-packed and the plain kernels alike, judged against the float64 reference. On CPUs
+        # without native bfloat16, embed() falls back to float32 and must then meet the float32 bound.
+        reference, _ = geoclip_reference(random_latlon[:500], str(path))
+        assert cosine_rows(plain, reference).min() >= 0.9999
+        if bfloat16_is_fast(xy.device):
+            assert cosine_rows(packed, reference).min() >= 0.9999
+        else:
+            assert_geoclip_close(packed, random_latlon[:500], path, what="fast without native bfloat16 (float32)")
+        assert_geoclip_close(per_branch, random_latlon[:500], path, what="forward")
+
+
+def test_one_resolver_for_every_spelling_of_weights(tmp_path):
+    """None, a name, an entry and a bundled path resolve to the same file, entry and recorded sha256."""
+    import shutil
+
+    from geoembed.errors import CheckpointError
+    from geoembed.weights import DEFAULT_WEIGHTS, get_weights, resolve_weights
+
+    lite = get_weights("geoclip-lite")
+    for given in ("geoclip-lite", lite, lite.location_encoder_path, str(lite.location_encoder_path)):
+        resolved = resolve_weights(given)
+        assert resolved.path == lite.location_encoder_path and resolved.entry is lite and resolved.name == lite.name
+    assert resolve_weights(None).entry is get_weights(DEFAULT_WEIGHTS)
+    copy = tmp_path / "mine.safetensors"
+    shutil.copyfile(lite.location_encoder_path, copy)
+    mine = resolve_weights(copy)
+    assert mine.entry is None and mine.name == "mine.safetensors"
+    assert mine.sha256 == resolve_weights("geoclip-lite").sha256  # computed for a file, recorded for an entry
+    with pytest.raises(CheckpointError, match="neither a registered name"):
+        resolve_weights("geoclip-heavy")
 
 
 def file_sha256(path):

@@ -41,14 +41,13 @@ from .._params import (
 from ..encoders.geoclip.model import GeoCLIPLocationEncoder, LocationEncoderConfig
 from ..errors import CheckpointError
 from ..io.atomic import atomic_output
-from ._architecture import architecture_field
 from .noise import jitter_latlon
 
 __all__ = ["DistillConfig", "Distiller", "distillation_points"]
 
 
 _FRACTION = Interval(Real, 0, 1)
-#: What each field of a DistillConfig may be (the student's architecture is checked by ``architecture_field``).
+#: What each field of a DistillConfig may be (the student's architecture: ``LocationEncoderConfig.coerce``).
 _DISTILL_CONSTRAINTS = {
     "teacher": [None, str, Path],
     "n_points": [Interval(Integral, 1, MAX_INT)],
@@ -118,7 +117,7 @@ class DistillConfig:
 
         Runs when the config is made and again when a distiller starts, before the teacher is loaded.
         """
-        self.student = architecture_field(self.student, "student", "DistillConfig")
+        self.student = LocationEncoderConfig.coerce(self.student, name="student", owner="DistillConfig")
         check_fields(self, _DISTILL_CONSTRAINTS)
         if self.equal_area_fraction + self.gallery_fraction > 1:
             raise InvalidParameterError(

@@ -36,7 +36,6 @@ from ..encoders.geoclip.model import GeoCLIPLocationEncoder, LocationEncoderConf
 from ..evaluation.geolocation import THRESHOLDS_KM, accuracy_table
 from ..geo import BoundingBox, haversine_km, validate_latlon
 from ..io.atomic import atomic_output
-from ._architecture import architecture_field
 from .noise import jitter_latlon
 from .queue import GPSQueue
 
@@ -47,7 +46,7 @@ _ENCODER_FIELDS = ("sigmas", "n_frequencies", "hidden_dim", "n_hidden_layers", "
 
 _POSITIVE = Interval(Real, 0, None, closed="neither")
 _NON_NEGATIVE = Interval(Real, 0, None, closed="left")
-#: What each field of a TrainConfig may be (the architecture is checked by ``architecture_field``).
+#: What each field of a TrainConfig may be (the architecture is checked by ``LocationEncoderConfig.coerce``).
 _TRAIN_CONSTRAINTS = {
     "init": [str, Path],
     "add_sigmas": [ListOf(_POSITIVE)],
@@ -107,7 +106,7 @@ class TrainConfig:
     seed: InitVar[int | None] = None
 
     def __post_init__(self, sigmas, n_frequencies, hidden_dim, n_hidden_layers, embed_dim, seed):
-        self.encoder = architecture_field(self.encoder, "encoder", "TrainConfig")
+        self.encoder = LocationEncoderConfig.coerce(self.encoder, name="encoder", owner="TrainConfig")
         flat = dict(zip(_ENCODER_FIELDS, (sigmas, n_frequencies, hidden_dim, n_hidden_layers, embed_dim)))
         flat = {k: v for k, v in flat.items() if v is not None}
         if flat:
@@ -141,7 +140,7 @@ class TrainConfig:
 
         Runs when the config is made and again when a trainer starts, before any work.
         """
-        self.encoder = architecture_field(self.encoder, "encoder", "TrainConfig")
+        self.encoder = LocationEncoderConfig.coerce(self.encoder, name="encoder", owner="TrainConfig")
         check_fields(self, _TRAIN_CONSTRAINTS)
 
     def to_json(self) -> str:

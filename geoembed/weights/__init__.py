@@ -35,8 +35,10 @@ __all__ = [
     "load_location_encoder",
     "load_pca_basis",
     "provenance",
+    "ResolvedWeights",
     "register_weights",
     "resolve_location_weights",
+    "resolve_weights",
     "verify_bundled_files",
     "verify_weights_file",
     "weights_for_file",
@@ -189,20 +191,70 @@ IMAGE_MLP_FILE = GEOCLIP_1_3_0.path("image_mlp")
 GPS_GALLERY_FILE = GEOCLIP_1_3_0.path("gps_gallery")
 
 
-def resolve_location_weights(weights: str | Path | None) -> Path:
-    """The location-encoder file for ``weights``: ``None`` (the default weights), a registered
-    name, or a checkpoint path.
+@dataclass(frozen=True)
+class ResolvedWeights:
+    """What a ``weights`` argument names: the location-encoder file, its registry entry and sha256.
+
+    Made by :func:`resolve_weights`, the one place where a ``weights`` value (``None``, a
+    registered name, a :class:`Weights` entry or a checkpoint path) is interpreted.
+
+    Attributes
+    ----------
+    path : Path
+        The location-encoder file.
+    entry : Weights or None
+        The registry entry, or None for a user's checkpoint.
     """
+
+    path: Path
+    entry: Weights | None
+
+    @property
+    def sha256(self) -> str:
+        """The file's sha256: as recorded in the registry for registered weights, else computed."""
+        if self.entry is not None:
+            return self.entry.provenance()["files"][self.entry.location_encoder]
+        return file_sha256(self.path)
+
+    @property
+    def name(self) -> str:
+        """The registry name, or the file's name for a user's checkpoint."""
+        return self.entry.name if self.entry is not None else self.path.name
+
+
+def resolve_weights(weights: str | Path | Weights | ResolvedWeights | None) -> ResolvedWeights:
+    """Interpret a ``weights`` argument: ``None`` (the default weights), a registered name, a
+    :class:`Weights` entry, or a checkpoint path (matched to the registry when it is a bundled file).
+
+    Raises
+    ------
+    CheckpointError
+        When ``weights`` is neither a registered name nor an existing file.
+    """
+    if isinstance(weights, ResolvedWeights):
+        return weights
+    if isinstance(weights, Weights):
+        return ResolvedWeights(weights.location_encoder_path, weights)
     if weights is None:
-        return get_weights(DEFAULT_WEIGHTS).location_encoder_path
+        entry = get_weights(DEFAULT_WEIGHTS)
+        return ResolvedWeights(entry.location_encoder_path, entry)
     if isinstance(weights, str) and weights in _REGISTRY:
-        return _REGISTRY[weights].location_encoder_path
+        return ResolvedWeights(_REGISTRY[weights].location_encoder_path, _REGISTRY[weights])
+    if not isinstance(weights, (str, Path)):
+        raise TypeError(f"weights must be None, a registered name or a checkpoint path; got {weights!r}")
     path = Path(weights)
     if not path.is_file():
         raise CheckpointError(
             f"weights {str(weights)!r} are neither a registered name {list_weights()} nor an existing checkpoint file"
         )
-    return path
+    return ResolvedWeights(path, weights_for_file(path))
+
+
+def resolve_location_weights(weights: str | Path | None) -> Path:
+    """The location-encoder file for ``weights``: ``None`` (the default weights), a registered
+    name, or a checkpoint path (see :func:`resolve_weights`).
+    """
+    return resolve_weights(weights).path
 
 
 def provenance() -> dict:
