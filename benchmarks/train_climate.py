@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,6 @@ import pandas as pd
 from benchmarks._report import write_results
 from geoembed import GeoEmbedder, make_encoder
 from geoembed.datasets import load_task
-from geoembed.datasets.downstream import _package_file
 from geoembed.evaluation import evaluate
 from geoembed.training import ContrastiveLocationTrainer, TrainConfig
 
@@ -34,7 +34,8 @@ ARCHITECTURE = dict(
 
 
 def climate_pairs():
-    path, version = _package_file("pvcz", ".pkl")
+    path = next(Path(f.locate()) for f in metadata.files("pvcz") if str(f).endswith(".pkl"))
+    version = metadata.version("pvcz")
     raw = pd.read_pickle(path)
     numeric = [c for c in raw.columns if c not in ("lat", "lon") and pd.api.types.is_numeric_dtype(raw[c])]
     values = raw[numeric].astype(np.float64)

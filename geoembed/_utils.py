@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import warnings
 from pathlib import Path
 
-__all__ = ["DISTRIBUTION", "file_sha256", "import_benchmark", "optional_import", "resolve_device"]
+__all__ = ["DISTRIBUTION", "file_sha256", "moved_attribute", "optional_import", "resolve_device"]
 
 #: The name under which the package is installed (``pip install <DISTRIBUTION>[extra]``).
 DISTRIBUTION = "geoembed-toolkit"
@@ -60,32 +61,39 @@ def optional_import(module: str, *, extra: str, purpose: str):
         ) from err
 
 
-def import_benchmark(module: str, what: str):
-    """Import ``benchmarks.<module>`` from the source checkout.
+def moved_attribute(module: str, name: str, moved: dict):
+    """The attribute ``name`` of ``module`` that moved elsewhere, with a ``FutureWarning``.
+
+    The one mechanism behind every deprecated path: a module keeps a table ``moved`` of
+    ``{old name: new module}`` (data, as timm's ``register_model_deprecations``) and its
+    ``__getattr__`` calls this. The new module is imported only when an old name is used.
 
     Parameters
     ----------
     module : str
-        Module under ``benchmarks/``, e.g. "nuswide".
-    what : str
-        What the caller wanted, for the message, e.g. "make_miniature_nuswide".
+        The old module, ``__name__`` of the caller.
+    name : str
+        The attribute asked for.
+    moved : dict
+        Old attribute name -> the module that holds it now (under the same name, or under
+        ``"module:new_name"``).
 
     Returns
     -------
-    module : module
+    value : object
 
     Raises
     ------
-    ImportError
-        When ``benchmarks`` is not importable (an installed package has no ``benchmarks/``).
+    AttributeError
+        When ``name`` is not in ``moved``.
     """
-    name = f"benchmarks.{module}"
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as err:
-        if err.name not in ("benchmarks", name):
-            raise  # a dependency of the benchmark is missing: report that one
-        raise ImportError(
-            f"{what} moved out of the library to benchmarks/{module}.py of the geoembed source "
-            f"checkout; run from the root of a clone (python -m {name}) to use it"
-        ) from err
+    if name not in moved:
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+    target, _, new_name = moved[name].partition(":")
+    new_name = new_name or name
+    warnings.warn(
+        f"{module}.{name} moved to {target}.{new_name} in 0.3; the old path will be removed in 0.4",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return getattr(importlib.import_module(target), new_name)

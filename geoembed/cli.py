@@ -5,7 +5,7 @@
     geoembed locate IMAGE...              top-k GPS predictions for photos
     geoembed locate-text "QUERY"...       top-k GPS predictions for text descriptions
     geoembed eval-geoloc CSV IMAGE_DIR    accuracy at 1/25/200/750/2500 km (Im2GPS3k format)
-    geoembed bench nuswide --root DIR --geotags FILE   NUS-WIDE geo/visual/fused mAP table
+    geoembed bench nuswide --root DIR --geotags FILE   NUS-WIDE geo/visual/fused mAP table (--miniature DIR: synthetic)
     geoembed train DATA --out DIR         contrastive training of a location encoder
     geoembed distill --out DIR            distil GeoCLIP into a small, fast student (GeoCLIP-lite)
     geoembed map -o map.png               PCA-to-RGB map of an embedding grid
@@ -41,8 +41,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._params import MAX_INT
 from .demo import DEFAULT_DEMO_CITIES, run_demo
-from .files import check_output_path, embed_file
+from .files import check_output_path, check_writable_folder, embed_file
 from .io import atomic_output, read_table
 
 __all__ = ["build_parser", "main"]
@@ -60,9 +61,12 @@ _INPUT_OS_ERRORS = (FileNotFoundError, FileExistsError, IsADirectoryError, NotAD
 
 def _integer(text: str) -> int:
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer; got {text!r}") from None
+    if abs(value) > MAX_INT:
+        raise argparse.ArgumentTypeError(f"is outside the int64 range (at most {MAX_INT} in size); got {text!r}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -107,9 +111,21 @@ def _positive_float(text: str) -> float:
 
 
 def _check_output(args, output, inputs=()) -> None:
-    """Refuse an output that is an input, or that exists without --overwrite (before any reading)."""
+    """Refuse an output that is an input, that exists without --overwrite, or that cannot be written
+    (before any reading).
+    """
     if output:
-        check_output_path(output, inputs, overwrite=args.overwrite, overwrite_hint="--overwrite")
+        with _unwritable_is_an_input_error():
+            check_output_path(output, inputs, overwrite=args.overwrite, overwrite_hint="--overwrite")
+
+
+@contextlib.contextmanager
+def _unwritable_is_an_input_error():
+    """An output location found unwritable before any work is a usage error (exit 2), not a failure."""
+    try:
+        yield
+    except PermissionError as err:
+        raise ValueError(f"{err}; choose another output location") from None
 
 
 #: The demo's own output, replaced on every run (an output named with -o is replaced only with --overwrite).
@@ -218,8 +234,10 @@ def _require_existing(paths, what: str) -> None:
 
 
 def _locate(args) -> int:
+    from .retrieval.images import check_image_files
+
     _check_output(args, args.output, args.images)
-    _require_existing(args.images, "image file or folder")
+    check_image_files(args.images)  # every missing or unreadable file in one error, before any model loads
     out = _locator(args).predict(args.images, top_k=args.top_k, batch_size=args.batch_size, on_error="report")
     _print_or_save(out, args)
     return 0 if out["error"].isna().all() else EXIT_FAILURE
@@ -254,29 +272,21 @@ def _eval_geoloc(args) -> int:
 
 
 def _bench_nuswide(args) -> int:
-    """Deprecated: the NUS-WIDE benchmark is ``python -m benchmarks.nuswide`` (same options)."""
-    warnings.warn(
-        "'geoembed bench nuswide' moved to 'python -m benchmarks.nuswide' (same options; --name instead "
-        "of -o) in 0.2 and will be removed in 0.3",
-        FutureWarning,
-        stacklevel=2,
+    from .benchmarks.nuswide import run_benchmark
+
+    run_benchmark(
+        args.root,
+        args.geotags,
+        miniature=args.miniature,
+        miniature_images=args.miniature_images,
+        feature=args.feature,
+        seeds=args.seeds,
+        max_epochs=args.max_epochs,
+        output=args.output,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
     )
-    try:
-        from benchmarks.nuswide import main as run_benchmark
-    except ImportError:
-        raise ValueError(
-            "the NUS-WIDE benchmark runs from a source checkout: python -m benchmarks.nuswide "
-            "--root DIR --geotags FILE (or --miniature DIR)"
-        ) from None
-    argv = [
-        f"--{name.replace('_', '-')}={value}"
-        for name, value in vars(args).items()
-        if name in ("root", "geotags", "miniature", "miniature_images", "feature", "seeds", "max_epochs")
-        and value is not None
-    ]
-    if args.output:
-        argv.append(f"--name={Path(args.output).stem}")
-    return run_benchmark(argv + (["-q"] if args.quiet else [])) or 0
+    return 0
 
 
 def _run_folder(args, inputs=()) -> str:
@@ -288,6 +298,8 @@ def _run_folder(args, inputs=()) -> str:
         raise ValueError("give --out DIR (or --resume DIR)")
     if same := [p for p in inputs if p and Path(p).resolve() == Path(out_dir).resolve()]:
         raise ValueError(f"the checkpoint folder {out_dir} is the input {same[0]}; choose another --out")
+    with _unwritable_is_an_input_error():
+        check_writable_folder(out_dir, what="checkpoint folder")
     if not args.resume and not args.overwrite and Path(out_dir).exists() and any(Path(out_dir).iterdir()):
         raise FileExistsError(
             f"{out_dir} is not empty (a previous run?); pass --overwrite to replace its "
@@ -309,7 +321,11 @@ def _train(args) -> int:
     if args.resume:
         trainer = ContrastiveLocationTrainer.resume(args.resume, epochs=args.epochs)
     else:
-        config = TrainConfig.from_json(Path(args.config).read_text()) if args.config else TrainConfig()
+        if args.config:
+            _require_existing([args.config], "config file")
+        config = (
+            TrainConfig.from_json(Path(args.config).read_text(), source=args.config) if args.config else TrainConfig()
+        )
         overrides = {
             "init": args.init,
             "add_sigmas": args.add_sigmas,
@@ -361,7 +377,11 @@ def _distill(args) -> int:
     else:
         if args.config:
             _require_existing([args.config], "config file")
-        config = DistillConfig.from_json(Path(args.config).read_text()) if args.config else DistillConfig()
+        config = (
+            DistillConfig.from_json(Path(args.config).read_text(), source=args.config)
+            if args.config
+            else DistillConfig()
+        )
         overrides = {
             "teacher": args.teacher,
             "n_points": args.n_points,
@@ -553,7 +573,7 @@ def build_parser() -> argparse.ArgumentParser:
     nuswide.add_argument("--feature", default="BoW_int", help="Low_Level_Features/<name>.dat used as V")
     nuswide.add_argument("--seeds", type=_positive_int, default=3)
     nuswide.add_argument("--max-epochs", type=_positive_int, default=30)
-    nuswide.add_argument("-o", "--output", help="write OUTPUT.md and OUTPUT.csv")
+    nuswide.add_argument("-o", "--output", help="write OUTPUT.md, OUTPUT.json (with the machine) and OUTPUT.csv")
     nuswide.add_argument("-q", "--quiet", action="store_true")
     _add_common_options(nuswide)
     nuswide.set_defaults(func=_bench_nuswide)
@@ -601,7 +621,7 @@ def build_parser() -> argparse.ArgumentParser:
     distill.add_argument("--hidden-dim", type=_positive_int, help="student hidden width")
     distill.add_argument("--hidden-layers", type=_positive_int, help="student hidden layers per scale")
     distill.add_argument("--epochs", type=_positive_int)
-    distill.add_argument("--batch-size", type=_training_batch_size)
+    distill.add_argument("--batch-size", type=_positive_int, help="points per training step")
     distill.add_argument("--lr", type=_positive_float)
     distill.add_argument("--device")
     distill.add_argument("--random-state", dest="random_state", type=_non_negative_int)
@@ -661,7 +681,7 @@ _EXAMPLES = {
     "locate": "geoembed locate photos/ --top-k 3 --backbone path/to/clip-vit-large-patch14",
     "locate-text": "geoembed locate-text 'Pyramids of Giza' --backbone path/to/clip-vit-large-patch14",
     "eval-geoloc": "geoembed eval-geoloc im2gps3k.csv im2gps3k/ --backbone path/to/clip -o per_image.csv",
-    "nuswide": "python -m benchmarks.nuswide --miniature /tmp/nuswide-mini   (the new home of this command)",
+    "nuswide": "geoembed bench nuswide --root NUS-WIDE/ --geotags geotags.csv -o nuswide",
     "train": "geoembed train pairs.parquet --out runs/ft --init geoclip --add-sigmas 4096 --epochs 5",
     "distill": "geoembed distill --out runs/lite",
     "map": "geoembed map -o map.png --resolution 1 --precision fast",

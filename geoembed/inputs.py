@@ -45,7 +45,8 @@ def _find_column(columns, names, what: str, explicit, hint: str | None = None) -
     if explicit is not None:
         if explicit not in columns:
             raise ValueError(
-                f"{what} column {explicit!r} ({hint.split()[0].rstrip('=.')}) not found; columns are {list(columns)}"
+                f"{what} column {explicit!r} not found (given as {hint.split()[0].rstrip('=.')}); "
+                f"columns are {list(columns)}"
             )
         return explicit
     matches = [c for c in columns if isinstance(c, str) and c.strip().lower() in names]

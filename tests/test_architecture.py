@@ -37,12 +37,20 @@ LAYERS = [
             "geoembed.files",
             "geoembed.datasets",
             "geoembed.target_encoder",
+            "geoembed.benchmarks",
+            "geoembed.spark",
         ],
     ),
     ("entry points", ["geoembed.demo", "geoembed.cli", "geoembed"]),
 ]
 # old module paths kept for one release: thin re-exports of the modules that replaced them
-DEPRECATED_SHIMS = {"geoembed.probing", "geoembed.multilabel", "geoembed.scale", "geoembed.retrieval.evaluation"}
+DEPRECATED_SHIMS = {
+    "geoembed.probing",
+    "geoembed.multilabel",
+    "geoembed.scale",
+    "geoembed.retrieval.evaluation",
+    "geoembed.datasets.nuswide",
+}
 
 
 def module_name(path: Path) -> str:
@@ -131,6 +139,39 @@ def test_public_modules_declare_all(path):
         if isinstance(t, ast.Name)
     }
     assert "__all__" in names or module_name(path) in DEPRECATED_SHIMS, f"{module_name(path)} has no __all__"
+
+
+def all_imports(path: Path):
+    """(imported module, imported names) for every import in a file, lazy ones included."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and not node.level:
+            yield node.module or "", [alias.name for alias in node.names]
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, []
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: module_name(p))
+def test_the_package_never_imports_the_checkouts_benchmarks_or_tools(path):
+    """What a user runs ships in the package: nothing may reach the source checkout's folders."""
+    text = path.read_text()
+    for target, _ in all_imports(path):
+        assert target.split(".")[0] not in ("benchmarks", "tools"), f"{module_name(path)} imports {target}"
+    assert 'import_module("benchmarks' not in text and "import_module('benchmarks" not in text
+
+
+SCRIPTS = sorted(p for folder in ("benchmarks", "tools") for p in (PACKAGE.parent / folder).rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: str(p.relative_to(PACKAGE.parent)))
+def test_benchmarks_and_tools_use_only_public_names(path):
+    """The checkout's scripts are built on the installed package's public API, as a user's would be."""
+    for target, names in all_imports(path):
+        if target.split(".")[0] != "geoembed":
+            continue
+        assert not any(part.startswith("_") for part in target.split(".")), f"{path.name} imports {target}"
+        private = [n for n in names if n.startswith("_")]
+        assert not private, f"{path.name} imports private {private} from {target}"
 
 
 def test_layer_table_matches_the_architecture_page():

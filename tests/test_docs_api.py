@@ -12,7 +12,13 @@ import geoembed
 
 API = Path(__file__).resolve().parents[1] / "docs" / "api.rst"
 # old module paths kept for one release; not documented (see docs/ARCHITECTURE.md)
-DEPRECATED_SHIMS = {"geoembed.probing", "geoembed.multilabel", "geoembed.scale", "geoembed.retrieval.evaluation"}
+DEPRECATED_SHIMS = {
+    "geoembed.probing",
+    "geoembed.multilabel",
+    "geoembed.scale",
+    "geoembed.retrieval.evaluation",
+    "geoembed.datasets.nuswide",
+}
 
 
 def public_modules():

@@ -229,7 +229,7 @@ def test_geolocation_summary_takes_reference_rows(tmp_path):
         (
             "geoembed.multilabel",
             "geoembed.evaluation.multilabel",
-            ["mean_average_precision", "train_multilabel_mlp", "default_geo_encoders", "run_nuswide_benchmark"],
+            ["mean_average_precision", "train_multilabel_mlp"],
         ),
         (
             "geoembed.retrieval.evaluation",
@@ -256,8 +256,18 @@ def test_old_paths_keep_their_behaviour(tmp_path, monkeypatch):
         old_multilabel = importlib.import_module("geoembed.multilabel")
     _, summary = old_geoloc.evaluate_geolocation(_FakeLocator(), _geoloc_csv(tmp_path))
     assert summary["run"].str.contains("Im2GPS3k").any() and old_geoloc.PAPER_RESULTS is GEOCLIP_GEOLOCATION
-    assert old_multilabel.PAPER_MAP["GeoCLIP + V"] == 0.362  # forwarded to benchmarks/ in the source checkout
+    nuswide = importlib.import_module("geoembed.benchmarks.nuswide")
+    for name in ("default_geo_encoders", "run_nuswide_benchmark", "format_table"):
+        with pytest.warns(FutureWarning, match=f"geoembed.benchmarks.nuswide.{name}"):
+            assert getattr(old_multilabel, name) is getattr(nuswide, name)
+    with pytest.warns(FutureWarning, match="geoembed.benchmarks.nuswide.NUSWIDE_MAP"):
+        assert old_multilabel.PAPER_MAP["GeoCLIP + V"] == 0.362
+    with pytest.warns(FutureWarning, match="geoembed.benchmarks.nuswide.run_nuswide_benchmark"):
+        from geoembed.evaluation import run_nuswide_benchmark
+    assert run_nuswide_benchmark is nuswide.run_nuswide_benchmark
     table = pd.DataFrame(
         [{"features": "GeoCLIP + V", "kind": "fused", "mAP": 0.3, "mAP_std": 0.01, "seeds": 1, "dimension": 1012}]
     )
-    assert "| GeoCLIP + V | fused | 1012 | 0.300 ± 0.010 (1 seeds) | 0.362 |" in old_multilabel.format_table(table)
+    with pytest.warns(FutureWarning):
+        format_table = old_multilabel.format_table
+    assert "| GeoCLIP + V | fused | 1012 | 0.300 ± 0.010 (1 seeds) | 0.362 |" in format_table(table)

@@ -8,10 +8,17 @@ import pytest
 from sklearn.metrics import average_precision_score
 
 import benchmarks._report
-from benchmarks.nuswide import format_table, make_miniature_nuswide
 from geoembed import GeoEmbedder, make_encoder
-from geoembed.datasets.nuswide import load_nuswide, photo_id_from_path, read_geotags
-from geoembed.evaluation import mean_average_precision, run_nuswide_benchmark
+from geoembed.benchmarks.nuswide import (
+    format_table,
+    load_nuswide,
+    make_miniature_nuswide,
+    photo_id_from_path,
+    read_geotags,
+    run_nuswide_benchmark,
+)
+from geoembed.cli import main as cli_main
+from geoembed.evaluation import mean_average_precision
 
 
 @pytest.fixture(scope="module")
@@ -142,27 +149,55 @@ def test_benchmark_script_runs_the_miniature(tmp_path, capsys, monkeypatch):
     assert len(table) == 11 and (tmp_path / "results" / "nuswide_miniature.md").exists()
     saved = pd.read_csv(tmp_path / "results" / "nuswide_miniature.csv")
     assert len(saved) == 11 and saved.set_index("features").loc["GeoCLIP + V", "paper mAP"] == 0.362
-    with pytest.raises(SystemExit):
+    with pytest.raises(ValueError, match="--miniature DIR"):
         main([])
 
 
-def test_old_miniature_generator_warns_and_delegates(tmp_path):
+def test_old_dataset_path_warns_and_forwards(tmp_path):
     from geoembed.datasets import nuswide
 
-    with pytest.warns(FutureWarning, match="benchmarks.nuswide"):
-        root, geotags = nuswide.make_miniature_nuswide(tmp_path / "old", n_images=40, n_concepts=3, seed=1)
+    with pytest.warns(FutureWarning, match="geoembed.benchmarks.nuswide.make_miniature_nuswide"):
+        make = nuswide.make_miniature_nuswide
+    root, geotags = make(tmp_path / "old", n_images=40, n_concepts=3, seed=1)
     _, expected = make_miniature_nuswide(tmp_path / "new", n_images=40, n_concepts=3, seed=1)
     assert (root / "MINIATURE").exists() and geotags.read_text() == expected.read_text()
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        getattr(nuswide, "nothing")  # noqa: B009
 
 
-# remove with `geoembed bench nuswide` (now `python -m benchmarks.nuswide`); it reaches the deprecated paths
-def test_deprecated_cli_command_delegates_to_the_benchmark_script(capsys, monkeypatch):
-    """'geoembed bench nuswide' warns and forwards its options to benchmarks.nuswide."""
-    import benchmarks.nuswide
-    from geoembed.cli import main
+def test_cli_runs_the_miniature_and_the_release_with_result_files(tmp_path, capsys, monkeypatch):
+    """`geoembed bench nuswide`, as an installed user runs it: a miniature, then the same files as a 'release'."""
+    from geoembed.benchmarks import report
 
-    seen = {}
-    monkeypatch.setattr(benchmarks.nuswide, "main", lambda argv: seen.setdefault("argv", argv) and 0)
-    with pytest.warns(FutureWarning, match="python -m benchmarks.nuswide"):
-        assert main(["bench", "nuswide", "--miniature", "/tmp/mini", "--seeds", "1", "-q", "-o", "out/table"]) == 0
-    assert {"--miniature=/tmp/mini", "--seeds=1", "--name=table", "-q"} <= set(seen["argv"])
+    machine_info = report.machine_info
+    monkeypatch.setattr(report, "machine_info", lambda: machine_info(probe_gemm=False))  # no GEMM probe
+    monkeypatch.chdir(tmp_path)
+    small = ["--miniature-images", "500", "--seeds", "1", "--max-epochs", "2", "-q"]
+    assert cli_main(["bench", "nuswide", "--miniature", "mini", *small, "-o", "out/mini"]) == 0
+    out = capsys.readouterr().out
+    assert "MINIATURE" in out and "| GeoCLIP + V | fused | 1012 |" in out
+    saved = pd.read_csv(tmp_path / "out" / "mini.csv")
+    assert len(saved) == 11 and saved.set_index("features").loc["GeoCLIP + V", "paper mAP"] == 0.362
+    assert "Machine:" in (tmp_path / "out" / "mini.md").read_text() and (tmp_path / "out" / "mini.json").exists()
+    # an existing output is refused before any work, and names the flag
+    assert cli_main(["bench", "nuswide", "--miniature", "mini2", *small, "-o", "out/mini"]) == 2
+    assert "--overwrite" in capsys.readouterr().err and not (tmp_path / "mini2").exists()
+    # the real-release form reads the same layout (printing only, no -o)
+    args = ["bench", "nuswide", "--root", "mini", "--geotags", "mini/geotags.csv", *small[2:]]
+    assert cli_main(args) == 0
+    assert "| GeoCLIP + V | fused | 1012 |" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "--root DIR --geotags FILE"),
+        (["--root", "nowhere"], "--root DIR --geotags FILE"),
+        (["--root", "nowhere", "--geotags", "none.csv"], "no such file or folder: nowhere, none.csv"),
+        (["--root", "r", "--geotags", "g", "--miniature", "m"], "not both"),
+    ],
+)
+def test_cli_bad_arguments_are_usage_errors(args, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli_main(["bench", "nuswide", *args]) == 2
+    assert message in capsys.readouterr().err

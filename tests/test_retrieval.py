@@ -461,3 +461,20 @@ def test_failed_download_says_it_failed(monkeypatch):
     assert "allow_download=True" not in str(error.value)
     with pytest.raises(BackboneNotAvailableError, match="downloads are off"):
         CLIPBackbone.from_pretrained("openai/clip-vit-base-patch32", allow_download=False)
+
+
+@pytest.mark.parametrize("weights", ["geoclip-lite", "registered path"])
+def test_locator_takes_registered_weights_by_name_or_path(weights, small_gallery, tmp_path):
+    """GeoLocator(location_weights="geoclip-lite") locates with the lite encoder (it once hashed the name as a file)."""
+    from geoembed import GeoEmbedder
+    from geoembed.weights import get_weights
+
+    entry = get_weights("geoclip-lite")
+    given = entry.name if weights == "geoclip-lite" else str(entry.location_encoder_path)
+    locator = GeoLocator(gallery=small_gallery, location_weights=given, cache_dir=tmp_path)
+    rng = np.random.default_rng(0)
+    result = locator.predict_features(rng.normal(size=(3, 768)).astype(np.float32), top_k=2)
+    assert len(result) == 6 and np.isfinite(result["probability"]).all()
+    gallery = locator.gallery_embeddings().cpu().numpy()
+    expected = GeoEmbedder(weights="geoclip-lite", normalize=True).fit_transform(small_gallery.latlon)
+    np.testing.assert_allclose(gallery, expected, atol=1e-5)  # unit rows, float32: a few ulp of 1

@@ -11,6 +11,7 @@ weights) and ``PROVENANCE.json`` (sha256 of every file, the run's history), each
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import sys
@@ -19,10 +20,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geoembed._utils import file_sha256  # noqa: E402
 from geoembed.encoders.geoclip import GeoCLIPLocationEncoder  # noqa: E402
 from geoembed.io.atomic import atomic_output  # noqa: E402
 from geoembed.weights import get_weights  # noqa: E402
+
+
+def file_sha256(path) -> str:
+    """The hex sha256 of a file (what the weights registry records)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
 
 TARGET = ROOT / "geoembed" / "weights" / "geoclip-lite"
 

@@ -13,6 +13,7 @@ records its sha256 in ``PROVENANCE.json``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -25,9 +26,13 @@ from safetensors.torch import save_file
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geoembed._utils import file_sha256  # noqa: E402
 from geoembed.io.atomic import atomic_output  # noqa: E402
 from geoembed.weights import get_weights, load_location_encoder  # noqa: E402
+
+
+def file_sha256(path) -> str:
+    """The hex sha256 of a file (what the weights registry records)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def fibonacci_lattice(n: int) -> np.ndarray:

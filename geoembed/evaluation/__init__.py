@@ -4,16 +4,22 @@ One module per concept:
 
 - :mod:`~geoembed.evaluation.spatial_cv`: spatially blocked cross-validation (``SpatialBlockKFold``)
 - :mod:`~geoembed.evaluation.probing`: linear / k-NN / MLP / tree probes on downstream tasks
-- :mod:`~geoembed.evaluation.multilabel`: macro mAP and the NUS-WIDE multi-label MLP protocol
+- :mod:`~geoembed.evaluation.multilabel`: macro mAP and the multi-label classifier of the NUS-WIDE protocol
 - :mod:`~geoembed.evaluation.geolocation`: accuracy at 1 / 25 / 200 / 750 / 2500 km of image geolocation
 - :mod:`~geoembed.evaluation.published`: published reference numbers printed beside our runs
 """
 
+from .._utils import moved_attribute
 from .geolocation import THRESHOLDS_KM, accuracy_table, evaluate_geolocation, evaluate_predictions, read_geoloc_csv
-from .multilabel import default_geo_encoders, mean_average_precision, run_nuswide_benchmark, train_multilabel_mlp
+from .multilabel import MOVED, mean_average_precision, train_multilabel_mlp
 from .probing import compare_encoders, embed_task, evaluate, make_probe
 from .published import GEOCLIP_GEOLOCATION
 from .spatial_cv import SpatialBlockKFold, block_labels, spatial_block_folds
+
+
+def __getattr__(name):
+    return moved_attribute(__name__, name, MOVED)
+
 
 __all__ = [
     "GEOCLIP_GEOLOCATION",
@@ -22,7 +28,6 @@ __all__ = [
     "accuracy_table",
     "block_labels",
     "compare_encoders",
-    "default_geo_encoders",
     "embed_task",
     "evaluate",
     "evaluate_geolocation",
@@ -30,7 +35,6 @@ __all__ = [
     "make_probe",
     "mean_average_precision",
     "read_geoloc_csv",
-    "run_nuswide_benchmark",
     "spatial_block_folds",
     "train_multilabel_mlp",
 ]

@@ -1,4 +1,4 @@
-"""Multi-label evaluation: macro mAP and the NUS-WIDE MLP protocol (geo, visual and fused features).
+"""Multi-label evaluation: macro mAP and the one-hidden-layer classifier of the NUS-WIDE protocol.
 
 Protocol (GPS2Vec, SIGSPATIAL 2019, as used by GeoCLIP): the official train/test split
 restricted to geotagged images; features are standardised on the training set; a network with
@@ -8,18 +8,22 @@ training set (patience 3, at most 30 epochs). Fusion concatenates the location e
 the visual features. The metric is the mean over concepts of the average precision; concepts
 with no positive test image are excluded and counted. Each row is repeated over seeds.
 
-The published numbers and the paper-style table live with the benchmark
-(``python -m benchmarks.nuswide`` in the source checkout).
+The benchmark itself (loader, feature sets, table, published numbers) is
+:mod:`geoembed.benchmarks.nuswide`, run by ``geoembed bench nuswide``.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import torch
 from sklearn.metrics import average_precision_score
 
-__all__ = ["default_geo_encoders", "mean_average_precision", "run_nuswide_benchmark", "train_multilabel_mlp"]
+from .._utils import moved_attribute
+
+__all__ = ["mean_average_precision", "train_multilabel_mlp"]
+
+#: Names that moved to :mod:`geoembed.benchmarks.nuswide` in 0.3 (deprecated here).
+MOVED = {name: "geoembed.benchmarks.nuswide" for name in ("default_geo_encoders", "run_nuswide_benchmark")}
 
 
 def mean_average_precision(y_true: np.ndarray, scores: np.ndarray) -> tuple[float, int]:
@@ -119,85 +123,5 @@ def train_multilabel_mlp(
     return scores
 
 
-def default_geo_encoders() -> dict:
-    """The location encoders of the NUS-WIDE table.
-
-    Returns
-    -------
-    encoders : dict
-        Row name -> unfitted transformer: UTM one-hot, raw lat/lon, spherical harmonics,
-        Sphere2Vec's sphereC+ and GeoCLIP (L2-normalised).
-    """
-    from ..embedder import GeoEmbedder
-    from ..encoders.registry import make_encoder
-
-    return {
-        "OneHot": make_encoder("utm_onehot"),
-        "direct": make_encoder("direct"),
-        "spherical harmonics": make_encoder("spherical_harmonics"),
-        "sphereC+": make_encoder("sphereC+"),
-        "GeoCLIP": GeoEmbedder(normalize=True),
-    }
-
-
-def run_nuswide_benchmark(
-    data, *, seeds: int = 3, encoders: dict | None = None, max_epochs: int = 30, progress: bool = True
-) -> pd.DataFrame:
-    """MAP of visual (V), geo and fused features, mean and std over seeds.
-
-    Parameters
-    ----------
-    data : NUSWide
-        From :func:`geoembed.datasets.nuswide.load_nuswide`: ``latlon`` (n, 2), ``visual`` (n, d),
-        ``labels`` (n, n_concepts), ``is_train`` (n,).
-    seeds : int, default=3
-        Repetitions of each row.
-    encoders : dict, optional
-        Row name -> location transformer (fitted here, in place); default :func:`default_geo_encoders`.
-    max_epochs : int, default=30
-    progress : bool, default=True
-        Show a progress bar.
-
-    Returns
-    -------
-    table : DataFrame
-        One row per feature set ("V", each encoder, each encoder + V) with ``features, kind
-        (visual/geo/fused), mAP, mAP_std, seeds, dimension``; ``table.attrs`` holds
-        ``concepts_excluded, n_train, n_test, miniature``.
-    """
-    from tqdm.auto import tqdm
-
-    encoders = encoders or default_geo_encoders()
-    train, test = data.is_train, ~data.is_train
-    feature_sets = {"V": data.visual.astype(np.float32)}
-    for name, encoder in encoders.items():
-        geo = encoder.fit(data.latlon).transform(data.latlon)
-        geo = np.asarray(geo.toarray() if hasattr(geo, "toarray") else geo, dtype=np.float32)
-        feature_sets[name] = geo
-        feature_sets[f"{name} + V"] = np.hstack([geo, feature_sets["V"]])
-    rows = []
-    jobs = [(name, seed) for name in feature_sets for seed in range(seeds)]
-    results: dict[str, list] = {}
-    excluded = 0
-    for name, seed in tqdm(jobs, disable=not progress, desc="NUS-WIDE"):
-        X = feature_sets[name]
-        score = train_multilabel_mlp(X[train], data.labels[train], seed=seed, max_epochs=max_epochs)
-        value, excluded = mean_average_precision(data.labels[test], score(X[test]))
-        results.setdefault(name, []).append(value)
-    for name, values in results.items():
-        kind = "visual" if name == "V" else "fused" if name.endswith("+ V") else "geo"
-        rows.append(
-            {
-                "features": name,
-                "kind": kind,
-                "mAP": float(np.mean(values)),
-                "mAP_std": float(np.std(values)),
-                "seeds": len(values),
-                "dimension": feature_sets[name].shape[1],
-            }
-        )
-    table = pd.DataFrame(rows)
-    table.attrs.update(
-        concepts_excluded=excluded, n_train=int(train.sum()), n_test=int(test.sum()), miniature=data.miniature
-    )
-    return table
+def __getattr__(name):
+    return moved_attribute(__name__, name, MOVED)

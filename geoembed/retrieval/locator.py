@@ -45,7 +45,8 @@ class GeoLocator:
     gallery : GPSGallery or array-like of shape (n, 2), default=None
         Candidate [lat, lon]; default the bundled 100K MP-16 gallery.
     location_weights : str or Path, default=None
-        Location-encoder checkpoint (default: the bundled GeoCLIP weights).
+        Registered weights (``geoembed.weights.list_weights()``, e.g. "geoclip-lite") or a
+        location-encoder checkpoint (default: the bundled GeoCLIP weights).
     image_weights : str or Path, default=None
         safetensors with the image MLP (``0.*``, ``2.*``) and ``logit_scale`` (default: bundled).
     precision : {"exact", "fast"}, default="exact"
@@ -77,7 +78,7 @@ class GeoLocator:
         device="cpu",
     ):
         from .._utils import resolve_device
-        from ..weights import IMAGE_MLP_FILE, load_location_encoder
+        from ..weights import IMAGE_MLP_FILE, load_location_encoder, resolve_weights, verify_weights_file
 
         self.device = resolve_device(device)
         self.precision = precision
@@ -87,14 +88,15 @@ class GeoLocator:
         self._backbone = backbone
         self.gallery = self._as_gallery(gallery) if gallery is not None else GPSGallery.mp16()
         self.location_weights = location_weights
-        self.location_encoder = load_location_encoder(location_weights)
+        self._location_weights = resolve_weights(location_weights)
+        self.location_encoder = load_location_encoder(self._location_weights.path)
         if self.device.type != "cpu":
             import copy
 
             self.location_encoder = copy.deepcopy(self.location_encoder).to(self.device)
         from safetensors.torch import load_file
 
-        state = load_file(str(image_weights or IMAGE_MLP_FILE))
+        state = load_file(str(verify_weights_file(image_weights or IMAGE_MLP_FILE)))
         if "logit_scale" not in state:
             raise ValueError(f"{image_weights} lacks 'logit_scale'")
         self.image_mlp = build_image_mlp(state).to(self.device)
@@ -118,12 +120,7 @@ class GeoLocator:
         return self._backbone
 
     def _weights_sha256(self) -> str:
-        from .._utils import file_sha256
-        from ..weights import LOCATION_ENCODER_FILE, provenance
-
-        if self.location_weights is None:
-            return provenance()["files"][LOCATION_ENCODER_FILE.name]
-        return file_sha256(self.location_weights)
+        return self._location_weights.sha256
 
     def gallery_embeddings(self, gallery: GPSGallery | None = None) -> torch.Tensor:
         """(n, 512) float32 L2-normalised location embeddings of a gallery (disk + memory cache)."""

@@ -194,9 +194,9 @@ class GeoCLIPEncoder(LocationFeaturizer):
         self.sigmas_ = tuple(self.module_.config.sigmas)
         self.projection_ = None
         if self.n_components is not None:
-            from ...weights import load_pca_basis, resolve_location_weights, weights_for_file
+            from ...weights import load_pca_basis, resolve_weights
 
-            entry = weights_for_file(resolve_location_weights(self.weights))
+            entry = resolve_weights(self.weights).entry
             if entry is None or "pca_basis" not in entry.extra_files:
                 raise ValueError(
                     f"n_components needs weights with a bundled PCA basis (e.g. 'geoclip-1.3.0'); "
