@@ -198,9 +198,8 @@ def results(request, tmp_path_factory, package_path):
 
 def assert_succeeded(done: list[subprocess.CompletedProcess], where: str) -> None:
     for run in done:
-        assert run.returncode == 0, (
-            f"{where} ({shlex.join(run.args[:3])} ...) failed:\n{run.stdout[-2000:]}\n{run.stderr[-4000:]}"
-        )
+        command = "python -c <the block>" if run.args[1] == "-c" else shlex.join(["geoembed", *run.args[3:]])
+        assert run.returncode == 0, f"{where}: {command} failed:\n{run.stdout[-2000:]}\n{run.stderr[-4000:]}"
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
