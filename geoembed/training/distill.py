@@ -112,7 +112,7 @@ class DistillConfig:
         self.validate()
 
     def validate(self) -> None:
-        """Raise :class:`~geoembed._params.InvalidParameterError` (a ``ValueError``) naming the first
+        """Raise ``InvalidParameterError`` (a ``ValueError``) naming the first
         field outside its range, and its value.
 
         Runs when the config is made and again when a distiller starts, before the teacher is loaded.

@@ -135,7 +135,7 @@ class TrainConfig:
             setattr(self, key, tuple(getattr(self, key)))
 
     def validate(self) -> None:
-        """Raise :class:`~geoembed._params.InvalidParameterError` (a ``ValueError``) naming the first
+        """Raise ``InvalidParameterError`` (a ``ValueError``) naming the first
         field outside its range, and its value.
 
         Runs when the config is made and again when a trainer starts, before any work.
