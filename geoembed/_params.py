@@ -27,6 +27,7 @@ import numpy as np
 
 __all__ = [
     "DEPRECATED",
+    "PRECISIONS",
     "MAX_INT",
     "InvalidParameterError",
     "Interval",
@@ -46,12 +47,17 @@ DEPRECATED = "deprecated"
 MAX_INT = int(np.iinfo(np.int64).max)
 
 
+#: GeoCLIP's arithmetic: "exact" (float32) or "fast" (bfloat16 MLPs where native). Every estimator,
+#: config and command that takes a precision declares it with these values.
+PRECISIONS = ("exact", "fast")
+
+
 class InvalidParameterError(ValueError, TypeError):
     """A parameter has a value outside its declared constraints."""
 
 
 class Options:
-    """One of a fixed set of values, e.g. ``Options("exact", "fast")``."""
+    """One of a fixed set of values, e.g. ``Options(*PRECISIONS)``."""
 
     def __init__(self, *values):
         self.values = values
@@ -163,9 +169,21 @@ def _check(values: dict, constraints: dict, what: str) -> None:
             raise InvalidParameterError(f"The {name!r} {what} must be {expected}. Got {value!r} instead.")
 
 
-def validate_params(estimator) -> None:
-    """Raise :class:`InvalidParameterError` for the first parameter outside its constraints."""
+def validate_params(estimator, names=None) -> None:
+    """Raise :class:`InvalidParameterError` for the first parameter outside its constraints.
+
+    ``names`` restricts the check to those parameters (default: all). Skipped inside
+    ``sklearn.config_context(skip_parameter_validation=True)``: an outer estimator that has
+    validated its parameters builds its inner ones there, so each parameter is checked once, at
+    the outermost ``fit`` (scikit-learn's own rule for nested estimators).
+    """
+    from sklearn import get_config
+
+    if get_config().get("skip_parameter_validation"):
+        return
     constraints = getattr(type(estimator), "_parameter_constraints", {})
+    if names is not None:
+        constraints = {name: allowed for name, allowed in constraints.items() if name in names}
     _check(estimator.get_params(deep=False), constraints, f"parameter of {type(estimator).__name__}")
 
 

@@ -80,10 +80,23 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         coords = read_coordinates(X, lat_col=self.lat_col, lon_col=self.lon_col)
         self._check_columns(X, coords, reset=True)
         self._validate(coords)
-        return self._fit_without_data()
+        return self._fit_parameters()
 
-    def _fit_without_data(self):
-        """Fit what does not depend on the data (all of it, for these encoders)."""
+    def fit_without_data(self):
+        """Fit from the parameters alone: the encoders learn nothing from coordinates.
+
+        The same fitted state as :meth:`fit`, for code that holds no input yet (a wrapper, a
+        grid, a Spark job); ``n_features_in_`` is 2, as for a [lat, lon] array.
+
+        Returns
+        -------
+        self
+        """
+        validate_params(self)
+        self.n_features_in_ = 2
+        return self._fit_parameters()
+
+    def _fit_parameters(self):
         self._fit_encoder()
         self.n_features_out_ = self._n_output_features()
         return self
@@ -180,6 +193,26 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             lat, lon, row_labels=row_labels, wrap_longitude=self.wrap_longitude, on_invalid=self.on_invalid
         )
         return self._encode_valid(lat, lon, valid)
+
+    def encode_validated(self, lat, lon):
+        """Features of coordinates that a caller has already validated, without checking them again.
+
+        For wrappers (``GeoEmbedder``) that read and validate the input once themselves.
+
+        Parameters
+        ----------
+        lat, lon : ndarray of shape (n_samples,)
+            float64 degrees, finite, latitude in [-90, 90] and longitude in [-180, 180), as
+            :func:`geoembed.geo.validate_latlon` returns them.
+
+        Returns
+        -------
+        ndarray or scipy sparse matrix of shape (n_samples, n_features_out)
+        """
+        check_is_fitted(self, "n_features_out_")
+        if lat.size == 0:
+            return np.zeros((0, self.n_features_out_), dtype=self._output_dtype())
+        return self._encode(lat, lon)
 
     def _encode_coordinates(self, coords):
         lat, lon, valid = self._validate(coords)

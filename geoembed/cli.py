@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._params import MAX_INT
+from ._params import MAX_INT, PRECISIONS
 from .demo import DEFAULT_DEMO_CITIES, run_demo
 from .files import check_output_path, check_writable_folder, embed_file
 from .io import atomic_output, read_table
@@ -477,7 +477,7 @@ def _add_encoder_options(parser) -> None:
     )
     parser.add_argument(
         "--precision",
-        choices=["exact", "fast"],
+        choices=PRECISIONS,
         default="exact",
         help="GeoCLIP precision: exact (float32, the published model's numbers) or fast (bfloat16 MLPs where "
         "the CPU/GPU supports them, ~4x faster, cosine to exact >= 0.9999)",
@@ -493,7 +493,7 @@ def _add_retrieval_options(parser, *, unit: str = "images") -> None:
         action="store_true",
         help="allow fetching the backbone from the Hugging Face Hub if it is not local",
     )
-    parser.add_argument("--precision", choices=["exact", "fast"], default="exact")
+    parser.add_argument("--precision", choices=PRECISIONS, default="exact")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=_positive_int, default=16, help=f"{unit} per CLIP forward pass")
     parser.add_argument("-o", "--output", help="write a CSV instead of printing")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from numbers import Integral
-from pathlib import Path
-
 import numpy as np
+from sklearn import config_context
 
-from ._params import Interval, Options
+from ._params import validate_params
 from .base import LocationFeaturizer
+from .encoders.geoclip.estimator import GeoCLIPEncoder
 from .encoders.registry import encoder_class
 
 __all__ = ["GeoEmbedder"]
@@ -121,13 +120,8 @@ class GeoEmbedder(LocationFeaturizer):
         **LocationFeaturizer._parameter_constraints,
         "encoder": [str],
         "encoder_params": [None, dict],
-        "weights": [None, str, Path],
-        "n_components": [None, Interval(Integral, 1, None, closed="left")],
-        "normalize": ["boolean"],
-        "precision": [Options("exact", "fast")],
-        "dtype": [Options("float32", "float16")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "device": [str],
+        # declared once, by the GeoCLIP encoder that takes them
+        **{name: GeoCLIPEncoder._parameter_constraints[name] for name in _ENCODER_SETTINGS},
     }
 
     def __init__(
@@ -180,8 +174,12 @@ class GeoEmbedder(LocationFeaturizer):
         unknown = sorted(set(params) - accepted)
         if unknown:
             raise ValueError(f"encoder {self.encoder!r} has no parameters {unknown}; it takes {sorted(accepted)}")
-        # coordinates are read and validated by this wrapper; the encoder sees valid arrays only
-        return cls(**params).fit(np.zeros((1, 2)))
+        # This wrapper validated the shared parameters (and reads and validates coordinates): the
+        # encoder checks only what it alone was given (encoder_params), and sees valid arrays only.
+        encoder = cls(**params)
+        validate_params(encoder, names=set(self.encoder_params or ()))
+        with config_context(skip_parameter_validation=True):
+            return encoder.fit_without_data()
 
     def _fit_encoder(self):
         self.encoder_ = self._build_encoder()
@@ -216,7 +214,7 @@ class GeoEmbedder(LocationFeaturizer):
         return np.dtype(self.dtype)  # passed to the encoder, or applied here
 
     def _encode(self, lat, lon):
-        out = self.encoder_.encode_latlon(lat, lon)
+        out = self.encoder_.encode_validated(lat, lon)
         if self.normalize and self._wrapper_applies("normalize"):
             from sklearn.preprocessing import normalize
 

@@ -31,6 +31,7 @@ import torch
 
 from .._params import (
     MAX_INT,
+    PRECISIONS,
     Interval,
     InvalidParameterError,
     Options,
@@ -58,7 +59,7 @@ _DISTILL_CONSTRAINTS = {
     "batch_size": [Interval(Integral, 1, MAX_INT)],
     "learning_rate": [Interval(Real, 0, None, closed="neither")],
     "weight_decay": [Interval(Real, 0, None, closed="left")],
-    "teacher_precision": [Options("exact", "fast")],
+    "teacher_precision": [Options(*PRECISIONS)],
     "random_state": [Interval(Integral, 0, MAX_INT)],
     "device": [str],
 }

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..._params import Interval, Options
+from ..._params import PRECISIONS, Interval, Options
 from ..._utils import resolve_device
 from ...base import LocationFeaturizer
 from ..registry import register_encoder
@@ -135,7 +135,7 @@ class GeoCLIPEncoder(LocationFeaturizer):
         "weights": [None, str, Path],
         "n_components": [None, Interval(Integral, 1, None, closed="left")],
         "normalize": ["boolean"],
-        "precision": [Options("exact", "fast")],
+        "precision": [Options(*PRECISIONS)],
         "dtype": [Options("float32", "float16")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "device": [str],

@@ -21,7 +21,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from ..._params import MAX_INT, Interval, InvalidParameterError, ListOf, check_fields
+from ..._params import MAX_INT, PRECISIONS, Interval, InvalidParameterError, ListOf, check_fields
 from ...errors import CheckpointError
 from ...geo import GEOCLIP_PROJECTION_SCALE_DEG
 
@@ -250,7 +250,7 @@ class GeoCLIPLocationEncoder(nn.Module):
         On the CPU the weights are pre-packed once for the GEMM libraries (MKL for float32,
         oneDNN for bfloat16); outputs do not depend on the batch size beyond float32 rounding.
         """
-        if precision not in ("exact", "fast"):
+        if precision not in PRECISIONS:
             raise ValueError(f"precision must be 'exact' or 'fast'; got {precision!r}")
         xy = geoclip_projection(latlon)
         if precision == "fast" and bfloat16_is_fast(xy.device):
