@@ -205,7 +205,16 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         )
 
     def _check_columns(self, X, coords, *, reset: bool) -> None:
-        """scikit-learn's n_features_in_ / feature_names_in_ bookkeeping (not for grids)."""
+        """scikit-learn's n_features_in_ / feature_names_in_ bookkeeping (not for grids).
+
+        A grid counts as 2 inputs (latitude and longitude), a GeoSeries or array of points as 1.
+        """
+        if coords.one_column:
+            if reset:
+                self.n_features_in_ = 1
+                if hasattr(self, "feature_names_in_"):
+                    del self.feature_names_in_
+            return
         if coords.grid is not None:
             if reset:
                 self.n_features_in_ = 2

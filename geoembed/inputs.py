@@ -3,7 +3,9 @@
 Data frames of any kind (pandas, polars, pyarrow Tables and RecordBatches, any object with
 the Arrow PyCapsule stream interface ``__arrow_c_stream__`` such as DuckDB or narwhals-backed
 frames, and, as a fallback, the dataframe interchange protocol ``__dataframe__``) are read by
-column name, never by position.
+column name, never by position. GeoDataFrames, GeoSeries and arrays of shapely points are read
+from their point geometries, reprojected from their CRS to WGS84 degrees (see
+:mod:`geoembed.geometry`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from .geometry import is_geopandas, is_shapely_array, read_points
 
 __all__ = ["LAT_NAMES", "LON_NAMES", "Coordinates", "broadcast_latlon", "is_xarray", "read_coordinates", "to_xarray"]
 
@@ -29,6 +33,7 @@ class Coordinates:
     lon: np.ndarray  # float64 (n,)
     row_labels: object = None  # pandas index (or None) for error messages
     grid: object = None  # xarray template: (dims, shape, coords) when the input was a grid
+    one_column: bool = False  # one column of geometries (a GeoSeries or an array of shapely points)
 
     def __len__(self) -> int:
         return self.lat.size
@@ -82,7 +87,13 @@ def read_coordinates(X, *, lat_col=None, lon_col=None) -> Coordinates:
     - array-like of shape (n, 2): columns in **[lat, lon]** order.
     - xarray DataArray/Dataset: ``lat``/``latitude`` and ``lon``/``longitude`` coordinates,
       1-D (a regular grid, broadcast) or 2-D (a curvilinear grid).
+    - geopandas GeoDataFrame or GeoSeries of points, in any CRS (reprojected to WGS84; a
+      GeoDataFrame is read from its columns instead when ``lat_col``/``lon_col`` are given),
+      and lists or arrays of shapely points, read as (x, y) = (lon, lat) degrees.
     """
+    if (is_geopandas(X) and lat_col is None and lon_col is None) or is_shapely_array(X):
+        lat, lon, data = read_points(X)
+        return Coordinates(lat=lat, lon=lon, row_labels=data.row_labels, one_column=not data.is_frame)
     if isinstance(X, pd.DataFrame):
         return _read_frame(list(X.columns), lambda name: X[name].to_numpy(), X.index, lat_col, lon_col)
     frame = _other_frame(X)

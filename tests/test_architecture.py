@@ -20,6 +20,7 @@ LAYERS = [
             "geoembed.geo",
             "geoembed.cache",
             "geoembed.data",
+            "geoembed.geometry",
             "geoembed.inputs",
             "geoembed.io",
         ],
