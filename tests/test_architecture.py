@@ -26,7 +26,10 @@ LAYERS = [
         ],
     ),
     ("models and weights", ["geoembed.encoders.geoclip.model", "geoembed.weights"]),
-    ("featurizers", ["geoembed.base", "geoembed.dask_transform", "geoembed.encoders", "geoembed.embedder"]),
+    (
+        "featurizers",
+        ["geoembed.base", "geoembed.dask_transform", "geoembed.encoders", "geoembed.embedder", "geoembed.regions"],
+    ),
     (
         "applications",
         [
