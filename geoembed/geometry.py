@@ -23,6 +23,7 @@ __all__ = [
     "read_geometries",
     "read_points",
     "to_wgs84",
+    "xarray_crs",
 ]
 
 _MAX_ROWS = 5
@@ -183,3 +184,36 @@ def read_points(X, *, what: str = "input"):
             )
     lon, lat = to_wgs84(x, y, data.crs)
     return lat, lon, data
+
+
+def xarray_crs(X):
+    """The CRS of an xarray object, or None: rioxarray's ``.rio.crs`` when rioxarray is loaded,
+    else the CF grid mapping (the variable named by a ``grid_mapping`` attribute, or a
+    ``spatial_ref``/``crs`` coordinate) through its ``crs_wkt`` or ``spatial_ref`` attribute or
+    its CF parameters (``pyproj.CRS.from_cf``).
+    """
+    from pyproj import CRS
+
+    try:
+        rio_crs = X.rio.crs  # only where rioxarray registered its accessor
+    except AttributeError:
+        rio_crs = None
+    except Exception:  # noqa: BLE001 - rioxarray raises its own errors for odd metadata
+        rio_crs = None
+    if rio_crs is not None:
+        return CRS.from_user_input(rio_crs)
+    names = [X.attrs.get("grid_mapping")]
+    data_vars = getattr(X, "data_vars", {})
+    names += [data_vars[v].attrs.get("grid_mapping") for v in data_vars]
+    names += ["spatial_ref", "crs"]
+    variables = getattr(X, "variables", None) or X.coords
+    for name in names:
+        if not name or name not in variables:
+            continue
+        attrs = variables[name].attrs
+        text = attrs.get("crs_wkt") or attrs.get("spatial_ref")
+        if text:
+            return CRS.from_user_input(text)
+        if "grid_mapping_name" in attrs:
+            return CRS.from_cf(dict(attrs))
+    return None
