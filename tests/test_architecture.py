@@ -39,6 +39,7 @@ LAYERS = [
             "geoembed.grid",
             "geoembed.maps",
             "geoembed.files",
+            "geoembed.geofiles",
             "geoembed.datasets",
             "geoembed.target_encoder",
             "geoembed.benchmarks",
