@@ -67,8 +67,10 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
 
         Parameters
         ----------
-        X : DataFrame, array-like of shape (n_samples, 2) or xarray object
-            Coordinates in degrees; arrays are in **[lat, lon]** order.
+        X : DataFrame, array-like of shape (n_samples, 2), xarray object, or point geometries
+            Coordinates in degrees; arrays are in **[lat, lon]** order. A GeoDataFrame or
+            GeoSeries of points in any CRS is reprojected to WGS84 (see
+            :func:`geoembed.inputs.read_coordinates`).
         y : None
             Ignored.
 
@@ -114,8 +116,10 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
 
         Parameters
         ----------
-        X : DataFrame, array-like of shape (n_samples, 2) or xarray object
-            Coordinates in degrees; arrays are in **[lat, lon]** order.
+        X : DataFrame, array-like of shape (n_samples, 2), xarray object, or point geometries
+            Coordinates in degrees; arrays are in **[lat, lon]** order. A GeoDataFrame or
+            GeoSeries of points in any CRS is reprojected to WGS84 (see
+            :func:`geoembed.inputs.read_coordinates`).
 
         Returns
         -------
