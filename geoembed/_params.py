@@ -16,18 +16,24 @@ which is both a ``ValueError`` and a ``TypeError``, as scikit-learn's is.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import math
 import warnings
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 
 __all__ = [
     "DEPRECATED",
+    "MAX_INT",
     "InvalidParameterError",
     "Interval",
+    "ListOf",
     "Options",
+    "check_fields",
+    "naming_config_file",
     "options_from_json",
     "renamed_keyword",
     "renamed_parameter",
@@ -36,6 +42,8 @@ __all__ = [
 
 #: Default of a renamed parameter's old name: "not given".
 DEPRECATED = "deprecated"
+#: The largest count a parameter may hold: int64, what numpy and torch index and count with.
+MAX_INT = int(np.iinfo(np.int64).max)
 
 
 class InvalidParameterError(ValueError, TypeError):
@@ -65,10 +73,19 @@ class Interval:
         self.kind, self.low, self.high, self.closed = kind, low, high, closed
 
     def accepts(self, value) -> bool:
+        """Whether ``value`` is a number of this kind inside the interval.
+
+        Any Python int (beyond the int64 range too) and numpy number is compared exactly;
+        NaN and infinities are never accepted (an unbounded side is open).
+        """
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, self.kind):
             return False
-        if isinstance(value, Real) and np.isnan(value):
-            return False
+        if not isinstance(value, Integral):  # ints are exact and finite, of any size
+            try:
+                if not math.isfinite(value):
+                    return False
+            except (TypeError, ValueError, OverflowError):
+                return False
         if self.low is not None:
             if value < self.low or (value == self.low and self.closed in ("right", "neither")):
                 return False
@@ -81,9 +98,31 @@ class Interval:
         kind = "an int" if self.kind is Integral else "a float"
         left = "[" if self.closed in ("both", "left") else "("
         right = "]" if self.closed in ("both", "right") else ")"
-        low = "-inf" if self.low is None else self.low
-        high = "inf" if self.high is None else self.high
+        if self.low is None:
+            left, low = "(", "-inf"
+        else:
+            low = self.low
+        if self.high is None:
+            right, high = ")", "inf"
+        else:
+            high = "2**63 - 1" if self.high == MAX_INT else self.high
         return f"{kind} in the range {left}{low}, {high}{right}"
+
+
+class ListOf:
+    """A list or tuple (not a string) of at least ``min_length`` items, each accepted by ``item``."""
+
+    def __init__(self, item, *, min_length: int = 0):
+        self.item, self.min_length = item, min_length
+
+    def accepts(self, value) -> bool:
+        if not isinstance(value, (list, tuple)) or len(value) < self.min_length:
+            return False
+        return all(_accepts(self.item, v) for v in value)
+
+    def __str__(self) -> str:
+        size = f"at least {self.min_length} " if self.min_length else ""
+        return f"a list of {size}items, each {_describe(self.item)}"
 
 
 def _accepts(constraint, value) -> bool:
@@ -114,19 +153,62 @@ def _describe(constraint) -> str:
     return str(constraint)
 
 
+def _check(values: dict, constraints: dict, what: str) -> None:
+    for name, allowed in constraints.items():
+        if name not in values:
+            continue
+        value = values[name]
+        if not any(_accepts(c, value) for c in allowed):
+            expected = " or ".join(_describe(c) for c in allowed)
+            raise InvalidParameterError(f"The {name!r} {what} must be {expected}. Got {value!r} instead.")
+
+
 def validate_params(estimator) -> None:
     """Raise :class:`InvalidParameterError` for the first parameter outside its constraints."""
     constraints = getattr(type(estimator), "_parameter_constraints", {})
-    params = estimator.get_params(deep=False)
-    for name, allowed in constraints.items():
-        if name not in params:
-            continue
-        value = params[name]
-        if not any(_accepts(c, value) for c in allowed):
-            expected = " or ".join(_describe(c) for c in allowed)
-            raise InvalidParameterError(
-                f"The {name!r} parameter of {type(estimator).__name__} must be {expected}. Got {value!r} instead."
-            )
+    _check(estimator.get_params(deep=False), constraints, f"parameter of {type(estimator).__name__}")
+
+
+def check_fields(config, constraints: dict, *, prefix: str = "", owner: str | None = None) -> None:
+    """Raise :class:`InvalidParameterError` for the first field of a config dataclass outside its constraints.
+
+    Parameters
+    ----------
+    config : object or dict
+        The config; its attributes (or keys) named in ``constraints`` are checked.
+    constraints : dict
+        Field name to a list of constraints, as ``_parameter_constraints``.
+    prefix : str, default=""
+        Prepended to field names in the message, e.g. "student." for a nested block.
+    owner : str, default=None
+        The config's name in the message (default: its class name).
+    """
+
+    def value(name):
+        return config[name] if isinstance(config, dict) else getattr(config, name)
+
+    values = {f"{prefix}{name}": value(name) for name in constraints if not isinstance(config, dict) or name in config}
+    named = {f"{prefix}{name}": allowed for name, allowed in constraints.items()}
+    _check(values, named, f"field of {owner or type(config).__name__}")
+
+
+@contextlib.contextmanager
+def naming_config_file(source):
+    """Prefix the config errors raised inside (``ValueError``, ``TypeError``, ``KeyError``) with the file's name.
+
+    Parameters
+    ----------
+    source : str, Path or None
+        The config file; None names nothing and re-raises errors as they are.
+    """
+    try:
+        yield
+    except (ValueError, TypeError, KeyError) as err:
+        if source is None:
+            raise
+        text = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
+        kind = InvalidParameterError if isinstance(err, InvalidParameterError) else ValueError
+        raise kind(f"config file {source}: {text}") from None
 
 
 def renamed_parameter(estimator, old: str, new: str):
@@ -174,8 +256,14 @@ def options_from_json(text: str, known, what: str) -> dict:
     """A JSON object of options, every key among ``known`` (a config dataclass's field names).
 
     ``what`` names the options in errors, e.g. "training" gives "unknown training options [...]".
+    Text that is not JSON raises ``ValueError`` saying so, with the line and column.
     """
-    data = json.loads(text)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(
+            f"the {what} config is not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})"
+        ) from None
     if not isinstance(data, dict):
         raise ValueError(f"a {what} config must be a JSON object; got {type(data).__name__}")
     unknown = set(data) - set(known)

@@ -37,8 +37,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._params import MAX_INT
 from .demo import DEFAULT_DEMO_CITIES, run_demo
-from .files import check_output_path, embed_file
+from .files import check_output_path, check_writable_folder, embed_file
 from .geofiles import add_geodata_options, embed_geofile, is_geodata_file
 from .io import atomic_output, read_table
 
@@ -57,9 +58,12 @@ _INPUT_OS_ERRORS = (FileNotFoundError, FileExistsError, IsADirectoryError, NotAD
 
 def _integer(text: str) -> int:
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer; got {text!r}") from None
+    if abs(value) > MAX_INT:
+        raise argparse.ArgumentTypeError(f"is outside the int64 range (at most {MAX_INT} in size); got {text!r}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -104,9 +108,21 @@ def _positive_float(text: str) -> float:
 
 
 def _check_output(args, output, inputs=()) -> None:
-    """Refuse an output that is an input, or that exists without --overwrite (before any reading)."""
+    """Refuse an output that is an input, that exists without --overwrite, or that cannot be written
+    (before any reading).
+    """
     if output:
-        check_output_path(output, inputs, overwrite=args.overwrite, overwrite_hint="--overwrite")
+        with _unwritable_is_an_input_error():
+            check_output_path(output, inputs, overwrite=args.overwrite, overwrite_hint="--overwrite")
+
+
+@contextlib.contextmanager
+def _unwritable_is_an_input_error():
+    """An output location found unwritable before any work is a usage error (exit 2), not a failure."""
+    try:
+        yield
+    except PermissionError as err:
+        raise ValueError(f"{err}; choose another output location") from None
 
 
 def _demo(args) -> int:
@@ -171,8 +187,10 @@ def _require_existing(paths, what: str) -> None:
 
 
 def _locate(args) -> int:
+    from .retrieval.images import check_image_files
+
     _check_output(args, args.output, args.images)
-    _require_existing(args.images, "image file or folder")
+    check_image_files(args.images)  # every missing or unreadable file in one error, before any model loads
     out = _locator(args).predict(args.images, top_k=args.top_k, batch_size=args.batch_size, on_error="report")
     _print_or_save(out, args)
     return 0 if out["error"].isna().all() else EXIT_FAILURE
@@ -233,6 +251,8 @@ def _run_folder(args, inputs=()) -> str:
         raise ValueError("give --out DIR (or --resume DIR)")
     if same := [p for p in inputs if p and Path(p).resolve() == Path(out_dir).resolve()]:
         raise ValueError(f"the checkpoint folder {out_dir} is the input {same[0]}; choose another --out")
+    with _unwritable_is_an_input_error():
+        check_writable_folder(out_dir, what="checkpoint folder")
     if not args.resume and not args.overwrite and Path(out_dir).exists() and any(Path(out_dir).iterdir()):
         raise FileExistsError(
             f"{out_dir} is not empty (a previous run?); pass --overwrite to replace its "
@@ -254,7 +274,11 @@ def _train(args) -> int:
     if args.resume:
         trainer = ContrastiveLocationTrainer.resume(args.resume, epochs=args.epochs)
     else:
-        config = TrainConfig.from_json(Path(args.config).read_text()) if args.config else TrainConfig()
+        if args.config:
+            _require_existing([args.config], "config file")
+        config = (
+            TrainConfig.from_json(Path(args.config).read_text(), source=args.config) if args.config else TrainConfig()
+        )
         overrides = {
             "init": args.init,
             "add_sigmas": args.add_sigmas,
@@ -306,7 +330,11 @@ def _distill(args) -> int:
     else:
         if args.config:
             _require_existing([args.config], "config file")
-        config = DistillConfig.from_json(Path(args.config).read_text()) if args.config else DistillConfig()
+        config = (
+            DistillConfig.from_json(Path(args.config).read_text(), source=args.config)
+            if args.config
+            else DistillConfig()
+        )
         overrides = {
             "teacher": args.teacher,
             "n_points": args.n_points,
@@ -526,7 +554,7 @@ def build_parser() -> argparse.ArgumentParser:
     distill.add_argument("--hidden-dim", type=_positive_int, help="student hidden width")
     distill.add_argument("--hidden-layers", type=_positive_int, help="student hidden layers per scale")
     distill.add_argument("--epochs", type=_positive_int)
-    distill.add_argument("--batch-size", type=_training_batch_size)
+    distill.add_argument("--batch-size", type=_positive_int, help="points per training step")
     distill.add_argument("--lr", type=_positive_float)
     distill.add_argument("--device")
     distill.add_argument("--random-state", dest="random_state", type=_non_negative_int)

@@ -16,7 +16,7 @@ import pandas as pd
 from .embedder import GeoEmbedder
 from .io.tables import OUTPUT_FORMATS, ChunkWriter, iter_input_chunks
 
-__all__ = ["check_output_path", "embed_file", "same_file"]
+__all__ = ["check_output_path", "check_writable_folder", "embed_file", "same_file"]
 
 
 def same_file(first, second) -> bool:
@@ -76,6 +76,8 @@ def check_output_path(
         The folder of ``output`` does not exist.
     IsADirectoryError
         A file output names an existing folder.
+    PermissionError
+        The folder of ``output`` is not writable.
     """
     output = Path(output)
     for source in inputs:
@@ -89,7 +91,44 @@ def check_output_path(
         raise FileNotFoundError(f"cannot write {output}: folder {output.parent} does not exist")
     if not directory and output.is_dir():
         raise IsADirectoryError(f"cannot write {output}: it is a folder")
+    if not os.access(output.parent, os.W_OK | os.X_OK):
+        raise PermissionError(f"cannot write {output}: folder {output.parent} is not writable")
     return output
+
+
+def check_writable_folder(folder, *, what: str = "folder") -> Path:
+    """Check, before any work, that files can be written in ``folder``, existing or to be created.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder (it and missing parents are created later, by the writer).
+    what : str, default="folder"
+        What the folder is, for messages, e.g. "checkpoint folder".
+
+    Returns
+    -------
+    pathlib.Path
+        ``folder``.
+
+    Raises
+    ------
+    NotADirectoryError
+        ``folder`` or one of its parents is a file.
+    PermissionError
+        The nearest existing folder (``folder`` itself, or the parent it would be created in)
+        is not writable for this user. (For root, as for ``os.access``, only a read-only file
+        system counts.)
+    """
+    folder = Path(folder)
+    existing = folder
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise NotADirectoryError(f"cannot write the {what} {folder}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(f"cannot write the {what} {folder}: folder {existing} is not writable")
+    return folder
 
 
 def embed_file(

@@ -19,6 +19,7 @@ squares for a continuous target, log-linear pooling of the probabilities for cla
 
 from __future__ import annotations
 
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -135,7 +136,10 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
     weights_ : ndarray of shape (n_learners,)
         Non-negative weight of each base model in the meta-model.
     intercept_ : float
-        The meta-model's intercept (continuous targets).
+        The meta-model's intercept, in units of y (continuous targets): the prior is
+        ``intercept_`` plus the base models' predictions weighted by ``weights_``. The base
+        models and the meta-model are fit on y centred and scaled to unit variance, so the
+        prior does not depend on an offset or a unit of y (y + 1e12, y * 1e-12).
     prior_weight_ : float
         Weight of the class frequencies in the pooled probabilities (classification).
     class_prior_ : ndarray of shape (n_classes,)
@@ -377,7 +381,8 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         return lat, lon
 
     def _encode_target(self, y, n_samples):
-        labels = getattr(y, "index", None)
+        # row labels of a pandas Series or frame; lists, arrays and polars series are named by position
+        labels = y.index if isinstance(getattr(y, "index", None), pd.Index) else None
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y.ravel()
@@ -404,7 +409,10 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
                 raise ValueError("a continuous target must be numeric") from None
             if not np.isfinite(values).all():
                 raise ValueError("y holds NaN or infinite values")
-            return values[:, None]
+            # the learners see y centred and scaled: around a large offset (y + 1e12) float64 sums and
+            # variances lose the spread and the trees collapse; _finish maps the prior back
+            self._target_scaling_ = _centre_and_scale(values)
+            return ((values - self._target_scaling_[0]) / self._target_scaling_[1])[:, None]
         if y.dtype.kind == "f" and not np.isfinite(y).all():
             raise ValueError("y holds NaN or infinite values")
         self.classes_, codes = np.unique(y, return_inverse=True)
@@ -483,19 +491,24 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
     def _fit_meta(self, oof, target):
         if not self._classification:
             meta = LinearRegression(positive=True).fit(np.column_stack([p[:, 0] for p in oof]), target[:, 0])
-            self.weights_, self.intercept_ = meta.coef_.astype(np.float64), float(meta.intercept_)
+            self.weights_, self._meta_intercept_ = meta.coef_.astype(np.float64), float(meta.intercept_)
+            centre, scale = self._target_scaling_  # the intercept in units of y, for the base models' outputs in y
+            self.intercept_ = scale * self._meta_intercept_ + centre * (1 - self.weights_.sum())
             return
         self.class_prior_ = np.bincount(target, minlength=len(self.classes_)) / len(target)
         self.weights_, self.prior_weight_ = _fit_log_pool(oof, self.class_prior_, target)
 
     def _combine(self, predictions) -> np.ndarray:
-        if not self._classification:
-            return (np.column_stack([p[:, 0] for p in predictions]) @ self.weights_ + self.intercept_)[:, None]
+        if not self._classification:  # on the centred and scaled target
+            return (np.column_stack([p[:, 0] for p in predictions]) @ self.weights_ + self._meta_intercept_)[:, None]
         return _log_pool(predictions, self.class_prior_, self.weights_, self.prior_weight_)
 
     def _finish(self, combined) -> np.ndarray:
         if self.target_type_ == "binary":
             return combined[:, 1:2]
+        if self.target_type_ == "continuous":
+            centre, scale = self._target_scaling_
+            return combined * scale + centre
         return combined
 
     def _score(self, prediction, target) -> float:
@@ -504,6 +517,25 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         y = target[:, 0]
         total = ((y - y.mean()) ** 2).sum()
         return float(1 - ((y - prediction[:, 0]) ** 2).sum() / total) if total > 0 else 0.0
+
+
+def _centre_and_scale(values) -> tuple[float, float]:
+    """(centre, scale) that take a continuous target to about zero mean and unit variance, exactly.
+
+    The scale is a power of two and the centre a multiple of a power of two of at least 8 standard
+    deviations (0 unless the mean is far from 0), so that ``(y - centre) / scale`` rounds nothing for
+    values near the centre: the learners see the same bits for y, for y times a power of two and, as
+    far as float64 holds y + offset, for y + offset. (The trees break ties between equally good
+    splits on the last bit of their target.)
+    """
+    mean = float(np.mean(values))
+    if not np.isfinite(mean):  # the sum overflowed: values near the float64 limit
+        mean = float(np.median(values))
+    spread = float(np.std(values - mean))
+    if not (np.isfinite(spread) and spread > 0):
+        return mean, 1.0  # a constant target: the learners see zeros
+    step = 2.0 ** (math.ceil(math.log2(spread)) + 3)
+    return float(np.round(mean / step) * step), 2.0 ** round(math.log2(spread))
 
 
 # -- automatic block size -------------------------------------------------------------------

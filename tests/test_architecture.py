@@ -43,6 +43,7 @@ LAYERS = [
             "geoembed.datasets",
             "geoembed.target_encoder",
             "geoembed.benchmarks",
+            "geoembed.spark",
         ],
     ),
     ("entry points", ["geoembed.demo", "geoembed.cli", "geoembed"]),

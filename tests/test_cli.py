@@ -231,6 +231,11 @@ def test_eval_geoloc_and_locate_refuse_their_inputs_as_output(tmp_path, capsys):
         (["embed", "a.csv", "-o", "b.csv", "--chunk-rows", "0"], "--chunk-rows"),
         (["embed", "a.csv", "-o", "b.csv", "--batch-size", "-5"], "--batch-size"),
         (["embed", "a.csv", "-o", "b.csv", "--batch-size", "1.5"], "--batch-size"),
+        (["embed", "a.csv", "-o", "b.csv", "--batch-size", "100000000000000000000000"], "--batch-size"),
+        (["embed", "a.csv", "-o", "b.csv", "--chunk-rows", "-100000000000000000000000"], "--chunk-rows"),
+        (["locate", "a.jpg", "--batch-size", "100000000000000000000000"], "--batch-size"),
+        (["distill", "--out", "o", "--n-points", "100000000000000000000000"], "--n-points"),
+        (["distill", "--out", "o", "--lr", "1e400"], "--lr"),
         (["locate", "a.jpg", "--top-k", "0"], "--top-k"),
         (["locate-text", "x", "--batch-size", "0"], "--batch-size"),
         (["eval-geoloc", "a.csv", "d", "--limit", "0"], "--limit"),
@@ -257,11 +262,35 @@ def test_bad_arguments_are_one_line_usage_errors(argv, option, capsys):
 
 def test_missing_inputs_are_errors_naming_the_file(tmp_path, capsys):
     assert main(["locate", str(tmp_path / "missing.jpg"), "--backbone", "no-such/clip"]) == 2
-    assert capsys.readouterr().err == f"geoembed: error: no such image file or folder: {tmp_path / 'missing.jpg'}\n"
+    assert capsys.readouterr().err == (
+        f"geoembed: error: 1 of 1 images cannot be read: {tmp_path / 'missing.jpg'}: no such file or folder\n"
+    )
     assert main(["eval-geoloc", str(tmp_path / "gone.csv"), str(tmp_path)]) == 2
     assert "gone.csv" in capsys.readouterr().err
     assert main(["train", str(tmp_path / "gone.parquet"), "--out", str(tmp_path / "run")]) == 2
     assert "gone.parquet" in capsys.readouterr().err and not (tmp_path / "run").exists()
+
+
+def test_locate_names_every_missing_and_unreadable_image_before_loading_a_model(tmp_path, capsys, monkeypatch):
+    from PIL import Image
+
+    from geoembed import cli
+
+    monkeypatch.setattr(cli, "_locator", lambda args: pytest.fail("a model was loaded before the images were checked"))
+    good = tmp_path / "good.png"
+    Image.fromarray(np.zeros((8, 8, 3), dtype=np.uint8)).save(good)
+    broken = tmp_path / "a_broken.jpg"
+    broken.write_bytes(b"\xff\xd8 not really a jpeg")
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "empty.png").write_bytes(b"")
+    missing = tmp_path / "a_missing.jpg"
+    assert main(["locate", str(missing), str(broken), str(good), str(folder), "--backbone", "no-such/clip"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("geoembed: error: 3 of 4 images cannot be read: ") and err.count("\n") == 1
+    assert f"{missing}: no such file or folder" in err
+    assert f"{broken}: unreadable image (UnidentifiedImageError" in err
+    assert f"{folder / 'empty.png'}: unreadable image" in err and str(good) not in err
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,8 @@
 """Distillation of a location encoder into a small student (a smoke configuration of GeoCLIP-lite)."""
 
 import json
+import os
+import re
 
 import numpy as np
 import pytest
@@ -112,3 +114,76 @@ def test_bundled_student_is_registered_small_and_documented():
     assert student.shape == teacher.shape == (3, 512)
     cosine = (student * teacher).sum(1) / np.linalg.norm(student, axis=1) / np.linalg.norm(teacher, axis=1)
     assert cosine.min() > 0.3  # a student of the teacher, not a random network (typical cosine 0.66)
+
+
+@pytest.mark.parametrize(
+    "text, field",
+    [
+        ('{"epochs": "abc"}', "'epochs'"),
+        ('{"epochs": null}', "'epochs'"),
+        ('{"batch_size": 0}', "'batch_size'"),
+        ('{"n_points": null}', "'n_points'"),
+        ('{"learning_rate": "fast"}', "'learning_rate'"),
+        ('{"teacher_precision": "half"}', "'teacher_precision'"),
+        ('{"student": {"n_frequencies": 8, "hidden_dim": 8, "n_hidden_layers": 1, "embed_dim": 512}}', "'student'"),
+        (
+            '{"student": {"sigmas": 16, "n_frequencies": 8, "hidden_dim": 8, "n_hidden_layers": 1, "embed_dim": 512}}',
+            "'student.sigmas'",
+        ),
+    ],
+)
+def test_distill_config_fields_are_checked_and_named(text, field):
+    with pytest.raises(ValueError, match=f"config file d.json: The {field} field of DistillConfig"):
+        DistillConfig.from_json(text, source="d.json")
+    with pytest.raises(ValueError, match=f"^The {field} field of DistillConfig"):
+        DistillConfig.from_json(text)
+
+
+def test_distiller_checks_its_config_before_loading_the_teacher(monkeypatch):
+    config = smoke_config()
+    config.n_points = None
+    monkeypatch.setattr("geoembed.weights.load_location_encoder", lambda *a: pytest.fail("the teacher was loaded"))
+    with pytest.raises(ValueError, match="'n_points' field of DistillConfig .* Got None instead"):
+        Distiller(config)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"student": {"n_frequencies": 8}}', r"The 'student' field of DistillConfig lacks \['sigmas', "),
+        ('{"epochs": "abc"}', "The 'epochs' field of DistillConfig must be an int"),
+        ('{"n_points": 10', r"is not valid JSON: .* \(line 1, column 16\)"),
+    ],
+)
+def test_distill_command_refuses_a_bad_config_file_before_the_teacher_pass(
+    tmp_path, capsys, monkeypatch, text, message
+):
+    from geoembed.cli import main
+
+    config = tmp_path / "d.json"
+    config.write_text(text)
+    monkeypatch.setattr(Distiller, "_prepare", lambda *a: pytest.fail("the teacher pass started"))
+    assert main(["distill", "--out", str(tmp_path / "lite"), "--config", str(config), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"geoembed: error: config file {config}: ") and err.count("\n") == 1
+    assert re.search(message, err) and not (tmp_path / "lite").exists()
+
+
+def test_distill_command_refuses_an_unwritable_out_before_the_teacher_pass(tmp_path, capsys, monkeypatch):
+    from geoembed.cli import main
+
+    monkeypatch.setattr(Distiller, "_prepare", lambda *a: pytest.fail("the teacher pass started"))
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    assert main(["distill", "--out", str(a_file / "lite"), "--n-points", "1000", "-q"]) == 2
+    assert f"cannot write the checkpoint folder {a_file / 'lite'}: {a_file} is a file" in capsys.readouterr().err
+    if os.geteuid() == 0:  # root writes into read-only folders: only the case above applies
+        return
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    try:
+        assert main(["distill", "--out", str(locked / "runs" / "lite"), "--n-points", "1000", "-q"]) == 2
+        err = capsys.readouterr().err
+        assert f"folder {locked} is not writable" in err and "choose another output location" in err
+    finally:
+        locked.chmod(0o755)

@@ -214,6 +214,28 @@ def test_params_clone_and_set_params():
         GeoEmbedder(batch_size=0).fit(CITIES)
 
 
+def test_numeric_parameters_of_any_size(reference):
+    """Ints beyond int64, NaN, infinities and floats for ints: a verdict naming the parameter, never a TypeError."""
+    from geoembed.evaluation import SpatialBlockKFold
+
+    huge = 10**30
+    np.testing.assert_array_equal(GeoEmbedder(batch_size=huge).fit_transform(CITIES), reference)
+    assert_geoclip_close(GeoEmbedder(batch_size=np.int64(3)).fit_transform(CITIES), CITIES.to_numpy(), what="int64")
+    with pytest.raises(ValueError, match=f"n_components={huge} exceeds the 512 components"):
+        GeoEmbedder(n_components=huge).fit(CITIES)
+    for bad in (-huge, float("nan"), float("inf"), 4.0, np.float64("nan")):
+        with pytest.raises(ValueError, match=r"'batch_size' parameter of GeoEmbedder must be an int"):
+            GeoEmbedder(batch_size=bad).fit(CITIES)
+        with pytest.raises(ValueError, match="'n_components'"):
+            GeoEmbedder(n_components=bad).fit(CITIES)
+    for bad in (float("inf"), float("-inf"), float("nan"), -huge):
+        with pytest.raises(ValueError, match=r"'block_size_km' .* range \(0, inf\)\. Got"):
+            list(SpatialBlockKFold(block_size_km=bad).split(CITIES))
+    as_int = list(SpatialBlockKFold(n_splits=2, block_size_km=huge).split(CITIES))  # a valid size, as a float
+    as_float = list(SpatialBlockKFold(n_splits=2, block_size_km=float(huge)).split(CITIES))
+    assert len(as_int) == 2 and all((a == b).all() for fa, fb in zip(as_int, as_float) for a, b in zip(fa, fb))
+
+
 def test_pickle_and_joblib_round_trip_without_weights(tmp_path, reference):
     embedder = GeoEmbedder().fit(CITIES)
     payload = pickle.dumps(embedder)

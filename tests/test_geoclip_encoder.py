@@ -1,5 +1,9 @@
 """The torch location encoder against the official model's golden outputs."""
 
+import hashlib
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -15,12 +19,14 @@ from geoembed.errors import CheckpointError
 from geoembed.geo import GEOCLIP_PROJECTION_SCALE, equal_earth
 from geoembed.weights import (
     GPS_GALLERY_FILE,
+    get_weights,
     load_gps_gallery,
     load_image_mlp_state,
     load_location_encoder,
     provenance,
     resolve_location_weights,
     verify_bundled_files,
+    verify_weights_file,
 )
 
 
@@ -190,7 +196,9 @@ def _small_checkpoint(tmp_path):
     return model, model.save(tmp_path / "small.safetensors")
 
 
-@pytest.mark.parametrize("damage", ["truncated", "random_bytes", "renamed_key", "no_config", "bad_config", "pth_bytes"])
+@pytest.mark.parametrize(
+    "damage", ["truncated", "random_bytes", "renamed_key", "no_config", "bad_config", "pth_bytes", "empty_pth"]
+)
 def test_damaged_checkpoints_raise_the_package_error_naming_the_file(tmp_path, damage):
     """Every way a checkpoint can be unusable gives one exception type (a ValueError) naming the file."""
     from safetensors.torch import save_file
@@ -206,6 +214,7 @@ def test_damaged_checkpoints_raise_the_package_error_naming_the_file(tmp_path, d
         "no_config": "has no 'config' metadata",
         "bad_config": "malformed 'config' metadata",
         "pth_bytes": "not a readable torch state dict",
+        "empty_pth": r"is empty \(0 bytes\)",
     }[damage]
     if damage == "truncated":
         data = path.read_bytes()
@@ -222,6 +231,9 @@ def test_damaged_checkpoints_raise_the_package_error_naming_the_file(tmp_path, d
         if damage == "bad_config":
             meta["config"] = "{not json"
         save_file(state, str(path), metadata=meta)
+    elif damage == "empty_pth":
+        path = tmp_path / "weights.pth"
+        path.write_bytes(b"")
     else:
         path = tmp_path / "weights.pth"
         path.write_bytes(b"PK\x03\x04 not really a zip")
@@ -283,3 +295,71 @@ def test_one_resolver_for_every_spelling_of_weights(tmp_path):
     assert mine.sha256 == resolve_weights("geoclip-lite").sha256  # computed for a file, recorded for an entry
     with pytest.raises(CheckpointError, match="neither a registered name"):
         resolve_weights("geoclip-heavy")
+
+
+def file_sha256(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _registered_copy(tmp_path, monkeypatch, name="geoclip-lite-copy"):
+    """A registry entry whose folder is a copy of geoclip-lite's (file and PROVENANCE.json)."""
+    import dataclasses
+    import shutil
+
+    import geoembed.weights as registry
+
+    original = registry.get_weights("geoclip-lite")
+    folder = tmp_path / name
+    shutil.copytree(original.directory, folder)
+    entry = dataclasses.replace(original, name=name, directory=folder)
+    monkeypatch.setitem(registry._REGISTRY, name, entry)
+    return entry
+
+
+def test_tampered_registered_weights_are_refused_before_use(tmp_path, monkeypatch):
+    """One changed tensor in a registered file: its sha256 no longer matches the registry, and loading stops."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    from geoembed import GeoEmbedder
+
+    entry = _registered_copy(tmp_path, monkeypatch)
+    points = np.array([[48.85, 2.35], [-33.9, 151.2]])
+    untampered = GeoEmbedder(weights=entry.name).fit_transform(points)
+    np.testing.assert_array_equal(untampered, GeoEmbedder(weights="geoclip-lite").fit_transform(points))
+
+    path = entry.location_encoder_path
+    expected = entry.provenance()["files"][path.name]
+    with safe_open(str(path), framework="pt") as f:
+        metadata = f.metadata()
+    state = load_file(str(path))
+    state["branches.2.head.bias"][0] += 0.01
+    save_file(state, str(path), metadata=metadata)
+    found = file_sha256(path)
+    message = rf"{path.name} of 'geoclip-lite-copy' does not match the sha256 .*expected {expected}, found {found}"
+    with pytest.raises(CheckpointError, match=message):
+        GeoEmbedder(weights=entry.name).fit(points)
+    with pytest.raises(CheckpointError, match=message):
+        load_location_encoder(entry.name)
+    with pytest.raises(CheckpointError, match=message):
+        GeoCLIPLocationEncoder.from_checkpoint(path)
+    with pytest.raises(CheckpointError, match="does not match the sha256"):
+        get_weights(entry.name).verify()
+
+
+def test_registered_weights_are_hashed_once_per_file_version(tmp_path, monkeypatch):
+    import geoembed.weights as registry
+
+    entry = _registered_copy(tmp_path, monkeypatch, name="geoclip-lite-hashed")
+    path = entry.location_encoder_path
+    calls = []
+    monkeypatch.setattr(registry, "file_sha256", lambda p: calls.append(p) or file_sha256(Path(p)))
+    for _ in range(3):
+        verify_weights_file(path)
+    assert len(calls) == 1
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1))  # a new version of the file
+    verify_weights_file(path)
+    assert len(calls) == 2
+    own = tmp_path / "own.safetensors"  # not in any registry entry: nothing recorded to compare with
+    GeoCLIPLocationEncoder(LocationEncoderConfig(n_frequencies=8, hidden_dim=16, embed_dim=4)).save(own)
+    assert verify_weights_file(own) == own and len(calls) == 2

@@ -1,6 +1,7 @@
 """LocationTargetEncoder: cross-fitted location priors, scikit-learn conventions, no target leakage."""
 
 import pickle
+import re
 
 import numpy as np
 import pandas as pd
@@ -293,3 +294,59 @@ def test_bad_targets_and_a_failed_refit(data):
         cheap(block_size_km=150).fit(frame, smooth).transform(frame.head(0))
     with pytest.warns(UserWarning, match="integer target with .* distinct values"):
         cheap(learners=("knn",), block_size_km=150).fit(frame, np.arange(len(frame)) % 60)
+
+
+@pytest.mark.parametrize("kind", ["list", "array", "pandas", "polars"])
+def test_missing_targets_are_named_by_row_whatever_holds_y(data, kind):
+    frame, smooth = data
+    values = smooth.astype(object)
+    values[[3, 8]] = [np.nan, None]
+    if kind == "list":
+        y = values.tolist()
+    elif kind == "array":
+        y = values
+    elif kind == "pandas":
+        y = pd.Series(values, index=frame.index + 100)
+    else:
+        polars = pytest.importorskip("polars")
+        y = polars.Series("y", [None if v is None or v != v else float(v) for v in values])
+    rows = "[103, 108]" if kind == "pandas" else "[3, 8]"
+    with pytest.raises(
+        ValueError, match=rf"y contains NaN or missing values at 2 row\(s\), e.g. rows {re.escape(rows)}"
+    ):
+        cheap(block_size_km=150).fit(frame, y)
+    labels = np.where(smooth > 0, "high", "low").astype(object)
+    labels[5] = None
+    with pytest.raises(ValueError, match=r"missing values at 1 row\(s\), e.g. rows \[5\]"):
+        cheap(block_size_km=150).fit(frame, labels.tolist())
+    clean = {"list": smooth.tolist(), "array": smooth, "pandas": pd.Series(smooth), "polars": None}[kind]
+    if kind == "polars":
+        clean = pytest.importorskip("polars").Series("y", smooth)
+    np.testing.assert_array_equal(
+        cheap(learners=("knn",), block_size_km=150).fit_transform(frame, clean),
+        cheap(learners=("knn",), block_size_km=150).fit_transform(frame, smooth),
+    )
+
+
+def test_a_shift_of_y_does_not_change_the_prior(data):
+    """y + 1e12 gives the prior of y plus 1e12: the learners see y centred and scaled."""
+    frame, smooth = data
+    offset = 1e12
+    # y + offset keeps each value to within half an ulp of the offset; the models are linear in y
+    tolerance = 8 * offset * np.finfo(np.float64).eps
+    exact = cheap(learners=("knn", "linear"), block_size_km=150)
+    base = exact.fit_transform(frame, smooth)
+    weights = exact.weights_
+    np.testing.assert_allclose(exact.fit_transform(frame, smooth + offset) - offset, base, rtol=0, atol=tolerance)
+    np.testing.assert_allclose(exact.weights_, weights, rtol=1e-4)  # mixing weights, not in units of y
+    full = cheap(learners=("knn", "linear"), block_size_km=150).fit(frame, smooth).transform(frame)
+    np.testing.assert_allclose(exact.transform(frame) - offset, full, rtol=0, atol=tolerance)
+    np.testing.assert_allclose(exact.fit_transform(frame, smooth * 1e-12) * 1e12, base, rtol=1e-9, atol=1e-9)
+    # trees break ties between equally good splits on the last bit of y, so any change of y (even y + 1)
+    # moves single trees: the learner's quality and the prior stay, to well within its own noise
+    trees = cheap(learners=("trees",), block_size_km=150)
+    base = trees.fit_transform(frame, smooth)[:, 0]
+    score = trees.oof_scores_["trees"]
+    shifted = trees.fit_transform(frame, smooth + offset)[:, 0] - offset
+    assert score > 0.8 and abs(trees.oof_scores_["trees"] - score) < 0.02  # was R² -0.06 without centring
+    assert np.abs(shifted - base).max() < 0.15 * smooth.std() and np.corrcoef(shifted, base)[0, 1] > 0.99

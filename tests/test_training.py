@@ -1,5 +1,7 @@
 """Contrastive trainer: learning, queue, noise in metres, checkpoints, resume, fine-tuning."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -325,3 +327,91 @@ def test_resume_detects_files_from_different_epochs(checkpoint, tmp_path):
 def test_resume_of_a_missing_folder(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         ContrastiveLocationTrainer.resume(tmp_path / "nowhere")
+
+
+# -- configs are checked before any work, naming the file and the field ------------------------------
+
+BAD_TRAIN_FIELDS = [
+    ('{"epochs": "abc"}', "'epochs'"),
+    ('{"epochs": null}', "'epochs'"),
+    ('{"epochs": 2.5}', "'epochs'"),
+    ('{"batch_size": 1}', r"'batch_size' field of TrainConfig must be an int in the range \[2, "),
+    ('{"batch_size": 0}', "'batch_size'"),
+    ('{"batch_size": 100000000000000000000000}', "'batch_size'"),
+    ('{"learning_rate": "fast"}', "'learning_rate'"),
+    ('{"learning_rate": NaN}', "'learning_rate'"),
+    ('{"queue_size": -1}', "'queue_size'"),
+    ('{"val_fraction": 1}', "'val_fraction'"),
+    ('{"add_sigmas": "4096"}', "'add_sigmas'"),
+    ('{"freeze_branches": [-1]}', "'freeze_branches'"),
+    ('{"region": [0, 0, 100, 10]}', "'region'"),
+    (
+        '{"encoder": {"n_frequencies": 8, "hidden_dim": 8, "n_hidden_layers": 1, "embed_dim": 8}}',
+        r"'encoder'.*\['sigmas'\]",
+    ),
+    (
+        '{"encoder": {"sigmas": [1, -2], "n_frequencies": 8, "hidden_dim": 8, "n_hidden_layers": 1, "embed_dim": 8}}',
+        "'encoder.sigmas'",
+    ),
+]
+
+
+@pytest.mark.parametrize("text, field", BAD_TRAIN_FIELDS)
+def test_train_config_fields_are_checked_and_named(text, field):
+    with pytest.raises(ValueError, match=f"config file cfg.json: The {field}"):
+        TrainConfig.from_json(text, source="cfg.json")
+    with pytest.raises(ValueError, match=f"^The {field}"):  # Python users get the same check
+        TrainConfig.from_json(text)
+
+
+def test_train_config_checks_apply_to_python_users_and_changed_fields():
+    with pytest.raises(ValueError, match="'batch_size' field of TrainConfig .* Got 1 instead"):
+        TrainConfig(batch_size=1)
+    with pytest.raises(ValueError, match="'encoder.hidden_dim' field of TrainConfig"):
+        TrainConfig(encoder=LocationEncoderConfig(hidden_dim=0))
+    config = TrainConfig(**SMALL)
+    config.epochs = "3"  # changed after construction: refused when the trainer starts
+    with pytest.raises(ValueError, match="'epochs' field of TrainConfig .* Got '3' instead"):
+        ContrastiveLocationTrainer(config)
+    with pytest.raises(ValueError, match=r"the training config is not valid JSON: .*\(line 2, column 1\)"):
+        TrainConfig.from_json('{"epochs": 3,\n}')
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"batch_size": 1}', "The 'batch_size' field of TrainConfig must be an int"),
+        ('{"epochs": null}', "The 'epochs' field of TrainConfig"),
+        ('{"epochs": 3,', r"is not valid JSON: .* \(line 1, column 14\)"),
+    ],
+)
+def test_cli_train_refuses_a_bad_config_file_before_work(tmp_path, capsys, monkeypatch, text, message):
+    import pandas as pd
+
+    from geoembed.cli import main
+
+    def not_reached(*args, **kwargs):
+        raise AssertionError("the data was read before the config was checked")
+
+    data = tmp_path / "pairs.csv"
+    pd.DataFrame({"lat": [0.0, 1.0], "lon": [0.0, 1.0], "f0": [1.0, 2.0]}).to_csv(data, index=False)
+    config = tmp_path / "cfg.json"
+    config.write_text(text)
+    monkeypatch.setattr("geoembed.cli.read_table", not_reached)
+    assert main(["train", str(data), "--out", str(tmp_path / "run"), "--config", str(config), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"geoembed: error: config file {config}: ") and err.count("\n") == 1
+    assert re.search(message, err) and not (tmp_path / "run").exists()
+
+
+def test_cli_train_refuses_an_unwritable_checkpoint_folder_before_work(tmp_path, capsys, monkeypatch):
+    import pandas as pd
+
+    from geoembed.cli import main
+
+    data = tmp_path / "pairs.csv"
+    pd.DataFrame({"lat": [0.0, 1.0], "lon": [0.0, 1.0], "f0": [1.0, 2.0]}).to_csv(data, index=False)
+    monkeypatch.setattr("geoembed.cli.read_table", lambda *a, **k: pytest.fail("the data was read"))
+    assert main(["train", str(data), "--out", str(data / "run"), "-q"]) == 2  # its parent is a file
+    err = capsys.readouterr().err
+    assert f"cannot write the checkpoint folder {data / 'run'}: {data} is a file" in err

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._utils import optional_import
 
-__all__ = ["IMAGE_SUFFIXES", "ImageLoadError", "expand_image_inputs", "load_rgb"]
+__all__ = ["IMAGE_SUFFIXES", "ImageLoadError", "check_image_files", "expand_image_inputs", "load_rgb"]
 
 #: File suffixes (lower case) taken as images when a folder is expanded.
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
@@ -61,3 +61,55 @@ def load_rgb(item):
             return image.convert("RGB")
     except Exception as err:  # PIL raises several types for broken files
         raise ImageLoadError(f"unreadable image {path.name}: {type(err).__name__}: {err}") from err
+
+
+def check_image_files(images, *, max_listed: int = 20) -> list[tuple[str, object]]:
+    """Check that every image file can be read, before any model is loaded; one error names them all.
+
+    Each path (folders expanded to their image files, as :func:`expand_image_inputs` does) must
+    exist and open as an image (``PIL.Image.open`` and ``verify``: the header and, for some
+    formats, checksums; it decodes no pixels, so a file damaged inside its pixel data can still
+    fail later, as a reported row). PIL images and arrays pass unchecked.
+
+    Parameters
+    ----------
+    images : path, folder, PIL image, array, or a list of them
+        As for :meth:`~geoembed.retrieval.GeoLocator.predict`.
+    max_listed : int, default=20
+        At most this many problems are spelled out; the rest are counted.
+
+    Returns
+    -------
+    list of (str, object)
+        The (id, item) pairs of :func:`expand_image_inputs`.
+
+    Raises
+    ------
+    ImageLoadError
+        Naming every missing or unreadable file and why.
+    """
+    Image = _pil()
+    items = expand_image_inputs(images)
+    problems = []
+    for item_id, item in items:
+        if not isinstance(item, Path):
+            continue
+        if not item.exists():
+            problems.append(f"{item_id}: no such file or folder")
+            continue
+        if not item.is_file():
+            problems.append(f"{item_id}: not a file")
+            continue
+        try:
+            with Image.open(item) as image:
+                image.verify()
+        except Exception as err:  # PIL raises several types for broken files
+            reason = (str(err).strip().splitlines() or [""])[0]
+            kind = "not an image PIL can identify" if isinstance(err, Image.UnidentifiedImageError) else reason
+            problems.append(f"{item_id}: unreadable image ({type(err).__name__}: {kind})")
+    if problems:
+        listed = "; ".join(problems[:max_listed])
+        if len(problems) > max_listed:
+            listed += f"; and {len(problems) - max_listed} more"
+        raise ImageLoadError(f"{len(problems)} of {len(items)} images cannot be read: {listed}")
+    return items

@@ -78,7 +78,7 @@ class GeoLocator:
         device="cpu",
     ):
         from .._utils import resolve_device
-        from ..weights import IMAGE_MLP_FILE, load_location_encoder, resolve_weights
+        from ..weights import IMAGE_MLP_FILE, load_location_encoder, resolve_weights, verify_weights_file
 
         self.device = resolve_device(device)
         self.precision = precision
@@ -96,7 +96,7 @@ class GeoLocator:
             self.location_encoder = copy.deepcopy(self.location_encoder).to(self.device)
         from safetensors.torch import load_file
 
-        state = load_file(str(image_weights or IMAGE_MLP_FILE))
+        state = load_file(str(verify_weights_file(image_weights or IMAGE_MLP_FILE)))
         if "logit_scale" not in state:
             raise ValueError(f"{image_weights} lacks 'logit_scale'")
         self.image_mlp = build_image_mlp(state).to(self.device)

@@ -20,22 +20,48 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import time
 from dataclasses import asdict, dataclass, field
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-from .._params import options_from_json
+from .._params import (
+    MAX_INT,
+    Interval,
+    InvalidParameterError,
+    Options,
+    check_fields,
+    naming_config_file,
+    options_from_json,
+)
 from ..encoders.geoclip.model import GeoCLIPLocationEncoder, LocationEncoderConfig
 from ..errors import CheckpointError
 from ..io.atomic import atomic_output
 from .noise import jitter_latlon
 
 __all__ = ["DistillConfig", "Distiller", "distillation_points"]
+
+
+_FRACTION = Interval(Real, 0, 1)
+#: What each field of a DistillConfig may be (the student's architecture: ``LocationEncoderConfig.coerce``).
+_DISTILL_CONSTRAINTS = {
+    "teacher": [None, str, Path],
+    "n_points": [Interval(Integral, 1, MAX_INT)],
+    "equal_area_fraction": [_FRACTION],
+    "gallery_fraction": [_FRACTION],
+    "city_radius_km": [Interval(Real, 0, None, closed="left")],
+    "epochs": [Interval(Integral, 1, MAX_INT)],
+    "batch_size": [Interval(Integral, 1, MAX_INT)],
+    "learning_rate": [Interval(Real, 0, None, closed="neither")],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "teacher_precision": [Options("exact", "fast")],
+    "random_state": [Interval(Integral, 0, MAX_INT)],
+    "device": [str],
+}
 
 
 def _default_student() -> LocationEncoderConfig:
@@ -83,20 +109,21 @@ class DistillConfig:
     device: str = "cpu"
 
     def __post_init__(self):
-        if isinstance(self.student, dict):
-            self.student = LocationEncoderConfig(**{**self.student, "sigmas": tuple(self.student["sigmas"])})
-        for name in ("n_points", "epochs", "batch_size"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1; got {getattr(self, name)!r}")
-        for name in ("equal_area_fraction", "gallery_fraction"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(f"{name} must be in [0, 1]; got {getattr(self, name)!r}")
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise :class:`~geoembed._params.InvalidParameterError` (a ``ValueError``) naming the first
+        field outside its range, and its value.
+
+        Runs when the config is made and again when a distiller starts, before the teacher is loaded.
+        """
+        self.student = LocationEncoderConfig.coerce(self.student, name="student", owner="DistillConfig")
+        check_fields(self, _DISTILL_CONSTRAINTS)
         if self.equal_area_fraction + self.gallery_fraction > 1:
-            raise ValueError("equal_area_fraction + gallery_fraction must be <= 1")
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise ValueError(f"learning_rate must be a positive number; got {self.learning_rate!r}")
-        if self.teacher_precision not in ("exact", "fast"):
-            raise ValueError(f"teacher_precision must be 'exact' or 'fast'; got {self.teacher_precision!r}")
+            raise InvalidParameterError(
+                "The sum of the 'equal_area_fraction' and 'gallery_fraction' fields of DistillConfig must be <= 1; "
+                f"got {self.equal_area_fraction} + {self.gallery_fraction}"
+            )
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -104,8 +131,10 @@ class DistillConfig:
         return json.dumps(data, indent=1)
 
     @classmethod
-    def from_json(cls, text: str) -> DistillConfig:
-        return cls(**options_from_json(text, cls.__dataclass_fields__, "distillation"))
+    def from_json(cls, text: str, *, source=None) -> DistillConfig:
+        """The config in a JSON object; every error names ``source`` (the file), if given, and the field."""
+        with naming_config_file(source):
+            return cls(**options_from_json(text, cls.__dataclass_fields__, "distillation"))
 
 
 def _populated_places() -> np.ndarray:
@@ -162,6 +191,7 @@ class Distiller:
         from ..weights import load_location_encoder
 
         self.config = config or DistillConfig()
+        self.config.validate()  # fields may have been changed since the config was made
         self.device = resolve_device(self.config.device)
         self.teacher = load_location_encoder(self.config.teacher)
         if self.config.student.embed_dim != self.teacher.embed_dim:
@@ -306,7 +336,9 @@ class Distiller:
         """Rebuild a distiller from its checkpoint folder; ``epochs`` may extend the run."""
         out = Path(out_dir)
         try:
-            config = DistillConfig.from_json((out / "distill_config.json").read_text())
+            config = DistillConfig.from_json(
+                (out / "distill_config.json").read_text(), source=out / "distill_config.json"
+            )
             state = torch.load(out / "distill_state.pt", weights_only=True)
             history = json.loads((out / "history.json").read_text())
         except (OSError, ValueError, RuntimeError, KeyError) as err:

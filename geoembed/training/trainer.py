@@ -15,6 +15,7 @@ import json
 import math
 import warnings
 from dataclasses import InitVar, asdict, dataclass, field
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,15 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .._params import options_from_json
+from .._params import (
+    MAX_INT,
+    Interval,
+    InvalidParameterError,
+    ListOf,
+    check_fields,
+    naming_config_file,
+    options_from_json,
+)
 from ..encoders.geoclip.model import GeoCLIPLocationEncoder, LocationEncoderConfig
 from ..evaluation.geolocation import THRESHOLDS_KM, accuracy_table
 from ..geo import BoundingBox, haversine_km, validate_latlon
@@ -34,6 +43,30 @@ __all__ = ["ContrastiveLocationTrainer", "TrainConfig", "build_location_encoder"
 
 
 _ENCODER_FIELDS = ("sigmas", "n_frequencies", "hidden_dim", "n_hidden_layers", "embed_dim")
+
+_POSITIVE = Interval(Real, 0, None, closed="neither")
+_NON_NEGATIVE = Interval(Real, 0, None, closed="left")
+#: What each field of a TrainConfig may be (the architecture is checked by ``LocationEncoderConfig.coerce``).
+_TRAIN_CONSTRAINTS = {
+    "init": [str, Path],
+    "add_sigmas": [ListOf(_POSITIVE)],
+    "freeze_branches": [ListOf(Interval(Integral, 0, MAX_INT))],
+    "feature_hidden": [Interval(Integral, 1, MAX_INT)],
+    "learning_rate": [_POSITIVE],
+    "weight_decay": [_NON_NEGATIVE],
+    "lr_gamma": [_POSITIVE],
+    "batch_size": [Interval(Integral, 2, MAX_INT)],  # a contrastive batch needs at least one negative
+    "epochs": [Interval(Integral, 1, MAX_INT)],
+    "queue_size": [Interval(Integral, 0, MAX_INT)],
+    "positive_noise_m": [_NON_NEGATIVE],
+    "queue_noise_m": [_NON_NEGATIVE],
+    "val_fraction": [Interval(Real, 0, 1, closed="left")],
+    "region": [None, BoundingBox],
+    "thresholds_km": [ListOf(_POSITIVE, min_length=1)],
+    "random_state": [Interval(Integral, 0, MAX_INT)],
+    "device": [str],
+    "extra": [dict],
+}
 
 
 @dataclass
@@ -73,8 +106,7 @@ class TrainConfig:
     seed: InitVar[int | None] = None
 
     def __post_init__(self, sigmas, n_frequencies, hidden_dim, n_hidden_layers, embed_dim, seed):
-        if isinstance(self.encoder, dict):
-            self.encoder = LocationEncoderConfig(**{**self.encoder, "sigmas": tuple(self.encoder["sigmas"])})
+        self.encoder = LocationEncoderConfig.coerce(self.encoder, name="encoder", owner="TrainConfig")
         flat = dict(zip(_ENCODER_FIELDS, (sigmas, n_frequencies, hidden_dim, n_hidden_layers, embed_dim)))
         flat = {k: v for k, v in flat.items() if v is not None}
         if flat:
@@ -94,9 +126,22 @@ class TrainConfig:
                 stacklevel=3,
             )
             self.random_state = seed
-        self.region = BoundingBox.coerce(self.region)
+        try:
+            self.region = BoundingBox.coerce(self.region)
+        except (TypeError, ValueError) as err:
+            raise InvalidParameterError(f"The 'region' field of TrainConfig is not a bounding box: {err}") from None
+        self.validate()
         for key in ("add_sigmas", "freeze_branches", "thresholds_km"):
             setattr(self, key, tuple(getattr(self, key)))
+
+    def validate(self) -> None:
+        """Raise :class:`~geoembed._params.InvalidParameterError` (a ``ValueError``) naming the first
+        field outside its range, and its value.
+
+        Runs when the config is made and again when a trainer starts, before any work.
+        """
+        self.encoder = LocationEncoderConfig.coerce(self.encoder, name="encoder", owner="TrainConfig")
+        check_fields(self, _TRAIN_CONSTRAINTS)
 
     def to_json(self) -> str:
         """The config as JSON (``from_json`` reads it back)."""
@@ -105,11 +150,16 @@ class TrainConfig:
         return json.dumps(data, indent=1)
 
     @classmethod
-    def from_json(cls, text: str) -> TrainConfig:
-        data = options_from_json(text, cls.__dataclass_fields__, "training")
-        if isinstance(data.get("region"), dict):
-            data["region"] = BoundingBox(**data["region"])
-        return cls(**data)
+    def from_json(cls, text: str, *, source=None) -> TrainConfig:
+        """The config in a JSON object; every error names ``source`` (the file), if given, and the field."""
+        with naming_config_file(source):
+            data = options_from_json(text, cls.__dataclass_fields__, "training")
+            if isinstance(data.get("region"), dict):
+                try:
+                    data["region"] = BoundingBox(**data["region"])
+                except (TypeError, ValueError) as err:
+                    raise InvalidParameterError(f"The 'region' field of TrainConfig: {err}") from None
+            return cls(**data)
 
 
 def build_location_encoder(config: TrainConfig) -> GeoCLIPLocationEncoder:
@@ -156,6 +206,7 @@ class ContrastiveLocationTrainer:
         from .._utils import resolve_device
 
         self.config = config or TrainConfig()
+        self.config.validate()  # fields may have been changed since the config was made
         self.device = resolve_device(self.config.device)
         torch.manual_seed(self.config.random_state)
         self.generator = torch.Generator().manual_seed(self.config.random_state)

@@ -40,6 +40,7 @@ __all__ = [
     "resolve_location_weights",
     "resolve_weights",
     "verify_bundled_files",
+    "verify_weights_file",
     "weights_for_file",
 ]
 
@@ -96,14 +97,14 @@ class Weights:
         return json.loads((self.directory / "PROVENANCE.json").read_text())
 
     def verify(self) -> None:
-        """Raise ``ValueError`` if a file is missing or its sha256 differs from PROVENANCE.json."""
-        for name, expected in self.provenance()["files"].items():
+        """Raise :class:`~geoembed.errors.CheckpointError` (a ``ValueError``) if a file is missing
+        or its sha256 differs from PROVENANCE.json.
+        """
+        for name in self.provenance()["files"]:
             path = self.directory / name
             if not path.is_file():
-                raise ValueError(f"bundled file missing: {path}")
-            actual = file_sha256(path)
-            if actual != expected:
-                raise ValueError(f"bundled file {path} is corrupt: sha256 {actual}, expected {expected}")
+                raise CheckpointError(f"bundled file missing: {path}")
+            verify_weights_file(path)
 
 
 _REGISTRY: dict[str, Weights] = {}
@@ -262,13 +263,75 @@ def provenance() -> dict:
 
 
 def verify_bundled_files() -> None:
-    """Raise ``ValueError`` if a file of any registered weights is missing or corrupt."""
+    """Raise :class:`~geoembed.errors.CheckpointError` (a ``ValueError``) if a file of any
+    registered weights is missing or corrupt.
+    """
     for name in list_weights():
         get_weights(name).verify()
 
 
+#: Files whose sha256 matched the registry, by (resolved path, size, mtime in ns, expected digest).
+_VERIFIED: set[tuple[str, int, int, str]] = set()
+
+
+def _recorded_sha256(path: Path) -> tuple[Weights, str] | None:
+    """The registered weights that ship ``path`` and the sha256 their PROVENANCE.json records, or None."""
+    resolved = path.resolve()
+    for entry in _REGISTRY.values():
+        if entry.directory.resolve() == resolved.parent:
+            expected = entry.provenance().get("files", {}).get(resolved.name)
+            if expected is not None:
+                return entry, expected
+    return None
+
+
+def verify_weights_file(path: str | Path) -> Path:
+    """Check a file of registered weights against the sha256 its registry entry records.
+
+    Every loader calls this before it uses a file's tensors. The digest is computed once per
+    process and version of the file (the result is kept by resolved path, size and
+    modification time), so only the first load pays for reading the file. Files that no
+    registry entry lists (e.g. checkpoints of your own runs) have no recorded digest and pass
+    unchecked.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file about to be loaded.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    CheckpointError
+        The file's sha256 differs from the recorded one; the message names the file, the
+        expected and the found digest.
+    """
+    path = Path(path)
+    recorded = _recorded_sha256(path)
+    if recorded is None:
+        return path
+    entry, expected = recorded
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, expected)
+    if key in _VERIFIED:
+        return path
+    found = file_sha256(path)
+    if found != expected:
+        raise CheckpointError(
+            f"weights file {path} of {entry.name!r} does not match the sha256 recorded in "
+            f"{entry.directory / 'PROVENANCE.json'}: expected {expected}, found {found}; the file was "
+            "modified or is corrupt (reinstall the package to restore it)"
+        )
+    _VERIFIED.add(key)
+    return path
+
+
 @lru_cache(maxsize=8)
-def _load_location_encoder_cached(path: str, mtime_ns: int):
+def _load_location_encoder_cached(path: str, size: int, mtime_ns: int):
     from ..encoders.geoclip.model import GeoCLIPLocationEncoder
 
     return GeoCLIPLocationEncoder.from_checkpoint(path)
@@ -286,7 +349,8 @@ def load_location_encoder(path: str | Path | None = None):
         the returned module in place; use ``copy.deepcopy`` to fine-tune.
     """
     path = resolve_location_weights(path)
-    return _load_location_encoder_cached(str(path.resolve()), path.stat().st_mtime_ns)
+    stat = path.stat()
+    return _load_location_encoder_cached(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
 
 
 def load_image_mlp_state() -> dict:
@@ -295,7 +359,7 @@ def load_image_mlp_state() -> dict:
     """
     from safetensors.torch import load_file
 
-    return load_file(str(IMAGE_MLP_FILE))
+    return load_file(str(verify_weights_file(IMAGE_MLP_FILE)))
 
 
 def weights_for_file(path: str | Path) -> Weights | None:
@@ -317,9 +381,9 @@ def load_pca_basis(name: str = DEFAULT_WEIGHTS) -> dict:
     entry = get_weights(name)
     if "pca_basis" not in entry.extra_files:
         raise ValueError(f"weights {name!r} have no bundled PCA basis")
-    return load_file(str(entry.path("pca_basis")))
+    return load_file(str(verify_weights_file(entry.path("pca_basis"))))
 
 
 def load_gps_gallery() -> np.ndarray:
     """The 100K MP-16 GPS gallery, shape (100000, 2) float32, [lat, lon] in degrees."""
-    return np.load(GPS_GALLERY_FILE, allow_pickle=False)
+    return np.load(verify_weights_file(GPS_GALLERY_FILE), allow_pickle=False)

@@ -14,12 +14,14 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field
+from numbers import Integral, Real
 from pathlib import Path
 from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
 
+from ..._params import MAX_INT, Interval, InvalidParameterError, ListOf, check_fields
 from ...errors import CheckpointError
 from ...geo import GEOCLIP_PROJECTION_SCALE_DEG
 
@@ -43,6 +45,17 @@ _A1, _A2, _A3, _A4 = 1.340264, -0.081106, 0.000893, 0.003796
 _SQRT3 = float(torch.sqrt(torch.tensor(3.0)))
 
 
+#: What each field of a :class:`LocationEncoderConfig` may be (checked by ``LocationEncoderConfig.coerce``).
+_ARCHITECTURE_CONSTRAINTS = {
+    "sigmas": [ListOf(Interval(Real, 0, None, closed="neither"), min_length=1)],
+    "n_frequencies": [Interval(Integral, 1, MAX_INT)],
+    "hidden_dim": [Interval(Integral, 1, MAX_INT)],
+    "n_hidden_layers": [Interval(Integral, 1, MAX_INT)],
+    "embed_dim": [Interval(Integral, 1, MAX_INT)],
+    "extra": [dict],
+}
+
+
 @dataclass(frozen=True)
 class LocationEncoderConfig:
     """Everything needed to rebuild a :class:`GeoCLIPLocationEncoder`."""
@@ -56,6 +69,46 @@ class LocationEncoderConfig:
 
     def to_json(self) -> str:
         return json.dumps({**asdict(self), "sigmas": list(self.sigmas)})
+
+    @classmethod
+    def coerce(cls, value, *, name: str = "config", owner: str = "LocationEncoderConfig") -> LocationEncoderConfig:
+        """A checked architecture from a ``LocationEncoderConfig`` or a dict of its fields (as in JSON configs).
+
+        A dict must name every architecture field (``extra`` may be left out); every field must
+        be in range (``sigmas`` a non-empty list of positive numbers, the sizes positive ints).
+
+        Parameters
+        ----------
+        value : LocationEncoderConfig or dict
+        name : str, default="config"
+            The field that holds the architecture, for messages, e.g. "student".
+        owner : str, default="LocationEncoderConfig"
+            The config that holds it, for messages, e.g. "DistillConfig".
+
+        Raises
+        ------
+        InvalidParameterError
+            A ``ValueError`` naming the missing, unknown or out-of-range field as ``<name>.<field>``.
+        """
+        required = [f for f in _ARCHITECTURE_CONSTRAINTS if f != "extra"]
+        if isinstance(value, dict):
+            missing = [f for f in required if f not in value]
+            unknown = sorted(set(value) - set(_ARCHITECTURE_CONSTRAINTS))
+            if missing or unknown:
+                problems = [f"lacks {missing}" if missing else "", f"has unknown keys {unknown}" if unknown else ""]
+                raise InvalidParameterError(
+                    f"The {name!r} field of {owner} {' and '.join(p for p in problems if p)}; an architecture "
+                    f"names {', '.join(required)}"
+                )
+            check_fields(value, _ARCHITECTURE_CONSTRAINTS, prefix=f"{name}.", owner=owner)
+            value = cls(**{**value, "sigmas": tuple(float(s) for s in value["sigmas"])})
+        if not isinstance(value, cls):
+            raise InvalidParameterError(
+                f"The {name!r} field of {owner} must be a LocationEncoderConfig or a dict of its fields. "
+                f"Got {value!r} instead."
+            )
+        check_fields(value, _ARCHITECTURE_CONSTRAINTS, prefix=f"{name}.", owner=owner)
+        return value
 
     @classmethod
     def from_json(cls, text: str) -> LocationEncoderConfig:
@@ -273,12 +326,18 @@ class GeoCLIPLocationEncoder(nn.Module):
 
         Accepts our safetensors files (architecture in the metadata) and the official
         release's ``location_encoder_weights.pth`` state dicts (loaded with
-        ``weights_only=True``, so no pickled code runs). Every problem with the file raises
-        :class:`geoembed.errors.CheckpointError` naming it.
+        ``weights_only=True``, so no pickled code runs). A file of registered weights is first
+        checked against its recorded sha256 (:func:`geoembed.weights.verify_weights_file`).
+        Every problem with the file raises :class:`geoembed.errors.CheckpointError` naming it.
         """
+        from ...weights import verify_weights_file
+
         path = Path(path)
         if not path.is_file():
             raise CheckpointError(f"checkpoint {path}: file not found")
+        if path.stat().st_size == 0:
+            raise CheckpointError(f"checkpoint {path} is empty (0 bytes): an interrupted copy or download?")
+        verify_weights_file(path)
         if path.suffix == ".safetensors":
             state, config = _read_safetensors_checkpoint(path)
         else:
@@ -345,12 +404,11 @@ def _read_official_checkpoint(path: Path):
     except pickle.UnpicklingError as err:
         raise CheckpointError(
             f"checkpoint {path} holds objects other than tensors; refusing to unpickle it "
-            f"(weights_only=True): {str(err).splitlines()[0]}"
+            f"(weights_only=True): {_first_line(err)}"
         ) from None
     except (RuntimeError, OSError, EOFError, ValueError) as err:
         raise CheckpointError(
-            f"checkpoint {path} is not a readable torch state dict (truncated or another "
-            f"format?): {str(err).splitlines()[0]}"
+            f"checkpoint {path} is not a readable torch state dict (truncated or another format?): {_first_line(err)}"
         ) from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"checkpoint {path} does not hold a state dict of tensors (got {type(state).__name__})")
@@ -360,6 +418,11 @@ def _read_official_checkpoint(path: Path):
     except (ValueError, KeyError, IndexError) as err:
         raise CheckpointError(f"checkpoint {path}: {err}") from None
     return state, config
+
+
+def _first_line(err: BaseException) -> str:
+    """The first line of an exception's message, or its type's name when the message is empty."""
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
 
 
 def convert_official_state_dict(state: dict) -> dict:

@@ -1,0 +1,264 @@
+"""Spark: any fitted geoembed transformer applied to a Spark DataFrame, by column name.
+
+The established pattern for a model over a Spark table, as in Spark's own
+``pyspark.ml.functions.predict_batch_udf``: an iterator pandas UDF that receives only the
+columns the model reads (latitude and longitude), in Arrow batches, and loads the model once
+per task. The other columns never leave the JVM, so a wide table costs no more than a narrow one.
+
+- The transformer is pickled once on the driver (pyspark's cloudpickle, so a transformer defined in a
+  notebook works) and broadcast; each Python worker unpickles it once. Its weights are not in
+  the pickle: they reload on the worker from the installed package and are checked there like
+  every load (registered weights by their recorded sha256).
+- Batches are Spark's Arrow batches (``spark.sql.execution.arrow.maxRecordsPerBatch``, 10,000
+  rows by default); torch runs with ``spark.task.cpus`` threads per task unless told otherwise,
+  so that ``local[n]`` or n executor cores run n tasks side by side without oversubscription.
+- Invalid rows follow the transformer's ``on_invalid`` exactly as in pandas: "raise" fails the
+  task (and the job) with the same message, naming the partition and the rows of its batch;
+  "nan" gives NaN features for those rows. A null latitude or longitude is an invalid row.
+
+Needs the ``spark`` extra: ``pip install 'geoembed-toolkit[spark]'`` and a Java runtime.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Tuple  # noqa: UP035  (pandas UDF type hints are read by pyspark)
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted
+
+from ._utils import optional_import
+from .inputs import LAT_NAMES, LON_NAMES
+
+__all__ = ["DTYPES", "OUTPUTS", "transform", "write_parquet"]
+
+#: Output forms: one array column, or one named column per feature.
+OUTPUTS = ("array", "columns")
+#: Output dtypes. Spark has no 16-bit float: "float16" rounds each value to float16 (as the
+#: in-process ``dtype="float16"`` does) and stores it in a float column.
+DTYPES = ("float32", "float16")
+
+_numeric_types = ("ByteType", "ShortType", "IntegerType", "LongType", "FloatType", "DoubleType", "DecimalType")
+
+
+def _pyspark():
+    return optional_import("pyspark.sql", extra="spark", purpose="geoembed.spark")
+
+
+def _column(columns: list[str], names: tuple, what: str, explicit) -> str:
+    """The column holding ``what`` ("latitude"/"longitude"): ``explicit``, else found by name."""
+    if explicit is not None:
+        if explicit not in columns:
+            raise ValueError(f"{what} column {explicit!r} not found in the Spark DataFrame; columns are {columns}")
+        return explicit
+    matches = [c for c in columns if c.strip().lower() in names]
+    if len(matches) != 1:
+        problem = f"no {what} column found" if not matches else f"ambiguous {what} columns {matches}"
+        raise ValueError(
+            f"{problem}; expected one named like {list(names)} (any case), got columns {columns}. "
+            f"Name it with {what[:3]}_col=..."
+        )
+    return matches[0]
+
+
+def _input_columns(df, transformer, lat_col, lon_col) -> tuple[str, str]:
+    columns = list(df.columns)
+    lat_col = lat_col if lat_col is not None else getattr(transformer, "lat_col", None)
+    lon_col = lon_col if lon_col is not None else getattr(transformer, "lon_col", None)
+    lat = _column(columns, LAT_NAMES, "latitude", lat_col)
+    lon = _column(columns, LON_NAMES, "longitude", lon_col)
+    types = {field.name: type(field.dataType).__name__ for field in df.schema.fields}
+    wrong = {c: types[c] for c in (lat, lon) if types[c] not in _numeric_types + ("StringType",)}
+    if wrong:
+        raise ValueError(f"latitude and longitude must be numeric columns; got {wrong}")
+    return lat, lon
+
+
+def _feature_names(transformer) -> list[str]:
+    try:
+        check_is_fitted(transformer)
+    except Exception as err:  # NotFittedError, or a transformer without fitted attributes
+        raise ValueError(
+            f"geoembed.spark.transform needs a fitted transformer; fit it first, e.g. "
+            f"{type(transformer).__name__}(...).fit(sample) on a few rows of the table ({err})"
+        ) from None
+    if not hasattr(transformer, "get_feature_names_out"):
+        raise ValueError(f"{type(transformer).__name__} has no get_feature_names_out; it cannot declare a schema")
+    return [str(name) for name in transformer.get_feature_names_out()]
+
+
+# one unpickled transformer per Python worker and broadcast
+_WORKER_CACHE: dict = {}
+
+
+def _worker_transformer(broadcast):
+    key = broadcast.id if hasattr(broadcast, "id") else id(broadcast)
+    if key not in _WORKER_CACHE:
+        from pyspark import cloudpickle
+
+        _WORKER_CACHE.clear()  # a new job's transformer replaces the last one
+        _WORKER_CACHE[key] = cloudpickle.loads(broadcast.value)
+    return _WORKER_CACHE[key]
+
+
+def transform(
+    df,
+    transformer,
+    *,
+    lat_col: str | None = None,
+    lon_col: str | None = None,
+    output: str = "array",
+    output_col: str = "embedding",
+    dtype: str = "float32",
+    torch_threads: int | None = None,
+):
+    """Apply a fitted geoembed transformer to a Spark DataFrame.
+
+    Parameters
+    ----------
+    df : pyspark.sql.DataFrame
+        The table; latitude and longitude columns are found by name (lat/latitude and
+        lon/lng/long/longitude, any case), or given.
+    transformer : fitted transformer
+        Any fitted geoembed transformer: ``GeoEmbedder`` (any encoder or weights), a classic
+        encoder from ``make_encoder``, ``LocationTargetEncoder``, or a pipeline of them
+        whose ``transform`` takes a frame of the two columns.
+    lat_col, lon_col : str, default=None
+        Column names; default the transformer's own ``lat_col``/``lon_col``, else found by name.
+    output : {"array", "columns"}, default="array"
+        One array column ``output_col``, or one float column per feature named as the
+        transformer's ``get_feature_names_out()`` (e.g. ``geoclip_0`` ... ``geoclip_511``).
+    output_col : str, default="embedding"
+        Name of the array column (``output="array"``).
+    dtype : {"float32", "float16"}, default="float32"
+        Values are stored as Spark floats either way; "float16" rounds them to float16 first.
+    torch_threads : int, default=None
+        torch threads per task; default ``spark.task.cpus`` (1 unless configured).
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        Every input column, in order, then the features. Lazy, as every Spark transformation:
+        nothing runs until an action (``write``, ``count``, ...).
+
+    Raises
+    ------
+    ValueError
+        Before any job runs: missing or ambiguous coordinate columns, non-numeric ones, an
+        unfitted transformer, an output name that exists, bad ``output`` or ``dtype``.
+    """
+    sql = _pyspark()
+    types = optional_import("pyspark.sql.types", extra="spark", purpose="geoembed.spark")
+    functions = optional_import("pyspark.sql.functions", extra="spark", purpose="geoembed.spark")
+    if output not in OUTPUTS:
+        raise ValueError(f"output must be one of {OUTPUTS}; got {output!r}")
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {DTYPES}; got {dtype!r}")
+    if torch_threads is not None and (isinstance(torch_threads, bool) or not isinstance(torch_threads, int)):
+        raise ValueError(f"torch_threads must be a positive int or None; got {torch_threads!r}")
+    if torch_threads is not None and torch_threads < 1:
+        raise ValueError(f"torch_threads must be a positive int or None; got {torch_threads!r}")
+    if not isinstance(df, sql.DataFrame):
+        raise TypeError(f"df must be a pyspark.sql.DataFrame; got {type(df).__name__}")
+    lat, lon = _input_columns(df, transformer, lat_col, lon_col)
+    names = _feature_names(transformer)
+    new = [output_col] if output == "array" else names
+    clash = sorted(set(new) & set(df.columns))
+    if clash:
+        raise ValueError(f"output columns {clash} already exist in the DataFrame; choose another output_col")
+
+    from pyspark import cloudpickle
+
+    spark = df.sparkSession
+    threads = torch_threads or int(spark.conf.get("spark.task.cpus", "1"))
+    broadcast = spark.sparkContext.broadcast(cloudpickle.dumps(transformer))
+    rounding = np.float16 if dtype == "float16" else np.float32
+    n_features = len(names)
+    if output == "array":
+        return_type = types.ArrayType(types.FloatType(), containsNull=False)
+    else:
+        return_type = types.StructType([types.StructField(name, types.FloatType(), True) for name in names])
+
+    def embed_batches(batches):
+        import torch
+        from pyspark import TaskContext
+
+        torch.set_num_threads(threads)
+        model = _worker_transformer(broadcast)
+        context = TaskContext.get()
+        partition = context.partitionId() if context is not None else None
+        offset = 0
+        for lat_values, lon_values in batches:
+            frame = pd.DataFrame({lat: lat_values, lon: lon_values})
+            try:
+                features = model.transform(frame)
+            except ValueError as err:
+                raise ValueError(
+                    f"geoembed.spark: partition {partition}, rows {offset} to {offset + len(frame) - 1} of the "
+                    f"partition (counted from 0; the row numbers below are within this batch of {len(frame)}): {err}"
+                ) from None
+            offset += len(frame)
+            features = np.asarray(getattr(features, "values", features))
+            if features.shape != (len(frame), n_features):
+                raise ValueError(
+                    f"{type(model).__name__}.transform returned shape {features.shape}; expected "
+                    f"({len(frame)}, {n_features})"
+                )
+            features = features.astype(rounding, copy=False).astype(np.float32, copy=False)
+            if output == "array":
+                yield pd.Series(list(features))
+            else:
+                yield pd.DataFrame(features, columns=names)
+
+    if output == "array":
+
+        def as_arrays(batches: Iterator[Tuple[pd.Series, pd.Series]]) -> Iterator[pd.Series]:  # noqa: UP006
+            return embed_batches(batches)
+
+        udf = functions.pandas_udf(as_arrays, return_type)
+    else:
+
+        def as_columns(batches: Iterator[Tuple[pd.Series, pd.Series]]) -> Iterator[pd.DataFrame]:  # noqa: UP006
+            return embed_batches(batches)
+
+        udf = functions.pandas_udf(as_columns, return_type)
+    applied = udf(functions.col(lat), functions.col(lon))
+    if output == "array":
+        return df.withColumn(output_col, applied)
+    struct = f"__geoembed_{output_col}"
+    return df.withColumn(struct, applied).select(
+        *[functions.col(f"`{c}`") for c in df.columns], *[functions.col(f"{struct}.`{n}`") for n in names]
+    )
+
+
+def write_parquet(df, path, *, partition_by=None, mode: str = "errorifexists") -> None:
+    """Write a Spark DataFrame to Parquet, all or nothing.
+
+    Spark's file commit protocol (the Hadoop ``FileOutputCommitter``) makes this atomic at job
+    level: tasks write under ``path/_temporary`` and the driver moves their files into place only
+    when every task has succeeded; a failed job is aborted and its temporary files deleted, so no
+    partial output is left at ``path`` (on object stores, use the S3A committers or Databricks'
+    DBIO commit for the same guarantee). A retried task's first attempt never reaches the output.
+
+    Parameters
+    ----------
+    df : pyspark.sql.DataFrame
+    path : str
+        Output folder (any Hadoop file system URI).
+    partition_by : str or list of str, default=None
+        Columns to partition the folder by, e.g. the input's own partition columns.
+    mode : {"errorifexists", "overwrite", "append", "ignore"}, default="errorifexists"
+        Spark's save mode; an existing output is refused by default, as everywhere in geoembed.
+    """
+    _pyspark()
+    modes = ("errorifexists", "error", "overwrite", "append", "ignore")
+    if mode not in modes:
+        raise ValueError(f"mode must be one of {modes}; got {mode!r}")
+    partition_by = [partition_by] if isinstance(partition_by, str) else list(partition_by or [])
+    missing = [c for c in partition_by if c not in df.columns]
+    if missing:
+        raise ValueError(f"partition_by columns {missing} are not in the DataFrame; columns are {list(df.columns)}")
+    writer = df.write.mode(mode)
+    if partition_by:
+        writer = writer.partitionBy(*partition_by)
+    writer.parquet(str(path))

@@ -1,0 +1,195 @@
+"""geoembed.spark on a local Spark session: row-by-row agreement with the in-process transformers,
+invalid rows, errors before any job, a killed task retried, and all-or-nothing Parquet output."""
+
+import os
+import shutil
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from numerics import assert_geoclip_close, assert_rounded_once_close
+
+pytest.importorskip("pyspark", reason="the spark extra is not installed: pip install 'geoembed-toolkit[spark]'")
+if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+    pytest.skip("no Java runtime (pyspark needs one): install a JDK 17 or set JAVA_HOME", allow_module_level=True)
+
+from pyspark.sql import SparkSession  # noqa: E402
+
+from geoembed import GeoEmbedder, LocationTargetEncoder, make_encoder  # noqa: E402
+from geoembed import spark as gs  # noqa: E402
+from geoembed.weights import resolve_location_weights  # noqa: E402
+
+N = 600
+BAD = [7, 301, 555]  # rows with invalid coordinates, in different partitions
+
+
+@pytest.fixture(scope="module")
+def spark():
+    os.environ["PYSPARK_PYTHON"] = sys.executable  # the workers run this interpreter (and its geoembed)
+    session = (
+        SparkSession.builder.master("local[2,4]")  # 2 threads; a failed task is retried up to 4 times
+        .appName("geoembed-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "128")  # several batches per partition
+        .getOrCreate()
+    )
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def table():
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(N),
+            "Latitude": rng.uniform(-85, 85, N),
+            "lng": rng.uniform(-180, 180, N),
+            "city": rng.choice(["a", "b", "c"], N),
+        }
+    )
+    frame["y"] = np.sin(np.radians(frame.Latitude)) * 10 + rng.normal(0, 1, N)
+    frame.loc[BAD[0], "Latitude"] = 95.0
+    frame.loc[BAD[1], "lng"] = np.nan
+    frame.loc[BAD[2], "Latitude"] = np.inf
+    return frame
+
+
+@pytest.fixture(scope="module")
+def sdf(spark, table):
+    return spark.createDataFrame(table.drop(columns="y")).repartition(4, "id")
+
+
+def spark_rows(result, column="embedding") -> tuple[np.ndarray, pd.DataFrame]:
+    """The Spark output as (features ordered by id, the frame ordered by id)."""
+    frame = result.toPandas().sort_values("id").reset_index(drop=True)
+    return np.stack(frame[column].to_numpy()).astype(np.float32), frame
+
+
+@pytest.mark.parametrize(
+    "name, make",
+    [
+        ("geoclip exact", lambda: GeoEmbedder(on_invalid="nan")),
+        ("geoclip-lite", lambda: GeoEmbedder(weights="geoclip-lite", on_invalid="nan")),
+        ("sphereC+", lambda: make_encoder("sphereC+", on_invalid="nan")),
+    ],
+)
+def test_spark_output_equals_in_process_row_by_row(name, make, sdf, table):
+    good = np.setdiff1d(np.arange(N), BAD)
+    frame = table[["Latitude", "lng"]]
+    encoder = make().fit(frame.iloc[:5])
+    got, rows = spark_rows(gs.transform(sdf, encoder))
+    assert rows["id"].tolist() == list(range(N))  # every row exactly once, ids joined back
+    assert rows.columns.tolist() == ["id", "Latitude", "lng", "city", "embedding"]
+    assert np.isnan(got[BAD]).all() and np.isfinite(got[good]).all()  # on_invalid="nan", as in pandas
+    expected = np.asarray(encoder.transform(frame), dtype=np.float32)
+    assert np.isnan(expected[BAD]).all()
+    if name.startswith("geoclip"):
+        latlon = frame.to_numpy()[good]
+        path = resolve_location_weights(None if name == "geoclip exact" else "geoclip-lite")
+        assert_geoclip_close(got[good], latlon, path, what=f"{name} through Spark")
+        assert_geoclip_close(expected[good], latlon, path, what=f"{name} in process")
+    else:
+        assert_rounded_once_close(got[good], expected[good])
+
+
+def test_named_columns_and_float16(sdf, table):
+    encoder = make_encoder("sphereC+", on_invalid="nan").fit(table[["Latitude", "lng"]].iloc[:5])
+    result = gs.transform(sdf, encoder, output="columns", dtype="float16").toPandas().sort_values("id")
+    names = list(encoder.get_feature_names_out())
+    assert result.columns.tolist() == ["id", "Latitude", "lng", "city", *names]
+    expected = np.asarray(encoder.transform(table[["Latitude", "lng"]]), dtype=np.float64)
+    got = result[names].to_numpy(np.float64)
+    good = np.setdiff1d(np.arange(N), BAD)
+    # one rounding to float16 of the float32 result (itself one rounding of float64)
+    bound = np.spacing(np.abs(expected[good]).astype(np.float16)).astype(np.float64) + 2 * np.spacing(
+        np.abs(expected[good]).astype(np.float32)
+    )
+    assert (np.abs(got[good] - expected[good]) <= bound).all()
+    assert np.array_equal(got[good], got[good].astype(np.float16).astype(np.float64))  # really float16 values
+
+
+def test_location_target_encoder_through_spark(sdf, table):
+    good = np.setdiff1d(np.arange(N), BAD)
+    train = table.iloc[good]
+    prior = LocationTargetEncoder(learners=("knn", "trees"), random_state=0).fit(train[["Latitude", "lng"]], train.y)
+    clean = sdf.where(~sdf.id.isin(BAD))
+    got, rows = spark_rows(gs.transform(clean, prior, output_col="prior"), "prior")
+    expected = prior.transform(train[["Latitude", "lng"]])
+    np.testing.assert_allclose(got[:, 0], expected[:, 0].astype(np.float32), rtol=2**-23, atol=0)
+    assert rows["id"].tolist() == good.tolist()
+
+
+def test_invalid_rows_raise_as_in_pandas_and_name_the_partition(sdf, table):
+    encoder = make_encoder("sphereC+").fit(table[["Latitude", "lng"]].iloc[:5])  # on_invalid="raise"
+    with pytest.raises(ValueError, match="latitude must be in"):
+        encoder.transform(table[["Latitude", "lng"]])
+    message = r"geoembed.spark: partition \d+, rows \d+ to \d+ of the partition.*(must be finite|latitude must be in)"
+    with pytest.raises(Exception, match=message):
+        gs.transform(sdf, encoder).collect()
+
+
+def test_bad_calls_fail_before_any_job(sdf, spark, table):
+    fitted = make_encoder("sphereC+").fit(table[["Latitude", "lng"]].iloc[:5])
+    with pytest.raises(ValueError, match="no latitude column found"):
+        gs.transform(sdf.drop("Latitude"), fitted)
+    with pytest.raises(ValueError, match="ambiguous longitude columns"):
+        gs.transform(sdf.withColumn("lon", sdf.lng), fitted)
+    with pytest.raises(ValueError, match="needs a fitted transformer"):
+        gs.transform(sdf, GeoEmbedder())
+    with pytest.raises(ValueError, match="already exist"):
+        gs.transform(sdf, fitted, output_col="city")
+    with pytest.raises(ValueError, match="must be numeric"):
+        gs.transform(sdf.withColumn("lng", sdf.lng.cast("boolean")), fitted)
+    with pytest.raises(ValueError, match="output must be one of"):
+        gs.transform(sdf, fitted, output="list")
+    with pytest.raises(ValueError, match="partition_by columns"):
+        gs.write_parquet(sdf, "/nonexistent/x", partition_by="nope")
+
+
+def test_a_killed_task_is_retried_and_every_row_lands_once(spark, tmp_path, table):
+    """The Python worker of one task dies on its first attempt; Spark retries it; the Parquet holds each row once."""
+    from pyspark import TaskContext
+
+    class DiesOnce(type(make_encoder("sphereC+"))):
+        def transform(self, X):
+            context = TaskContext.get()
+            if context is not None and context.partitionId() == 1 and context.attemptNumber() == 0:
+                os._exit(1)  # as a killed executor process would
+            return super().transform(X)
+
+    good = np.setdiff1d(np.arange(N), BAD)
+    frame = table.iloc[good].drop(columns="y")
+    encoder = DiesOnce().fit(frame[["Latitude", "lng"]].iloc[:5])
+    sdf = spark.createDataFrame(frame).repartition(4, "id")
+    out = tmp_path / "features"
+    gs.write_parquet(gs.transform(sdf, encoder), str(out), partition_by="city")
+    back = pd.read_parquet(out).sort_values("id")
+    assert back["id"].tolist() == good.tolist()  # every row exactly once
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["city=a", "city=b", "city=c"]
+    assert not (out / "_temporary").exists() and (out / "_SUCCESS").exists()
+    with pytest.raises(Exception, match="already exists"):
+        gs.write_parquet(gs.transform(sdf, encoder), str(out))  # never replaced unless mode says so
+
+
+def test_a_failed_job_leaves_no_output(sdf, tmp_path, table):
+    encoder = make_encoder("sphereC+").fit(table[["Latitude", "lng"]].iloc[:5])  # raises on the bad rows
+    out = tmp_path / "never"
+    with pytest.raises(Exception, match="geoembed.spark"):
+        gs.write_parquet(gs.transform(sdf, encoder), str(out))
+    assert not out.exists() or not any(p.suffix == ".parquet" for p in out.rglob("*"))
+
+
+def test_the_spark_guide_example_runs(spark, tmp_path, monkeypatch, capsys):
+    import re
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "guide" / "spark.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)\n```", guide, flags=re.S)
+    assert blocks
+    monkeypatch.chdir(tmp_path)
+    for code in blocks:
+        exec(compile(code.replace("/tmp/points_features", str(tmp_path / "f")), "docs/guide/spark.md", "exec"), {})
+    assert float(capsys.readouterr().out.split()[-1]) > 0.5  # the printed R² of the example model
