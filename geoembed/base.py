@@ -200,6 +200,17 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
 
     # -- shared internals ----------------------------------------------------------------
     def _validate(self, coords):
+        missing = coords.no_geometry
+        if self.on_invalid == "raise" and missing is not None and missing.any():
+            where = np.flatnonzero(missing)[:5]
+            labels = coords.row_labels
+            names = [labels[i] if labels is not None else int(i) for i in where]
+            names = [n.item() if isinstance(n, np.generic) else n for n in names]
+            more = f" (and {int(missing.sum()) - where.size} more)" if missing.sum() > where.size else ""
+            raise ValueError(
+                f"rows {names}{more} have a missing or empty geometry; drop them, or pass on_invalid='nan' "
+                "to get NaN rows for them"
+            )
         return validate_latlon(
             coords.lat,
             coords.lon,

@@ -38,6 +38,7 @@ class GeometryInput:
     crs: object  # pyproj.CRS, or None for plain shapely arrays (read as lon/lat degrees)
     row_labels: object = None  # pandas index of a frame or series, else None
     is_frame: bool = False  # a GeoDataFrame (2-D, has columns) rather than a series or an array
+    missing: object = None  # bool mask of missing or empty geometries, set by read_points
 
 
 def is_geopandas(X) -> bool:
@@ -183,6 +184,7 @@ def read_points(X, *, what: str = "input"):
                 "Wrap them in a GeoSeries with their CRS: geopandas.GeoSeries(points, crs='EPSG:...')"
             )
     lon, lat = to_wgs84(x, y, data.crs)
+    data.missing = missing
     return lat, lon, data
 
 

@@ -47,6 +47,7 @@ class Coordinates:
     row_labels: object = None  # pandas index (or None) for error messages
     grid: object = None  # xarray template: (dims, shape, coords) when the input was a grid
     one_column: bool = False  # one column of geometries (a GeoSeries or an array of shapely points)
+    no_geometry: object = None  # bool mask of missing or empty geometries (point geometry inputs only)
 
     def __len__(self) -> int:
         return self.lat.size
@@ -108,7 +109,9 @@ def read_coordinates(X, *, lat_col=None, lon_col=None) -> Coordinates:
     """
     if (is_geopandas(X) and lat_col is None and lon_col is None) or is_shapely_array(X):
         lat, lon, data = read_points(X)
-        return Coordinates(lat=lat, lon=lon, row_labels=data.row_labels, one_column=not data.is_frame)
+        return Coordinates(
+            lat=lat, lon=lon, row_labels=data.row_labels, one_column=not data.is_frame, no_geometry=data.missing
+        )
     if isinstance(X, pd.DataFrame):
         return _read_frame(list(X.columns), lambda name: X[name].to_numpy(), X.index, lat_col, lon_col)
     frame = _other_frame(X)

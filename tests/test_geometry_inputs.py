@@ -146,8 +146,10 @@ def test_missing_and_empty_geometries_are_invalid_rows(places):
     holes = points.to_crs(32633)
     holes.loc["site1", "geometry"] = None
     holes.loc["site4", "geometry"] = shapely.Point()
-    with pytest.raises(ValueError, match=r"rows \['site1', 'site4'\]"):
+    with pytest.raises(ValueError, match=r"rows \['site1', 'site4'\] have a missing or empty geometry"):
         GeoEmbedder("cartesian3d").fit_transform(holes)
+    with pytest.raises(ValueError, match=r"rows \['site1', 'site4'\]"):  # NaN coordinates there
+        list(SpatialBlockKFold(3, block_size_deg=4).split(holes))
     out = GeoEmbedder("cartesian3d", on_invalid="nan").set_output(transform="pandas").fit_transform(holes)
     assert list(out.index) == list(frame.index)
     assert out.loc[["site1", "site4"]].isna().all(axis=None)
