@@ -17,6 +17,7 @@ _LAZY = {
     "BoundingBox": ("geoembed.geo", "BoundingBox"),
     "SpatialBlockKFold": ("geoembed.evaluation.spatial_cv", "SpatialBlockKFold"),
     "LocationTargetEncoder": ("geoembed.target_encoder", "LocationTargetEncoder"),
+    "RegionEmbedder": ("geoembed.regions", "RegionEmbedder"),
     "load_sample": ("geoembed.data", "load_sample"),
     "GeoLocator": ("geoembed.retrieval.locator", "GeoLocator"),
     "GPSGallery": ("geoembed.retrieval.gallery", "GPSGallery"),

@@ -67,8 +67,10 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
 
         Parameters
         ----------
-        X : DataFrame, array-like of shape (n_samples, 2) or xarray object
-            Coordinates in degrees; arrays are in **[lat, lon]** order.
+        X : DataFrame, array-like of shape (n_samples, 2), xarray object, or point geometries
+            Coordinates in degrees; arrays are in **[lat, lon]** order. A GeoDataFrame or
+            GeoSeries of points in any CRS is reprojected to WGS84 (see
+            :func:`geoembed.inputs.read_coordinates`).
         y : None
             Ignored.
 
@@ -127,8 +129,10 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
 
         Parameters
         ----------
-        X : DataFrame, array-like of shape (n_samples, 2) or xarray object
-            Coordinates in degrees; arrays are in **[lat, lon]** order.
+        X : DataFrame, array-like of shape (n_samples, 2), xarray object, or point geometries
+            Coordinates in degrees; arrays are in **[lat, lon]** order. A GeoDataFrame or
+            GeoSeries of points in any CRS is reprojected to WGS84 (see
+            :func:`geoembed.inputs.read_coordinates`).
 
         Returns
         -------
@@ -234,6 +238,17 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
 
     # -- shared internals ----------------------------------------------------------------
     def _validate(self, coords):
+        missing = coords.no_geometry
+        if self.on_invalid == "raise" and missing is not None and missing.any():
+            where = np.flatnonzero(missing)[:5]
+            labels = coords.row_labels
+            names = [labels[i] if labels is not None else int(i) for i in where]
+            names = [n.item() if isinstance(n, np.generic) else n for n in names]
+            more = f" (and {int(missing.sum()) - where.size} more)" if missing.sum() > where.size else ""
+            raise ValueError(
+                f"rows {names}{more} have a missing or empty geometry; drop them, or pass on_invalid='nan' "
+                "to get NaN rows for them"
+            )
         return validate_latlon(
             coords.lat,
             coords.lon,
@@ -243,7 +258,16 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         )
 
     def _check_columns(self, X, coords, *, reset: bool) -> None:
-        """scikit-learn's n_features_in_ / feature_names_in_ bookkeeping (not for grids)."""
+        """scikit-learn's n_features_in_ / feature_names_in_ bookkeeping (not for grids).
+
+        A grid counts as 2 inputs (latitude and longitude), a GeoSeries or array of points as 1.
+        """
+        if coords.one_column:
+            if reset:
+                self.n_features_in_ = 1
+                if hasattr(self, "feature_names_in_"):
+                    del self.feature_names_in_
+            return
         if coords.grid is not None:
             if reset:
                 self.n_features_in_ = 2

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import math
 import os
 import signal
@@ -44,6 +45,7 @@ import pandas as pd
 from ._params import MAX_INT, PRECISIONS
 from .demo import DEFAULT_DEMO_CITIES, run_demo
 from .files import check_output_path, check_writable_folder, embed_file
+from .geofiles import add_geodata_options, embed_geofile, is_geodata_file
 from .io import atomic_output, read_table
 
 __all__ = ["build_parser", "main"]
@@ -190,7 +192,12 @@ def _embed(args) -> int:
     if not Path(args.input).is_file():
         raise FileNotFoundError(f"input file not found: {args.input}")
     start = time.perf_counter()
-    n = embed_file(
+    job = embed_file
+    if is_geodata_file(args.input):  # GeoParquet, GeoPackage...: points, or polygons with --regions
+        job = functools.partial(embed_geofile, regions=args.regions, points_per_region=args.points_per_region)
+    elif args.regions:
+        raise ValueError(f"--regions needs a geodata input (GeoParquet, GeoPackage, GeoJSON); {args.input} is a table")
+    n = job(
         args.input,
         args.output,
         chunk_rows=args.chunk_rows,
@@ -542,6 +549,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     embed.add_argument("--drop-input-columns", action="store_true", help="write only the embedding columns")
     embed.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    add_geodata_options(embed)
     _add_common_options(embed)
     embed.set_defaults(func=_embed)
 

@@ -17,6 +17,8 @@ __all__ = [
     "GEOCLIP_PROJECTION_SCALE_DEG",
     "WHOLE_GLOBE",
     "BoundingBox",
+    "azimuthal_equal_area",
+    "azimuthal_equal_area_inverse",
     "equal_earth",
     "haversine_km",
     "latlon_to_unit_xyz",
@@ -238,3 +240,43 @@ def haversine_km(lat1, lon1, lat2, lon2):
     dlam = np.radians(np.asarray(lon2) - np.asarray(lon1))
     a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlam / 2) ** 2
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def azimuthal_equal_area(lat, lon, lat0, lon0):
+    """Lambert azimuthal equal-area projection on the unit sphere, centred on (``lat0``, ``lon0``).
+
+    Equal-area: a region's area on the unit sphere equals the area of its image, so points
+    uniform in the image are uniform on the sphere. Every argument is in degrees and
+    broadcasts (one centre per point is allowed). Snyder, *Map Projections: A Working Manual*
+    (USGS 1987), eqs. (24-2)-(24-4).
+
+    Returns
+    -------
+    x, y : ndarray of float64
+        Inside the disk of radius 2 (the antipode of the centre maps to its rim).
+    """
+    phi, lam = np.radians(np.asarray(lat, dtype=np.float64)), np.radians(np.asarray(lon, dtype=np.float64))
+    phi0, lam0 = np.radians(np.asarray(lat0, dtype=np.float64)), np.radians(np.asarray(lon0, dtype=np.float64))
+    cos_c = np.sin(phi0) * np.sin(phi) + np.cos(phi0) * np.cos(phi) * np.cos(lam - lam0)
+    k = np.sqrt(2.0 / np.maximum(1.0 + cos_c, 1e-300))
+    x = k * np.cos(phi) * np.sin(lam - lam0)
+    y = k * (np.cos(phi0) * np.sin(phi) - np.sin(phi0) * np.cos(phi) * np.cos(lam - lam0))
+    return x, y
+
+
+def azimuthal_equal_area_inverse(x, y, lat0, lon0):
+    """Latitude and longitude (degrees, longitude in [-180, 180)) of unit-sphere Lambert
+    azimuthal equal-area coordinates centred on (``lat0``, ``lon0``); NaN outside the disk of
+    radius 2. The inverse of :func:`azimuthal_equal_area` (Snyder 1987, eqs. (24-16)-(24-18)).
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    phi0, lam0 = np.radians(np.asarray(lat0, dtype=np.float64)), np.radians(np.asarray(lon0, dtype=np.float64))
+    rho = np.hypot(x, y)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = 2.0 * np.arcsin(rho / 2.0)  # NaN beyond the rim
+        sin_c, cos_c = np.sin(c), np.cos(c)
+        ratio = np.where(rho > 0, y * sin_c / np.where(rho > 0, rho, 1.0), 0.0)
+        phi = np.arcsin(np.clip(cos_c * np.sin(phi0) + ratio * np.cos(phi0), -1.0, 1.0))
+        lam = lam0 + np.arctan2(x * sin_c, rho * np.cos(phi0) * cos_c - y * np.sin(phi0) * sin_c)
+    lat = np.where(np.isnan(c), np.nan, np.degrees(phi))
+    return lat, wrapped_longitude(np.degrees(lam))

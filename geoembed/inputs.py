@@ -3,7 +3,9 @@
 Data frames of any kind (pandas, polars, pyarrow Tables and RecordBatches, any object with
 the Arrow PyCapsule stream interface ``__arrow_c_stream__`` such as DuckDB or narwhals-backed
 frames, and, as a fallback, the dataframe interchange protocol ``__dataframe__``) are read by
-column name, never by position.
+column name, never by position. GeoDataFrames, GeoSeries and arrays of shapely points are read
+from their point geometries, reprojected from their CRS to WGS84 degrees (see
+:mod:`geoembed.geometry`).
 """
 
 from __future__ import annotations
@@ -13,12 +15,27 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["LAT_NAMES", "LON_NAMES", "Coordinates", "broadcast_latlon", "is_xarray", "read_coordinates", "to_xarray"]
+from .geometry import is_geopandas, is_shapely_array, read_points, to_wgs84, xarray_crs
+
+__all__ = [
+    "LAT_NAMES",
+    "LON_NAMES",
+    "X_NAMES",
+    "Y_NAMES",
+    "Coordinates",
+    "broadcast_latlon",
+    "is_xarray",
+    "read_coordinates",
+    "to_xarray",
+]
 
 #: Column names recognised as latitude, in any case.
 LAT_NAMES = ("lat", "latitude")
 #: Column names recognised as longitude, in any case.
 LON_NAMES = ("lon", "lng", "long", "longitude")
+#: Coordinate names (any case) or CF standard names recognised as projected x and y.
+X_NAMES = ("x", "easting", "projection_x_coordinate")
+Y_NAMES = ("y", "northing", "projection_y_coordinate")
 
 
 @dataclass
@@ -29,6 +46,8 @@ class Coordinates:
     lon: np.ndarray  # float64 (n,)
     row_labels: object = None  # pandas index (or None) for error messages
     grid: object = None  # xarray template: (dims, shape, coords) when the input was a grid
+    one_column: bool = False  # one column of geometries (a GeoSeries or an array of shapely points)
+    no_geometry: object = None  # bool mask of missing or empty geometries (point geometry inputs only)
 
     def __len__(self) -> int:
         return self.lat.size
@@ -100,8 +119,18 @@ def read_coordinates(X, *, lat_col=None, lon_col=None) -> Coordinates:
       or given explicitly by ``lat_col``/``lon_col``; other columns are ignored.
     - array-like of shape (n, 2): columns in **[lat, lon]** order.
     - xarray DataArray/Dataset: ``lat``/``latitude`` and ``lon``/``longitude`` coordinates,
-      1-D (a regular grid, broadcast) or 2-D (a curvilinear grid).
+      1-D (a regular grid, broadcast) or 2-D (a curvilinear grid); or, without them, projected
+      ``x``/``y`` coordinates (cell centres) with a CRS (rioxarray's ``.rio.crs`` or a CF
+      ``grid_mapping`` variable), reprojected to WGS84.
+    - geopandas GeoDataFrame or GeoSeries of points, in any CRS (reprojected to WGS84; a
+      GeoDataFrame is read from its columns instead when ``lat_col``/``lon_col`` are given),
+      and lists or arrays of shapely points, read as (x, y) = (lon, lat) degrees.
     """
+    if (is_geopandas(X) and lat_col is None and lon_col is None) or is_shapely_array(X):
+        lat, lon, data = read_points(X)
+        return Coordinates(
+            lat=lat, lon=lon, row_labels=data.row_labels, one_column=not data.is_frame, no_geometry=data.missing
+        )
     if isinstance(X, pd.DataFrame):
         return _read_frame(list(X.columns), lambda name: X[name].to_numpy(), X.index, lat_col, lon_col)
     frame = _other_frame(X)
@@ -189,7 +218,55 @@ def broadcast_latlon(X, *, lat_col=None, lon_col=None):
     return lat_b, lon_b.transpose(*lat_b.dims)
 
 
+def _projected_axis(X, names):
+    found = [
+        c
+        for c in X.coords
+        if X.coords[c].ndim == 1
+        and (str(c).lower() in names or str(X.coords[c].attrs.get("standard_name", "")).lower() in names)
+    ]
+    return X.coords[found[0]] if len(found) == 1 else None
+
+
+def _read_projected_grid(X):
+    """Cell centres of a grid on projected x/y coordinates with a CRS, or None when it has none."""
+    import xarray as xr
+
+    x, y = _projected_axis(X, X_NAMES), _projected_axis(X, Y_NAMES)
+    if x is None or y is None:
+        return None
+    crs = xarray_crs(X)
+    if crs is None:
+        raise ValueError(
+            f"the grid has projected coordinates {x.name!r} and {y.name!r} but no CRS to read them with. Add a CF "
+            "grid mapping (a variable with a crs_wkt attribute, named by the data's grid_mapping attribute), or "
+            "with rioxarray: grid.rio.write_crs('EPSG:...'); or give latitude/longitude coordinates"
+        )
+    y_b, x_b = xr.broadcast(y, x)
+    x_b = x_b.transpose(*y_b.dims)
+    lon, lat = to_wgs84(x_b.values.reshape(-1), y_b.values.reshape(-1), crs)
+    dims, shape = y_b.dims, y_b.shape
+    coords = {x.name: x, y.name: y, "lat": (dims, lat.reshape(shape)), "lon": (dims, lon.reshape(shape))}
+    for name, coord in X.coords.items():  # keep the grid mapping (a scalar coordinate such as spatial_ref)
+        if coord.ndim == 0 and {"crs_wkt", "spatial_ref", "grid_mapping_name"} & set(coord.attrs):
+            coords[name] = coord
+    return Coordinates(
+        lat=_to_float(lat, "latitude of the projected grid", None),
+        lon=_to_float(lon, "longitude of the projected grid", None),
+        grid=(dims, shape, coords),
+    )
+
+
+def _has_latlon(X) -> bool:
+    names = [str(c).lower() for c in X.coords]
+    return any(n in LAT_NAMES for n in names) or any(n in LON_NAMES for n in names)
+
+
 def _read_xarray(X, *, lat_col, lon_col) -> Coordinates:
+    if lat_col is None and lon_col is None and not _has_latlon(X):
+        projected = _read_projected_grid(X)
+        if projected is not None:
+            return projected
     lat_b, lon_b = broadcast_latlon(X, lat_col=lat_col, lon_col=lon_col)
     dims = lat_b.dims
     coords = {name: c for name, c in lat_b.coords.items()}

@@ -20,12 +20,16 @@ LAYERS = [
             "geoembed.geo",
             "geoembed.cache",
             "geoembed.data",
+            "geoembed.geometry",
             "geoembed.inputs",
             "geoembed.io",
         ],
     ),
     ("models and weights", ["geoembed.encoders.geoclip.model", "geoembed.weights"]),
-    ("featurizers", ["geoembed.base", "geoembed.dask_transform", "geoembed.encoders", "geoembed.embedder"]),
+    (
+        "featurizers",
+        ["geoembed.base", "geoembed.dask_transform", "geoembed.encoders", "geoembed.embedder", "geoembed.regions"],
+    ),
     (
         "applications",
         [
@@ -35,6 +39,7 @@ LAYERS = [
             "geoembed.grid",
             "geoembed.maps",
             "geoembed.files",
+            "geoembed.geofiles",
             "geoembed.datasets",
             "geoembed.target_encoder",
             "geoembed.benchmarks",

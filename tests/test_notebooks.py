@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize(
-    "name", ["quickstart.ipynb", "retrieval.ipynb", "downstream_task.ipynb", "adding_location.ipynb"]
+    "name",
+    ["quickstart.ipynb", "retrieval.ipynb", "downstream_task.ipynb", "adding_location.ipynb", "geodata.ipynb"],
 )
 def test_notebook_runs(name, tmp_path, monkeypatch):
     monkeypatch.setenv("GEOEMBED_CACHE_DIR", str(tmp_path / "cache"))
