@@ -98,7 +98,7 @@ def embed_grid(
     lat, lon = grid_axes(resolution, bbox)
     encoder = encoder if encoder is not None else GeoEmbedder()
     if not hasattr(encoder, "n_features_out_"):
-        encoder.fit(np.zeros((1, 2)))
+        encoder.fit_without_data()
     names = np.asarray(encoder.get_feature_names_out(), dtype=str)
     dtype = encoder.encode_latlon(np.zeros(1), np.zeros(1)).dtype
     if progress:
