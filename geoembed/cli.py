@@ -341,7 +341,7 @@ def _train(args) -> int:
             "batch_size": args.batch_size,
             "learning_rate": args.lr,
             "queue_size": args.queue_size,
-            "region": args.region,
+            "bbox": args.bbox,
             "device": args.device,
             "random_state": args.random_state,
         }
@@ -602,7 +602,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=_training_batch_size)
     train.add_argument("--lr", type=_positive_float)
     train.add_argument("--queue-size", type=_non_negative_int, help="past coordinates used as negatives (0: none)")
-    train.add_argument("--region", nargs=4, type=_finite_float, metavar=("SOUTH", "WEST", "NORTH", "EAST"))
+    train.add_argument(
+        "--bbox",
+        "--region",
+        dest="bbox",
+        nargs=4,
+        type=_finite_float,
+        metavar=("SOUTH", "WEST", "NORTH", "EAST"),
+        help="train on points inside this box only (degrees; WEST > EAST crosses the antimeridian); "
+        "--region is the 0.2 spelling",
+    )
     train.add_argument("--device")
     train.add_argument(
         "--random-state",
@@ -675,7 +684,6 @@ _OPTION_HELP = {
     "epochs": "training epochs (a resumed run continues up to this number)",
     "batch_size": "pairs per training step",
     "lr": "learning rate (Adam)",
-    "region": "train on points inside this box only (degrees; WEST > EAST crosses the antimeridian)",
     "random_state": "seed of initialisation, sampling and batch order",
     "output": "output file",
     "bbox": "only this box (degrees; WEST > EAST crosses the antimeridian); default: the whole globe",

@@ -248,7 +248,7 @@ def test_eval_geoloc_and_locate_refuse_their_inputs_as_output(tmp_path, capsys):
         (["train", "d.csv", "--batch-size", "1"], "--batch-size"),
         (["train", "d.csv", "--queue-size", "-1"], "--queue-size"),
         (["train", "d.csv", "--sigmas", "1", "inf"], "--sigmas"),
-        (["train", "d.csv", "--region", "0", "0", "10", "nan"], "--region"),
+        (["train", "d.csv", "--bbox", "0", "0", "10", "nan"], "--bbox"),
         (["train", "d.csv", "--random-state", "-1"], "--random-state"),
         (["embed"], "input"),
         ([], "command"),

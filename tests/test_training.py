@@ -124,7 +124,7 @@ def test_fine_tuning_from_geoclip_with_a_finer_branch_and_frozen_branches():
 
 def test_region_restriction_and_bad_data():
     features, latlon = synthetic_pairs(600)
-    trainer = ContrastiveLocationTrainer(TrainConfig(epochs=1, region=(0, -180, 90, 180), **SMALL))
+    trainer = ContrastiveLocationTrainer(TrainConfig(epochs=1, bbox=(0, -180, 90, 180), **SMALL))
     (train_x, train_ll), (val_x, val_ll) = trainer._prepare_data(features, latlon)
     assert (train_ll[:, 0] >= 0).all() and (val_ll[:, 0] >= 0).all()
     assert len(train_x) + len(val_x) == int((latlon[:, 0] >= 0).sum())
@@ -208,9 +208,9 @@ def test_cli_train_and_resume(tmp_path, capsys):
 
 
 def test_config_json_round_trip_and_deprecated_flat_names(tmp_path):
-    config = TrainConfig(epochs=3, region=(10, 170, 20, -170), **SMALL)
+    config = TrainConfig(epochs=3, bbox=(10, 170, 20, -170), **SMALL)
     again = TrainConfig.from_json(config.to_json())
-    assert again == config and again.region.crosses_antimeridian
+    assert again == config and again.bbox.crosses_antimeridian
     # config.json of a 0.1 run: flat architecture fields and "seed"
     legacy = '{"sigmas": [1.0, 4.0], "n_frequencies": 32, "hidden_dim": 64, "embed_dim": 32, "seed": 5}'
     with pytest.warns(FutureWarning, match="deprecated|renamed"):
@@ -344,7 +344,7 @@ BAD_TRAIN_FIELDS = [
     ('{"val_fraction": 1}', "'val_fraction'"),
     ('{"add_sigmas": "4096"}', "'add_sigmas'"),
     ('{"freeze_branches": [-1]}', "'freeze_branches'"),
-    ('{"region": [0, 0, 100, 10]}', "'region'"),
+    ('{"bbox": [0, 0, 100, 10]}', "'bbox'"),
     (
         '{"encoder": {"n_frequencies": 8, "hidden_dim": 8, "n_hidden_layers": 1, "embed_dim": 8}}',
         r"'encoder'.*\['sigmas'\]",
@@ -415,3 +415,15 @@ def test_cli_train_refuses_an_unwritable_checkpoint_folder_before_work(tmp_path,
     assert main(["train", str(data), "--out", str(data / "run"), "-q"]) == 2  # its parent is a file
     err = capsys.readouterr().err
     assert f"cannot write the checkpoint folder {data / 'run'}: {data} is a file" in err
+
+
+def test_region_is_the_old_name_of_bbox(tmp_path):
+    with pytest.warns(FutureWarning, match="renamed bbox"):
+        old = TrainConfig(epochs=1, region=(0, -180, 90, 180), **SMALL)
+    assert old.bbox == TrainConfig(epochs=1, bbox=(0, -180, 90, 180), **SMALL).bbox
+    # a config.json written by 0.2 still loads
+    text = old.to_json().replace('"bbox"', '"region"')
+    with pytest.warns(FutureWarning, match="renamed bbox"):
+        assert TrainConfig.from_json(text).bbox == old.bbox
+    with pytest.raises(ValueError, match="both bbox and its old name"), pytest.warns(FutureWarning):
+        TrainConfig(bbox=(0, 0, 1, 1), region=(0, 0, 1, 1))

@@ -61,7 +61,7 @@ _TRAIN_CONSTRAINTS = {
     "positive_noise_m": [_NON_NEGATIVE],
     "queue_noise_m": [_NON_NEGATIVE],
     "val_fraction": [Interval(Real, 0, 1, closed="left")],
-    "region": [None, BoundingBox],
+    "bbox": [None, BoundingBox],
     "thresholds_km": [ListOf(_POSITIVE, min_length=1)],
     "random_state": [Interval(Integral, 0, MAX_INT)],
     "device": [str],
@@ -93,7 +93,7 @@ class TrainConfig:
     positive_noise_m: float = 150.0
     queue_noise_m: float = 1000.0
     val_fraction: float = 0.1
-    region: BoundingBox | None = None  # train on points inside only; a (south, west, north, east) tuple works too
+    bbox: BoundingBox | None = None  # train on points inside only; a (south, west, north, east) tuple works too
     thresholds_km: tuple = THRESHOLDS_KM
     random_state: int = 0
     device: str = "cpu"
@@ -104,8 +104,9 @@ class TrainConfig:
     n_hidden_layers: InitVar[int | None] = None
     embed_dim: InitVar[int | None] = None
     seed: InitVar[int | None] = None
+    region: InitVar[BoundingBox | None] = None
 
-    def __post_init__(self, sigmas, n_frequencies, hidden_dim, n_hidden_layers, embed_dim, seed):
+    def __post_init__(self, sigmas, n_frequencies, hidden_dim, n_hidden_layers, embed_dim, seed, region):
         self.encoder = LocationEncoderConfig.coerce(self.encoder, name="encoder", owner="TrainConfig")
         flat = dict(zip(_ENCODER_FIELDS, (sigmas, n_frequencies, hidden_dim, n_hidden_layers, embed_dim)))
         flat = {k: v for k, v in flat.items() if v is not None}
@@ -126,10 +127,20 @@ class TrainConfig:
                 stacklevel=3,
             )
             self.random_state = seed
+        if region is not None:
+            warnings.warn(
+                "TrainConfig(region=...) was renamed bbox in 0.3, the name every box has in geoembed; "
+                "the old name will be removed in 0.4",
+                FutureWarning,
+                stacklevel=3,
+            )
+            if self.bbox is not None:
+                raise InvalidParameterError("TrainConfig got both bbox and its old name region; give bbox")
+            self.bbox = region
         try:
-            self.region = BoundingBox.coerce(self.region)
+            self.bbox = BoundingBox.coerce(self.bbox)
         except (TypeError, ValueError) as err:
-            raise InvalidParameterError(f"The 'region' field of TrainConfig is not a bounding box: {err}") from None
+            raise InvalidParameterError(f"The 'bbox' field of TrainConfig is not a bounding box: {err}") from None
         self.validate()
         for key in ("add_sigmas", "freeze_branches", "thresholds_km"):
             setattr(self, key, tuple(getattr(self, key)))
@@ -154,11 +165,12 @@ class TrainConfig:
         """The config in a JSON object; every error names ``source`` (the file), if given, and the field."""
         with naming_config_file(source):
             data = options_from_json(text, cls.__dataclass_fields__, "training")
-            if isinstance(data.get("region"), dict):
-                try:
-                    data["region"] = BoundingBox(**data["region"])
-                except (TypeError, ValueError) as err:
-                    raise InvalidParameterError(f"The 'region' field of TrainConfig: {err}") from None
+            for name in ("bbox", "region"):  # region: the 0.2 name, in config.json files of earlier runs
+                if isinstance(data.get(name), dict):
+                    try:
+                        data[name] = BoundingBox(**data[name])
+                    except (TypeError, ValueError) as err:
+                        raise InvalidParameterError(f"The {name!r} field of TrainConfig: {err}") from None
             return cls(**data)
 
 
@@ -243,10 +255,10 @@ class ContrastiveLocationTrainer:
                 f"features must be finite; rows {np.flatnonzero(~np.isfinite(features).all(1))[:5].tolist()}"
             )
         validate_latlon(latlon[:, 0], latlon[:, 1])
-        if self.config.region is not None:
-            inside = self.config.region.contains(latlon[:, 0], latlon[:, 1])
+        if self.config.bbox is not None:
+            inside = self.config.bbox.contains(latlon[:, 0], latlon[:, 1])
             if not inside.any():
-                raise ValueError(f"no training points inside region {self.config.region}")
+                raise ValueError(f"no training points inside bbox {self.config.bbox}")
             features, latlon = features[inside], latlon[inside]
         order = np.random.default_rng(self.config.random_state).permutation(len(features))
         n_val = int(round(self.config.val_fraction * len(features)))
