@@ -46,7 +46,7 @@ from .evaluation.spatial_cv import SpatialBlockKFold, block_labels
 from .geo import latlon_to_unit_xyz, validate_latlon
 from .inputs import read_coordinates
 
-__all__ = ["LEARNERS", "LocationTargetEncoder"]
+__all__ = ["LEARNERS", "LocationTargetEncoder", "infer_target_type"]
 
 #: The base models a :class:`LocationTargetEncoder` can stack, by name.
 LEARNERS = ("linear", "knn", "trees", "boosting")
@@ -57,8 +57,12 @@ NEIGHBOURS = (5, 10, 20, 40, 80)
 #: Probabilities are mixed with this share of the uniform distribution before log pooling,
 #: so that one model's zero cannot veto a class that the others find likely.
 SMOOTHING = 0.01
-#: Integer targets with more distinct values than this, read as classes, get a warning.
+#: Targets read as classes by ``target_type="auto"`` with more distinct values than this get a
+#: warning: as many output columns as classes.
 MANY_CLASSES = 50
+#: Integer targets with at most this many distinct values are class labels for
+#: ``target_type="auto"``; with more, a quantity (prices, elevations, depths, counts).
+MAX_INTEGER_CLASSES = 10
 #: Chord distance (unit sphere) below which neighbours count as one place: about 6 micrometres.
 MIN_CHORD = 1e-12
 #: Average rows per occupied block aimed at by the automatic block size.
@@ -97,10 +101,14 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         downstream suite (``benchmarks/location_prior.py``); ``"boosting"`` adds
         gradient-boosted trees, at several times the cost and without a measured gain.
     target_type : {"auto", "continuous", "binary", "multiclass"}, default="auto"
-        "auto" infers it with ``sklearn.utils.multiclass.type_of_target``, except that
-        floating-point targets with more than two distinct values are always continuous (even
-        when they hold whole numbers); integer targets with more than two values are classes,
-        so say "continuous" to regress on integer counts.
+        "auto" infers it with :func:`infer_target_type`: strings, booleans and pandas
+        categoricals are classes; numbers with two distinct values are binary; floats with
+        more are continuous (even when they hold whole numbers); integers are classes with at
+        most 10 distinct values (:data:`MAX_INTEGER_CLASSES`) and continuous with more (int64
+        prices, elevations, depths, counts). Integer class codes of more than 10 classes need
+        ``target_type="multiclass"`` (or string / categorical labels). Classes inferred with
+        more than 50 distinct values (:data:`MANY_CLASSES`) give a warning, since each is one
+        output column. An explicit type always wins, and silences that warning.
     cv : int, cross-validation splitter or iterable, default=5
         The folds of the cross-fitting. An int gives that many spatially blocked folds of
         ``block_size_deg`` or ``block_size_km``; a splitter's ``split(X, y)`` gets the input as
@@ -377,6 +385,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         return lat, lon
 
     def _encode_target(self, y, n_samples):
+        original = y  # its dtype (categorical, nullable integer) decides the inferred target type
         labels = getattr(y, "index", None)
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
@@ -389,11 +398,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         if len(missing):
             rows = list(labels[missing[:10]]) if labels is not None else missing[:10].tolist()
             raise ValueError(f"y contains NaN or missing values at {len(missing)} row(s), e.g. rows {rows}")
-        kind = self.target_type
-        if kind == "auto":
-            kind = type_of_target(y, input_name="y")
-            if kind == "multiclass" and y.dtype.kind == "f":
-                kind = "continuous"  # whole-number floats (metres, counts as floats) are still a quantity
+        kind = self.target_type if self.target_type != "auto" else infer_target_type(original)
         if kind not in ("continuous", "binary", "multiclass"):
             raise ValueError(f"target type {kind!r} is not supported: y must be continuous, binary or multiclass")
         self.target_type_ = kind
@@ -408,10 +413,10 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         if y.dtype.kind == "f" and not np.isfinite(y).all():
             raise ValueError("y holds NaN or infinite values")
         self.classes_, codes = np.unique(y, return_inverse=True)
-        if self.target_type == "auto" and y.dtype.kind in "iu" and len(self.classes_) > MANY_CLASSES:
+        if self.target_type == "auto" and len(self.classes_) > MANY_CLASSES:
             warnings.warn(
-                f"y is an integer target with {len(self.classes_)} distinct values, read as that many "
-                "classes (one output column each); pass target_type='continuous' to regress on it",
+                f"y has {len(self.classes_)} distinct labels, read as that many classes (one output "
+                "column each); pass target_type='multiclass' to say so, or 'continuous' to regress on it",
                 UserWarning,
                 stacklevel=4,
             )
@@ -504,6 +509,59 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         y = target[:, 0]
         total = ((y - y.mean()) ** 2).sum()
         return float(1 - ((y - prediction[:, 0]) ** 2).sum() / total) if total > 0 else 0.0
+
+
+# -- target types ---------------------------------------------------------------------------
+def infer_target_type(y) -> str:
+    """The target type that ``target_type="auto"`` reads in ``y``: the rule of the package.
+
+    scikit-learn's :func:`~sklearn.utils.multiclass.type_of_target`, with numbers read as
+    users mean them:
+
+    - strings, booleans and pandas categoricals are classes, whatever their number;
+    - any target with two distinct values is ``"binary"``;
+    - floating-point targets with more are ``"continuous"``, whole numbers or not;
+    - integer targets (numpy or pandas nullable) are ``"multiclass"`` with at most
+      :data:`MAX_INTEGER_CLASSES` (10) distinct values and ``"continuous"`` with more: int64
+      prices, elevations, depths and counts are quantities, not hundreds of classes.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        The target, without missing values.
+
+    Returns
+    -------
+    str
+        ``"continuous"``, ``"binary"`` or ``"multiclass"``, or what ``type_of_target`` says for
+        other targets (e.g. ``"multilabel-indicator"``), which callers reject.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from geoembed.target_encoder import infer_target_type
+    >>> infer_target_type(np.array([120, 3400, 15, 880, 42, 7, 1010, 65, 300, 12, 99]))
+    'continuous'
+    >>> infer_target_type(np.array([0, 1, 2, 1, 0]))
+    'multiclass'
+    >>> infer_target_type(["wet", "dry", "wet"])
+    'binary'
+    """
+    dtype = getattr(y, "dtype", None)
+    if isinstance(dtype, pd.CategoricalDtype):
+        n_classes = pd.Series(y).nunique()
+        return "binary" if n_classes <= 2 else "multiclass"
+    integer = dtype is not None and pd.api.types.is_integer_dtype(dtype)
+    if isinstance(y, (pd.Series, pd.Index)) or hasattr(y, "to_numpy"):
+        y = y.to_numpy()
+    values = np.asarray(y)
+    integer = integer or values.dtype.kind in "iu"
+    kind = type_of_target(values, input_name="y")
+    if kind == "multiclass" and values.dtype.kind == "f":
+        return "continuous"  # whole-number floats (metres, counts as floats) are still a quantity
+    if kind == "multiclass" and integer and len(pd.unique(values.ravel())) > MAX_INTEGER_CLASSES:
+        return "continuous"
+    return kind
 
 
 # -- automatic block size -------------------------------------------------------------------
