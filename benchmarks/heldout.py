@@ -282,15 +282,18 @@ def _counts(deltas) -> str:
     return f"{(deltas > 0).sum()}/{((deltas <= 0) & (deltas >= -TIE)).sum()}/{(deltas < -TIE).sum()}"
 
 
-def run_half(half, names, seeds, repeats) -> dict:
-    location_rows, added_rows = [], []
+def run_half(half, names, seeds, repeats, save=None) -> dict:
+    """Every task of ``names``; ``save(result)`` after each, so that a stopped run keeps what it measured."""
+    result = {"location": [], "added": [], "tasks": list(names)}
     for name in names:
         task = load_heldout_task(name)
         if GROUPS[name].group == "location":
-            location_rows.append(location_task(task, seeds))
+            result["location"].append(location_task(task, seeds))
         else:
-            added_rows += added_task(task, repeats)
-    return {"location": location_rows, "added": added_rows}
+            result["added"] += added_task(task, repeats)
+        if save is not None:
+            save(result)
+    return result
 
 
 def rows_path(name, half):
@@ -314,15 +317,18 @@ def main(argv=None):
     for half in args.half:
         start = time.perf_counter()
         names = [n for n in split[half] if args.tasks is None or n in args.tasks]
+
+        def save(result, half=half, start=start):
+            result["minutes"] = (time.perf_counter() - start) / 60
+            result["machine"] = info
+            result["seeds"], result["repeats"] = args.seeds, args.repeats
+            tmp = rows_path(args.name, half).with_suffix(".tmp")
+            tmp.write_text(json.dumps(result, indent=2))
+            tmp.replace(rows_path(args.name, half))
+
         # one BLAS / OpenMP thread for the models: on a small shared machine more threads only spin
         with threadpool_limits(limits=1):
-            result = run_half(half, names, args.seeds, args.repeats)
-        result["minutes"] = (time.perf_counter() - start) / 60
-        result["machine"] = info
-        result["seeds"], result["repeats"] = args.seeds, args.repeats
-        tmp = rows_path(args.name, half).with_suffix(".tmp")
-        tmp.write_text(json.dumps(result, indent=2))
-        tmp.replace(rows_path(args.name, half))
+            save(run_half(half, names, args.seeds, args.repeats, save))
     report(args.name, split, info)
 
 
@@ -344,6 +350,10 @@ def report(name, split, info):
             notes.append(f"### {half.capitalize()} half{quoted}: location only\n\n" + location_table(location_rows))
         if added_rows:
             notes.append(f"### {half.capitalize()} half{quoted}: added to other features\n\n" + added_table(added_rows))
+        done = {r["task"] for r in location_rows + added_rows}
+        if "tasks" in result and len(done) < len(result["tasks"]):
+            missing = [t for t in result["tasks"] if t not in done]
+            notes.append(f"{half.capitalize()} half is partial: not measured: {', '.join(missing)}.")
         notes.append(
             f"{half.capitalize()} half: {result['minutes']:.1f} min on {result['machine']['cpu']} "
             f"(run {result['machine']['date']}); encoder seeds {result['seeds']}, {result['repeats']} repeats."
