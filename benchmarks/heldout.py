@@ -277,6 +277,14 @@ def summary(location_rows, added_rows, half) -> dict:
     return out
 
 
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:+.3f}"
+    if isinstance(value, list):
+        return "; ".join(_cell(v) for v in value) if value else "none"
+    return str(value)
+
+
 def _counts(deltas) -> str:
     deltas = np.asarray(deltas)
     return f"{(deltas > 0).sum()}/{((deltas <= 0) & (deltas >= -TIE)).sum()}/{(deltas < -TIE).sum()}"
@@ -308,7 +316,11 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5, help="fold reshuffles of the added tasks' paired Δ")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (GeoCLIP features)")
     parser.add_argument("--name", default="heldout")
+    parser.add_argument("--report-only", action="store_true", help="rewrite the report from the saved rows")
     args = parser.parse_args(argv)
+    if args.report_only:
+        report(args.name, heldout_split(), machine_info(probe_gemm=False))
+        return
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)  # LogisticRegression at its defaults
     warnings.filterwarnings("ignore", message=".*distinct labels, read as that many classes")
@@ -341,7 +353,7 @@ def report(name, split, info):
     }
     rows, notes = [], []
     summaries = {half: summary(r["location"], r["added"], half) for half, r in halves.items()}
-    headline = [{"half": h, **{k: v for k, v in s.items() if k != "half"}} for h, s in summaries.items()]
+    headline = [{"half": h, **{k: _cell(v) for k, v in s.items() if k != "half"}} for h, s in summaries.items()]
     for half, result in halves.items():
         location_rows, added_rows = result["location"], result["added"]
         rows += location_rows + added_rows
@@ -380,7 +392,7 @@ def report(name, split, info):
         "Models run with one BLAS/OpenMP thread.",
         *notes,
     ]
-    columns = list(headline[0]) if headline else ["half"]
+    columns = list(dict.fromkeys(k for row in headline for k in row)) or ["half"]
     write_results(name, "Held-out protocol: LocationTargetEncoder on unseen tasks", headline, columns, notes, info=info)
     path = RESULTS_DIR / f"{name}.json"
     payload = json.loads(path.read_text())
