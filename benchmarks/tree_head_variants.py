@@ -43,6 +43,7 @@ from benchmarks.location_prior import (
 )
 from geoembed import GeoEmbedder, LocationTargetEncoder, SpatialBlockKFold
 from geoembed.datasets import load_task
+from geoembed.target_encoder import infer_target_type
 
 MARGIN = 0.005  # the tolerance the issue gives the location-only tasks
 
@@ -80,7 +81,7 @@ class ResidualPrior(TransformerMixin, BaseEstimator):
 
     def fit_transform(self, X, y):
         y = np.asarray(y)
-        classes = np.unique(y) if y.dtype.kind not in "fc" else None
+        classes = np.unique(y) if infer_target_type(y) != "continuous" else None  # the encoder's rule
         target = (y == classes[1]).astype(float) if classes is not None else y.astype(float)
         other = X[self.other].to_numpy(dtype=float)
         folds = SpatialBlockKFold(5, block_size_deg=self.block_size_deg, shuffle=True, random_state=self.seed)

@@ -72,7 +72,7 @@ def test_loader_contents_are_plausible(data_home):
 
 
 def test_task_data_is_cached_with_source_version(tmp_path):
-    from geoembed.datasets.downstream import _cached
+    from geoembed.datasets.downstream import cached_table
 
     calls = []
 
@@ -80,24 +80,24 @@ def test_task_data_is_cached_with_source_version(tmp_path):
         calls.append(1)
         return pd.DataFrame({"lat": [1.0, 2.0], "lon": [3.0, 4.0]})
 
-    first = _cached("demo", "somepkg", "1.2.3", build, tmp_path)
-    second = _cached("demo", "somepkg", "1.2.3", build, tmp_path)
+    first = cached_table("demo", "somepkg", "1.2.3", build, tmp_path)
+    second = cached_table("demo", "somepkg", "1.2.3", build, tmp_path)
     assert calls == [1]
     pd.testing.assert_frame_equal(first, second)
     assert (tmp_path / "datasets" / "demo-somepkg-1.2.3.parquet").exists()
-    _cached("demo", "somepkg", "1.2.4", build, tmp_path)  # a new package version rebuilds
+    cached_table("demo", "somepkg", "1.2.4", build, tmp_path)  # a new package version rebuilds
     assert calls == [1, 1]
     assert not [p for p in (tmp_path / "datasets").iterdir() if ".tmp" in p.name]  # no temporaries left
 
 
 def test_unwritable_cache_still_returns_the_data(tmp_path):
-    from geoembed.datasets.downstream import _cached
+    from geoembed.datasets.downstream import cached_table
 
     blocked = tmp_path / "file-not-folder"
     blocked.write_text("a file where the cache folder should be")
     frame = pd.DataFrame({"lat": [1.0], "lon": [2.0]})
     with pytest.warns(UserWarning, match="could not cache the demo data"):
-        out = _cached("demo", "somepkg", "1.0", lambda: frame, blocked)
+        out = cached_table("demo", "somepkg", "1.0", lambda: frame, blocked)
     pd.testing.assert_frame_equal(out, frame)
 
 

@@ -38,3 +38,40 @@ def test_tree_head_variants_script_reports_every_design(tmp_path, monkeypatch):
     saved = json.loads((tmp_path / "tree_head_variants.json").read_text())
     assert [row["design"] for row in saved["rows"]] == designs
     assert "| default |" in (tmp_path / "tree_head_variants.md").read_text()
+
+
+def test_heldout_summary_counts_wins_ties_losses_on_a_half():
+    from benchmarks.heldout import summary
+
+    def row(task, delta):
+        return {"task": task, "Δ": delta, "Δ fold std": 0.01, "seed Δ": delta / 10}
+
+    rows = [row("a", 0.02), row("b", -0.004), row("c", -0.02), row("d", 0.0), row("airports_alt_float", -1.0)]
+    result = summary(rows, [], "evaluation")
+    assert result["location tasks"] == 4  # the float copy is a check, not a task
+    assert (result["wins"], result["ties (within -0.005)"], result["losses"]) == (1, 2, 1)
+    assert result["losing tasks"] == ["c (-0.020)"] and result["worst Δ"] == -0.02
+
+
+def test_heldout_script_runs_both_halves_and_merges_them(tmp_path, monkeypatch):
+    from benchmarks import heldout
+
+    machine_info = benchmarks._report.machine_info
+    monkeypatch.setattr(benchmarks._report, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(heldout, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(heldout, "machine_info", lambda: machine_info(probe_gemm=False))
+    # two 104-row tasks: one development (location only), one evaluation (added)
+    heldout.main(["--tasks", "northampton_price", "--half", "development", "--seeds", "0", "--repeats", "2"])
+    heldout.main(["--tasks", "northampton_price_added", "--half", "evaluation", "--seeds", "0", "--repeats", "2"])
+    saved = json.loads((tmp_path / "heldout.json").read_text())
+    assert [s["half"] for s in saved["summaries"].values()] == ["development", "evaluation"]
+    (location,) = [r for r in saved["rows"] if r["group"] == "location"]
+    assert location["task"] == "northampton_price" and location["target_type_"] == "continuous"
+    assert location["Δ"] == pytest.approx(
+        location["scores"]["LocationTargetEncoder + head"]["mean"] - location["scores"][location["best single"]]["mean"]
+    )
+    added = [r for r in saved["rows"] if r["group"] == "added"]
+    assert [r["head"] for r in added] == ["linear probe", "boosted trees"]
+    assert all(len(r["repeated"]["deltas"]) == 2 for r in added)
+    text = (tmp_path / "heldout.md").read_text()
+    assert "Development half" in text and "Evaluation half" in text and "northampton_price_added" in text

