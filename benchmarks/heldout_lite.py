@@ -1,0 +1,78 @@
+"""geoclip-lite against GeoCLIP on the held-out task pool: the suite's linear probe, both halves.
+
+    python -m benchmarks.heldout_lite [--half evaluation]
+
+The issue-26 criterion reads the evaluation half: a linear probe on the lite features at least
+GeoCLIP's minus 0.01 on every task. Location-only tasks; spatially blocked 5-fold CV (the task's
+blocks, seed 0); the suite's linear probe (``MinMaxScaler`` + ``RidgeCV``/``RidgeClassifierCV``,
+as in RANGE). Writes ``benchmarks/results/heldout_lite.{md,json}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from benchmarks._report import machine_info, write_results
+from geoembed import GeoEmbedder
+from geoembed.datasets.heldout import list_heldout_tasks, load_heldout_task
+from geoembed.evaluation import evaluate
+from geoembed.evaluation.probing import METRICS
+
+MARGIN = 0.01
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--half", choices=["development", "evaluation", "both"], default="both")
+    args = parser.parse_args(argv)
+    halves = ["development", "evaluation"] if args.half == "both" else [args.half]
+    info = machine_info()
+    encoders = {"GeoCLIP": GeoEmbedder(), "geoclip-lite": GeoEmbedder(weights="geoclip-lite")}
+    rows, start = [], time.perf_counter()
+    for half in halves:
+        for name in list_heldout_tasks(half, group="location"):
+            task = load_heldout_task(name)
+            scores = {}
+            metric = METRICS[task.kind][0]
+            for label, encoder in encoders.items():
+                result = evaluate(encoder, task, probe="linear")
+                scores[label] = {"mean": result[metric], "std": result[f"{metric}_std"], "metric": metric}
+            gap = scores["geoclip-lite"]["mean"] - scores["GeoCLIP"]["mean"]
+            rows.append(
+                {
+                    "half": half,
+                    "task": name,
+                    "n": len(task.y),
+                    "metric": metric,
+                    "GeoCLIP": f"{scores['GeoCLIP']['mean']:.3f} ± {scores['GeoCLIP']['std']:.3f}",
+                    "geoclip-lite": f"{scores['geoclip-lite']['mean']:.3f} ± {scores['geoclip-lite']['std']:.3f}",
+                    "Δ lite - GeoCLIP": f"{gap:+.3f}",
+                    f"≥ GeoCLIP - {MARGIN}": "yes" if gap >= -MARGIN else "**no**",
+                }
+            )
+            print(rows[-1], flush=True)
+    notes = []
+    for half in halves:
+        mine = [r for r in rows if r["half"] == half]
+        gaps = np.array([float(r["Δ lite - GeoCLIP"]) for r in mine])
+        failing = [f"{r['task']} ({r['Δ lite - GeoCLIP']})" for r in mine if float(r["Δ lite - GeoCLIP"]) < -MARGIN]
+        notes.append(
+            f"{half} half, {len(mine)} location tasks: lite ≥ GeoCLIP - {MARGIN} on {len(mine) - len(failing)}; "
+            f"median Δ {np.median(gaps):+.3f}, worst {gaps.min():+.3f}; "
+            f"below the margin: {', '.join(failing) or 'none'}."
+        )
+    notes.append(
+        "Linear probe of the downstream suite (geoembed.evaluation.evaluate, probe='linear'), spatially blocked "
+        f"5-fold CV with each task's blocks, seed 0. Wall time {(time.perf_counter() - start) / 60:.1f} min."
+    )
+    columns = ["half", "task", "n", "metric", "GeoCLIP", "geoclip-lite", "Δ lite - GeoCLIP", f"≥ GeoCLIP - {MARGIN}"]
+    write_results(
+        "heldout_lite", "geoclip-lite against GeoCLIP on the held-out pool (linear probe)", rows, columns, notes, info
+    )
+
+
+if __name__ == "__main__":
+    main()
