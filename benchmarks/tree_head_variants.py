@@ -109,13 +109,13 @@ DESIGNS = {
     "default": lambda task, seed: (default_prior(task, seed), ["lat", "lon"]),
     "cv=10": lambda task, seed: (default_prior(task, seed, cv=10), ["lat", "lon"]),
     "inner blocks = outer blocks": lambda task, seed: (
-        default_prior(task, seed, block_size_deg=task.block_degrees),
+        default_prior(task, seed, block_size_deg=task.block_size_deg),
         ["lat", "lon"],
     ),
     "linear + knn": lambda task, seed: (default_prior(task, seed, learners=("linear", "knn")), ["lat", "lon"]),
     "mean of 3 cross-fits": lambda task, seed: (AveragedPrior(f"geoclip:{task.name}", 3, seed), ["lat", "lon"]),
     "prior of the residual": lambda task, seed: (
-        ResidualPrior(f"geoclip:{task.name}", task.extra_features, task.block_degrees, seed),
+        ResidualPrior(f"geoclip:{task.name}", task.extra_features, task.block_size_deg, seed),
         ["lat", "lon", *task.extra_features],
     ),
     "monotone head": lambda task, seed: (default_prior(task, seed), ["lat", "lon"]),

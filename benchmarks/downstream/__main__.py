@@ -1,7 +1,7 @@
 """Downstream suite: do location features help? Encoders x real tasks x probes.
 
 Each task is cross-validated with :class:`geoembed.evaluation.SpatialBlockKFold` (blocks of
-``task.block_degrees``, folds balanced in rows, seed 0). The ``*_added`` tasks hold other
+``task.block_size_deg``, folds balanced in rows, seed 0). The ``*_added`` tasks hold other
 features next to location: there every encoder's features are added to them, and the
 encoder "none" scores them alone.
 
@@ -142,7 +142,7 @@ def main(argv=None):
             )
         )
     task_lines = [
-        f"{t.name}: {t.description}; {len(t)} samples; {t.source}; blocks of {t.block_degrees} degrees" for t in tasks
+        f"{t.name}: {t.description}; {len(t)} samples; {t.source}; blocks of {t.block_size_deg} degrees" for t in tasks
     ]
     rows = [{"encoder": k, "embedding time (ms per 1,000 points)": v} for k, v in timing.items()]
     notes = [

@@ -84,10 +84,20 @@ class DownstreamTask:
     source: str
     description: str
     extra_features: list[str] = field(default_factory=list)
-    block_degrees: float = 5.0  # size of the spatial blocks used for cross-validation
+    block_size_deg: float = 5.0  # side of the spatial blocks used for cross-validation, in degrees
 
     def __len__(self) -> int:
         return len(self.y)
+
+    @property
+    def block_degrees(self) -> float:
+        """Deprecated name of :attr:`block_size_deg` (renamed in 0.3, removed in 0.4)."""
+        warnings.warn(
+            "DownstreamTask.block_degrees was renamed block_size_deg in 0.3; the old name will be removed in 0.4",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.block_size_deg
 
 
 def package_file(distribution: str, needle: str) -> tuple[Path, str]:
@@ -319,7 +329,7 @@ def load_ames(*, with_structure=False, random_state=0, cache_dir=None, n_samples
         source,
         "Ames, Iowa log10 sale price: " + ("structural features + location" if with_structure else "location only"),
         extra_features=extra,
-        block_degrees=0.01,
+        block_size_deg=0.01,
     )
 
 
@@ -362,7 +372,7 @@ def load_sacramento(*, random_state=0, cache_dir=None, n_samples=None) -> Downst
         source,
         "Sacramento log10 sale price: beds, baths, area and type + location",
         extra_features=list(SACRAMENTO_FEATURES),
-        block_degrees=0.02,
+        block_size_deg=0.02,
     )
 
 
@@ -398,7 +408,7 @@ def load_quakes(*, random_state=0, cache_dir=None, n_samples=None) -> Downstream
         source,
         "Fiji earthquakes' Richter magnitude: depth and reporting stations + location",
         extra_features=list(QUAKES_FEATURES),
-        block_degrees=1.0,
+        block_size_deg=1.0,
     )
 
 
@@ -435,7 +445,7 @@ def load_storms(n_samples=4000, *, random_state=0, cache_dir=None) -> Downstream
         source,
         "Atlantic storms' maximum wind (knots): central pressure, month and year + location",
         extra_features=list(STORMS_FEATURES),
-        block_degrees=2.0,
+        block_size_deg=2.0,
     )
 
 
@@ -479,7 +489,7 @@ def load_mpls_stops(n_samples=4000, *, random_state=0, cache_dir=None) -> Downst
         source,
         "Minneapolis police stops: suspicious person/vehicle vs traffic; time, searches, MDC + location",
         extra_features=list(MPLS_STOPS_FEATURES),
-        block_degrees=0.01,
+        block_size_deg=0.01,
     )
 
 

@@ -77,7 +77,7 @@ def _task(name, kind, frame, y, source, description, block, extra=()):
         source,
         description,
         extra_features=extra,
-        block_degrees=block,
+        block_size_deg=block,
     )
 
 

@@ -1,7 +1,7 @@
 """Probing protocol: how much do location features help a downstream model?
 
 Spatially blocked k-fold cross-validation (:class:`~geoembed.evaluation.spatial_cv.SpatialBlockKFold`,
-blocks of ``task.block_degrees``, folds balanced in rows), a linear probe as in RANGE (CVPR 2025: ``MinMaxScaler`` then
+blocks of ``task.block_size_deg``, folds balanced in rows), a linear probe as in RANGE (CVPR 2025: ``MinMaxScaler`` then
 ``RidgeClassifierCV`` / ``RidgeCV`` over alphas 0.1, 1, 10) and a non-linear probe: k-nearest
 neighbours on standardised features (``"knn"``, k = 10, the usual k-NN evaluation of
 representations). Also available: a one-hidden-layer MLP (``"mlp"``, 256 units, early stopping)
@@ -123,7 +123,7 @@ def evaluate(encoder, task, *, probe: str = "linear", n_splits: int = 5, random_
     encoder : scikit-learn transformer or None
         Location encoder; ``None`` uses the task's extra features only.
     task : DownstreamTask
-        Task with ``frame`` (lat, lon, ...), ``y`` of shape (n_samples,), ``kind`` and ``block_degrees``.
+        Task with ``frame`` (lat, lon, ...), ``y`` of shape (n_samples,), ``kind`` and ``block_size_deg``.
     probe : {"linear", "knn", "mlp", "hgb"}, default="linear"
         See :func:`make_probe`.
     n_splits : int, default=5
@@ -140,7 +140,7 @@ def evaluate(encoder, task, *, probe: str = "linear", n_splits: int = 5, random_
         (:data:`METRICS`), its mean and ``<metric>_std`` over folds.
     """
     X, seconds = features if features is not None else embed_task(encoder, task)
-    cv = SpatialBlockKFold(n_splits, block_size_deg=task.block_degrees, shuffle=True, random_state=random_state)
+    cv = SpatialBlockKFold(n_splits, block_size_deg=task.block_size_deg, shuffle=True, random_state=random_state)
     folds = cv.split(task.frame[["lat", "lon"]])
     per_fold = []
     for train, test in folds:

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
 
-from .._params import Interval, validate_params
+from .._params import Interval, renamed_keyword, validate_params
 from ..geo import EARTH_RADIUS_KM, equal_earth, validate_latlon
 from ..inputs import read_coordinates
 
@@ -267,7 +267,8 @@ def _greedy_balanced_folds(sizes, n_splits: int, rng) -> np.ndarray:
     return fold_of_block
 
 
-def spatial_block_folds(lat, lon, *, block_degrees: float, n_splits: int = 5, random_state: int = 0):
+@renamed_keyword("block_degrees", "block_size_deg", since="0.3", removal="0.4")
+def spatial_block_folds(lat, lon, *, block_size_deg: float, n_splits: int = 5, random_state: int = 0):
     """(train, test) index pairs where all points of a lat/lon block go to the same fold.
 
     A thin function over :class:`SpatialBlockKFold` with ``shuffle=True``.
@@ -276,8 +277,9 @@ def spatial_block_folds(lat, lon, *, block_degrees: float, n_splits: int = 5, ra
     ----------
     lat, lon : array-like of shape (n_samples,)
         Coordinates in degrees.
-    block_degrees : float
-        Side of the square blocks, in degrees.
+    block_size_deg : float
+        Side of the square blocks, in degrees (``block_degrees`` before 0.3, as in
+        :class:`SpatialBlockKFold`).
     n_splits : int, default=5
         Number of folds.
     random_state : int, default=0
@@ -297,10 +299,10 @@ def spatial_block_folds(lat, lon, *, block_degrees: float, n_splits: int = 5, ra
     Examples
     --------
     >>> from geoembed.evaluation import spatial_block_folds
-    >>> folds = spatial_block_folds([0, 0, 20, 20], [0, 1, 0, 1], block_degrees=10, n_splits=2)
+    >>> folds = spatial_block_folds([0, 0, 20, 20], [0, 1, 0, 1], block_size_deg=10, n_splits=2)
     >>> [test.tolist() for _, test in folds]
     [[2, 3], [0, 1]]
     """
     coords = np.column_stack([np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)])
-    cv = SpatialBlockKFold(n_splits, block_size_deg=block_degrees, shuffle=True, random_state=random_state)
+    cv = SpatialBlockKFold(n_splits, block_size_deg=block_size_deg, shuffle=True, random_state=random_state)
     return list(cv.split(coords))
