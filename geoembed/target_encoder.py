@@ -105,10 +105,10 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         "auto" infers it with :func:`infer_target_type`: strings, booleans and pandas
         categoricals are classes; numbers with two distinct values are binary; floats with
         more are continuous (even when they hold whole numbers); integers are classes with at
-        most 10 distinct values (:data:`MAX_INTEGER_CLASSES`) and continuous with more (int64
+        most 10 distinct values (``MAX_INTEGER_CLASSES``) and continuous with more (int64
         prices, elevations, depths, counts). Integer class codes of more than 10 classes need
         ``target_type="multiclass"`` (or string / categorical labels). Classes inferred with
-        more than 50 distinct values (:data:`MANY_CLASSES`) give a warning, since each is one
+        more than 50 distinct values (``MANY_CLASSES``) give a warning, since each is one
         output column. An explicit type always wins, and silences that warning.
     cv : int, cross-validation splitter or iterable, default=5
         The folds of the cross-fitting. An int gives that many spatially blocked folds of
@@ -560,7 +560,7 @@ def infer_target_type(y) -> str:
     - any target with two distinct values is ``"binary"``;
     - floating-point targets with more are ``"continuous"``, whole numbers or not;
     - integer targets (numpy or pandas nullable) are ``"multiclass"`` with at most
-      :data:`MAX_INTEGER_CLASSES` (10) distinct values and ``"continuous"`` with more: int64
+      ``MAX_INTEGER_CLASSES`` (10) distinct values and ``"continuous"`` with more: int64
       prices, elevations, depths and counts are quantities, not hundreds of classes.
 
     Parameters

@@ -91,7 +91,7 @@ class DownstreamTask:
 
     @property
     def block_degrees(self) -> float:
-        """Deprecated name of :attr:`block_size_deg` (renamed in 0.3, removed in 0.4)."""
+        """Deprecated name of ``block_size_deg`` (renamed in 0.3, removed in 0.4)."""
         warnings.warn(
             "DownstreamTask.block_degrees was renamed block_size_deg in 0.3; the old name will be removed in 0.4",
             FutureWarning,
