@@ -21,6 +21,7 @@ Needs the ``spark`` extra: ``pip install 'geoembed-toolkit[spark]'`` and a Java 
 
 from __future__ import annotations
 
+import uuid
 from typing import Iterator, Tuple  # noqa: UP035  (pandas UDF type hints are read by pyspark)
 
 import numpy as np
@@ -87,12 +88,18 @@ def _feature_names(transformer) -> list[str]:
     return [str(name) for name in transformer.get_feature_names_out()]
 
 
-# one unpickled transformer per Python worker and broadcast
+# one unpickled transformer per Python worker and call of transform()
 _WORKER_CACHE: dict = {}
 
 
-def _worker_transformer(broadcast):
-    key = broadcast.id if hasattr(broadcast, "id") else id(broadcast)
+def _worker_transformer(broadcast, key: str):
+    """The transformer of the call of :func:`transform` named ``key``, unpickled once per worker.
+
+    ``key`` is a random token made by that call on the driver. Python workers outlive jobs, so
+    the cache must tell one job's transformer from the next; a worker-side ``Broadcast`` carries
+    no id of its own, and ``id()`` of one is reused as soon as the last is freed (which once
+    handed a job the previous job's transformer).
+    """
     if key not in _WORKER_CACHE:
         from pyspark import cloudpickle
 
@@ -172,6 +179,7 @@ def transform(
     spark = df.sparkSession
     threads = torch_threads or int(spark.conf.get("spark.task.cpus", "1"))
     broadcast = spark.sparkContext.broadcast(cloudpickle.dumps(transformer))
+    key = uuid.uuid4().hex
     rounding = np.float16 if dtype == "float16" else np.float32
     n_features = len(names)
     if output == "array":
@@ -184,7 +192,7 @@ def transform(
         from pyspark import TaskContext
 
         torch.set_num_threads(threads)
-        model = _worker_transformer(broadcast)
+        model = _worker_transformer(broadcast, key)
         context = TaskContext.get()
         partition = context.partitionId() if context is not None else None
         offset = 0

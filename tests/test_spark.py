@@ -95,6 +95,22 @@ def test_spark_output_equals_in_process_row_by_row(name, make, sdf, table):
         assert_rounded_once_close(got[good], expected[good])
 
 
+def test_worker_cache_is_keyed_by_the_call_not_the_broadcast_object():
+    """Python workers outlive jobs, and a worker-side Broadcast has no id: the cache once keyed on
+    id() of one, which is reused once Spark's cleaner frees the last, and handed a geoclip-lite job
+    the previous job's GeoCLIP transformer (a CI run on record)."""
+    from types import SimpleNamespace
+
+    from pyspark import cloudpickle
+
+    first, second = make_encoder("sphereC+", n_frequencies=4), make_encoder("sphereC+", n_frequencies=5)
+    shared = SimpleNamespace(value=cloudpickle.dumps(first))
+    assert gs._worker_transformer(shared, "a").n_frequencies == 4
+    shared.value = cloudpickle.dumps(second)  # the same object (same id()), another call's payload
+    assert gs._worker_transformer(shared, "b").n_frequencies == 5
+    assert gs._worker_transformer(shared, "b") is gs._worker_transformer(shared, "b")  # unpickled once
+
+
 def test_named_columns_and_float16(sdf, table):
     encoder = make_encoder("sphereC+", on_invalid="nan").fit(table[["Latitude", "lng"]].iloc[:5])
     result = gs.transform(sdf, encoder, output="columns", dtype="float16").toPandas().sort_values("id")
