@@ -42,9 +42,9 @@ from sklearn.pipeline import make_pipeline
 
 from benchmarks._report import RESULTS_DIR, machine_info, markdown_table, write_results
 from geoembed import GeoEmbedder
+from geoembed.core.geo import validate_latlon
 from geoembed.datasets import list_tasks, load_task
 from geoembed.evaluation import SpatialBlockKFold, make_probe
-from geoembed.geo import validate_latlon
 from geoembed.target_encoder import LocationTargetEncoder
 
 COMPACT = 16  # principal components of the compact GeoCLIP rows

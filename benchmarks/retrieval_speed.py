@@ -21,8 +21,8 @@ import torch
 
 from benchmarks._report import write_results
 from benchmarks.encoder_speed import load_official_location_encoder
+from geoembed.models.weights import load_gps_gallery
 from geoembed.retrieval import GeoLocator
-from geoembed.weights import load_gps_gallery
 
 
 def official_predict_loop(features: np.ndarray, top_k: int = 5):

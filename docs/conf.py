@@ -275,7 +275,7 @@ def _import_dotted(name: str):
 
 def _resolve_geoembed_reference(app, env, node, contnode):
     """Resolve references that Sphinx cannot: names re-exported by a package
-    (``geoembed.GeoEmbedder`` is documented as ``geoembed.embedder.GeoEmbedder``), and short names
+    (``geoembed.GeoEmbedder`` is documented as ``geoembed.encoders.embedder.GeoEmbedder``), and short names
     (``:meth:`commit```, ``:func:`make_encoder```) that match exactly one documented object, searched
     first in the referring module, then everywhere.
     """

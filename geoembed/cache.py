@@ -1,38 +1,16 @@
-"""The user cache folder (gallery embeddings and other derived files)."""
+"""Moved to :mod:`geoembed.core.cache` in 0.3; this path warns and is removed in 0.4."""
 
-from __future__ import annotations
+from geoembed.core.utils import moved_attribute
 
-import os
-from pathlib import Path
+#: Every public name of this module, and where it lives now.
+MOVED = dict.fromkeys(
+    [
+        "cache_dir",
+    ],
+    "geoembed.core.cache",
+)
+__all__ = sorted(MOVED)
 
-__all__ = ["cache_dir"]
 
-
-def cache_dir(override: str | Path | None = None) -> Path:
-    """The cache folder, created if possible.
-
-    Parameters
-    ----------
-    override : str or Path, default=None
-        Use this folder. Otherwise ``$GEOEMBED_CACHE_DIR``, else ``$XDG_CACHE_HOME/geoembed``,
-        else ``~/.cache/geoembed``.
-
-    Returns
-    -------
-    pathlib.Path
-        The folder. It is created (with its parents) when missing; when that fails (a
-        read-only file system, no permission, a file in the way) the path is still returned,
-        possibly not existing: callers that write there must handle ``OSError`` and decide how
-        to fall back (e.g. compute in memory).
-    """
-    if override is not None:
-        path = Path(override)
-    elif os.environ.get("GEOEMBED_CACHE_DIR"):
-        path = Path(os.environ["GEOEMBED_CACHE_DIR"])
-    else:
-        path = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "geoembed"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        pass  # the caller finds out when it writes, and falls back
-    return path
+def __getattr__(name):
+    return moved_attribute(__name__, name, MOVED)

@@ -1,65 +1,16 @@
-"""Out-of-core and distributed transforms: dask DataFrames and dask-backed xarray objects.
+"""Moved to :mod:`geoembed.encoders.dask` in 0.3; this path warns and is removed in 0.4."""
 
-Dask is optional (``pip install 'geoembed-toolkit[dask]'``). The fitted featurizer is shipped to
-workers without its weights (GeoEmbedder pickles hold none); each worker process loads them
-once into its own cache, not once per partition.
-"""
+from geoembed.core.utils import moved_attribute
 
-from __future__ import annotations
-
-import numpy as np
-import pandas as pd
-
-from .inputs import broadcast_latlon, read_coordinates
-
-__all__ = ["transform_dask"]
+#: Every public name of this module, and where it lives now.
+MOVED = dict.fromkeys(
+    [
+        "transform_dask",
+    ],
+    "geoembed.encoders.dask",
+)
+__all__ = sorted(MOVED)
 
 
-def _transform_partition(frame: pd.DataFrame, estimator, names) -> pd.DataFrame:
-    coords = read_coordinates(frame, lat_col=estimator.lat_col, lon_col=estimator.lon_col)
-    values = estimator.encode_latlon(coords.lat, coords.lon, row_labels=coords.row_labels)
-    values = values.toarray() if hasattr(values, "toarray") else values
-    return pd.DataFrame(values, index=frame.index, columns=names)
-
-
-def transform_dask(estimator, X):
-    """Lazy transform of a dask DataFrame (``map_partitions`` with ``meta``) or a dask-backed
-    xarray object (``xarray.apply_ufunc(..., dask="parallelized")``).
-
-    ``estimator`` is a fitted featurizer: its public ``encode_latlon``, ``get_feature_names_out``,
-    ``lat_col`` and ``lon_col`` are all that is used.
-    """
-    names = list(estimator.get_feature_names_out())
-    dtype = estimator.encode_latlon(np.zeros(1), np.zeros(1)).dtype
-    if type(X).__module__.startswith("xarray"):
-        return _transform_xarray(estimator, X, names, dtype)
-    meta = pd.DataFrame({name: pd.Series([], dtype=dtype) for name in names})
-    return X.map_partitions(_transform_partition, estimator, names, meta=meta)
-
-
-def _transform_xarray(estimator, X, names, dtype):
-    import xarray as xr
-
-    lat, lon = broadcast_latlon(X, lat_col=estimator.lat_col, lon_col=estimator.lon_col)
-    if isinstance(X, xr.Dataset):
-        template = next(iter(X.data_vars.values()))
-    else:
-        template = X
-    lat = lat.chunk(template.chunksizes) if template.chunks else lat
-    lon = lon.chunk(template.chunksizes) if template.chunks else lon
-
-    def block(lat_block, lon_block):
-        values = estimator.encode_latlon(lat_block.reshape(-1), lon_block.reshape(-1))
-        values = values.toarray() if hasattr(values, "toarray") else values
-        return np.asarray(values, dtype=dtype).reshape(*lat_block.shape, len(names))
-
-    out = xr.apply_ufunc(
-        block,
-        lat,
-        lon,
-        output_core_dims=[["feature"]],
-        dask="parallelized",
-        output_dtypes=[dtype],
-        dask_gufunc_kwargs={"output_sizes": {"feature": len(names)}},
-    )
-    return out.assign_coords(feature=np.asarray(names, dtype=object)).rename("embedding")
+def __getattr__(name):
+    return moved_attribute(__name__, name, MOVED)

@@ -1,13 +1,16 @@
-"""The package's own exceptions."""
+"""Moved to :mod:`geoembed.core.errors` in 0.3; this path warns and is removed in 0.4."""
 
-from __future__ import annotations
+from geoembed.core.utils import moved_attribute
 
-__all__ = ["CheckpointError"]
+#: Every public name of this module, and where it lives now.
+MOVED = dict.fromkeys(
+    [
+        "CheckpointError",
+    ],
+    "geoembed.core.errors",
+)
+__all__ = sorted(MOVED)
 
 
-class CheckpointError(ValueError):
-    """A weights or checkpoint file cannot be used: missing, truncated, not safetensors, wrong or
-    missing keys or shapes, missing or malformed metadata, or content that would need unpickling.
-
-    The message names the file and what is wrong with it.
-    """
+def __getattr__(name):
+    return moved_attribute(__name__, name, MOVED)

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .embedder import GeoEmbedder
-from .inputs import find_latlon_columns
-from .io.tables import OUTPUT_FORMATS, ChunkWriter, iter_input_chunks, read_columns
+from geoembed.core.inputs import find_latlon_columns
+from geoembed.encoders.embedder import GeoEmbedder
+from geoembed.io.tables import OUTPUT_FORMATS, ChunkWriter, iter_input_chunks, read_columns
 
 __all__ = ["check_output_path", "check_writable_folder", "embed_file", "same_file"]
 

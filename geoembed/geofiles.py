@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._utils import optional_import
-from .embedder import GeoEmbedder
-from .files import check_output_path
-from .geometry import read_geometries
-from .io import atomic_output
-from .regions import RegionEmbedder
+from geoembed.core.geometry import read_geometries
+from geoembed.core.utils import optional_import
+from geoembed.encoders.embedder import GeoEmbedder
+from geoembed.encoders.regions import RegionEmbedder
+from geoembed.files import check_output_path
+from geoembed.io import atomic_output
 
 __all__ = ["GEODATA_INPUTS", "GEODATA_OUTPUTS", "add_geodata_options", "embed_geofile", "is_geodata_file"]
 

@@ -6,8 +6,8 @@ import sys
 
 import numpy as np
 
-from .geo import WHOLE_GLOBE, BoundingBox
-from .io.zarr import ZarrGridWriter, open_grid
+from geoembed.core.geo import WHOLE_GLOBE, BoundingBox
+from geoembed.io.zarr import ZarrGridWriter, open_grid
 
 __all__ = ["embed_grid", "grid_axes", "open_grid", "pca_rgb"]
 
@@ -34,7 +34,7 @@ def grid_axes(resolution: float, bbox=None):
     Raises
     ------
     ValueError
-        A box :class:`~geoembed.geo.BoundingBox` rejects, a resolution that is not positive,
+        A box :class:`~geoembed.core.geo.BoundingBox` rejects, a resolution that is not positive,
         or one that leaves no cell centre inside the box.
     """
     box = BoundingBox.coerce(bbox) or WHOLE_GLOBE
@@ -93,7 +93,7 @@ def embed_grid(
     import xarray as xr
     from tqdm.auto import tqdm
 
-    from .embedder import GeoEmbedder
+    from geoembed.encoders.embedder import GeoEmbedder
 
     lat, lon = grid_axes(resolution, bbox)
     encoder = encoder if encoder is not None else GeoEmbedder()

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ._utils import optional_import
-from .data import DATA_DIR
-from .geo import WHOLE_GLOBE, BoundingBox
-from .io.atomic import atomic_output
+from geoembed.core.data import DATA_DIR
+from geoembed.core.geo import WHOLE_GLOBE, BoundingBox
+from geoembed.core.utils import optional_import
+from geoembed.io.atomic import atomic_output
 
 __all__ = ["draw_coastlines", "land_fraction", "plot_points", "plot_probability_map", "plot_rgb_grid"]
 

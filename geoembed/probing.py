@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import warnings
 
-from .evaluation.probing import METRICS, RIDGE_ALPHAS, compare_encoders, embed_task, evaluate, make_probe
-from .evaluation.spatial_cv import spatial_block_folds
+from geoembed.evaluation.probing import METRICS, RIDGE_ALPHAS, compare_encoders, embed_task, evaluate, make_probe
+from geoembed.evaluation.spatial_cv import spatial_block_folds
 
 __all__ = ["METRICS", "RIDGE_ALPHAS", "compare_encoders", "embed_task", "evaluate", "make_probe", "spatial_block_folds"]
 

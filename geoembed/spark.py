@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from ._utils import optional_import
-from .inputs import LAT_NAMES, LON_NAMES
+from geoembed.core.inputs import LAT_NAMES, LON_NAMES
+from geoembed.core.utils import optional_import
 
 __all__ = ["DTYPES", "OUTPUTS", "transform", "write_parquet"]
 

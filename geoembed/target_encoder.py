@@ -41,11 +41,11 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
-from ._params import Interval, Options, validate_params
-from .embedder import GeoEmbedder
-from .evaluation.spatial_cv import SpatialBlockKFold, block_labels
-from .geo import latlon_to_unit_xyz, validate_latlon
-from .inputs import read_coordinates
+from geoembed.core.geo import latlon_to_unit_xyz, validate_latlon
+from geoembed.core.inputs import read_coordinates
+from geoembed.core.params import Interval, Options, validate_params
+from geoembed.encoders.embedder import GeoEmbedder
+from geoembed.evaluation.spatial_cv import SpatialBlockKFold, block_labels
 
 __all__ = ["LEARNERS", "LocationTargetEncoder", "infer_target_type"]
 

@@ -35,7 +35,7 @@ import torch
 from safetensors.numpy import load_file
 
 from geoembed.encoders.geoclip import geoclip_projection
-from geoembed.weights import LOCATION_ENCODER_FILE
+from geoembed.models.weights import LOCATION_ENCODER_FILE
 
 FLOAT32_UNIT_ROUNDOFF = 2.0**-24
 LAMBDA = 8.0

@@ -10,43 +10,28 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "geoembed"
 
 # bottom to top; a module may import from its own layer and the ones below. Longest prefix wins.
+# Each layer is a set of folders (the package root holds only applications and the lazy names).
 LAYERS = [
-    (
-        "foundation",
-        [
-            "geoembed._utils",
-            "geoembed._params",
-            "geoembed.errors",
-            "geoembed.geo",
-            "geoembed.cache",
-            "geoembed.data",
-            "geoembed.geometry",
-            "geoembed.inputs",
-            "geoembed.io",
-        ],
-    ),
-    ("models and weights", ["geoembed.encoders.geoclip.model", "geoembed.weights"]),
-    (
-        "featurizers",
-        ["geoembed.base", "geoembed.dask_transform", "geoembed.encoders", "geoembed.embedder", "geoembed.regions"],
-    ),
+    ("foundation", ["geoembed.core", "geoembed.io"]),
+    ("models", ["geoembed.models"]),
+    ("featurizers", ["geoembed.encoders"]),
     (
         "applications",
         [
+            "geoembed.files",
+            "geoembed.geofiles",
+            "geoembed.grid",
+            "geoembed.maps",
+            "geoembed.spark",
+            "geoembed.target_encoder",
             "geoembed.evaluation",
             "geoembed.retrieval",
             "geoembed.training",
-            "geoembed.grid",
-            "geoembed.maps",
-            "geoembed.files",
-            "geoembed.geofiles",
             "geoembed.datasets",
-            "geoembed.target_encoder",
             "geoembed.benchmarks",
-            "geoembed.spark",
         ],
     ),
-    ("entry points", ["geoembed.demo", "geoembed.cli", "geoembed"]),
+    ("entry points", ["geoembed.cli", "geoembed"]),
 ]
 # old module paths kept for one release: thin re-exports of the modules that replaced them
 DEPRECATED_SHIMS = {
@@ -55,6 +40,20 @@ DEPRECATED_SHIMS = {
     "geoembed.scale",
     "geoembed.retrieval.evaluation",
     "geoembed.datasets.nuswide",
+    # moved into the layer folders in 0.3
+    "geoembed.errors",
+    "geoembed.geo",
+    "geoembed.cache",
+    "geoembed.data",
+    "geoembed.geometry",
+    "geoembed.inputs",
+    "geoembed.weights",
+    "geoembed.base",
+    "geoembed.embedder",
+    "geoembed.dask_transform",
+    "geoembed.regions",
+    "geoembed.demo",
+    "geoembed.encoders.geoclip.model",
 }
 
 
@@ -177,6 +176,41 @@ def test_benchmarks_and_tools_use_only_public_names(path):
         assert not any(part.startswith("_") for part in target.split(".")), f"{path.name} imports {target}"
         private = [n for n in names if n.startswith("_")]
         assert not private, f"{path.name} imports private {private} from {target}"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: module_name(p))
+def test_the_folder_of_every_module_is_its_layer(path):
+    """A path tells the layer: every module sits in a folder of its layer (ARCHITECTURE.md), and the
+    package root holds only application modules, the lazy top-level names and deprecated shims."""
+    module = module_name(path)
+    if module in DEPRECATED_SHIMS:
+        return
+    parts = module.split(".")
+    if len(parts) == 1:  # geoembed/__init__.py: the lazy top-level names
+        return
+    folder = ".".join(parts[:2])
+    layer = layer_of(module)
+    assert folder in LAYERS[layer][1], f"{module} is in {folder}, not a folder of its layer {LAYERS[layer][0]}"
+    if len(parts) == 2 and path.name != "__init__.py":  # a module file at the package root
+        assert LAYERS[layer][0] == "applications", f"{module} sits at the package root but is {LAYERS[layer][0]}"
+
+
+def test_every_moved_module_warns_and_returns_the_same_object():
+    import importlib
+    import warnings
+
+    for old in sorted(DEPRECATED_SHIMS):
+        shim = importlib.import_module(old) if old != "geoembed.multilabel" else None
+        table = getattr(shim, "MOVED", None)
+        if table is None:
+            continue
+        for name, target in table.items():
+            new_module, _, new_name = target.partition(":")
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                value = getattr(shim, name)
+            assert value is getattr(importlib.import_module(new_module), new_name or name), f"{old}.{name}"
+            assert any(issubclass(w.category, FutureWarning) and new_module in str(w.message) for w in caught)
 
 
 def test_layer_table_matches_the_architecture_page():

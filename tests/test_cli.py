@@ -9,7 +9,7 @@ import pytest
 
 from geoembed import GeoEmbedder
 from geoembed.cli import main
-from geoembed.demo import run_demo
+from geoembed.cli.demo import run_demo
 from geoembed.training.columns import default_feature_columns
 
 
@@ -177,7 +177,7 @@ def test_writing_commands_refuse_existing_outputs_before_working(tmp_path, capsy
     def no_work(*args, **kwargs):
         raise AssertionError("worked before checking the output")
 
-    monkeypatch.setattr("geoembed.embedder.GeoEmbedder", no_work)  # demo and map import it when they run
+    monkeypatch.setattr("geoembed.encoders.embedder.GeoEmbedder", no_work)  # demo and map import it when they run
     commands = [
         ["demo", "-o", str(existing)],
         ["map", "-o", str(existing), "--resolution", "30"],
@@ -274,9 +274,9 @@ def test_missing_inputs_are_errors_naming_the_file(tmp_path, capsys):
 def test_locate_names_every_missing_and_unreadable_image_before_loading_a_model(tmp_path, capsys, monkeypatch):
     from PIL import Image
 
-    from geoembed import cli
-
-    monkeypatch.setattr(cli, "_locator", lambda args: pytest.fail("a model was loaded before the images were checked"))
+    monkeypatch.setattr(
+        "geoembed.cli.commands._locator", lambda args: pytest.fail("a model was loaded before the images were checked")
+    )
     good = tmp_path / "good.png"
     Image.fromarray(np.zeros((8, 8, 3), dtype=np.uint8)).save(good)
     broken = tmp_path / "a_broken.jpg"
@@ -306,12 +306,11 @@ def test_locate_names_every_missing_and_unreadable_image_before_loading_a_model(
     ],
 )
 def test_exit_status_and_message_by_error_type(monkeypatch, capsys, tmp_path, error, status):
-    from geoembed import cli
 
     def fail(args):
         raise error
 
-    monkeypatch.setattr(cli, "_demo", fail)
+    monkeypatch.setattr("geoembed.cli.parser.demo_command", fail)
     monkeypatch.delenv("GEOEMBED_DEBUG", raising=False)
     assert main(["demo", "-o", str(tmp_path / "d.parquet")]) == status
     err = capsys.readouterr().err
@@ -322,12 +321,11 @@ def test_exit_status_and_message_by_error_type(monkeypatch, capsys, tmp_path, er
 
 
 def test_debug_switches_reraise(monkeypatch, tmp_path):
-    from geoembed import cli
 
     def fail(args):
         raise ValueError("bad data")
 
-    monkeypatch.setattr(cli, "_demo", fail)
+    monkeypatch.setattr("geoembed.cli.parser.demo_command", fail)
     out = str(tmp_path / "d.parquet")
     for argv in (["--debug", "demo", "-o", out], ["demo", "-o", out, "--debug"]):
         with pytest.raises(ValueError, match="bad data"):
@@ -443,14 +441,14 @@ def test_embed_and_map_take_the_same_encoder_options_with_the_same_defaults(poin
 def test_warnings_from_inside_the_cli_are_one_line_naming_no_source_file(monkeypatch, capsys, tmp_path):
     import warnings
 
-    from geoembed import cli
+    from geoembed.cli import app as cli
 
     def deprecated(args):
         warnings.warn("--old is deprecated; use --new", FutureWarning, stacklevel=2)
         warnings.warn("the cache folder is not writable", UserWarning, stacklevel=2)
         return 0
 
-    monkeypatch.setattr(cli, "_demo", deprecated)
+    monkeypatch.setattr("geoembed.cli.parser.demo_command", deprecated)
     assert main(["demo", "-o", str(tmp_path / "d.parquet")]) == 0
     assert capsys.readouterr().err == (
         "geoembed: warning: --old is deprecated; use --new\ngeoembed: warning: the cache folder is not writable\n"

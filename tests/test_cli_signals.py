@@ -129,7 +129,7 @@ def _send_sigterm_then_wait(args):
 
 
 def test_main_turns_sigterm_into_an_exception_and_restores_the_handler(monkeypatch, capsys, tmp_path):
-    from geoembed import cli
+    from geoembed.cli import app as cli
 
     cleaned = []
 
@@ -150,7 +150,7 @@ def test_main_turns_sigterm_into_an_exception_and_restores_the_handler(monkeypat
 
 def test_a_signal_whose_exception_is_replaced_still_reports_the_signal(monkeypatch, capsys, tmp_path):
     """Some C extensions swallow the handler's exception and raise their own (numpy's tofile can)."""
-    from geoembed import cli
+    from geoembed.cli import app as cli
 
     def command(args):
         try:
@@ -165,7 +165,7 @@ def test_a_signal_whose_exception_is_replaced_still_reports_the_signal(monkeypat
 
 def test_an_ignored_sigterm_stays_ignored(monkeypatch, tmp_path):
     """Like nohup's SIGHUP: a signal the parent process chose to ignore is not taken over."""
-    from geoembed import cli
+    from geoembed.cli import app as cli
 
     seen = []
     monkeypatch.setattr(cli, "_demo", lambda args: seen.append(signal.getsignal(signal.SIGTERM)) or 0)

@@ -8,8 +8,8 @@ from numerics import assert_geoclip_close
 
 from geoembed import GeoEmbedder
 from geoembed.encoders.geoclip import LocationEncoderConfig
+from geoembed.models.weights import resolve_location_weights
 from geoembed.training import DistillConfig, Distiller
-from geoembed.weights import resolve_location_weights
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 

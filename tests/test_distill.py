@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from geoembed import GeoEmbedder
+from geoembed.core.errors import CheckpointError
 from geoembed.encoders.geoclip import LocationEncoderConfig
-from geoembed.errors import CheckpointError
 from geoembed.training import DistillConfig, Distiller, distillation_points
 
 TINY = LocationEncoderConfig(
@@ -98,7 +98,7 @@ def test_distill_command_smoke(tmp_path, capsys):
 def test_bundled_student_is_registered_small_and_documented():
     from safetensors import safe_open
 
-    from geoembed.weights import get_weights
+    from geoembed.models.weights import get_weights
 
     lite = get_weights("geoclip-lite")
     lite.verify()  # sha256 of every file against its PROVENANCE.json
@@ -142,7 +142,9 @@ def test_distill_config_fields_are_checked_and_named(text, field):
 def test_distiller_checks_its_config_before_loading_the_teacher(monkeypatch):
     config = smoke_config()
     config.n_points = None
-    monkeypatch.setattr("geoembed.weights.load_location_encoder", lambda *a: pytest.fail("the teacher was loaded"))
+    monkeypatch.setattr(
+        "geoembed.models.weights.load_location_encoder", lambda *a: pytest.fail("the teacher was loaded")
+    )
     with pytest.raises(ValueError, match="'n_points' field of DistillConfig .* Got None instead"):
         Distiller(config)
 

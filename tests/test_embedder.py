@@ -252,14 +252,14 @@ def test_custom_checkpoint_through_weights_param(tmp_path):
     path = GeoCLIPLocationEncoder(config, random_state=1).save(tmp_path / "tiny.safetensors")
     embedder = GeoEmbedder(weights=str(path)).fit(CITIES)
     assert embedder.transform(CITIES).shape == (4, 6) and embedder.sigmas_ == (1.0, 4096.0)
-    from geoembed.errors import CheckpointError
+    from geoembed.core.errors import CheckpointError
 
     with pytest.raises(CheckpointError, match="missing.safetensors' are neither a registered name"):
         GeoEmbedder(weights=str(tmp_path / "missing.safetensors")).fit(CITIES)
 
 
 def test_weights_by_registered_name(reference):
-    from geoembed.weights import get_weights, list_weights
+    from geoembed.models.weights import get_weights, list_weights
 
     assert "geoclip-1.3.0" in list_weights()
     entry = get_weights("geoclip-1.3.0")
@@ -373,7 +373,7 @@ def test_every_kind_of_problem_in_one_error():
 def test_n_components_projects_on_the_bundled_basis(reference):
     from safetensors.numpy import load_file
 
-    from geoembed.weights import get_weights
+    from geoembed.models.weights import get_weights
 
     basis = load_file(str(get_weights("geoclip-1.3.0").path("pca_basis")))
     components = basis["components"].astype(np.float64)
@@ -433,7 +433,7 @@ def test_column_names_name_the_weights_in_every_output(tmp_path):
     embed_file(tmp_path / "points.csv", tmp_path / "out.parquet", progress=False, weights="geoclip-lite")
     assert pq.read_schema(tmp_path / "out.parquet").names[-512:] == list(names)
     # the published weights keep the names of earlier releases, by name or by file
-    from geoembed.weights import LOCATION_ENCODER_FILE
+    from geoembed.models.weights import LOCATION_ENCODER_FILE
 
     for weights in (None, "geoclip-1.3.0", LOCATION_ENCODER_FILE):
         assert GeoEmbedder(weights=weights).fit(CITIES).get_feature_names_out()[0] == "geoclip_0"
@@ -442,7 +442,7 @@ def test_column_names_name_the_weights_in_every_output(tmp_path):
 def test_checkpoint_column_names_come_from_the_file_or_its_run_folder(tmp_path):
     import shutil
 
-    from geoembed.weights import get_weights
+    from geoembed.models.weights import get_weights
 
     student = get_weights("geoclip-lite").location_encoder_path
     (tmp_path / "runs" / "europe").mkdir(parents=True)

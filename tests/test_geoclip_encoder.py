@@ -9,15 +9,15 @@ import pytest
 import torch
 from numerics import assert_geoclip_close, geoclip_reference
 
+from geoembed.core.errors import CheckpointError
+from geoembed.core.geo import GEOCLIP_PROJECTION_SCALE, equal_earth
 from geoembed.encoders.geoclip import (
     GeoCLIPLocationEncoder,
     LocationEncoderConfig,
     bfloat16_is_fast,
     geoclip_projection,
 )
-from geoembed.errors import CheckpointError
-from geoembed.geo import GEOCLIP_PROJECTION_SCALE, equal_earth
-from geoembed.weights import (
+from geoembed.models.weights import (
     GPS_GALLERY_FILE,
     get_weights,
     load_gps_gallery,
@@ -249,7 +249,7 @@ def test_damaged_checkpoints_raise_the_package_error_naming_the_file(tmp_path, d
 @pytest.mark.parametrize("precision", ["exact", "fast"])
 def test_prepacked_and_plain_weights_agree(precision, weights, random_latlon):
     # geoclip-lite's one-layer branches run stacked (a block-diagonal hidden layer): same numbers
-    from geoembed.encoders.geoclip.model import _prepare_inference_weights
+    from geoembed.models.geoclip import _prepare_inference_weights
 
     path = resolve_location_weights(weights)
     encoder = load_location_encoder(path)
@@ -280,8 +280,8 @@ def test_one_resolver_for_every_spelling_of_weights(tmp_path):
     """None, a name, an entry and a bundled path resolve to the same file, entry and recorded sha256."""
     import shutil
 
-    from geoembed.errors import CheckpointError
-    from geoembed.weights import DEFAULT_WEIGHTS, get_weights, resolve_weights
+    from geoembed.core.errors import CheckpointError
+    from geoembed.models.weights import DEFAULT_WEIGHTS, get_weights, resolve_weights
 
     lite = get_weights("geoclip-lite")
     for given in ("geoclip-lite", lite, lite.location_encoder_path, str(lite.location_encoder_path)):
@@ -306,7 +306,7 @@ def _registered_copy(tmp_path, monkeypatch, name="geoclip-lite-copy"):
     import dataclasses
     import shutil
 
-    import geoembed.weights as registry
+    import geoembed.models.weights as registry
 
     original = registry.get_weights("geoclip-lite")
     folder = tmp_path / name
@@ -348,7 +348,7 @@ def test_tampered_registered_weights_are_refused_before_use(tmp_path, monkeypatc
 
 
 def test_registered_weights_are_hashed_once_per_file_version(tmp_path, monkeypatch):
-    import geoembed.weights as registry
+    import geoembed.models.weights as registry
 
     entry = _registered_copy(tmp_path, monkeypatch, name="geoclip-lite-hashed")
     path = entry.location_encoder_path

@@ -5,7 +5,7 @@ import pytest
 from numerics import assert_geoclip_close
 
 from geoembed import GeoEmbedder, make_encoder
-from geoembed.geo import BoundingBox
+from geoembed.core.geo import BoundingBox
 from geoembed.grid import embed_grid, grid_axes, pca_rgb
 
 

@@ -3,7 +3,7 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from geoembed.geo import BoundingBox
+from geoembed.core.geo import BoundingBox
 from geoembed.maps import draw_coastlines, land_fraction, plot_points, plot_rgb_grid
 
 

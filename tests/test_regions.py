@@ -18,7 +18,7 @@ from sklearn.decomposition import PCA
 from sklearn.pipeline import make_pipeline
 
 from geoembed import GeoEmbedder, RegionEmbedder
-from geoembed.geo import EARTH_RADIUS_KM, azimuthal_equal_area, azimuthal_equal_area_inverse, haversine_km
+from geoembed.core.geo import EARTH_RADIUS_KM, azimuthal_equal_area, azimuthal_equal_area_inverse, haversine_km
 
 gpd = pytest.importorskip("geopandas")
 shapely = pytest.importorskip("shapely")

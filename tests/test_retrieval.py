@@ -10,8 +10,8 @@ from conftest import GOLDEN_DIR
 from numerics import softmax_rtol
 from tiny_clip import save_tiny_clip
 
+from geoembed.core.geo import EARTH_RADIUS_KM, haversine_km
 from geoembed.evaluation import GEOCLIP_GEOLOCATION, accuracy_table, evaluate_geolocation
-from geoembed.geo import EARTH_RADIUS_KM, haversine_km
 from geoembed.retrieval import GeoLocator, GPSGallery
 from geoembed.retrieval.backbone import BackboneNotAvailableError
 from geoembed.retrieval.images import ImageLoadError
@@ -308,7 +308,7 @@ def _rewrite_meta(meta_path, **changes):
 
 def _save_with_checksum(data_path, meta_path, array=None, raw=None):
     """Replace the cached data and give the metadata its checksum, so that only the content is wrong."""
-    from geoembed._utils import file_sha256
+    from geoembed.core.utils import file_sha256
 
     if raw is not None:
         data_path.write_bytes(raw)
@@ -393,7 +393,7 @@ def _unwritable_cache_dir(tmp_path):
 def test_unwritable_gallery_cache_computes_in_memory_and_warns_once(
     tiny_locator, tiny_clip_dir, small_gallery, cache, tmp_path
 ):
-    from geoembed.cache import cache_dir as resolve_cache_dir
+    from geoembed.core.cache import cache_dir as resolve_cache_dir
 
     cache_dir = _unwritable_cache_dir(tmp_path)
     assert resolve_cache_dir(cache_dir) == cache_dir  # does not raise; the caller falls back
@@ -467,7 +467,7 @@ def test_failed_download_says_it_failed(monkeypatch):
 def test_locator_takes_registered_weights_by_name_or_path(weights, small_gallery, tmp_path):
     """GeoLocator(location_weights="geoclip-lite") locates with the lite encoder (it once hashed the name as a file)."""
     from geoembed import GeoEmbedder
-    from geoembed.weights import get_weights
+    from geoembed.models.weights import get_weights
 
     entry = get_weights("geoclip-lite")
     given = entry.name if weights == "geoclip-lite" else str(entry.location_encoder_path)

@@ -18,7 +18,7 @@ from pyspark.sql import SparkSession  # noqa: E402
 
 from geoembed import GeoEmbedder, LocationTargetEncoder, make_encoder  # noqa: E402
 from geoembed import spark as gs  # noqa: E402
-from geoembed.weights import resolve_location_weights  # noqa: E402
+from geoembed.models.weights import resolve_location_weights  # noqa: E402
 
 N = 600
 BAD = [7, 301, 555]  # rows with invalid coordinates, in different partitions

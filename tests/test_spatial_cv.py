@@ -9,8 +9,8 @@ from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.model_selection import GridSearchCV, cross_val_predict, cross_val_score
 from sklearn.pipeline import make_pipeline
 
+from geoembed.core.geo import equal_earth
 from geoembed.evaluation import SpatialBlockKFold, block_labels, spatial_block_folds
-from geoembed.geo import equal_earth
 
 
 @pytest.fixture(scope="module")

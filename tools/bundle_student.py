@@ -1,7 +1,7 @@
 """Bundle a distilled student (from ``geoembed distill``) as the registered weights ``geoclip-lite``.
 
     geoembed distill --out runs/lite              # reproduces the bundled student (see its metadata)
-    python tools/bundle_student.py runs/lite      # copies it into geoembed/weights/geoclip-lite/
+    python tools/bundle_student.py runs/lite      # copies it into geoembed/models/weights/geoclip-lite/
 
 Writes ``location_encoder.safetensors`` (the student, its provenance in the metadata: teacher,
 data, seed, command), ``LICENSE`` (the teacher's: the student is derived from MIT-licensed
@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from geoembed.encoders.geoclip import GeoCLIPLocationEncoder  # noqa: E402
 from geoembed.io.atomic import atomic_output  # noqa: E402
-from geoembed.weights import get_weights  # noqa: E402
+from geoembed.models.weights import get_weights  # noqa: E402
 
 
 def file_sha256(path) -> str:

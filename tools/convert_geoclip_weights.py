@@ -5,7 +5,7 @@ Usage::
     pip download --no-deps geoclip==1.3.0 -d /tmp/geoclip
     python tools/convert_geoclip_weights.py /tmp/geoclip/geoclip-1.3.0-py3-none-any.whl
 
-Writes into ``geoembed/weights/geoclip-1.3.0/``:
+Writes into ``geoembed/models/weights/geoclip-1.3.0/``:
 
 - ``location_encoder.safetensors``: the location encoder, in geoembed's key names, with the
   architecture in the metadata. Subnormal float32 weights are flushed to zero (they make

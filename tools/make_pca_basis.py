@@ -6,7 +6,7 @@ GeoCLIP's raw 512-d embeddings of a Fibonacci lattice on the sphere (determinist
 every region weighs by its area, no user data is involved, so the basis cannot leak a target)
 are centred and decomposed in float64. Writes ``pca_basis.safetensors`` (``mean`` (512,),
 ``components`` (512, 512) rows by decreasing variance, ``explained_variance_ratio`` (512,))
-into ``geoembed/weights/geoclip-1.3.0/`` atomically, with its provenance in the metadata, and
+into ``geoembed/models/weights/geoclip-1.3.0/`` atomically, with its provenance in the metadata, and
 records its sha256 in ``PROVENANCE.json``.
 """
 
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from geoembed.io.atomic import atomic_output  # noqa: E402
-from geoembed.weights import get_weights, load_location_encoder  # noqa: E402
+from geoembed.models.weights import get_weights, load_location_encoder  # noqa: E402
 
 
 def file_sha256(path) -> str:

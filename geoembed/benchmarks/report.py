@@ -15,7 +15,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from ..io import atomic_output
+from geoembed.io import atomic_output
 
 __all__ = [
     "GEOCLIP_FLOP_PER_POINT",

@@ -43,10 +43,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._params import renamed_keyword
-from .._utils import DISTRIBUTION, optional_import
-from ..cache import cache_dir as resolve_cache_dir
-from ..io.atomic import atomic_output
+from geoembed.core.cache import cache_dir as resolve_cache_dir
+from geoembed.core.params import renamed_keyword
+from geoembed.core.utils import DISTRIBUTION, optional_import
+from geoembed.io.atomic import atomic_output
 
 __all__ = [
     "AMES_STRUCTURAL",

@@ -29,7 +29,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from .downstream import (
+from geoembed.datasets.downstream import (
     DownstreamTask,
     cached_table,
     load_task,
@@ -108,7 +108,7 @@ def _pvcz(cache_dir):
 
 def _altitude(cache_dir):
     path, version = package_file("pvlib", "Altitude.h5")
-    from .._utils import optional_import
+    from geoembed.core.utils import optional_import
 
     def build():
         h5py = optional_import("h5py", extra="bench", purpose="the elevation tasks (HDF5)")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._utils import moved_attribute
+from geoembed.core.utils import moved_attribute
 
 #: Every name of this module, and where it lives now.
 MOVED = {

@@ -6,8 +6,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .._params import Interval, renamed_parameter
-from ..base import LocationFeaturizer
+from geoembed.core.params import Interval, renamed_parameter
+from geoembed.encoders.base import LocationFeaturizer
 
 __all__ = ["MultiScaleEncoder", "geometric_frequencies"]
 

@@ -6,10 +6,10 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .._params import Interval, Options
-from ..base import LocationFeaturizer
-from ..geo import GEOCLIP_PROJECTION_SCALE, equal_earth, latlon_to_unit_xyz
-from .registry import register_encoder
+from geoembed.core.geo import GEOCLIP_PROJECTION_SCALE, equal_earth, latlon_to_unit_xyz
+from geoembed.core.params import Interval, Options
+from geoembed.encoders.base import LocationFeaturizer
+from geoembed.encoders.registry import register_encoder
 
 __all__ = ["RandomFourierEncoder", "project"]
 

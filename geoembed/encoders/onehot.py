@@ -7,10 +7,10 @@ from numbers import Real
 import numpy as np
 import scipy.sparse as sp
 
-from .._params import Interval
-from ..base import LocationFeaturizer
-from ..geo import wrapped_longitude
-from .registry import register_encoder
+from geoembed.core.geo import wrapped_longitude
+from geoembed.core.params import Interval
+from geoembed.encoders.base import LocationFeaturizer
+from geoembed.encoders.registry import register_encoder
 
 __all__ = [
     "GridOneHotEncoder",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base import LocationFeaturizer
-from ..geo import latlon_to_unit_xyz
-from .registry import register_encoder
+from geoembed.core.geo import latlon_to_unit_xyz
+from geoembed.encoders.base import LocationFeaturizer
+from geoembed.encoders.registry import register_encoder
 
 __all__ = ["Cartesian3DEncoder", "DirectEncoder", "WrapEncoder"]
 

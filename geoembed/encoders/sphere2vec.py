@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._params import DEPRECATED
-from ._multiscale import MultiScaleEncoder
-from .registry import register_encoder
+from geoembed.core.params import DEPRECATED
+from geoembed.encoders._multiscale import MultiScaleEncoder
+from geoembed.encoders.registry import register_encoder
 
 __all__ = ["Sphere2VecEncoder", "SphereCEncoder", "SphereCPlusEncoder", "SphereMEncoder", "SphereMPlusEncoder"]
 

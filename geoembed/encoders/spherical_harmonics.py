@@ -6,9 +6,9 @@ from numbers import Integral
 
 import numpy as np
 
-from .._params import Interval
-from ..base import LocationFeaturizer
-from .registry import register_encoder
+from geoembed.core.params import Interval
+from geoembed.encoders.base import LocationFeaturizer
+from geoembed.encoders.registry import register_encoder
 
 __all__ = ["SphericalHarmonicsEncoder", "real_spherical_harmonics"]
 

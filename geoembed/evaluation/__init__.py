@@ -9,12 +9,18 @@ One module per concept:
 - :mod:`~geoembed.evaluation.published`: published reference numbers printed beside our runs
 """
 
-from .._utils import moved_attribute
-from .geolocation import THRESHOLDS_KM, accuracy_table, evaluate_geolocation, evaluate_predictions, read_geoloc_csv
-from .multilabel import MOVED, mean_average_precision, train_multilabel_mlp
-from .probing import compare_encoders, embed_task, evaluate, make_probe
-from .published import GEOCLIP_GEOLOCATION
-from .spatial_cv import SpatialBlockKFold, block_labels, spatial_block_folds
+from geoembed.core.utils import moved_attribute
+from geoembed.evaluation.geolocation import (
+    THRESHOLDS_KM,
+    accuracy_table,
+    evaluate_geolocation,
+    evaluate_predictions,
+    read_geoloc_csv,
+)
+from geoembed.evaluation.multilabel import MOVED, mean_average_precision, train_multilabel_mlp
+from geoembed.evaluation.probing import compare_encoders, embed_task, evaluate, make_probe
+from geoembed.evaluation.published import GEOCLIP_GEOLOCATION
+from geoembed.evaluation.spatial_cv import SpatialBlockKFold, block_labels, spatial_block_folds
 
 
 def __getattr__(name):

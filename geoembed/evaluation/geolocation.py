@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..geo import haversine_km, validate_latlon
+from geoembed.core.geo import haversine_km, validate_latlon
 
 __all__ = ["THRESHOLDS_KM", "accuracy_table", "evaluate_geolocation", "evaluate_predictions", "read_geoloc_csv"]
 

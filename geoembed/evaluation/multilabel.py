@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from sklearn.metrics import average_precision_score
 
-from .._utils import moved_attribute
+from geoembed.core.utils import moved_attribute
 
 __all__ = ["mean_average_precision", "train_multilabel_mlp"]
 

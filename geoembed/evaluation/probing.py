@@ -27,7 +27,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from .spatial_cv import SpatialBlockKFold
+from geoembed.evaluation.spatial_cv import SpatialBlockKFold
 
 __all__ = ["METRICS", "RIDGE_ALPHAS", "compare_encoders", "embed_task", "evaluate", "make_probe"]
 

@@ -16,9 +16,9 @@ import numpy as np
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
 
-from .._params import Interval, renamed_keyword, validate_params
-from ..geo import EARTH_RADIUS_KM, equal_earth, validate_latlon
-from ..inputs import read_coordinates
+from geoembed.core.geo import EARTH_RADIUS_KM, equal_earth, validate_latlon
+from geoembed.core.inputs import read_coordinates
+from geoembed.core.params import Interval, renamed_keyword, validate_params
 
 __all__ = ["SpatialBlockKFold", "block_labels", "spatial_block_folds"]
 

@@ -7,8 +7,8 @@
 - :mod:`geoembed.io.zarr`: gridded embeddings streamed into a Zarr store band by band.
 """
 
-from .atomic import AtomicOutput, atomic_output
-from .tables import (
+from geoembed.io.atomic import AtomicOutput, atomic_output
+from geoembed.io.tables import (
     INPUT_FORMATS,
     OUTPUT_FORMATS,
     ChunkWriter,
@@ -16,7 +16,7 @@ from .tables import (
     iter_input_chunks,
     read_table,
 )
-from .zarr import ZarrGridWriter, open_grid
+from geoembed.io.zarr import ZarrGridWriter, open_grid
 
 __all__ = [
     "INPUT_FORMATS",

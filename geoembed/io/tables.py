@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_output
+from geoembed.io.atomic import atomic_output
 
 __all__ = ["INPUT_FORMATS", "OUTPUT_FORMATS", "ChunkWriter", "count_csv_rows", "iter_input_chunks", "read_table"]
 

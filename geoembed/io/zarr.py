@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._utils import optional_import
-from .atomic import atomic_output
+from geoembed.core.utils import optional_import
+from geoembed.io.atomic import atomic_output
 
 __all__ = ["ZarrGridWriter", "open_grid"]
 

@@ -1,6 +1,6 @@
 """Image-to-GPS retrieval with GeoCLIP: locator, galleries, CLIP backbone and evaluation."""
 
-from .gallery import GPSGallery
-from .locator import GeoLocator
+from geoembed.retrieval.gallery import GPSGallery
+from geoembed.retrieval.locator import GeoLocator
 
 __all__ = ["GPSGallery", "GeoLocator"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .._utils import optional_import
+from geoembed.core.utils import optional_import
 
 __all__ = ["BackboneNotAvailableError", "CLIPBackbone", "DEFAULT_BACKBONE"]
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import warnings
 
-from ..evaluation.geolocation import THRESHOLDS_KM, accuracy_table, evaluate_predictions, read_geoloc_csv
-from ..evaluation.geolocation import evaluate_geolocation as _evaluate_geolocation
-from ..evaluation.published import GEOCLIP_GEOLOCATION as PAPER_RESULTS
+from geoembed.evaluation.geolocation import THRESHOLDS_KM, accuracy_table, evaluate_predictions, read_geoloc_csv
+from geoembed.evaluation.geolocation import evaluate_geolocation as _evaluate_geolocation
+from geoembed.evaluation.published import GEOCLIP_GEOLOCATION as PAPER_RESULTS
 
 __all__ = [
     "PAPER_RESULTS",

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .._utils import file_sha256
-from ..geo import EARTH_RADIUS_KM, BoundingBox, validate_latlon, wrapped_longitude
-from ..io.atomic import atomic_output
+from geoembed.core.geo import EARTH_RADIUS_KM, BoundingBox, validate_latlon, wrapped_longitude
+from geoembed.core.utils import file_sha256
+from geoembed.io.atomic import atomic_output
 
 __all__ = ["GPSGallery"]
 
@@ -49,7 +49,7 @@ class GPSGallery:
     @classmethod
     def mp16(cls) -> GPSGallery:
         """The 100K MP-16 coordinates that ship with GeoCLIP (bundled)."""
-        from ..weights import load_gps_gallery
+        from geoembed.models.weights import load_gps_gallery
 
         return cls(load_gps_gallery(), name="mp16-100k")
 
@@ -60,7 +60,7 @@ class GPSGallery:
         Parameters
         ----------
         bbox : BoundingBox or (south, west, north, east), optional
-            Degrees. ``west > east`` crosses the antimeridian (see :class:`geoembed.geo.BoundingBox`).
+            Degrees. ``west > east`` crosses the antimeridian (see :class:`geoembed.core.geo.BoundingBox`).
         center : (lat, lon), optional
             With ``radius_km``: a disc instead of a box.
         radius_km : float, optional
@@ -93,7 +93,7 @@ class GPSGallery:
         grid = np.vstack(rows)
         grid[:, 1] = wrapped_longitude(grid[:, 1])
         if center is not None:
-            from ..geo import haversine_km
+            from geoembed.core.geo import haversine_km
 
             grid = grid[haversine_km(lat0, lon0, grid[:, 0], grid[:, 1]) <= radius_km]
         if len(grid) > 5_000_000:
@@ -137,7 +137,7 @@ class GPSGallery:
         dtype : {"float32", "float16"}, default="float32"
             dtype of the returned and cached embeddings.
         cache_dir : str or Path, default=None
-            See :func:`geoembed.cache.cache_dir`; entries go to its ``galleries`` subfolder.
+            See :func:`geoembed.core.cache.cache_dir`; entries go to its ``galleries`` subfolder.
         batch_size : int, default=4096
         progress : bool, default=False
 
@@ -145,7 +145,7 @@ class GPSGallery:
         -------
         ndarray of shape (n, d)
         """
-        from ..cache import cache_dir as resolve_cache_dir
+        from geoembed.core.cache import cache_dir as resolve_cache_dir
 
         dtype = np.dtype(dtype).name
         folder = resolve_cache_dir(cache_dir) / "galleries"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._utils import optional_import
+from geoembed.core.utils import optional_import
 
 __all__ = ["IMAGE_SUFFIXES", "ImageLoadError", "check_image_files", "expand_image_inputs", "load_rgb"]
 

@@ -9,8 +9,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .gallery import GPSGallery
-from .images import ImageLoadError, expand_image_inputs, load_rgb
+from geoembed.retrieval.gallery import GPSGallery
+from geoembed.retrieval.images import ImageLoadError, expand_image_inputs, load_rgb
 
 __all__ = ["GeoLocator", "build_image_mlp", "streaming_top_k"]
 
@@ -45,7 +45,7 @@ class GeoLocator:
     gallery : GPSGallery or array-like of shape (n, 2), default=None
         Candidate [lat, lon]; default the bundled 100K MP-16 gallery.
     location_weights : str or Path, default=None
-        Registered weights (``geoembed.weights.list_weights()``, e.g. "geoclip-lite") or a
+        Registered weights (``geoembed.models.weights.list_weights()``, e.g. "geoclip-lite") or a
         location-encoder checkpoint (default: the bundled GeoCLIP weights).
     image_weights : str or Path, default=None
         safetensors with the image MLP (``0.*``, ``2.*``) and ``logit_scale`` (default: bundled).
@@ -77,8 +77,8 @@ class GeoLocator:
         allow_download=False,
         device="cpu",
     ):
-        from .._utils import resolve_device
-        from ..weights import IMAGE_MLP_FILE, load_location_encoder, resolve_weights, verify_weights_file
+        from geoembed.core.utils import resolve_device
+        from geoembed.models.weights import IMAGE_MLP_FILE, load_location_encoder, resolve_weights, verify_weights_file
 
         self.device = resolve_device(device)
         self.precision = precision
@@ -111,7 +111,7 @@ class GeoLocator:
     @property
     def backbone(self):
         """The CLIP backbone, loaded on first use."""
-        from .backbone import DEFAULT_BACKBONE, CLIPBackbone
+        from geoembed.retrieval.backbone import DEFAULT_BACKBONE, CLIPBackbone
 
         if not isinstance(self._backbone, CLIPBackbone):
             self._backbone = CLIPBackbone.from_pretrained(

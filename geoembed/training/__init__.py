@@ -1,10 +1,10 @@
 """Training and fine-tuning location encoders (contrastive, GeoCLIP recipe)."""
 
-from .columns import default_feature_columns
-from .distill import DistillConfig, Distiller, distillation_points
-from .noise import jitter_latlon
-from .queue import GPSQueue
-from .trainer import ContrastiveLocationTrainer, TrainConfig, build_location_encoder
+from geoembed.training.columns import default_feature_columns
+from geoembed.training.distill import DistillConfig, Distiller, distillation_points
+from geoembed.training.noise import jitter_latlon
+from geoembed.training.queue import GPSQueue
+from geoembed.training.trainer import ContrastiveLocationTrainer, TrainConfig, build_location_encoder
 
 __all__ = [
     "ContrastiveLocationTrainer",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..inputs import LAT_NAMES, LON_NAMES
+from geoembed.core.inputs import LAT_NAMES, LON_NAMES
 
 __all__ = ["default_feature_columns"]
 

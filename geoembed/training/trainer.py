@@ -23,7 +23,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .._params import (
+from geoembed.core.geo import BoundingBox, haversine_km, validate_latlon
+from geoembed.core.params import (
     MAX_INT,
     Interval,
     InvalidParameterError,
@@ -32,12 +33,11 @@ from .._params import (
     naming_config_file,
     options_from_json,
 )
-from ..encoders.geoclip.model import GeoCLIPLocationEncoder, LocationEncoderConfig
-from ..evaluation.geolocation import THRESHOLDS_KM, accuracy_table
-from ..geo import BoundingBox, haversine_km, validate_latlon
-from ..io.atomic import atomic_output
-from .noise import jitter_latlon
-from .queue import GPSQueue
+from geoembed.evaluation.geolocation import THRESHOLDS_KM, accuracy_table
+from geoembed.io.atomic import atomic_output
+from geoembed.models.geoclip import GeoCLIPLocationEncoder, LocationEncoderConfig
+from geoembed.training.noise import jitter_latlon
+from geoembed.training.queue import GPSQueue
 
 __all__ = ["ContrastiveLocationTrainer", "TrainConfig", "build_location_encoder"]
 
@@ -181,7 +181,7 @@ def build_location_encoder(config: TrainConfig) -> GeoCLIPLocationEncoder:
     else:
         import copy
 
-        from ..weights import load_location_encoder
+        from geoembed.models.weights import load_location_encoder
 
         base = copy.deepcopy(load_location_encoder(None if config.init == "geoclip" else config.init))
     if config.add_sigmas:
@@ -215,7 +215,7 @@ class ContrastiveLocationTrainer:
     """
 
     def __init__(self, config: TrainConfig | None = None):
-        from .._utils import resolve_device
+        from geoembed.core.utils import resolve_device
 
         self.config = config or TrainConfig()
         self.config.validate()  # fields may have been changed since the config was made

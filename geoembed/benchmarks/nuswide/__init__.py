@@ -11,10 +11,16 @@ Run it with ``geoembed bench nuswide --root DIR --geotags FILE`` on the real rel
   results files
 """
 
-from .data import NUSWide, load_nuswide, make_miniature_nuswide, photo_id_from_path, read_geotags
-from .protocol import default_geo_encoders, run_nuswide_benchmark
-from .run import run_benchmark
-from .table import COLUMNS, NUSWIDE_MAP, format_table, split_line, table_rows
+from geoembed.benchmarks.nuswide.data import (
+    NUSWide,
+    load_nuswide,
+    make_miniature_nuswide,
+    photo_id_from_path,
+    read_geotags,
+)
+from geoembed.benchmarks.nuswide.protocol import default_geo_encoders, run_nuswide_benchmark
+from geoembed.benchmarks.nuswide.run import run_benchmark
+from geoembed.benchmarks.nuswide.table import COLUMNS, NUSWIDE_MAP, format_table, split_line, table_rows
 
 __all__ = [
     "COLUMNS",

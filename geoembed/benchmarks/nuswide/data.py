@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ...geo import latlon_to_unit_xyz
-from ...inputs import LAT_NAMES, LON_NAMES
+from geoembed.core.geo import latlon_to_unit_xyz
+from geoembed.core.inputs import LAT_NAMES, LON_NAMES
 
 __all__ = ["NUSWide", "load_nuswide", "make_miniature_nuswide", "photo_id_from_path", "read_geotags"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...evaluation.multilabel import mean_average_precision, train_multilabel_mlp
+from geoembed.evaluation.multilabel import mean_average_precision, train_multilabel_mlp
 
 __all__ = ["default_geo_encoders", "run_nuswide_benchmark"]
 
@@ -25,8 +25,8 @@ def default_geo_encoders() -> dict:
         Row name -> unfitted transformer: UTM one-hot, raw lat/lon, spherical harmonics,
         Sphere2Vec's sphereC+ and GeoCLIP (L2-normalised).
     """
-    from ...embedder import GeoEmbedder
-    from ...encoders.registry import make_encoder
+    from geoembed.encoders.embedder import GeoEmbedder
+    from geoembed.encoders.registry import make_encoder
 
     return {
         "OneHot": make_encoder("utm_onehot"),

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ...files import check_output_path
-from ...io import atomic_output
-from ..report import machine_info, markdown_table, write_results
-from .data import load_nuswide, make_miniature_nuswide
-from .protocol import run_nuswide_benchmark
-from .table import COLUMNS, MINIATURE_BANNER, NUSWIDE_MAP, split_line, table_rows
+from geoembed.benchmarks.nuswide.data import load_nuswide, make_miniature_nuswide
+from geoembed.benchmarks.nuswide.protocol import run_nuswide_benchmark
+from geoembed.benchmarks.nuswide.table import COLUMNS, MINIATURE_BANNER, NUSWIDE_MAP, split_line, table_rows
+from geoembed.benchmarks.report import machine_info, markdown_table, write_results
+from geoembed.files import check_output_path
+from geoembed.io import atomic_output
 
 __all__ = ["run_benchmark"]
 

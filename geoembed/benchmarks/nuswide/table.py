@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..report import markdown_table
+from geoembed.benchmarks.report import markdown_table
 
 __all__ = ["COLUMNS", "MINIATURE_BANNER", "NUSWIDE_MAP", "format_table", "split_line", "table_rows"]
 

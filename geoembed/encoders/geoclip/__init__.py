@@ -2,8 +2,8 @@
 scikit-learn transformer (:mod:`.estimator`).
 """
 
-from .estimator import GeoCLIPEncoder
-from .model import (
+from geoembed.encoders.geoclip.estimator import GeoCLIPEncoder
+from geoembed.models.geoclip import (
     ARCHITECTURE,
     FourierBranch,
     GeoCLIPLocationEncoder,

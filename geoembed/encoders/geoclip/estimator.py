@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..._params import PRECISIONS, Interval, Options
-from ..._utils import resolve_device
-from ...base import LocationFeaturizer
-from ..registry import register_encoder
+from geoembed.core.params import PRECISIONS, Interval, Options
+from geoembed.core.utils import resolve_device
+from geoembed.encoders.base import LocationFeaturizer
+from geoembed.encoders.registry import register_encoder
 
 __all__ = ["GeoCLIPEncoder"]
 
@@ -45,7 +45,7 @@ def weights_feature_prefix(weights) -> str:
     >>> weights_feature_prefix("runs/europe/location_encoder.safetensors")
     'geoclip_europe'
     """
-    from ...weights import DEFAULT_WEIGHTS, list_weights, weights_for_file
+    from geoembed.models.weights import DEFAULT_WEIGHTS, list_weights, weights_for_file
 
     def spelled(name: str) -> str:
         return re.sub(r"[^0-9A-Za-z]+", "_", name).strip("_").lower()
@@ -78,7 +78,7 @@ class GeoCLIPEncoder(LocationFeaturizer):
     Parameters
     ----------
     weights : str or Path, default=None
-        A registered weights name (:func:`geoembed.weights.list_weights`, e.g.
+        A registered weights name (:func:`geoembed.models.weights.list_weights`, e.g.
         "geoclip-1.3.0"), a location-encoder checkpoint (geoembed ``.safetensors`` or an
         official ``.pth`` state dict; any sigma list), or None for the published weights.
         The output names say which: ``geoclip_0`` ... for the published weights,
@@ -176,7 +176,7 @@ class GeoCLIPEncoder(LocationFeaturizer):
         cached = getattr(self, "_module", None)
         if cached is not None and cached[:2] == (self.weights, self.device):
             return cached[2]
-        from ...weights import load_location_encoder
+        from geoembed.models.weights import load_location_encoder
 
         module = load_location_encoder(self.weights)
         device = resolve_device(self.device)
@@ -194,7 +194,7 @@ class GeoCLIPEncoder(LocationFeaturizer):
         self.sigmas_ = tuple(self.module_.config.sigmas)
         self.projection_ = None
         if self.n_components is not None:
-            from ...weights import load_pca_basis, resolve_weights
+            from geoembed.models.weights import load_pca_basis, resolve_weights
 
             entry = resolve_weights(self.weights).entry
             if entry is None or "pca_basis" not in entry.extra_files:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._utils import file_sha256
-from ..errors import CheckpointError
+from geoembed.core.errors import CheckpointError
+from geoembed.core.utils import file_sha256
 
 __all__ = [
     "DEFAULT_WEIGHTS",
@@ -97,7 +97,7 @@ class Weights:
         return json.loads((self.directory / "PROVENANCE.json").read_text())
 
     def verify(self) -> None:
-        """Raise :class:`~geoembed.errors.CheckpointError` (a ``ValueError``) if a file is missing
+        """Raise :class:`~geoembed.core.errors.CheckpointError` (a ``ValueError``) if a file is missing
         or its sha256 differs from PROVENANCE.json.
         """
         for name in self.provenance()["files"]:
@@ -263,7 +263,7 @@ def provenance() -> dict:
 
 
 def verify_bundled_files() -> None:
-    """Raise :class:`~geoembed.errors.CheckpointError` (a ``ValueError``) if a file of any
+    """Raise :class:`~geoembed.core.errors.CheckpointError` (a ``ValueError``) if a file of any
     registered weights is missing or corrupt.
     """
     for name in list_weights():
@@ -332,7 +332,7 @@ def verify_weights_file(path: str | Path) -> Path:
 
 @lru_cache(maxsize=8)
 def _load_location_encoder_cached(path: str, size: int, mtime_ns: int):
-    from ..encoders.geoclip.model import GeoCLIPLocationEncoder
+    from geoembed.models.geoclip import GeoCLIPLocationEncoder
 
     return GeoCLIPLocationEncoder.from_checkpoint(path)
 

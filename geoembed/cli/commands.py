@@ -1,0 +1,370 @@
+"""The commands: each reads its parsed arguments, calls the library and returns an exit status."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geoembed.cli.demo import run_demo
+from geoembed.cli.exits import EXIT_FAILURE
+from geoembed.files import check_output_path, check_writable_folder, embed_file
+from geoembed.geofiles import embed_geofile, is_geodata_file
+from geoembed.io import atomic_output, read_table
+
+__all__ = [
+    "DEMO_OUTPUT",
+    "MAP_OUTPUT",
+    "bench_nuswide_command",
+    "demo_command",
+    "distill_command",
+    "embed_command",
+    "eval_geoloc_command",
+    "locate_command",
+    "locate_text_command",
+    "map_command",
+    "train_command",
+]
+
+
+def _check_output(args, output, inputs=()) -> None:
+    """Refuse an output that is an input, that exists without --overwrite, or that cannot be written
+    (before any reading).
+    """
+    if output:
+        with _unwritable_is_an_input_error():
+            check_output_path(output, inputs, overwrite=args.overwrite, overwrite_hint="--overwrite")
+
+
+@contextlib.contextmanager
+def _unwritable_is_an_input_error():
+    """An output location found unwritable before any work is a usage error (exit 2), not a failure."""
+    try:
+        yield
+    except PermissionError as err:
+        raise ValueError(f"{err}; choose another output location") from None
+
+
+#: The demo's own output, replaced on every run (an output named with -o is replaced only with --overwrite).
+DEMO_OUTPUT = "geoembed_demo.parquet"
+#: The map's own output, replaced on every run, as the demo's.
+MAP_OUTPUT = "geoembed_map.png"
+
+
+def _default_output(args, default: str) -> None:
+    """A command's own default output is replaced on each run, so that it can simply be run again;
+    a file the user named with ``-o`` is replaced only with ``--overwrite``.
+    """
+    if args.output is None:
+        args.output, args.overwrite = default, True
+
+
+def demo_command(args) -> int:
+    _default_output(args, DEMO_OUTPUT)
+    _check_output(args, args.output)
+    print(run_demo(args.output, args.cities, overwrite=args.overwrite).report())
+    return 0
+
+
+#: CLI option -> GeoEmbedder parameter, for the options that configure an encoder.
+_ENCODER_OPTIONS = {
+    "--weights": "weights",
+    "--precision": "precision",
+    "--batch-size": "batch_size",
+    "--device": "device",
+}
+
+
+def _embedder_params(args) -> dict:
+    """GeoEmbedder parameters from --encoder, --weights, --precision (and --batch-size, --device where
+    the command has them), refusing in CLI terms an option that the chosen encoder does not take.
+    """
+    from geoembed.encoders.embedder import GeoEmbedder
+    from geoembed.encoders.registry import encoder_class
+
+    defaults = GeoEmbedder().get_params(deep=False)
+
+    try:
+        accepted = encoder_class(args.encoder)().get_params(deep=False)
+    except ValueError as err:
+        raise ValueError(f"--encoder: {err}") from None
+    params = {"encoder": args.encoder}
+    for option, name in _ENCODER_OPTIONS.items():
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        if name not in accepted and value != defaults[name]:
+            raise ValueError(
+                f"{option} {value} does not apply to --encoder {args.encoder}; it configures encoders that "
+                f"take it (e.g. geoclip)"
+            )
+        params[name] = value
+    return params
+
+
+def embed_command(args) -> int:
+    _check_output(args, args.output, [args.input])
+    if not Path(args.input).is_file():
+        raise FileNotFoundError(f"input file not found: {args.input}")
+    start = time.perf_counter()
+    job = embed_file
+    if is_geodata_file(args.input):  # GeoParquet, GeoPackage...: points, or polygons with --regions
+        job = functools.partial(embed_geofile, regions=args.regions, points_per_region=args.points_per_region)
+    elif args.regions:
+        raise ValueError(f"--regions needs a geodata input (GeoParquet, GeoPackage, GeoJSON); {args.input} is a table")
+    n = job(
+        args.input,
+        args.output,
+        chunk_rows=args.chunk_rows,
+        keep_columns=not args.drop_input_columns,
+        progress=not args.quiet,
+        overwrite=args.overwrite,
+        column_hints=("--lat-col NAME", "--lon-col NAME"),
+        lat_col=args.lat_col,
+        lon_col=args.lon_col,
+        normalize=args.normalize,
+        dtype=args.dtype,
+        wrap_longitude=args.wrap_longitude,
+        on_invalid=args.on_invalid,
+        **_embedder_params(args),
+    )
+    if not args.quiet:
+        elapsed = time.perf_counter() - start
+        print(f"wrote {n} rows to {args.output} in {elapsed:.1f} s ({n / max(elapsed, 1e-9):,.0f} points/s)")
+    return 0
+
+
+def _locator(args):
+    from geoembed.retrieval import GeoLocator
+
+    return GeoLocator(args.backbone, allow_download=args.allow_download, precision=args.precision, device=args.device)
+
+
+def _print_or_save(frame: pd.DataFrame, args) -> None:
+    if args.output:
+        with atomic_output(args.output, overwrite=args.overwrite) as temporary:
+            frame.to_csv(temporary, index=False)
+        print(f"wrote {len(frame)} rows to {args.output}")
+    else:
+        print(frame.to_string(index=False, float_format=lambda v: f"{v:.5g}"))
+
+
+def _require_existing(paths, what: str) -> None:
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    if missing:
+        raise FileNotFoundError(f"no such {what}: {', '.join(missing)}")
+
+
+def locate_command(args) -> int:
+    from geoembed.retrieval.images import check_image_files
+
+    _check_output(args, args.output, args.images)
+    check_image_files(args.images)  # every missing or unreadable file in one error, before any model loads
+    out = _locator(args).predict(args.images, top_k=args.top_k, batch_size=args.batch_size, on_error="report")
+    _print_or_save(out, args)
+    return 0 if out["error"].isna().all() else EXIT_FAILURE
+
+
+def locate_text_command(args) -> int:
+    _check_output(args, args.output)
+    _print_or_save(_locator(args).locate_text(args.queries, top_k=args.top_k), args)
+    return 0
+
+
+def eval_geoloc_command(args) -> int:
+    from geoembed.evaluation.geolocation import evaluate_geolocation
+    from geoembed.evaluation.published import GEOCLIP_GEOLOCATION
+
+    _check_output(args, args.output, [args.csv])
+    _require_existing([args.csv, args.image_dir], "file or folder")
+    per_image, summary = evaluate_geolocation(
+        _locator(args),
+        args.csv,
+        args.image_dir,
+        batch_size=args.batch_size,
+        limit=args.limit,
+        reference_results=GEOCLIP_GEOLOCATION,
+    )
+    print(summary.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    if args.output:
+        with atomic_output(args.output, overwrite=args.overwrite) as temporary:
+            per_image.to_csv(temporary, index=False)
+        print(f"per-image results: {args.output}")
+    return 0
+
+
+def bench_nuswide_command(args) -> int:
+    from geoembed.benchmarks.nuswide import run_benchmark
+
+    run_benchmark(
+        args.root,
+        args.geotags,
+        miniature=args.miniature,
+        miniature_images=args.miniature_images,
+        feature=args.feature,
+        seeds=args.seeds,
+        max_epochs=args.max_epochs,
+        output=args.output,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+    )
+    return 0
+
+
+def _run_folder(args, inputs=()) -> str:
+    """The checkpoint folder of ``train``/``distill``: ``--resume`` or ``--out``, never an input,
+    and refused when it holds a previous run unless ``--overwrite`` or ``--resume`` says so.
+    """
+    out_dir = args.resume or args.out
+    if out_dir is None:
+        raise ValueError("give --out DIR (or --resume DIR)")
+    if same := [p for p in inputs if p and Path(p).resolve() == Path(out_dir).resolve()]:
+        raise ValueError(f"the checkpoint folder {out_dir} is the input {same[0]}; choose another --out")
+    with _unwritable_is_an_input_error():
+        check_writable_folder(out_dir, what="checkpoint folder")
+    if not args.resume and not args.overwrite and Path(out_dir).exists() and any(Path(out_dir).iterdir()):
+        raise FileExistsError(
+            f"{out_dir} is not empty (a previous run?); pass --overwrite to replace its "
+            f"checkpoint, or --resume {out_dir} to continue it"
+        )
+    return out_dir
+
+
+def train_command(args) -> int:
+    import dataclasses
+    import json
+
+    from geoembed.core.inputs import read_coordinates
+    from geoembed.training import ContrastiveLocationTrainer, TrainConfig
+    from geoembed.training.columns import default_feature_columns
+
+    _require_existing([args.data], "data file")
+    out_dir = _run_folder(args, inputs=(args.data, args.config))
+    if args.resume:
+        trainer = ContrastiveLocationTrainer.resume(args.resume, epochs=args.epochs)
+    else:
+        if args.config:
+            _require_existing([args.config], "config file")
+        config = (
+            TrainConfig.from_json(Path(args.config).read_text(), source=args.config) if args.config else TrainConfig()
+        )
+        overrides = {
+            "init": args.init,
+            "add_sigmas": args.add_sigmas,
+            "freeze_branches": args.freeze_branches,
+            "epochs": args.epochs,
+            "batch_size": args.batch_size,
+            "learning_rate": args.lr,
+            "queue_size": args.queue_size,
+            "bbox": args.bbox,
+            "device": args.device,
+            "random_state": args.random_state,
+        }
+        if args.sigmas:
+            overrides["encoder"] = dataclasses.replace(config.encoder, sigmas=tuple(map(float, args.sigmas)))
+        config = dataclasses.replace(
+            config, **{k: (tuple(v) if isinstance(v, list) else v) for k, v in overrides.items() if v is not None}
+        )
+        trainer = ContrastiveLocationTrainer(config)
+    frame = read_table(args.data)
+    coords = read_coordinates(frame, lat_col=args.lat_col, lon_col=args.lon_col)
+    columns = args.feature_cols or default_feature_columns(frame, lat_col=args.lat_col, lon_col=args.lon_col)
+    if not columns:
+        raise ValueError("no numeric feature columns found; name them with --feature-cols")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"--feature-cols: no columns {missing} in {args.data}")
+    history = trainer.fit(
+        frame[columns].to_numpy("float32"),
+        np.column_stack([coords.lat, coords.lon]),
+        out_dir=out_dir,
+        progress=not args.quiet,
+    )
+    print(f"trained on {len(columns)} feature columns; checkpoint in {out_dir}")
+    print(json.dumps(history.iloc[-1].to_dict()))
+    return 0
+
+
+def distill_command(args) -> int:
+    import dataclasses
+    import json
+    import time
+
+    from geoembed.training import DistillConfig, Distiller
+
+    out_dir = _run_folder(args, inputs=(args.config,))
+    start = time.perf_counter()
+    if args.resume:
+        distiller = Distiller.resume(args.resume, epochs=args.epochs)
+    else:
+        if args.config:
+            _require_existing([args.config], "config file")
+        config = (
+            DistillConfig.from_json(Path(args.config).read_text(), source=args.config)
+            if args.config
+            else DistillConfig()
+        )
+        overrides = {
+            "teacher": args.teacher,
+            "n_points": args.n_points,
+            "epochs": args.epochs,
+            "batch_size": args.batch_size,
+            "learning_rate": args.lr,
+            "device": args.device,
+            "random_state": args.random_state,
+        }
+        student = {
+            "n_frequencies": args.n_frequencies,
+            "hidden_dim": args.hidden_dim,
+            "n_hidden_layers": args.hidden_layers,
+        }
+        if any(v is not None for v in student.values()):
+            overrides["student"] = dataclasses.replace(
+                config.student, **{k: v for k, v in student.items() if v is not None}
+            )
+        config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
+        distiller = Distiller(config)
+    history = distiller.fit(out_dir=out_dir, progress=not args.quiet)
+    print(
+        f"student in {Path(out_dir) / 'location_encoder.safetensors'} after {time.perf_counter() - start:.0f} s; "
+        f"use it with GeoEmbedder(weights=...)"
+    )
+    print(json.dumps(history.iloc[-1].to_dict()))
+    return 0
+
+
+def map_command(args) -> int:
+    from geoembed.core.utils import optional_import
+    from geoembed.encoders.embedder import GeoEmbedder
+    from geoembed.grid import embed_grid, pca_rgb
+    from geoembed.maps import plot_rgb_grid
+
+    _default_output(args, MAP_OUTPUT)
+    _check_output(args, args.output)
+    image_format = Path(args.output).suffix[1:].lower() or "png"
+    backend_bases = optional_import("matplotlib.backend_bases", extra="plot", purpose="drawing maps")
+    supported = backend_bases.FigureCanvasBase.get_supported_filetypes()
+    if image_format not in supported:
+        raise ValueError(f"unsupported image format {image_format!r}; use one of {', '.join(sorted(supported))}")
+    encoder = GeoEmbedder(normalize=True, **_embedder_params(args))
+    grid = embed_grid(args.resolution, bbox=args.bbox, encoder=encoder, progress=not args.quiet)
+    ax = plot_rgb_grid(
+        pca_rgb(grid),
+        grid.lat.values,
+        grid.lon.values,
+        title=f"{args.weights or args.encoder} embedding, PCA to RGB ({args.resolution} degree grid)",
+    )
+    try:
+        with atomic_output(args.output, overwrite=args.overwrite) as temporary:
+            ax.figure.savefig(temporary, bbox_inches="tight", format=image_format)
+    finally:
+        optional_import("matplotlib.pyplot", extra="plot", purpose="drawing maps").close(ax.figure)
+    print(f"wrote {args.output} ({grid.sizes['lat']} x {grid.sizes['lon']} cells)")
+    return 0
+
+
+# -- the parser ------------------------------------------------------------------------------

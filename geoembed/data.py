@@ -1,0 +1,18 @@
+"""Moved to :mod:`geoembed.core.data` in 0.3; this path warns and is removed in 0.4."""
+
+from geoembed.core.utils import moved_attribute
+
+#: Every public name of this module, and where it lives now.
+MOVED = dict.fromkeys(
+    [
+        "DATA_DIR",
+        "SAMPLE_FILE",
+        "load_sample",
+    ],
+    "geoembed.core.data",
+)
+__all__ = sorted(MOVED)
+
+
+def __getattr__(name):
+    return moved_attribute(__name__, name, MOVED)

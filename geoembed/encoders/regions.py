@@ -1,0 +1,654 @@
+"""RegionEmbedder: embeddings of areas (polygons, multipolygons, H3 cells) from the points inside them."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from geoembed.core.geo import EARTH_RADIUS_KM, azimuthal_equal_area, azimuthal_equal_area_inverse, latlon_to_unit_xyz
+from geoembed.core.geometry import is_geopandas, is_shapely_array, read_geometries, to_wgs84
+from geoembed.core.params import Interval, Options, validate_params
+from geoembed.core.utils import optional_import
+from geoembed.encoders.embedder import GeoEmbedder
+
+__all__ = ["H3_NAMES", "RegionEmbedder", "RegionSample"]
+
+#: Column names recognised as H3 cell ids in a plain DataFrame, in any case.
+H3_NAMES = ("h3", "h3_cell", "h3_index", "h3_id", "hex", "hex_id", "cell", "cell_id")
+
+_MAX_ROWS = 5
+_POLYGON, _MULTIPOLYGON, _POINT = 3, 6, 0  # shapely type ids
+_ROUNDS = 6  # rejection rounds before a region falls back to its representative point
+_SEGMENTS = 32  # each ring is densified to about this many segments per bounding-box side
+
+
+class RegionSample:
+    """Points sampled inside regions, grouped by region (the output of :meth:`RegionEmbedder.sample`).
+
+    Attributes
+    ----------
+    lat, lon : ndarray of float64, shape (n_points,)
+        Sampled points in degrees (WGS84), region by region.
+    region : ndarray of int, shape (n_points,)
+        The position of each point's region in the input.
+    counts : ndarray of int, shape (n_regions,)
+        Points per region: 0 for invalid regions (``on_invalid="nan"``), else at least 1.
+    fallback : ndarray of bool, shape (n_regions,)
+        Regions too small (or too thin) for any sample to land inside: their one point is the
+        region's representative point (``shapely.Geometry.representative_point``) or the H3
+        cell's centre.
+    """
+
+    def __init__(self, lat, lon, region, counts, fallback):
+        self.lat, self.lon, self.region, self.counts, self.fallback = lat, lon, region, counts, fallback
+
+    def __len__(self) -> int:
+        return self.counts.size
+
+
+class RegionEmbedder(TransformerMixin, BaseEstimator):
+    """Embeddings of regions: the mean of a location encoder's output over points uniform in each region.
+
+    Each region (a polygon or multipolygon in any CRS, or an H3 cell) is sampled with points
+    uniformly distributed by area *on the sphere*, so that a northern county is sampled as
+    densely as a southern one. The points go through the encoder, and their features are
+    averaged per region (optionally with their standard deviation, the spread of the region).
+
+    Parameters
+    ----------
+    encoder : str or transformer, default="geoclip"
+        A registered encoder name (see :func:`geoembed.list_encoders`), embedded with
+        :class:`~geoembed.GeoEmbedder`, or any scikit-learn transformer of (n, 2) arrays of
+        **[lat, lon]** degrees (a ``GeoEmbedder``, a classic encoder, a pipeline ending in
+        PCA...). A transformer is cloned and fitted on the points sampled in :meth:`fit`.
+    encoder_params : dict, default=None
+        Parameters of the named encoder, as ``GeoEmbedder(encoder_params=...)``.
+    weights : str or Path, default=None
+        GeoCLIP weights, as ``GeoEmbedder(weights=...)`` (a registered name such as
+        "geoclip-lite", or a checkpoint path); only with a named encoder.
+    n_points : int, default=64
+        Points sampled per region. The mean of ``n`` points estimates the region's mean
+        embedding with a standard error of ``std / sqrt(n)`` per feature.
+    points_per_km2 : float, default=None
+        Sample by density instead: ``round(area_km2 * points_per_km2)`` points per region,
+        at least 1 and at most ``max_points``.
+    max_points : int, default=1024
+        Upper limit of points per region with ``points_per_km2``.
+    aggregate : {"mean", "mean+std"}, default="mean"
+        "mean": the region's mean features. "mean+std": also their standard deviation over
+        the region (the spread), doubling the output width.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the sampling. Each region is sampled from the same stream, independently of the
+        other rows, so a region gets the same embedding in any batch, order or CRS.
+    h3_col : str, default=None
+        Column of H3 cell ids in a DataFrame input; by default the only column or the one
+        named like ``H3_NAMES`` (any case).
+    batch_points : int, default=65536
+        Points encoded per batch; memory is about ``batch_points * n_features`` floats.
+    on_invalid : {"raise", "nan"}, default="raise"
+        Missing or empty geometries and invalid H3 ids: "raise" names the rows; "nan" gives
+        NaN rows, so outputs stay aligned with inputs.
+
+    Attributes
+    ----------
+    encoder_ : transformer
+        The fitted point encoder.
+    seed_ : int
+        The seed of the sampling stream (``random_state``, or drawn from it in :meth:`fit`).
+    n_features_in_ : int
+        Number of input columns seen in :meth:`fit` (1 for a GeoSeries or a list of ids).
+    feature_names_in_ : ndarray of str
+        Input column names, when fitted on a DataFrame with string column names.
+    n_features_out_ : int
+        Output width: the encoder's, twice that with ``aggregate="mean+std"``.
+
+    See Also
+    --------
+    geoembed.GeoEmbedder : embeddings of points.
+
+    Notes
+    -----
+    Sampling: each region gets a Lambert azimuthal equal-area projection centred on it (the
+    normalised mean of its vertices on the unit sphere), in which candidates are drawn
+    uniformly in the region's bounding box and kept when they fall inside the region. The
+    projection is equal-area, so the kept points are uniform by area on the sphere. Inside
+    means: the polygon contains the point *in the polygon's own CRS* (edges straight in
+    that CRS, as geopandas and GIS software draw them; so a polygon in a Pacific CRS may
+    cross the antimeridian and one in a polar CRS may contain the pole), and for an H3 cell,
+    ``h3.latlng_to_cell`` gives that cell (exact for cells across the antimeridian and
+    around the poles). A polygon in longitude/latitude that crosses the antimeridian must be
+    split there into a MultiPolygon (the GeoJSON rule, RFC 7946 section 3.1.9), or use
+    longitudes beyond 180 on one side. A region that no candidate hits (a sliver, a point)
+    gets one point, its representative point.
+
+    Examples
+    --------
+    >>> from geoembed import RegionEmbedder
+    >>> import h3
+    >>> cells = [h3.latlng_to_cell(48.8566, 2.3522, 5), h3.latlng_to_cell(40.7128, -74.0060, 5)]
+    >>> RegionEmbedder("sphereC+", n_points=16).fit_transform(cells).shape
+    (2, 192)
+    """
+
+    _parameter_constraints: dict = {
+        "encoder": [str, BaseEstimator],
+        "encoder_params": [None, dict],
+        "weights": [None, str, Path],
+        "n_points": [Interval(Integral, 1, None, closed="left")],
+        "points_per_km2": [None, Interval(Real, 0, None, closed="neither")],
+        "max_points": [Interval(Integral, 1, None, closed="left")],
+        "aggregate": [Options("mean", "mean+std")],
+        "random_state": ["random_state"],
+        "h3_col": [None, str],
+        "batch_points": [Interval(Integral, 1, None, closed="left")],
+        "on_invalid": [Options("raise", "nan")],
+    }
+
+    def __init__(
+        self,
+        encoder="geoclip",
+        *,
+        encoder_params=None,
+        weights=None,
+        n_points=64,
+        points_per_km2=None,
+        max_points=1024,
+        aggregate="mean",
+        random_state=0,
+        h3_col=None,
+        batch_points=65536,
+        on_invalid="raise",
+    ):
+        self.encoder = encoder
+        self.encoder_params = encoder_params
+        self.weights = weights
+        self.n_points = n_points
+        self.points_per_km2 = points_per_km2
+        self.max_points = max_points
+        self.aggregate = aggregate
+        self.random_state = random_state
+        self.h3_col = h3_col
+        self.batch_points = batch_points
+        self.on_invalid = on_invalid
+
+    # -- scikit-learn API --------------------------------------------------------------
+    def fit(self, X, y=None):
+        """Check the parameters and the regions, and fit the encoder on points sampled in them.
+
+        Parameters
+        ----------
+        X : GeoDataFrame, GeoSeries, array of shapely geometries, or H3 cell ids
+            Polygons and multipolygons (points are regions of one point) in any CRS (shapely
+            arrays without a CRS are longitude/latitude degrees); or H3 cell ids (str or int)
+            as a list, array, Series or a DataFrame column (``h3_col``).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        self._fit(X)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit, then embed the same regions (sampled once).
+
+        Parameters
+        ----------
+        X : GeoDataFrame, GeoSeries, array of shapely geometries, or H3 cell ids
+            As in :meth:`fit`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ndarray of shape (n_regions, n_features_out)
+            A DataFrame (with the input's index) under ``set_output(transform="pandas")``.
+        """
+        sample = self._fit(X)
+        return self._embed(sample)
+
+    def transform(self, X):
+        """Embed regions.
+
+        Parameters
+        ----------
+        X : GeoDataFrame, GeoSeries, array of shapely geometries, or H3 cell ids
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        ndarray of shape (n_regions, n_features_out)
+            Rows in input order; NaN rows for invalid regions under ``on_invalid="nan"``. A
+            DataFrame (with the input's index) under ``set_output(transform="pandas")``.
+        """
+        check_is_fitted(self, "encoder_")
+        regions = self._read(X, reset=False)
+        return self._embed(self._sample(regions))
+
+    def sample(self, X) -> RegionSample:
+        """The points a fitted embedder samples in each region (to inspect or map them).
+
+        Parameters
+        ----------
+        X : GeoDataFrame, GeoSeries, array of shapely geometries, or H3 cell ids
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        RegionSample
+        """
+        check_is_fitted(self, "seed_")
+        return self._sample(self._read(X, reset=False))
+
+    def get_feature_names_out(self, input_features=None):
+        """Output names: the encoder's, then (``aggregate="mean+std"``) the same with ``_std``.
+
+        Parameters
+        ----------
+        input_features : ignored
+            Present for scikit-learn compatibility.
+
+        Returns
+        -------
+        ndarray of str objects, shape (n_features_out,)
+        """
+        check_is_fitted(self, "encoder_")
+        names = [str(n) for n in self.encoder_.get_feature_names_out()]
+        if self.aggregate == "mean+std":
+            names += [f"{n}_std" for n in names]
+        return np.asarray(names, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = True
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags
+
+    # -- fitting -----------------------------------------------------------------------
+    def _fit(self, X):
+        validate_params(self)
+        if not isinstance(self.encoder, str) and (self.encoder_params is not None or self.weights is not None):
+            raise ValueError(
+                "encoder_params and weights configure a named encoder (encoder='geoclip', 'sphereC+', ...); "
+                f"configure the transformer {type(self.encoder).__name__} itself instead"
+            )
+        if isinstance(self.encoder, str):
+            encoder = GeoEmbedder(self.encoder, encoder_params=self.encoder_params, weights=self.weights)
+        else:
+            if not (hasattr(self.encoder, "fit") and hasattr(self.encoder, "transform")):
+                raise TypeError(f"encoder must be a name or a transformer; got {type(self.encoder).__name__}")
+            encoder = clone(self.encoder)
+        rng = check_random_state(self.random_state)
+        self.seed_ = int(self.random_state) if isinstance(self.random_state, Integral) else int(rng.randint(2**31))
+        regions = self._read(X, reset=True)
+        sample = self._sample(regions)
+        points = np.column_stack([sample.lat, sample.lon])
+        self.encoder_ = encoder.fit(points if points.size else np.zeros((1, 2)))
+        self.n_features_out_ = len(self.encoder_.get_feature_names_out()) * (2 if self.aggregate == "mean+std" else 1)
+        return sample
+
+    # -- reading -----------------------------------------------------------------------
+    def _read(self, X, *, reset):
+        """The regions of ``X``: ("geometry", GeometryInput) or ("h3", ids, row labels)."""
+        if is_geopandas(X) or is_shapely_array(X):
+            regions = ("geometry", read_geometries(X, what="regions"))
+            one_column = not regions[1].is_frame
+        else:
+            ids, labels, one_column = self._h3_ids(X)
+            regions = ("h3", ids, labels)
+        if one_column:
+            if reset:
+                self.n_features_in_ = 1
+                if hasattr(self, "feature_names_in_"):
+                    del self.feature_names_in_
+        else:
+            validate_data(self, X, reset=reset, skip_check_array=True)
+        return regions
+
+    def _h3_ids(self, X):
+        if isinstance(X, pd.DataFrame):
+            column = self._h3_column(list(X.columns))
+            return X[column].to_numpy(dtype=object), X.index, False
+        if isinstance(X, pd.Series):
+            return X.to_numpy(dtype=object), X.index, True
+        module = type(X).__module__
+        if module.startswith(("polars", "pyarrow")):
+            raise TypeError(
+                f"{type(X).__name__} input: pass H3 ids as a pandas DataFrame/Series, a list or an array, "
+                "and polygons as a GeoDataFrame"
+            )
+        values = np.asarray(X, dtype=object)
+        if values.ndim == 2 and values.shape[1] == 1:
+            values = values[:, 0]
+        if values.ndim != 1:
+            raise ValueError(
+                "expected regions: a GeoDataFrame, a GeoSeries, an array of shapely geometries, or a "
+                f"1-D sequence of H3 cell ids; got an array of shape {values.shape}"
+            )
+        return values, None, True
+
+    def _h3_column(self, columns):
+        if self.h3_col is not None:
+            if self.h3_col not in columns:
+                raise ValueError(f"h3_col {self.h3_col!r} not found; columns are {columns}")
+            return self.h3_col
+        if len(columns) == 1:
+            return columns[0]
+        matches = [c for c in columns if isinstance(c, str) and c.strip().lower() in H3_NAMES]
+        if len(matches) != 1:
+            raise ValueError(
+                f"expected one column of H3 cell ids named like {list(H3_NAMES)} (any case); found "
+                f"{matches or 'none'} among {columns}. Name it with h3_col=..., or pass polygons as a GeoDataFrame"
+            )
+        return matches[0]
+
+    # -- sampling ----------------------------------------------------------------------
+    def _counts(self, area_km2):
+        if self.points_per_km2 is None:
+            return np.full(area_km2.size, self.n_points, dtype=np.int64)
+        return np.clip(np.rint(area_km2 * self.points_per_km2), 1, self.max_points).astype(np.int64)
+
+    def _sample(self, regions) -> RegionSample:
+        if regions[0] == "geometry":
+            frames = _geometry_frames(regions[1], self.on_invalid)
+        else:
+            frames = _h3_frames(regions[1], regions[2], self.on_invalid)
+        return _rejection_sample(frames, self._counts(frames.area_km2), self.seed_)
+
+    # -- embedding ---------------------------------------------------------------------
+    def _embed(self, sample: RegionSample):
+        n_regions = len(sample)
+        k = len(self.encoder_.get_feature_names_out())
+        width = 2 * k if self.aggregate == "mean+std" else k
+        out = None
+        starts = np.concatenate([[0], np.cumsum(sample.counts)])
+        first = 0
+        while first < n_regions:  # batches of whole regions, about batch_points points each
+            last = int(np.searchsorted(starts, starts[first] + self.batch_points, side="right")) - 1
+            last = max(last, first + 1)
+            lo, hi = starts[first], starts[last]
+            if hi == lo:  # invalid regions only: their NaN rows are there already
+                first = last
+                continue
+            features = self.encoder_.transform(np.column_stack([sample.lat[lo:hi], sample.lon[lo:hi]]))
+            features = features.toarray() if hasattr(features, "toarray") else np.asarray(features)
+            if out is None:
+                dtype = features.dtype if features.dtype.kind == "f" else np.float64
+                out = np.full((n_regions, width), np.nan, dtype=dtype)
+            counts = sample.counts[first:last]
+            present = counts > 0
+            if present.any():
+                values = features.astype(np.float64)
+                offsets = (starts[first:last] - lo)[present]
+                mean = np.add.reduceat(values, offsets, axis=0) / counts[present, None]
+                rows = np.flatnonzero(present) + first
+                out[rows, :k] = mean
+                if self.aggregate == "mean+std":
+                    centred = values - np.repeat(mean, counts[present], axis=0)
+                    out[rows, k:] = np.sqrt(np.add.reduceat(centred**2, offsets, axis=0) / counts[present, None])
+            first = last
+        if out is None:  # no region had a point (none, or all invalid)
+            out = np.full((n_regions, width), np.nan, dtype=np.float64)
+        return out
+
+
+class _Frames:
+    """Per region: the projection centre, the candidate box in it, the area and the inside test."""
+
+    def __init__(self, lat0, lon0, box, area_km2, valid, fallback_latlon, inside):
+        self.lat0, self.lon0, self.box, self.area_km2 = lat0, lon0, box, area_km2
+        self.valid, self.fallback_latlon, self.inside = valid, fallback_latlon, inside
+
+
+def _rows(labels, mask) -> list:
+    where = np.flatnonzero(mask)[:_MAX_ROWS]
+    names = [labels[i] if labels is not None else int(i) for i in where]
+    names = [n.item() if isinstance(n, np.generic) else n for n in names]
+    more = int(np.sum(mask)) - len(names)
+    return names if more <= 0 else [*names, f"... and {more} more"]
+
+
+def _snap(value, step, direction):
+    """``value`` rounded to a multiple of ``step`` (down, nearest or up: direction -1, 0, 1)."""
+    rounding = {-1: np.floor, 0: np.rint, 1: np.ceil}[direction]
+    return rounding(value / step) * step
+
+
+def _power_of_two_step(size, parts):
+    """The power of two nearest below ``size / parts`` (1 for size 0)."""
+    with np.errstate(divide="ignore"):
+        return np.where(size > 0, 2.0 ** np.floor(np.log2(np.where(size > 0, size, 1.0) / parts)), 1.0)
+
+
+def _centres_and_boxes(vertex_lat, vertex_lon, owner, n, margin):
+    """Per region: a projection centre and the box (xmin, ymin, xmax, ymax) of its vertices in the
+    equal-area projection around it, widened by ``margin`` of its size on each side, clipped to the
+    projection's disk.
+
+    The centre is the normalised mean of the vertices on the unit sphere, and both are snapped to
+    coarse power-of-two grids (an eighth of the region's size for the centre, a sixteenth for the
+    box edges, outwards), so that the same region given in another CRS, whose densified vertices
+    differ slightly, almost always gets the very same frame, hence the same candidate points.
+    """
+    x, y, z = latlon_to_unit_xyz(vertex_lat, vertex_lon)
+    sx, sy, sz = (np.bincount(owner, weights=v, minlength=n) for v in (x, y, z))
+    norm = np.sqrt(sx**2 + sy**2 + sz**2)
+    norm = np.where(norm > 1e-12, norm, 1.0)  # a region symmetric about the centre of the Earth: any centre
+    lat0 = np.degrees(np.arcsin(np.clip(sz / norm, -1, 1)))
+    lon0 = np.degrees(np.arctan2(sy, sx))
+    box = _box(vertex_lat, vertex_lon, owner, n, lat0, lon0)
+    extent_deg = np.degrees(np.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]))
+    step = _power_of_two_step(extent_deg, 8)
+    lat0 = np.clip(_snap(lat0, step, 0), -90, 90)
+    lon0 = _snap(lon0, step, 0)
+    box = _box(vertex_lat, vertex_lon, owner, n, lat0, lon0)
+    width, height = box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]
+    box += np.column_stack([-width, -height, width, height]) * margin
+    step = _power_of_two_step(np.maximum(width, height), 16)[:, None]
+    box[:, :2] = _snap(box[:, :2], step, -1)
+    box[:, 2:] = _snap(box[:, 2:], step, 1)
+    return lat0, lon0, np.clip(box, -2.0, 2.0)
+
+
+def _box(vertex_lat, vertex_lon, owner, n, lat0, lon0):
+    px, py = azimuthal_equal_area(vertex_lat, vertex_lon, lat0[owner], lon0[owner])
+    box = np.empty((n, 4))
+    box[:, :2], box[:, 2:] = np.inf, -np.inf
+    np.minimum.at(box[:, 0], owner, px)
+    np.minimum.at(box[:, 1], owner, py)
+    np.maximum.at(box[:, 2], owner, px)
+    np.maximum.at(box[:, 3], owner, py)
+    return box
+
+
+def _geometry_frames(data, on_invalid) -> _Frames:
+    shapely = optional_import("shapely", extra="geo", purpose="RegionEmbedder on polygons")
+    geoms = data.geometries
+    n = geoms.size
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    types = shapely.get_type_id(geoms)
+    wrong = ~missing & ~np.isin(types, [_POLYGON, _MULTIPOLYGON, _POINT])
+    if wrong.any():
+        kinds = sorted({type(g).__name__ for g in geoms[wrong]})
+        raise ValueError(
+            f"regions must be Polygon or MultiPolygon geometries (a Point is a region of one point); rows "
+            f"{_rows(data.row_labels, wrong)} hold {', '.join(kinds)}. Buffer lines into areas first "
+            "(gdf.buffer(distance) in a projected CRS)"
+        )
+    if missing.any() and on_invalid == "raise":
+        raise ValueError(
+            f"rows {_rows(data.row_labels, missing)} have a missing or empty geometry; drop them, or pass "
+            "on_invalid='nan' to get NaN rows for them"
+        )
+    valid = ~missing
+    good = geoms[valid]
+    bounds = shapely.bounds(good)
+    size = np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
+    dense = shapely.segmentize(good, np.where(size > 0, size / _SEGMENTS, 1.0))
+    xy, owner = shapely.get_coordinates(dense, return_index=True)
+    vertex_lon, vertex_lat = to_wgs84(xy[:, 0], xy[:, 1], data.crs)
+    n_valid = good.size
+    lat0 = np.zeros(n)
+    lon0 = np.zeros(n)
+    box = np.zeros((n, 4))
+    lat0[valid], lon0[valid], box[valid] = _centres_and_boxes(vertex_lat, vertex_lon, owner, n_valid, 0.02)
+    # area on the sphere: the polygons' vertices in each one's equal-area projection
+    px, py = azimuthal_equal_area(vertex_lat, vertex_lon, lat0[valid][owner], lon0[valid][owner])
+    projected = shapely.set_coordinates(dense.copy(), np.column_stack([px, py]))
+    area_km2 = np.zeros(n)
+    area_km2[valid] = shapely.area(projected) * EARTH_RADIUS_KM**2
+    representative = shapely.get_coordinates(shapely.point_on_surface(good))
+    fallback = np.full((n, 2), np.nan)
+    rep_lon, rep_lat = to_wgs84(representative[:, 0], representative[:, 1], data.crs)
+    fallback[valid] = np.column_stack([rep_lat, rep_lon])
+
+    shapely.prepare(good)
+    positions = np.full(n, -1)
+    positions[valid] = np.arange(n_valid)
+    lonlat = data.crs is None or data.crs.is_geographic and data.crs.to_epsg() == 4326
+    beyond = (bounds[:, 0] < -180) | (bounds[:, 2] > 180)
+
+    def inside(region, lat, lon):
+        geom_index = positions[region]
+        target = good[geom_index]
+        if lonlat:
+            x, y = lon, lat
+        else:
+            x, y = _from_wgs84(lon, lat, data.crs)
+        hit = shapely.contains_xy(target, x, y)
+        if lonlat and beyond.any():  # longitudes beyond +-180 on one side of the antimeridian
+            shifted = beyond[geom_index]
+            for turn in (360.0, -360.0):
+                hit[shifted] |= shapely.contains_xy(target[shifted], x[shifted] + turn, y[shifted])
+        return hit
+
+    return _Frames(lat0, lon0, box, area_km2, valid, fallback, inside)
+
+
+def _from_wgs84(lon, lat, crs):
+    from pyproj import Transformer
+
+    transformer = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    x, y = transformer.transform(lon, lat)
+    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+
+def _h3_frames(ids, labels, on_invalid) -> _Frames:
+    h3 = optional_import("h3", extra="geo", purpose="RegionEmbedder on H3 cells")
+    n = ids.size
+    cells = np.empty(n, dtype=object)
+    valid = np.zeros(n, dtype=bool)
+    for i, value in enumerate(ids):
+        cell = value
+        if isinstance(value, (Integral, np.integer)) and not isinstance(value, (bool, np.bool_)):
+            cell = h3.int_to_str(int(value)) if int(value) > 0 else None
+        if isinstance(cell, str) and h3.is_valid_cell(cell):
+            cells[i], valid[i] = cell, True
+    if not valid.all() and on_invalid == "raise":
+        bad = ~valid
+        shown = ", ".join(repr(ids[i]) for i in np.flatnonzero(bad)[:_MAX_ROWS])
+        raise ValueError(
+            f"regions must be valid H3 cell ids (str like '872a1072bffffff', or int); rows "
+            f"{_rows(labels, bad)} have {shown}. Pass on_invalid='nan' to get NaN rows for them"
+        )
+    good = cells[valid]
+    boundaries = [h3.cell_to_boundary(c) for c in good]
+    owner = np.repeat(np.arange(good.size), [len(b) for b in boundaries])
+    vertices = np.asarray([v for b in boundaries for v in b], dtype=np.float64).reshape(-1, 2)
+    centres = np.asarray([h3.cell_to_latlng(c) for c in good], dtype=np.float64).reshape(-1, 2)
+    # centres count as vertices too, so that a cell around a pole is boxed around the pole
+    vertex_lat = np.concatenate([vertices[:, 0], centres[:, 0]])
+    vertex_lon = np.concatenate([vertices[:, 1], centres[:, 1]])
+    owner = np.concatenate([owner, np.arange(good.size)])
+    lat0, lon0, box = np.zeros(n), np.zeros(n), np.zeros((n, 4))
+    # H3 edges are arcs (gnomonic straight lines): a 10% margin covers their bulge in this projection
+    lat0[valid], lon0[valid], box[valid] = _centres_and_boxes(vertex_lat, vertex_lon, owner, good.size, 0.10)
+    area_km2 = np.zeros(n)
+    area_km2[valid] = [h3.cell_area(c, unit="km^2") for c in good]
+    fallback = np.full((n, 2), np.nan)
+    fallback[valid] = centres
+    resolution = np.zeros(n, dtype=np.int64)
+    resolution[valid] = [h3.get_resolution(c) for c in good]
+    latlng_to_cell = h3.latlng_to_cell
+
+    def inside(region, lat, lon):
+        return np.fromiter(
+            (
+                latlng_to_cell(a, b, r) == c
+                for a, b, r, c in zip(lat.tolist(), lon.tolist(), resolution[region].tolist(), cells[region])
+            ),
+            dtype=bool,
+            count=lat.size,
+        )
+
+    return _Frames(lat0, lon0, box, area_km2, valid, fallback, inside)
+
+
+def _uniform_stream(seed: int, n: int) -> np.ndarray:
+    """The first ``n`` pairs of the seeded stream (a prefix of any longer draw)."""
+    return np.random.default_rng(seed).random((n, 2))
+
+
+def _rejection_sample(frames: _Frames, wanted, seed) -> RegionSample:
+    """Uniform points inside each valid region, ``wanted[i]`` of them (at least one)."""
+    n = frames.valid.size
+    wanted = np.where(frames.valid, wanted, 0)
+    box_area = (frames.box[:, 2] - frames.box[:, 0]) * (frames.box[:, 3] - frames.box[:, 1])
+    area_unit = frames.area_km2 / EARTH_RADIUS_KM**2
+    acceptance = np.clip(np.where(box_area > 0, area_unit / np.where(box_area > 0, box_area, 1), 1.0), 0.05, 1.0)
+    got_lat: list = [[] for _ in range(n)]
+    got_lon: list = [[] for _ in range(n)]
+    have = np.zeros(n, dtype=np.int64)
+    drawn = np.zeros(n, dtype=np.int64)  # candidates of the stream used so far, per region
+    todo = np.flatnonzero(frames.valid & (box_area > 0))
+    for _ in range(_ROUNDS):
+        if todo.size == 0:
+            break
+        need = wanted[todo] - have[todo]
+        batch = np.ceil(need / acceptance[todo] * 1.25).astype(np.int64) + 4
+        stream = _uniform_stream(seed, int((drawn[todo] + batch).max()))
+        region = np.repeat(todo, batch)
+        offset = np.concatenate([np.arange(d, d + b) for d, b in zip(drawn[todo], batch)])
+        u = stream[offset]
+        box = frames.box[region]
+        x = box[:, 0] + u[:, 0] * (box[:, 2] - box[:, 0])
+        y = box[:, 1] + u[:, 1] * (box[:, 3] - box[:, 1])
+        lat, lon = azimuthal_equal_area_inverse(x, y, frames.lat0[region], frames.lon0[region])
+        ok = np.isfinite(lat)
+        hit = np.zeros(region.size, dtype=bool)
+        hit[ok] = frames.inside(region[ok], lat[ok], lon[ok])
+        drawn[todo] += batch
+        for r, la, lo in _split_by_region(region[hit], lat[hit], lon[hit]):
+            take = wanted[r] - have[r]
+            got_lat[r].append(la[:take])
+            got_lon[r].append(lo[:take])
+            have[r] += min(take, la.size)
+        observed = have[todo] / np.maximum(drawn[todo], 1)
+        acceptance[todo] = np.clip(np.maximum(observed, 0.5 * acceptance[todo]), 0.01, 1.0)
+        todo = todo[have[todo] < wanted[todo]]
+    fallback = frames.valid & (have == 0)
+    for r in np.flatnonzero(fallback):
+        got_lat[r] = [frames.fallback_latlon[r, :1]]
+        got_lon[r] = [frames.fallback_latlon[r, 1:]]
+        have[r] = 1
+    lat = np.concatenate([np.concatenate(p) if p else np.zeros(0) for p in got_lat]) if n else np.zeros(0)
+    lon = np.concatenate([np.concatenate(p) if p else np.zeros(0) for p in got_lon]) if n else np.zeros(0)
+    return RegionSample(lat, lon, np.repeat(np.arange(n), have), have, fallback)
+
+
+def _split_by_region(region, lat, lon):
+    """(region, lat, lon) groups of consecutive equal regions (candidates come region by region)."""
+    if region.size == 0:
+        return
+    cuts = np.flatnonzero(np.diff(region)) + 1
+    for r, la, lo in zip(region[np.r_[0, cuts]], np.split(lat, cuts), np.split(lon, cuts)):
+        yield int(r), la, lo

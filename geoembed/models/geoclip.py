@@ -1,0 +1,579 @@
+"""GeoCLIP's location encoder (Vivanco Cepeda et al., NeurIPS 2023) as a torch module.
+
+Pipeline for a point (lat, lon) in degrees:
+
+1. Equal Earth projection on the unit sphere, scaled by 66.50336/180.
+2. One branch per scale sigma: random Fourier features
+   gamma(v) = [cos 2 pi B v, sin 2 pi B v] with fixed B ~ N(0, sigma^2), then an MLP
+   (Linear, ReLU) x n_hidden_layers and a linear head.
+3. The branch outputs are summed (not normalised).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from numbers import Integral, Real
+from pathlib import Path
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from geoembed.core.errors import CheckpointError
+from geoembed.core.geo import GEOCLIP_PROJECTION_SCALE_DEG
+from geoembed.core.params import MAX_INT, PRECISIONS, Interval, InvalidParameterError, ListOf, check_fields
+
+__all__ = [
+    "ARCHITECTURE",
+    "FourierBranch",
+    "GeoCLIPLocationEncoder",
+    "LocationEncoderConfig",
+    "bfloat16_is_fast",
+    "convert_official_state_dict",
+    "geoclip_projection",
+    "infer_config",
+]
+
+#: The ``architecture`` value in the metadata of the package's location-encoder checkpoints.
+ARCHITECTURE = "geoclip-location-encoder"
+
+# Equal Earth polynomial coefficients (Šavrič, Patterson & Jenny 2018).
+_A1, _A2, _A3, _A4 = 1.340264, -0.081106, 0.000893, 0.003796
+# sqrt(3) as the reference model computes it: in float32
+_SQRT3 = float(torch.sqrt(torch.tensor(3.0)))
+
+
+#: What each field of a :class:`LocationEncoderConfig` may be (checked by ``LocationEncoderConfig.coerce``).
+_ARCHITECTURE_CONSTRAINTS = {
+    "sigmas": [ListOf(Interval(Real, 0, None, closed="neither"), min_length=1)],
+    "n_frequencies": [Interval(Integral, 1, MAX_INT)],
+    "hidden_dim": [Interval(Integral, 1, MAX_INT)],
+    "n_hidden_layers": [Interval(Integral, 1, MAX_INT)],
+    "embed_dim": [Interval(Integral, 1, MAX_INT)],
+    "extra": [dict],
+}
+
+
+@dataclass(frozen=True)
+class LocationEncoderConfig:
+    """Everything needed to rebuild a :class:`GeoCLIPLocationEncoder`."""
+
+    sigmas: tuple[float, ...] = (2.0**0, 2.0**4, 2.0**8)
+    n_frequencies: int = 256
+    hidden_dim: int = 1024
+    n_hidden_layers: int = 3
+    embed_dim: int = 512
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def to_json(self) -> str:
+        return json.dumps({**asdict(self), "sigmas": list(self.sigmas)})
+
+    @classmethod
+    def coerce(cls, value, *, name: str = "config", owner: str = "LocationEncoderConfig") -> LocationEncoderConfig:
+        """A checked architecture from a ``LocationEncoderConfig`` or a dict of its fields (as in JSON configs).
+
+        A dict must name every architecture field (``extra`` may be left out); every field must
+        be in range (``sigmas`` a non-empty list of positive numbers, the sizes positive ints).
+
+        Parameters
+        ----------
+        value : LocationEncoderConfig or dict
+        name : str, default="config"
+            The field that holds the architecture, for messages, e.g. "student".
+        owner : str, default="LocationEncoderConfig"
+            The config that holds it, for messages, e.g. "DistillConfig".
+
+        Raises
+        ------
+        InvalidParameterError
+            A ``ValueError`` naming the missing, unknown or out-of-range field as ``<name>.<field>``.
+        """
+        required = [f for f in _ARCHITECTURE_CONSTRAINTS if f != "extra"]
+        if isinstance(value, dict):
+            missing = [f for f in required if f not in value]
+            unknown = sorted(set(value) - set(_ARCHITECTURE_CONSTRAINTS))
+            if missing or unknown:
+                problems = [f"lacks {missing}" if missing else "", f"has unknown keys {unknown}" if unknown else ""]
+                raise InvalidParameterError(
+                    f"The {name!r} field of {owner} {' and '.join(p for p in problems if p)}; an architecture "
+                    f"names {', '.join(required)}"
+                )
+            check_fields(value, _ARCHITECTURE_CONSTRAINTS, prefix=f"{name}.", owner=owner)
+            value = cls(**{**value, "sigmas": tuple(float(s) for s in value["sigmas"])})
+        if not isinstance(value, cls):
+            raise InvalidParameterError(
+                f"The {name!r} field of {owner} must be a LocationEncoderConfig or a dict of its fields. "
+                f"Got {value!r} instead."
+            )
+        check_fields(value, _ARCHITECTURE_CONSTRAINTS, prefix=f"{name}.", owner=owner)
+        return value
+
+    @classmethod
+    def from_json(cls, text: str) -> LocationEncoderConfig:
+        data = json.loads(text)
+        data["sigmas"] = tuple(float(s) for s in data["sigmas"])
+        return cls(**data)
+
+
+def geoclip_projection(latlon: Tensor) -> Tensor:
+    """GeoCLIP's Equal Earth projection, in its own float32 arithmetic.
+
+    This is the same projection as :func:`geoembed.core.geo.equal_earth` (PROJ) times
+    66.50336/180, agreeing to ~2e-7. It is evaluated with the reference model's float32
+    operation order because the sigma = 256 branch turns a 1-ulp change of its input into
+    ~2e-5 of output: only this arithmetic reproduces the published embeddings to 1e-5.
+
+    Parameters
+    ----------
+    latlon : Tensor of shape (N, 2)
+        (latitude, longitude) in degrees.
+
+    Returns
+    -------
+    Tensor of shape (N, 2), float32: (x, y), both within about [-1, 1].
+    """
+    latlon = latlon.to(torch.float32)
+    lat = torch.deg2rad(latlon[:, 0])
+    lon = torch.deg2rad(latlon[:, 1])
+    theta = torch.asin((_SQRT3 / 2) * torch.sin(lat))
+    denominator = 3 * (9 * _A4 * theta**8 + 7 * _A3 * theta**6 + 3 * _A2 * theta**2 + _A1)
+    x = (2 * _SQRT3 * lon * torch.cos(theta)) / denominator
+    y = _A4 * theta**9 + _A3 * theta**7 + _A2 * theta**3 + _A1 * theta
+    return (torch.stack((x, y), dim=1) * GEOCLIP_PROJECTION_SCALE_DEG) / 180
+
+
+class FourierBranch(nn.Module):
+    """One scale of the encoder: random Fourier features, an MLP and a linear head."""
+
+    def __init__(self, n_frequencies: int, hidden_dim: int, n_hidden_layers: int, embed_dim: int):
+        super().__init__()
+        self.register_buffer("frequencies", torch.zeros(n_frequencies, 2))
+        layers: list[nn.Module] = []
+        width = 2 * n_frequencies
+        for _ in range(n_hidden_layers):
+            layers += [nn.Linear(width, hidden_dim), nn.ReLU(inplace=True)]
+            width = hidden_dim
+        self.mlp = nn.Sequential(*layers)
+        self.head = nn.Linear(hidden_dim, embed_dim)
+
+    def fourier_features(self, xy: Tensor) -> Tensor:
+        """gamma(v) = [cos 2 pi B v, sin 2 pi B v], shape (N, 2 * n_frequencies), float32."""
+        angles = (2 * math.pi * xy) @ self.frequencies.T
+        return torch.cat((torch.cos(angles), torch.sin(angles)), dim=-1)
+
+    def forward(self, xy: Tensor) -> Tensor:
+        """Embed projected coordinates ``xy`` (N, 2) with this branch: shape (N, embed_dim)."""
+        return self.head(self.mlp(self.fourier_features(xy)))
+
+
+class GeoCLIPLocationEncoder(nn.Module):
+    """GeoCLIP's multi-scale location encoder.
+
+    Parameters
+    ----------
+    config : LocationEncoderConfig, default=LocationEncoderConfig()
+        The architecture. The default is the published model (sigma = 1, 16, 256).
+    random_state : int, default=0
+        Seed for the random Fourier matrices ``B ~ N(0, sigma^2)`` of a new encoder.
+        Loading a checkpoint overwrites them.
+    seed : int, optional
+        Deprecated name of ``random_state``; removed in 0.3.
+
+    Notes
+    -----
+    Vivanco Cepeda, Nayak & Shah, "GeoCLIP: Clip-Inspired Alignment between Locations and
+    Images for Effective Worldwide Geo-localization", NeurIPS 2023.
+    """
+
+    def __init__(self, config: LocationEncoderConfig | None = None, *, random_state: int = 0, seed: int | None = None):
+        super().__init__()
+        if seed is not None:
+            import warnings
+
+            warnings.warn(
+                "GeoCLIPLocationEncoder(seed=...) was renamed random_state in 0.2; the old name will be removed in 0.3",
+                FutureWarning,
+                stacklevel=2,
+            )
+            random_state = seed
+        self.config = config or LocationEncoderConfig()
+        c = self.config
+        self.branches = nn.ModuleList(
+            FourierBranch(c.n_frequencies, c.hidden_dim, c.n_hidden_layers, c.embed_dim) for _ in c.sigmas
+        )
+        generator = torch.Generator().manual_seed(random_state)
+        for branch, sigma in zip(self.branches, c.sigmas):
+            branch.frequencies.copy_(torch.randn(c.n_frequencies, 2, generator=generator) * sigma)
+        self._inference_cache: tuple | None = None
+
+    @property
+    def embed_dim(self) -> int:
+        return self.config.embed_dim
+
+    def __getstate__(self):
+        # pre-packed GEMM weights are opaque tensors that cannot be copied; they are rebuilt
+        state = self.__dict__.copy()
+        state["_inference_cache"] = None
+        return state
+
+    def forward(self, latlon: Tensor) -> Tensor:
+        """Embed coordinates.
+
+        Parameters
+        ----------
+        latlon : Tensor of shape (N, 2)
+            (latitude, longitude) in degrees.
+
+        Returns
+        -------
+        Tensor of shape (N, embed_dim), float32, not normalised.
+        """
+        return self.forward_projected(geoclip_projection(latlon))
+
+    def forward_projected(self, xy: Tensor) -> Tensor:
+        """Embed already-projected coordinates ``xy`` (N, 2) from :func:`geoclip_projection`."""
+        out = None
+        for branch in self.branches:
+            y = branch(xy)
+            out = y if out is None else out + y
+        return out
+
+    @torch.inference_mode()
+    def embed(self, latlon: Tensor, *, precision: str = "exact") -> Tensor:
+        """Inference entry point with a choice of arithmetic.
+
+        ``precision="exact"`` runs everything in float32. ``"fast"`` keeps the projection and
+        Fourier features in float32 and runs the MLPs in bfloat16 (float32 accumulation) on
+        GPUs and on CPUs with AVX512-BF16/AMX; on other CPUs it falls back to float32.
+        On the CPU the weights are pre-packed once for the GEMM libraries (MKL for float32,
+        oneDNN for bfloat16); outputs do not depend on the batch size beyond float32 rounding.
+        """
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be 'exact' or 'fast'; got {precision!r}")
+        xy = geoclip_projection(latlon)
+        if precision == "fast" and bfloat16_is_fast(xy.device):
+            return self._mlp(xy, self._inference_weights("fast", xy))
+        return self._mlp(xy, self._inference_weights("exact", xy))
+
+    def _mlp(self, xy: Tensor, weights) -> Tensor:
+        """Branch MLPs, then the heads summed inside one GEMM: [h_0 | h_1 | h_2] @ [W_0 | W_1 | W_2]^T + sum(b)."""
+        linear, branch_layers, head, head_bias, dtype = weights
+        if isinstance(branch_layers, _StackedBranches):
+            return self._stacked_mlp(xy, weights)
+        hidden = []
+        for branch, layers in zip(self.branches, branch_layers):
+            h = branch.fourier_features(xy).to(dtype)
+            for layer in layers:
+                h = linear(h, layer, relu=True)
+            hidden.append(h)
+        # bfloat16 + float32 promotes: one pass converts and adds the float32 bias
+        return torch.add(linear(torch.cat(hidden, dim=1), head, relu=False), head_bias)
+
+    def _stacked_mlp(self, xy: Tensor, weights) -> Tensor:
+        """One-hidden-layer branches as two GEMMs: every branch's Fourier features side by side
+        ([cos | sin] of all angles), a block-diagonal hidden layer, and the summed heads.
+        """
+        linear, stacked, head, head_bias, dtype = weights
+        angles = (2 * math.pi * xy) @ stacked.frequencies_t
+        n_angles = angles.shape[1]
+        features = torch.empty((len(xy), 2 * n_angles), dtype=angles.dtype, device=angles.device)
+        torch.cos(angles, out=features[:, :n_angles])
+        torch.sin(angles, out=features[:, n_angles:])
+        hidden = linear(features.to(dtype), stacked.layer, relu=True)
+        out = linear(hidden, head, relu=False)
+        return out if head_bias is None else torch.add(out, head_bias)
+
+    def _inference_weights(self, precision: str, xy: Tensor):
+        """Weights prepared for inference, rebuilt when the float32 weights change."""
+        params = list(self.parameters())
+        key = (precision, xy.device, tuple((p.data_ptr(), p._version) for p in params))
+        if self._inference_cache is None or self._inference_cache[0] != key:
+            self._inference_cache = (key, _prepare_inference_weights(self, precision, xy.device))
+        return self._inference_cache[1]
+
+    # -- checkpoints ---------------------------------------------------------------------
+    def save(self, path: str | Path, *, metadata: dict | None = None) -> Path:
+        """Write a safetensors checkpoint whose metadata holds the architecture, atomically.
+
+        Parameters
+        ----------
+        path : str or Path
+            Target ``.safetensors`` file; it appears complete or not at all.
+        metadata : dict, default=None
+            Extra string metadata (e.g. provenance), stored next to the architecture.
+
+        Returns
+        -------
+        Path
+        """
+        from safetensors.torch import save_file
+
+        from geoembed.io.atomic import atomic_output
+
+        path = Path(path)
+        tensors = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
+        meta = {"architecture": ARCHITECTURE, "config": self.config.to_json()}
+        meta.update({k: str(v) for k, v in (metadata or {}).items()})
+        with atomic_output(path) as tmp:
+            save_file(tensors, str(tmp), metadata=meta)
+        return path
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, *, map_location="cpu") -> GeoCLIPLocationEncoder:
+        """Load a checkpoint of this architecture, with any sigma list.
+
+        Accepts our safetensors files (architecture in the metadata) and the official
+        release's ``location_encoder_weights.pth`` state dicts (loaded with
+        ``weights_only=True``, so no pickled code runs). A file of registered weights is first
+        checked against its recorded sha256 (:func:`geoembed.models.weights.verify_weights_file`).
+        Every problem with the file raises :class:`geoembed.core.errors.CheckpointError` naming it.
+        """
+        from geoembed.models.weights import verify_weights_file
+
+        path = Path(path)
+        if not path.is_file():
+            raise CheckpointError(f"checkpoint {path}: file not found")
+        if path.stat().st_size == 0:
+            raise CheckpointError(f"checkpoint {path} is empty (0 bytes): an interrupted copy or download?")
+        verify_weights_file(path)
+        if path.suffix == ".safetensors":
+            state, config = _read_safetensors_checkpoint(path)
+        else:
+            state, config = _read_official_checkpoint(path)
+        model = cls(config)
+        model.load_checked_state_dict(state, source=str(path))
+        return model.to(map_location).eval()
+
+    def load_checked_state_dict(self, state: dict, *, source: str = "state dict") -> None:
+        """``load_state_dict`` with an error that lists missing, unexpected and misshapen keys."""
+        expected = self.state_dict()
+        missing = sorted(set(expected) - set(state))
+        unexpected = sorted(set(state) - set(expected))
+        misshapen = [
+            f"{k}: expected {tuple(expected[k].shape)}, got {tuple(state[k].shape)}"
+            for k in expected
+            if k in state and tuple(state[k].shape) != tuple(expected[k].shape)
+        ]
+        if missing or unexpected or misshapen:
+            parts = []
+            if missing:
+                parts.append(f"missing keys {missing[:5]}")
+            if unexpected:
+                parts.append(f"unexpected keys {unexpected[:5]}")
+            if misshapen:
+                parts.append(f"wrong shapes {misshapen[:5]}")
+            raise CheckpointError(f"{source} does not match the {ARCHITECTURE} architecture: " + "; ".join(parts))
+        self.load_state_dict(state)
+        self._inference_cache = None
+
+
+def _read_safetensors_checkpoint(path: Path):
+    """(state dict, config) of one of our safetensors checkpoints."""
+    from safetensors import SafetensorError, safe_open
+    from safetensors.torch import load_file
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as err:
+        raise CheckpointError(
+            f"checkpoint {path} is not a readable safetensors file (truncated or another format?): {err}"
+        ) from None
+    if meta.get("architecture") != ARCHITECTURE:
+        raise CheckpointError(
+            f"checkpoint {path} is not a {ARCHITECTURE} checkpoint (metadata architecture={meta.get('architecture')!r})"
+        )
+    if "config" not in meta:
+        raise CheckpointError(f"checkpoint {path} has no 'config' metadata (the architecture); it cannot be rebuilt")
+    try:
+        config = LocationEncoderConfig.from_json(meta["config"])
+    except (ValueError, TypeError, KeyError) as err:
+        raise CheckpointError(f"checkpoint {path} has malformed 'config' metadata: {err}") from None
+    return state, config
+
+
+def _read_official_checkpoint(path: Path):
+    """(state dict, config) of an official ``.pth`` state dict, loaded without unpickling code."""
+    import pickle
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(
+            f"checkpoint {path} holds objects other than tensors; refusing to unpickle it "
+            f"(weights_only=True): {_first_line(err)}"
+        ) from None
+    except (RuntimeError, OSError, EOFError, ValueError) as err:
+        raise CheckpointError(
+            f"checkpoint {path} is not a readable torch state dict (truncated or another format?): {_first_line(err)}"
+        ) from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"checkpoint {path} does not hold a state dict of tensors (got {type(state).__name__})")
+    state = convert_official_state_dict(state)
+    try:
+        config = infer_config(state)
+    except (ValueError, KeyError, IndexError) as err:
+        raise CheckpointError(f"checkpoint {path}: {err}") from None
+    return state, config
+
+
+def _first_line(err: BaseException) -> str:
+    """The first line of an exception's message, or its type's name when the message is empty."""
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
+
+
+def convert_official_state_dict(state: dict) -> dict:
+    """Rename the official release's keys (``LocEnc{i}.capsule.*``) to ours."""
+    if not any(k.startswith("LocEnc") for k in state):
+        return dict(state)
+    renamed = {}
+    for key, value in state.items():
+        prefix, _, rest = key.partition(".")
+        i = prefix.removeprefix("LocEnc")
+        if rest == "capsule.0.b":
+            renamed[f"branches.{i}.frequencies"] = value
+        elif rest.startswith("capsule."):
+            _, idx, param = rest.split(".")
+            renamed[f"branches.{i}.mlp.{int(idx) - 1}.{param}"] = value
+        elif rest.startswith("head.0."):
+            renamed[f"branches.{i}.head.{rest.split('.')[-1]}"] = value
+        else:
+            renamed[key] = value
+    return renamed
+
+
+def infer_config(state: dict) -> LocationEncoderConfig:
+    """Read the architecture off a state dict in our key names.
+
+    sigma is not stored in such files, so it is estimated as the power of two nearest to
+    the standard deviation of each branch's B (exact for the published model).
+    """
+    n_branches = len({k.split(".")[1] for k in state if k.startswith("branches.")})
+    if n_branches == 0:
+        raise CheckpointError("state dict has no 'branches.*' or 'LocEnc*' keys")
+    first = [k for k in state if k.startswith("branches.0.mlp.") and k.endswith(".weight")]
+    sigmas = []
+    for i in range(n_branches):
+        b = state.get(f"branches.{i}.frequencies")
+        if b is None:
+            raise CheckpointError(f"state dict lacks branches.{i}.frequencies")
+        sigmas.append(2.0 ** round(math.log2(float(b.float().std()))))
+    freq = state["branches.0.frequencies"]
+    return LocationEncoderConfig(
+        sigmas=tuple(sigmas),
+        n_frequencies=int(freq.shape[0]),
+        hidden_dim=int(state["branches.0.head.weight"].shape[1]),
+        n_hidden_layers=len(first),
+        embed_dim=int(state["branches.0.head.weight"].shape[0]),
+    )
+
+
+def bfloat16_is_fast(device: torch.device) -> bool:
+    """bfloat16 matmuls run natively: CUDA, or a CPU with AVX512-BF16 or AMX."""
+    if device.type == "cuda":
+        return True
+    if device.type != "cpu":
+        return False
+    cpu = getattr(torch, "cpu", None)
+    checks = [getattr(cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    return any(check() for check in checks if check is not None)
+
+
+_PACK_BATCH_HINT = 4096
+
+
+def _prepare_inference_weights(
+    model: GeoCLIPLocationEncoder, precision: str, device: torch.device, *, prepack: bool = True
+):
+    """(linear, per-branch layers, fused head, head bias, dtype) for :meth:`GeoCLIPLocationEncoder._mlp`.
+
+    On CPUs the weights are pre-packed once (oneDNN for bfloat16, MKL for float32), which
+    saves a weight reorder per call; elsewhere, or if the ops are missing, plain ``F.linear``.
+    """
+    dtype = torch.bfloat16 if precision == "fast" else torch.float32
+    layers = [[m for m in branch.mlp if isinstance(m, nn.Linear)] for branch in model.branches]
+    head_weight = torch.cat([b.head.weight for b in model.branches], dim=1)
+    head_bias = sum(b.head.bias for b in model.branches).float()
+    pairs = [[(m.weight, m.bias) for m in branch] for branch in layers]
+    zero = torch.zeros(head_weight.shape[0], device=head_weight.device)
+    stacked = _stack_branches(model, layers)
+    # a stacked float32 head takes the summed bias inside its GEMM; other heads add it afterwards in
+    # float32 (GeoCLIP's own path keeps the operation order that reproduces the published outputs)
+    if stacked is not None and dtype == torch.float32:
+        head_gemm_bias, head_bias = head_bias, None
+    else:
+        head_gemm_bias = zero
+    try:
+        if device.type != "cpu" or not prepack:
+            raise RuntimeError("pre-packing is for CPUs")
+        if dtype == torch.bfloat16:
+
+            def pack(w, b):
+                w, b = w.to(dtype), b.to(dtype)
+                return torch.ops.mkldnn._reorder_linear_weight(w, _PACK_BATCH_HINT), b
+
+            def linear(h, layer, relu):
+                return torch.ops.mkldnn._linear_pointwise(h, layer[0], layer[1], "relu" if relu else "none", [], "")
+        else:
+
+            def pack(w, b):
+                return torch.ops.mkl._mkl_reorder_linear_weight(w, _PACK_BATCH_HINT), w, b
+
+            def linear(h, layer, relu):
+                out = torch.ops.mkl._mkl_linear(h, layer[0], layer[1], layer[2], _PACK_BATCH_HINT)
+                return out.relu_() if relu else out
+
+        if stacked is not None:
+            packed = stacked._replace(layer=pack(*stacked.layer))
+            probe_layer, width = packed.layer, stacked.layer[0].shape[1]
+        else:
+            packed = [[pack(w, b) for w, b in branch] for branch in pairs]
+            probe_layer, width = packed[0][0], pairs[0][0][0].shape[1]
+        head = pack(head_weight, head_gemm_bias)
+        linear(torch.zeros(2, width, dtype=dtype), probe_layer, relu=True)  # the ops exist and take these weights
+        return linear, packed, head, head_bias, dtype
+    except (RuntimeError, AttributeError):
+
+        def linear(h, layer, relu):
+            out = torch.nn.functional.linear(h, layer[0], layer[1])
+            return out.relu_() if relu else out
+
+        if stacked is not None:
+            cast = stacked._replace(layer=tuple(t.to(dtype) for t in stacked.layer))
+        else:
+            cast = [[(w.to(dtype), b.to(dtype)) for w, b in branch] for branch in pairs]
+        return linear, cast, (head_weight.to(dtype), head_gemm_bias.to(dtype)), head_bias, dtype
+
+
+class _StackedBranches(NamedTuple):
+    """Branches with one hidden layer each, evaluated together (:meth:`GeoCLIPLocationEncoder._stacked_mlp`)."""
+
+    frequencies_t: Tensor  # (2, n_branches * n_frequencies)
+    layer: tuple  # (weight, bias) of the block-diagonal hidden layer, or its packed form
+
+
+def _stack_branches(model: GeoCLIPLocationEncoder, layers) -> _StackedBranches | None:
+    """The block-diagonal form of one-hidden-layer branches, or None for deeper ones.
+
+    Its hidden layer reads [cos(all angles) | sin(all angles)] and does the branches' work plus
+    zeros (n_branches times the FLOPs of that layer): for the small distilled students this is
+    far cheaper than the per-branch feature copies and kernel calls it replaces; GeoCLIP's
+    three-layer branches keep the per-branch path.
+    """
+    if any(len(branch) != 1 for branch in layers):
+        return None
+    n_branches = len(layers)
+    n_frequencies = model.branches[0].frequencies.shape[0]
+    hidden = layers[0][0].weight.shape[0]
+    weight = torch.zeros(n_branches * hidden, 2 * n_branches * n_frequencies, device=layers[0][0].weight.device)
+    for i, (layer,) in enumerate(layers):
+        rows = slice(i * hidden, (i + 1) * hidden)
+        weight[rows, i * n_frequencies : (i + 1) * n_frequencies] = layer.weight[:, :n_frequencies]
+        sin_columns = (n_branches + i) * n_frequencies
+        weight[rows, sin_columns : sin_columns + n_frequencies] = layer.weight[:, n_frequencies:]
+    bias = torch.cat([layer.bias for (layer,) in layers])
+    frequencies = torch.cat([branch.frequencies for branch in model.branches]).T.contiguous()
+    return _StackedBranches(frequencies, (weight.detach(), bias.detach()))
