@@ -20,6 +20,7 @@ import os
 import pkgutil
 import shutil
 import sys
+import warnings
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
@@ -74,7 +75,12 @@ def public_modules() -> list[str]:
     """The package's public modules: no ``_`` in the path, deprecated shims left out."""
     names = ["geoembed"]
     for info in pkgutil.walk_packages(geoembed.__path__, "geoembed."):
-        if not any(part.startswith("_") for part in info.name.split(".")) and info.name not in DEPRECATED_MODULES:
+        if any(part.startswith("_") for part in info.name.split(".")) or info.name in DEPRECATED_MODULES:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            moved = hasattr(importlib.import_module(info.name), "MOVED")  # a moved module's table of names
+        if not moved:
             names.append(info.name)
     return sorted(names)
 

@@ -1,5 +1,5 @@
-"""GeoCLIP's location encoder: the torch model and checkpoints (:mod:`.model`) and the
-scikit-learn transformer (:mod:`.estimator`).
+"""GeoCLIP's location encoder as a scikit-learn transformer (:mod:`.estimator`), with the torch
+model's names re-exported from :mod:`geoembed.models.geoclip`, where the model lives.
 """
 
 from geoembed.encoders.geoclip.estimator import GeoCLIPEncoder
