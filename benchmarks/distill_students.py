@@ -26,7 +26,7 @@ from benchmarks.encoder_speed import cosine_rows, random_points
 from geoembed import GeoEmbedder
 from geoembed.datasets.downstream import list_tasks, load_task
 from geoembed.evaluation.probing import compare_encoders
-from geoembed.models.weights import load_location_encoder
+from geoembed.models.geoclip import load_location_encoder
 from geoembed.training.distill import DistillConfig, distillation_points
 
 

@@ -30,7 +30,8 @@ import torch
 from benchmarks._report import RESULTS_DIR, machine_info, write_results
 from benchmarks.encoder_speed import cosine_rows, random_points
 from geoembed import GeoEmbedder
-from geoembed.models.weights import get_weights, load_location_encoder, resolve_location_weights
+from geoembed.models.geoclip import load_location_encoder
+from geoembed.models.weights import get_weights, resolve_location_weights
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tests' float64 reference and bound
 from numerics import geoclip_bound, geoclip_reference  # noqa: E402

@@ -12,7 +12,7 @@ _LAZY = {
     "LocationFeaturizer": ("geoembed.encoders.base", "LocationFeaturizer"),
     "GeoCLIPEncoder": ("geoembed.encoders.geoclip.estimator", "GeoCLIPEncoder"),
     "GeoCLIPLocationEncoder": ("geoembed.models.geoclip", "GeoCLIPLocationEncoder"),
-    "load_location_encoder": ("geoembed.models.weights", "load_location_encoder"),
+    "load_location_encoder": ("geoembed.models.geoclip", "load_location_encoder"),
     "list_weights": ("geoembed.models.weights", "list_weights"),
     "BoundingBox": ("geoembed.core.geo", "BoundingBox"),
     "SpatialBlockKFold": ("geoembed.evaluation.spatial_cv", "SpatialBlockKFold"),

@@ -14,7 +14,6 @@ MOVED = dict.fromkeys(
         "list_weights",
         "load_gps_gallery",
         "load_image_mlp_state",
-        "load_location_encoder",
         "load_pca_basis",
         "provenance",
         "ResolvedWeights",
@@ -26,7 +25,7 @@ MOVED = dict.fromkeys(
         "weights_for_file",
     ],
     "geoembed.models.weights",
-)
+) | {"load_location_encoder": "geoembed.models.geoclip"}
 __all__ = sorted(MOVED)
 
 

@@ -48,11 +48,11 @@ def test_dask_dataframe_matches_in_memory(client, points, make):
 def test_weights_load_once_per_worker(client, points):
     encoder = GeoEmbedder().fit(points)
     client.run(
-        lambda: __import__("geoembed.models.weights", fromlist=["x"])._load_location_encoder_cached.cache_clear()
+        lambda: __import__("geoembed.models.geoclip", fromlist=["x"])._load_location_encoder_cached.cache_clear()
     )
     encoder.transform(dd.from_pandas(points, npartitions=16)).compute()
     loads = client.run(
-        lambda: __import__("geoembed.models.weights", fromlist=["x"])._load_location_encoder_cached.cache_info().misses
+        lambda: __import__("geoembed.models.geoclip", fromlist=["x"])._load_location_encoder_cached.cache_info().misses
     )
     assert len(loads) == 2 and all(n <= 1 for n in loads.values()) and sum(loads.values()) >= 1
 

@@ -143,7 +143,7 @@ def test_distiller_checks_its_config_before_loading_the_teacher(monkeypatch):
     config = smoke_config()
     config.n_points = None
     monkeypatch.setattr(
-        "geoembed.models.weights.load_location_encoder", lambda *a: pytest.fail("the teacher was loaded")
+        "geoembed.models.geoclip.load_location_encoder", lambda *a: pytest.fail("the teacher was loaded")
     )
     with pytest.raises(ValueError, match="'n_points' field of DistillConfig .* Got None instead"):
         Distiller(config)

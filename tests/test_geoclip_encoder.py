@@ -16,13 +16,13 @@ from geoembed.encoders.geoclip import (
     LocationEncoderConfig,
     bfloat16_is_fast,
     geoclip_projection,
+    load_location_encoder,
 )
 from geoembed.models.weights import (
     GPS_GALLERY_FILE,
     get_weights,
     load_gps_gallery,
     load_image_mlp_state,
-    load_location_encoder,
     provenance,
     resolve_location_weights,
     verify_bundled_files,

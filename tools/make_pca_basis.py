@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from geoembed.io.atomic import atomic_output  # noqa: E402
-from geoembed.models.weights import get_weights, load_location_encoder  # noqa: E402
+from geoembed.models.geoclip import load_location_encoder  # noqa: E402
+from geoembed.models.weights import get_weights  # noqa: E402
 
 
 def file_sha256(path) -> str:

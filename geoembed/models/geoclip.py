@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from numbers import Integral, Real
 from pathlib import Path
 from typing import NamedTuple
@@ -24,6 +25,7 @@ from torch import Tensor, nn
 from geoembed.core.errors import CheckpointError
 from geoembed.core.geo import GEOCLIP_PROJECTION_SCALE_DEG
 from geoembed.core.params import MAX_INT, PRECISIONS, Interval, InvalidParameterError, ListOf, check_fields
+from geoembed.models.weights import resolve_weights, verify_weights_file
 
 __all__ = [
     "ARCHITECTURE",
@@ -34,6 +36,7 @@ __all__ = [
     "convert_official_state_dict",
     "geoclip_projection",
     "infer_config",
+    "load_location_encoder",
 ]
 
 #: The ``architecture`` value in the metadata of the package's location-encoder checkpoints.
@@ -330,8 +333,6 @@ class GeoCLIPLocationEncoder(nn.Module):
         checked against its recorded sha256 (:func:`geoembed.models.weights.verify_weights_file`).
         Every problem with the file raises :class:`geoembed.core.errors.CheckpointError` naming it.
         """
-        from geoembed.models.weights import verify_weights_file
-
         path = Path(path)
         if not path.is_file():
             raise CheckpointError(f"checkpoint {path}: file not found")
@@ -577,3 +578,27 @@ def _stack_branches(model: GeoCLIPLocationEncoder, layers) -> _StackedBranches |
     bias = torch.cat([layer.bias for (layer,) in layers])
     frequencies = torch.cat([branch.frequencies for branch in model.branches]).T.contiguous()
     return _StackedBranches(frequencies, (weight.detach(), bias.detach()))
+
+
+# -- loading by name ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _load_location_encoder_cached(path: str, size: int, mtime_ns: int):
+    return GeoCLIPLocationEncoder.from_checkpoint(path)
+
+
+def load_location_encoder(path: str | Path | None = None):
+    """The GeoCLIP location encoder in eval mode, on the CPU.
+
+    Parameters
+    ----------
+    path : str or Path, default=None
+        A registered weights name (see :func:`geoembed.models.weights.list_weights`), a checkpoint (our
+        ``.safetensors`` or an official ``.pth`` state dict), or ``None`` for the default
+        published weights. Loaded encoders are cached per file, so callers must not modify
+        the returned module in place; use ``copy.deepcopy`` to fine-tune.
+    """
+    path = resolve_weights(path).path  # the one resolution: name, entry or file; checked to exist
+    stat = path.stat()
+    return _load_location_encoder_cached(str(path.resolve()), stat.st_size, stat.st_mtime_ns)

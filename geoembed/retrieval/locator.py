@@ -78,7 +78,8 @@ class GeoLocator:
         device="cpu",
     ):
         from geoembed.core.utils import resolve_device
-        from geoembed.models.weights import IMAGE_MLP_FILE, load_location_encoder, resolve_weights, verify_weights_file
+        from geoembed.models.geoclip import load_location_encoder
+        from geoembed.models.weights import IMAGE_MLP_FILE, resolve_weights, verify_weights_file
 
         self.device = resolve_device(device)
         self.precision = precision

@@ -189,7 +189,7 @@ class Distiller:
 
     def __init__(self, config: DistillConfig | None = None):
         from geoembed.core.utils import resolve_device
-        from geoembed.models.weights import load_location_encoder
+        from geoembed.models.geoclip import load_location_encoder
 
         self.config = config or DistillConfig()
         self.config.validate()  # fields may have been changed since the config was made

@@ -181,7 +181,7 @@ def build_location_encoder(config: TrainConfig) -> GeoCLIPLocationEncoder:
     else:
         import copy
 
-        from geoembed.models.weights import load_location_encoder
+        from geoembed.models.geoclip import load_location_encoder
 
         base = copy.deepcopy(load_location_encoder(None if config.init == "geoclip" else config.init))
     if config.add_sigmas:

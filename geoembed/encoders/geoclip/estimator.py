@@ -176,7 +176,7 @@ class GeoCLIPEncoder(LocationFeaturizer):
         cached = getattr(self, "_module", None)
         if cached is not None and cached[:2] == (self.weights, self.device):
             return cached[2]
-        from geoembed.models.weights import load_location_encoder
+        from geoembed.models.geoclip import load_location_encoder
 
         module = load_location_encoder(self.weights)
         device = resolve_device(self.device)

@@ -32,7 +32,6 @@ __all__ = [
     "list_weights",
     "load_gps_gallery",
     "load_image_mlp_state",
-    "load_location_encoder",
     "load_pca_basis",
     "provenance",
     "ResolvedWeights",
@@ -328,29 +327,6 @@ def verify_weights_file(path: str | Path) -> Path:
         )
     _VERIFIED.add(key)
     return path
-
-
-@lru_cache(maxsize=8)
-def _load_location_encoder_cached(path: str, size: int, mtime_ns: int):
-    from geoembed.models.geoclip import GeoCLIPLocationEncoder
-
-    return GeoCLIPLocationEncoder.from_checkpoint(path)
-
-
-def load_location_encoder(path: str | Path | None = None):
-    """The GeoCLIP location encoder in eval mode, on the CPU.
-
-    Parameters
-    ----------
-    path : str or Path, default=None
-        A registered weights name (see :func:`list_weights`), a checkpoint (our
-        ``.safetensors`` or an official ``.pth`` state dict), or ``None`` for the default
-        published weights. Loaded encoders are cached per file, so callers must not modify
-        the returned module in place; use ``copy.deepcopy`` to fine-tune.
-    """
-    path = resolve_location_weights(path)
-    stat = path.stat()
-    return _load_location_encoder_cached(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
 
 
 def load_image_mlp_state() -> dict:
