@@ -219,3 +219,64 @@ def test_layer_table_matches_the_architecture_page():
         assert name in page.lower()
         for prefix in prefixes:
             assert f"`{prefix.removeprefix('geoembed.') if prefix != 'geoembed' else 'geoembed'}" in page, prefix
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the package modules it imports (lazy imports included; shims left out)."""
+    modules = {module_name(p): p for p in SOURCES}
+    graph = {m: set() for m in modules if m not in DEPRECATED_SHIMS}
+    for module in graph:
+        for target, names in imports_of(modules[module]):
+            found = [f"{target}.{n}" for n in names if f"{target}.{n}" in modules]
+            if not found:
+                while target not in modules and "." in target:
+                    target = target.rsplit(".", 1)[0]
+                found = [target]
+            graph[module] |= {t for t in found if t != module and t in graph}
+    return graph
+
+
+def test_no_import_cycles():
+    """The modules' imports form a DAG (a package's __init__ importing its own submodules included)."""
+    graph = import_graph()
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(module, path):
+        state[module] = 1
+        for target in sorted(graph[module]):
+            if state.get(target) == 1:
+                cycle = path[path.index(target) :] + [target]
+                raise AssertionError("import cycle: " + " -> ".join(cycle))
+            if target not in state:
+                visit(target, path + [target])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+
+
+NAMEDTUPLE_API = {"_replace", "_asdict", "_make", "_fields"}
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: module_name(p))
+def test_no_private_methods_called_on_other_modules_objects(path):
+    """``obj._private(...)`` only for methods this module defines: another module's object is used
+    through its public names, so that its internals can change without breaking callers."""
+    tree = ast.parse(path.read_text())
+    defined = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    offending = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        name, owner = node.func.attr, node.func.value
+        if not name.startswith("_") or name.startswith("__") or name in NAMEDTUPLE_API or name in defined:
+            continue
+        if isinstance(owner, ast.Name) and owner.id in ("self", "cls"):
+            continue
+        if isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name) and owner.func.id == "super":
+            continue
+        if isinstance(owner, ast.Attribute) and owner.attr in ("ops", "mkldnn", "mkl", "_C"):  # torch's own ops
+            continue
+        offending.append(f"line {node.lineno}: {ast.unparse(node.func)}")
+    assert not offending, f"{module_name(path)} calls private methods of other modules' objects: {offending}"
