@@ -19,6 +19,7 @@ from geoembed.io import atomic_output, read_table
 __all__ = [
     "DEMO_OUTPUT",
     "MAP_OUTPUT",
+    "bench_downstream_command",
     "bench_nuswide_command",
     "demo_command",
     "distill_command",
@@ -194,6 +195,22 @@ def eval_geoloc_command(args) -> int:
         with atomic_output(args.output, overwrite=args.overwrite) as temporary:
             per_image.to_csv(temporary, index=False)
         print(f"per-image results: {args.output}")
+    return 0
+
+
+def bench_downstream_command(args) -> int:
+    from geoembed.benchmarks.downstream import run_downstream
+
+    run_downstream(
+        args.output,
+        tasks=args.tasks,
+        encoders=args.encoders,
+        probes=args.probes,
+        n_samples=args.n_samples,
+        folds=args.folds,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+    )
     return 0
 
 

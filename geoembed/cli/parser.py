@@ -7,6 +7,7 @@ import argparse
 __all__ = ["build_parser"]
 
 
+from geoembed.benchmarks.downstream import PROBES
 from geoembed.cli.arguments import (
     finite_float,
     non_negative_int,
@@ -17,6 +18,7 @@ from geoembed.cli.arguments import (
 from geoembed.cli.commands import (
     DEMO_OUTPUT,
     MAP_OUTPUT,
+    bench_downstream_command,
     bench_nuswide_command,
     demo_command,
     distill_command,
@@ -167,6 +169,18 @@ def build_parser() -> argparse.ArgumentParser:
     nuswide.add_argument("-q", "--quiet", action="store_true")
     _add_common_options(nuswide)
     nuswide.set_defaults(func=bench_nuswide_command)
+    downstream = bench.add_parser(
+        "downstream", help="the downstream suite: location encoders x real tasks x probes (spatially blocked CV)"
+    )
+    downstream.add_argument("--tasks", nargs="+", metavar="TASK", help="default: every task (geoembed.datasets)")
+    downstream.add_argument("--encoders", nargs="+", metavar="NAME", help="default: GeoCLIP and the classic encoders")
+    downstream.add_argument("--probes", nargs="+", default=["linear", "knn"], choices=PROBES, metavar="PROBE")
+    downstream.add_argument("--n-samples", type=positive_int, default=4000, help="rows per task")
+    downstream.add_argument("--folds", type=positive_int, default=5)
+    downstream.add_argument("-o", "--output", help="write OUTPUT.md, .json (with the machine), .csv and .png")
+    downstream.add_argument("-q", "--quiet", action="store_true")
+    _add_common_options(downstream)
+    downstream.set_defaults(func=bench_downstream_command)
 
     train = sub.add_parser("train", help="train or fine-tune a location encoder on (features, lat/lon) pairs")
     train.add_argument("data", help="CSV/parquet with lat/lon and numeric feature columns")
