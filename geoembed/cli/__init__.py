@@ -6,6 +6,7 @@
     geoembed locate-text "QUERY"...       top-k GPS predictions for text descriptions
     geoembed eval-geoloc CSV IMAGE_DIR    accuracy at 1/25/200/750/2500 km (Im2GPS3k format)
     geoembed bench nuswide --root DIR --geotags FILE   NUS-WIDE geo/visual/fused mAP table (--miniature DIR: synthetic)
+    geoembed bench downstream -o STEM    the downstream suite: encoders x real tasks x probes
     geoembed train DATA --out DIR         contrastive training of a location encoder
     geoembed distill --out DIR            distil GeoCLIP into a small, fast student (GeoCLIP-lite)
     geoembed map -o map.png               PCA-to-RGB map of an embedding grid
