@@ -15,7 +15,7 @@ _LAZY = {
     "load_location_encoder": ("geoembed.models.geoclip", "load_location_encoder"),
     "list_weights": ("geoembed.models.weights", "list_weights"),
     "BoundingBox": ("geoembed.core.geo", "BoundingBox"),
-    "SpatialBlockKFold": ("geoembed.evaluation.spatial_cv", "SpatialBlockKFold"),
+    "SpatialBlockKFold": ("geoembed.model_selection", "SpatialBlockKFold"),
     "LocationTargetEncoder": ("geoembed.target_encoder", "LocationTargetEncoder"),
     "RegionEmbedder": ("geoembed.encoders.regions", "RegionEmbedder"),
     "load_sample": ("geoembed.core.data", "load_sample"),

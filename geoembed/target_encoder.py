@@ -43,9 +43,9 @@ from threadpoolctl import threadpool_limits
 
 from geoembed.core.geo import latlon_to_unit_xyz, validate_latlon
 from geoembed.core.inputs import read_coordinates
-from geoembed.core.params import Interval, Options, validate_params
+from geoembed.core.params import CrossValidator, Interval, Options, validate_params
 from geoembed.encoders.embedder import GeoEmbedder
-from geoembed.evaluation.spatial_cv import SpatialBlockKFold, block_labels
+from geoembed.model_selection import SpatialBlockKFold, automatic_block_size_km
 
 __all__ = ["LEARNERS", "LocationTargetEncoder", "infer_target_type"]
 
@@ -66,8 +66,6 @@ MANY_CLASSES = 50
 MAX_INTEGER_CLASSES = 10
 #: Chord distance (unit sphere) below which neighbours count as one place: about 6 micrometres.
 MIN_CHORD = 1e-12
-#: Average rows per occupied block aimed at by the automatic block size.
-ROWS_PER_BLOCK = 10
 
 
 class LocationTargetEncoder(TransformerMixin, BaseEstimator):
@@ -219,7 +217,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         "encoder": [None, str, object],
         "learners": [tuple, list],
         "target_type": [Options("auto", "continuous", "binary", "multiclass")],
-        "cv": [Interval(Integral, 2, None, closed="left"), object],
+        "cv": [CrossValidator()],
         "block_size_deg": [None, Interval(Real, 0, None, closed="neither")],
         "block_size_km": [None, Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
@@ -351,8 +349,6 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         validate_params(self)
         if not (self.encoder is None or isinstance(self.encoder, str) or hasattr(self.encoder, "transform")):
             raise ValueError(f"encoder must be None, an encoder name or a transformer; got {self.encoder!r}")
-        if isinstance(self.cv, (bool, np.bool_)) or (isinstance(self.cv, Integral) and self.cv < 2):
-            raise ValueError(f"cv must be an int of at least 2, a splitter or an iterable of folds; got {self.cv!r}")
         learners = self._check_learners()
         # a failed refit must not leave a half-fitted estimator: drop everything the last fit set
         for stale in [name for name in vars(self) if name.endswith("_") or name == "_base_models"]:
@@ -449,7 +445,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
             if size_deg is not None and size_km is not None:
                 raise ValueError("give at most one of block_size_deg and block_size_km")
             if size_deg is None and size_km is None:
-                size_km = self.block_size_km_ = _automatic_block_size_km(lat, lon, self.cv)
+                size_km = self.block_size_km_ = automatic_block_size_km(lat, lon, self.cv)
             splitter = SpatialBlockKFold(
                 self.cv,
                 block_size_deg=size_deg,
@@ -603,27 +599,6 @@ def infer_target_type(y) -> str:
 
 
 # -- automatic block size -------------------------------------------------------------------
-def _automatic_block_size_km(lat, lon, n_splits: int) -> float:
-    """The smallest side (powers of sqrt(2) km) at which occupied blocks hold ROWS_PER_BLOCK rows
-    on average, or else the largest that still gives ``n_splits`` blocks.
-    """
-    sizes = 2.0 ** (np.arange(-20, 31) / 2)  # ~1 m to 32,768 km
-
-    def n_blocks(size):
-        return int(block_labels(lat, lon, block_size_km=size).max()) + 1 if len(lat) else 0
-
-    low, high = 0, len(sizes) - 1  # binary search: blocks get fewer as they grow
-    while low < high:
-        middle = (low + high) // 2
-        if len(lat) / n_blocks(sizes[middle]) >= ROWS_PER_BLOCK:
-            high = middle
-        else:
-            low = middle + 1
-    while low > 0 and n_blocks(sizes[low]) < n_splits:
-        low -= 1
-    return float(sizes[low])
-
-
 # -- base models ----------------------------------------------------------------------------
 def _make_learner(name, classification, seed, n_jobs):
     classes = {"linear": _RidgeLearner, "knn": _NeighboursLearner, "trees": _TreesLearner, "boosting": _BoostingLearner}

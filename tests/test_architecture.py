@@ -24,6 +24,7 @@ LAYERS = [
             "geoembed.maps",
             "geoembed.spark",
             "geoembed.target_encoder",
+            "geoembed.model_selection",
             "geoembed.evaluation",
             "geoembed.retrieval",
             "geoembed.training",
@@ -54,6 +55,7 @@ DEPRECATED_SHIMS = {
     "geoembed.regions",
     "geoembed.demo",
     "geoembed.encoders.geoclip.model",
+    "geoembed.evaluation.spatial_cv",
 }
 
 

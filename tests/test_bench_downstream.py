@@ -6,7 +6,9 @@ import json
 import pandas as pd
 import pytest
 
-pytest.importorskip("global_land_mask", reason="the bench extra is not installed: pip install 'geoembed-toolkit[bench]'")
+pytest.importorskip(
+    "global_land_mask", reason="the bench extra is not installed: pip install 'geoembed-toolkit[bench]'"
+)
 pytest.importorskip("matplotlib", reason="the plot extra is not installed")
 
 from geoembed.benchmarks import downstream  # noqa: E402

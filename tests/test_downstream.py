@@ -243,7 +243,7 @@ def test_old_module_paths_warn_and_still_work(old, new, names, monkeypatch):
     with pytest.warns(FutureWarning, match=re.escape(new)):
         module = importlib.import_module(old)
     moved = importlib.import_module(new)
-    spatial_cv = importlib.import_module("geoembed.evaluation.spatial_cv")  # spatial_block_folds' home
+    spatial_cv = importlib.import_module("geoembed.model_selection")  # spatial_block_folds' home
     assert all(getattr(module, name) is getattr(moved, name, getattr(spatial_cv, name, None)) for name in names)
     assert set(names) <= set(module.__all__)
 

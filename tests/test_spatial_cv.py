@@ -161,3 +161,25 @@ def test_block_degrees_is_the_old_name_of_block_size_deg():
     task = load_task("quakes_added")
     with pytest.warns(FutureWarning, match="renamed block_size_deg"):
         assert task.block_degrees == task.block_size_deg
+
+
+@pytest.mark.parametrize("cv", [1, 0, -3, True, "5", 2.5, {"train": [0]}])
+def test_a_bad_cv_is_refused_by_its_constraint_naming_cv(cv):
+    """LocationTargetEncoder's ``cv`` constraint is real (it once read ``[Interval(...), object]``,
+    which nothing could fail), checked once at fit, before any work."""
+    from geoembed.core.params import InvalidParameterError
+    from geoembed.target_encoder import LocationTargetEncoder
+
+    frame = pd.DataFrame({"lat": np.linspace(-40, 40, 30), "lon": np.linspace(-100, 100, 30)})
+    with pytest.raises(InvalidParameterError, match=r"The 'cv' parameter of LocationTargetEncoder must be an int of at"):
+        LocationTargetEncoder("direct", learners=("knn",), cv=cv).fit(frame, np.arange(30.0))
+
+
+@pytest.mark.parametrize("cv", [3, "splitter", "folds"])
+def test_the_cv_constraint_accepts_what_scikit_learn_accepts(cv):
+    from sklearn.model_selection import KFold
+
+    from geoembed.core.params import CrossValidator
+
+    value = {"splitter": KFold(3), "folds": [(np.arange(5), np.arange(5, 10))]}.get(cv, cv)
+    assert CrossValidator().accepts(value)

@@ -21,12 +21,14 @@ import functools
 import json
 import math
 import warnings
+from collections.abc import Iterable, Mapping
 from numbers import Integral
 
 import numpy as np
 
 __all__ = [
     "DEPRECATED",
+    "CrossValidator",
     "PRECISIONS",
     "MAX_INT",
     "InvalidParameterError",
@@ -129,6 +131,30 @@ class ListOf:
     def __str__(self) -> str:
         size = f"at least {self.min_length} " if self.min_length else ""
         return f"a list of {size}items, each {_describe(self.item)}"
+
+
+class CrossValidator:
+    """A ``cv`` value, as scikit-learn takes it: an int of at least ``min_splits`` (folds), a
+    splitter (with ``split`` and ``get_n_splits``) or an iterable of (train, test) folds.
+    """
+
+    def __init__(self, min_splits: int = 2):
+        self.min_splits = min_splits
+
+    def accepts(self, value) -> bool:
+        if isinstance(value, (bool, np.bool_, str, bytes, Mapping)):
+            return False
+        if isinstance(value, Integral):
+            return value >= self.min_splits
+        if hasattr(value, "split") and hasattr(value, "get_n_splits"):
+            return True
+        return isinstance(value, Iterable) and not hasattr(value, "split")
+
+    def __str__(self) -> str:
+        return (
+            f"an int of at least {self.min_splits}, a splitter (split and get_n_splits) "
+            "or an iterable of (train, test) folds"
+        )
 
 
 def _accepts(constraint, value) -> bool:

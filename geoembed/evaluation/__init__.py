@@ -2,7 +2,7 @@
 
 One module per concept:
 
-- :mod:`~geoembed.evaluation.spatial_cv`: spatially blocked cross-validation (``SpatialBlockKFold``)
+- :mod:`~geoembed.model_selection`: spatially blocked cross-validation (``SpatialBlockKFold``)
 - :mod:`~geoembed.evaluation.probing`: linear / k-NN / MLP / tree probes on downstream tasks
 - :mod:`~geoembed.evaluation.multilabel`: macro mAP and the multi-label classifier of the NUS-WIDE protocol
 - :mod:`~geoembed.evaluation.geolocation`: accuracy at 1 / 25 / 200 / 750 / 2500 km of image geolocation
@@ -20,7 +20,7 @@ from geoembed.evaluation.geolocation import (
 from geoembed.evaluation.multilabel import MOVED, mean_average_precision, train_multilabel_mlp
 from geoembed.evaluation.probing import compare_encoders, embed_task, evaluate, make_probe
 from geoembed.evaluation.published import GEOCLIP_GEOLOCATION
-from geoembed.evaluation.spatial_cv import SpatialBlockKFold, block_labels, spatial_block_folds
+from geoembed.model_selection import SpatialBlockKFold, block_labels, spatial_block_folds
 
 
 def __getattr__(name):

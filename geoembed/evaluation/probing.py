@@ -1,6 +1,6 @@
 """Probing protocol: how much do location features help a downstream model?
 
-Spatially blocked k-fold cross-validation (:class:`~geoembed.evaluation.spatial_cv.SpatialBlockKFold`,
+Spatially blocked k-fold cross-validation (:class:`~geoembed.model_selection.SpatialBlockKFold`,
 blocks of ``task.block_size_deg``, folds balanced in rows), a linear probe as in RANGE (CVPR 2025: ``MinMaxScaler`` then
 ``RidgeClassifierCV`` / ``RidgeCV`` over alphas 0.1, 1, 10) and a non-linear probe: k-nearest
 neighbours on standardised features (``"knn"``, k = 10, the usual k-NN evaluation of
@@ -27,7 +27,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from geoembed.evaluation.spatial_cv import SpatialBlockKFold
+from geoembed.model_selection import SpatialBlockKFold
 
 __all__ = ["METRICS", "RIDGE_ALPHAS", "compare_encoders", "embed_task", "evaluate", "make_probe"]
 
