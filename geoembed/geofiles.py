@@ -18,8 +18,8 @@ from geoembed.core.geometry import read_geometries
 from geoembed.core.utils import optional_import
 from geoembed.encoders.embedder import GeoEmbedder
 from geoembed.encoders.regions import RegionEmbedder
-from geoembed.files import check_output_path
 from geoembed.io import atomic_output
+from geoembed.io.paths import check_output_path
 
 __all__ = ["GEODATA_INPUTS", "GEODATA_OUTPUTS", "add_geodata_options", "embed_geofile", "is_geodata_file"]
 

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from geoembed import GeoEmbedder
-from geoembed.files import check_output_path, embed_file, same_file
 from geoembed.io import (
     ChunkWriter,
     ZarrGridWriter,
@@ -18,6 +17,7 @@ from geoembed.io import (
     open_grid,
     read_table,
 )
+from geoembed.io.paths import check_output_path, embed_file, same_file
 
 SUFFIXES = [".parquet", ".csv", ".npy"]
 

@@ -20,8 +20,8 @@ from geoembed.benchmarks.report import machine_info, markdown_table, write_resul
 from geoembed.core.utils import optional_import
 from geoembed.encoders.embedder import GeoEmbedder
 from geoembed.encoders.registry import make_encoder
-from geoembed.files import check_output_path
 from geoembed.io import atomic_output
+from geoembed.io.paths import check_output_path
 
 __all__ = ["CLASSIC_ENCODERS", "OUTPUT_SUFFIXES", "PROBES", "default_encoders", "run_downstream"]
 

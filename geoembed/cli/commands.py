@@ -12,9 +12,10 @@ import pandas as pd
 
 from geoembed.cli.demo import run_demo
 from geoembed.cli.exits import EXIT_FAILURE
-from geoembed.files import check_output_path, check_writable_folder, embed_file
+from geoembed.files import embed_file
 from geoembed.geofiles import embed_geofile, is_geodata_file
 from geoembed.io import atomic_output, read_table
+from geoembed.io.paths import check_output_path, check_writable_folder
 
 __all__ = [
     "DEMO_OUTPUT",

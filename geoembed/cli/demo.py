@@ -89,7 +89,7 @@ def run_demo(
     """
     from geoembed.core.data import load_sample
     from geoembed.encoders.embedder import GeoEmbedder
-    from geoembed.files import check_output_path
+    from geoembed.io.paths import check_output_path
 
     if output is not None:
         check_output_path(output, overwrite=overwrite)

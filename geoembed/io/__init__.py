@@ -2,6 +2,8 @@
 
 - :mod:`geoembed.io.atomic`: :func:`atomic_output`, the one way the package writes a file or
   folder, so that a failure never leaves a partial output.
+- :mod:`geoembed.io.paths`: the output-path checks every writer makes before any work (an output
+  that is an input, an existing output, a folder that cannot be written).
 - :mod:`geoembed.io.tables`: CSV/Parquet read in chunks, embeddings written to Parquet, CSV
   or npy (:func:`geoembed.files.embed_file` streams one into the other).
 - :mod:`geoembed.io.zarr`: gridded embeddings streamed into a Zarr store band by band.

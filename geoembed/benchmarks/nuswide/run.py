@@ -11,8 +11,8 @@ from geoembed.benchmarks.nuswide.data import load_nuswide, make_miniature_nuswid
 from geoembed.benchmarks.nuswide.protocol import run_nuswide_benchmark
 from geoembed.benchmarks.nuswide.table import COLUMNS, MINIATURE_BANNER, NUSWIDE_MAP, split_line, table_rows
 from geoembed.benchmarks.report import machine_info, markdown_table, write_results
-from geoembed.files import check_output_path
 from geoembed.io import atomic_output
+from geoembed.io.paths import check_output_path
 
 __all__ = ["run_benchmark"]
 
