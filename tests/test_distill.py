@@ -107,7 +107,7 @@ def test_bundled_student_is_registered_small_and_documented():
     with safe_open(str(path), framework="pt") as f:
         meta = f.metadata()
     assert meta["teacher"] == "geoclip-1.3.0" and "jittered" in meta["data"] and "geoembed distill" in meta["command"]
-    assert json.loads(meta["distill_config"])["student"]["n_frequencies"] == lite.config["n_frequencies"]
+    assert json.loads(meta["distill_config"])["student"]["n_frequencies"] == lite.architecture["n_frequencies"]
     points = np.array([[48.8566, 2.3522], [40.7128, -74.006], [-33.8688, 151.2093]])
     student = GeoEmbedder(weights="geoclip-lite").fit_transform(points)
     teacher = GeoEmbedder().fit_transform(points)

@@ -263,7 +263,7 @@ def test_weights_by_registered_name(reference):
 
     assert "geoclip-1.3.0" in list_weights()
     entry = get_weights("geoclip-1.3.0")
-    assert entry.license == "MIT" and "GeoCLIP" in entry.citation and entry.config["sigmas"] == [1.0, 16.0, 256.0]
+    assert entry.license == "MIT" and "GeoCLIP" in entry.citation and entry.architecture["sigmas"] == [1.0, 16.0, 256.0]
     entry.verify()  # sha256 of every file against its PROVENANCE.json
     np.testing.assert_array_equal(GeoEmbedder(weights="geoclip-1.3.0").fit_transform(CITIES), reference)
     with pytest.raises(ValueError, match="unknown weights 'nope'"):

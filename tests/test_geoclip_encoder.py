@@ -1,6 +1,7 @@
 """The torch location encoder against the official model's golden outputs."""
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -16,8 +17,8 @@ from geoembed.encoders.geoclip import (
     LocationEncoderConfig,
     bfloat16_is_fast,
     geoclip_projection,
-    load_location_encoder,
 )
+from geoembed.models.geoclip import load_location_encoder
 from geoembed.models.weights import (
     GPS_GALLERY_FILE,
     get_weights,
@@ -363,3 +364,19 @@ def test_registered_weights_are_hashed_once_per_file_version(tmp_path, monkeypat
     own = tmp_path / "own.safetensors"  # not in any registry entry: nothing recorded to compare with
     GeoCLIPLocationEncoder(LocationEncoderConfig(n_frequencies=8, hidden_dim=16, embed_dim=4)).save(own)
     assert verify_weights_file(own) == own and len(calls) == 2
+
+
+@pytest.mark.parametrize("name", ["geoclip-1.3.0", "geoclip-lite"])
+def test_a_registered_architecture_has_one_source_the_checkpoint(name):
+    """Weights.architecture is read from the file's metadata, and is the loaded model's config;
+    Weights(config=...) (a second, hand-written copy that nothing read) warns and is ignored."""
+    import dataclasses
+
+    from geoembed.models.weights import Weights, get_weights
+
+    entry = get_weights(name)
+    assert entry.config is None
+    assert LocationEncoderConfig.from_json(json.dumps(entry.architecture)) == load_location_encoder(name).config
+    fields = {f.name: getattr(entry, f.name) for f in dataclasses.fields(entry)}
+    with pytest.warns(FutureWarning, match=r"Weights\(config=...\) is deprecated and ignored"):
+        Weights(**{**fields, "config": {"sigmas": [1.0]}})

@@ -13,6 +13,7 @@ touches the network and nothing is unpickled.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -64,8 +65,9 @@ class Weights:
         What to cite when using them.
     source : str
         Where they come from.
-    config : dict
-        The location encoder's architecture (``LocationEncoderConfig`` fields).
+    config : dict, default=None
+        Deprecated and ignored (removed in 0.4): the architecture is read from the checkpoint
+        itself, :attr:`architecture`, its single source.
     extra_files : dict
         Other files by role, e.g. {"image_mlp": "image_mlp.safetensors"}.
     """
@@ -76,8 +78,32 @@ class Weights:
     license: str
     citation: str
     source: str
-    config: dict
+    config: dict | None = None
     extra_files: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.config is not None:
+            warnings.warn(
+                "Weights(config=...) is deprecated and ignored since 0.3 (removed in 0.4): the architecture is read "
+                "from the checkpoint's metadata, Weights.architecture",
+                FutureWarning,
+                stacklevel=3,
+            )
+
+    @property
+    def architecture(self) -> dict:
+        """The location encoder's architecture (``LocationEncoderConfig`` fields), read from the
+        checkpoint's own metadata: the file is the single source (only its header is read).
+        """
+        from safetensors import safe_open
+
+        with safe_open(str(self.location_encoder_path), framework="numpy") as f:
+            meta = f.metadata() or {}
+        if "config" not in meta:
+            raise CheckpointError(
+                f"{self.location_encoder_path} of {self.name!r} has no architecture ('config') metadata"
+            )
+        return json.loads(meta["config"])
 
     @property
     def location_encoder_path(self) -> Path:
@@ -143,13 +169,6 @@ GEOCLIP_1_3_0 = register_weights(
             "Locations and Images for Effective Worldwide Geo-localization. NeurIPS 2023."
         ),
         source="PyPI geoclip==1.3.0 (converted by tools/convert_geoclip_weights.py; subnormal weights set to zero)",
-        config={
-            "sigmas": [1.0, 16.0, 256.0],
-            "n_frequencies": 256,
-            "hidden_dim": 1024,
-            "n_hidden_layers": 3,
-            "embed_dim": 512,
-        },
         extra_files={
             "image_mlp": "image_mlp.safetensors",
             "gps_gallery": "gps_gallery.npy",
@@ -171,13 +190,6 @@ GEOCLIP_LITE = register_weights(
             "geoembed's GeoCLIP-lite, distilled from GeoCLIP (Vivanco Cepeda, Nayak & Shah, NeurIPS 2023); cite both."
         ),
         source="geoembed distill (tools/bundle_student.py); provenance in PROVENANCE.json and the file's metadata",
-        config={
-            "sigmas": [1.0, 16.0, 256.0],
-            "n_frequencies": 48,
-            "hidden_dim": 128,
-            "n_hidden_layers": 1,
-            "embed_dim": 512,
-        },
         extra_files={"license": "LICENSE"},
     )
 )
