@@ -255,10 +255,16 @@ class GeoCLIPLocationEncoder(nn.Module):
         """
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be 'exact' or 'fast'; got {precision!r}")
+        return self.embed_resolved(latlon, bfloat16=precision == "fast" and bfloat16_is_fast(latlon.device))
+
+    @torch.inference_mode()
+    def embed_resolved(self, latlon: Tensor, *, bfloat16: bool) -> Tensor:
+        """:meth:`embed` for a caller that validated its ``precision`` once and resolved it for the
+        device (``bfloat16 = precision == "fast" and bfloat16_is_fast(device)``), as the
+        estimators do at the outermost call: no string is checked again per batch.
+        """
         xy = geoclip_projection(latlon)
-        if precision == "fast" and bfloat16_is_fast(xy.device):
-            return self._mlp(xy, self._inference_weights("fast", xy))
-        return self._mlp(xy, self._inference_weights("exact", xy))
+        return self._mlp(xy, self._inference_weights("fast" if bfloat16 else "exact", xy))
 
     def _mlp(self, xy: Tensor, weights) -> Tensor:
         """Branch MLPs, then the heads summed inside one GEMM: [h_0 | h_1 | h_2] @ [W_0 | W_1 | W_2]^T + sum(b)."""

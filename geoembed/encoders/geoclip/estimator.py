@@ -227,13 +227,17 @@ class GeoCLIPEncoder(LocationFeaturizer):
     def _encode(self, lat, lon):
         import torch
 
+        from geoembed.models.geoclip import bfloat16_is_fast
+
         module = self.module_
         device = next(module.parameters()).device
+        # precision was validated once, at the outermost fit; here it is only resolved for the device
+        bfloat16 = self.precision == "fast" and bfloat16_is_fast(device)
         latlon, inverse = _unique_rows(np.stack([lat, lon], axis=1).astype(np.float32))
         out = np.empty((latlon.shape[0], self.n_features_out_), dtype=self._output_dtype())
         for start in range(0, latlon.shape[0], self.batch_size):
             chunk = torch.from_numpy(latlon[start : start + self.batch_size]).to(device)
-            embedding = module.embed(chunk, precision=self.precision)
+            embedding = module.embed_resolved(chunk, bfloat16=bfloat16)
             if self.projection_ is not None:
                 mean, components = (torch.from_numpy(a).to(embedding.device) for a in self.projection_)
                 embedding = (embedding - mean) @ components.T
