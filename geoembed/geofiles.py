@@ -166,8 +166,12 @@ def embed_geofile(
             f"{input_path} holds {', '.join(sorted(kinds))} geometries; embed them as regions (the mean embedding "
             "of points sampled inside each) with --regions (regions=True), or convert them to points first"
         )
-    features = np.asarray(embedder.fit_transform(frame))
+    embedder.fit(frame)  # cheap: settles the output names, so that a clash fails before any embedding
     names = [str(n) for n in embedder.get_feature_names_out()]
+    clash = sorted(set(names) & set(frame.columns)) if keep_columns and output_format != "npy" else []
+    if clash:
+        raise ValueError(f"input columns {clash} clash with the embedding's names; rename them first")
+    features = np.asarray(embedder.transform(frame))
     embedding = pd.DataFrame(features, columns=names, index=frame.index)
     with atomic_output(output_path, overwrite=overwrite) as temporary:
         if output_format == "npy":
@@ -179,9 +183,6 @@ def embed_geofile(
                 frame_out = gpd.GeoDataFrame(embedding, geometry=frame.geometry.values, crs=frame.crs)
                 _write(frame_out, temporary, output_format, Path(output_path).stem)
         else:
-            clash = sorted(set(names) & set(frame.columns))
-            if clash:
-                raise ValueError(f"input columns {clash} clash with the embedding's names; rename them first")
             out = pd.concat([frame, embedding], axis=1)
             if output_format == "csv":
                 out = pd.DataFrame(out).assign(**{frame.geometry.name: frame.geometry.to_wkt()})

@@ -454,3 +454,10 @@ def test_warnings_from_inside_the_cli_are_one_line_naming_no_source_file(monkeyp
         "geoembed: warning: --old is deprecated; use --new\ngeoembed: warning: the cache folder is not writable\n"
     )
     assert warnings.showwarning is not cli._show_warning  # restored after the command
+
+
+def test_map_refuses_an_encoder_with_fewer_than_three_features_before_embedding(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("geoembed.grid.embed_grid", lambda *a, **k: pytest.fail("the grid was embedded"))
+    assert main(["map", "--encoder", "direct", "-o", str(tmp_path / "m.png"), "-q"]) == 2
+    assert "--encoder direct gives 2 features; a map shows 3 principal components" in capsys.readouterr().err
+    assert not (tmp_path / "m.png").exists()

@@ -94,3 +94,13 @@ def test_cli_reads_and_writes_geodata(points, counties, tmp_path, capsys):
     pd.DataFrame({"lat": [1.0], "lon": [2.0]}).to_csv(plain, index=False)
     assert main(["embed", str(plain), "-o", str(tmp_path / "p.parquet"), "--regions", "-q"]) == 2
     assert "--regions needs a geodata input" in capsys.readouterr().err
+
+
+def test_a_column_clash_fails_before_any_embedding(points, tmp_path, monkeypatch):
+    path, frame = points
+    clashing = tmp_path / "clashing.gpkg"
+    frame.assign(geoclip_0=1.0).to_file(clashing)
+    monkeypatch.setattr(GeoEmbedder, "transform", lambda *a, **k: pytest.fail("embedded before the clash check"))
+    with pytest.raises(ValueError, match=r"input columns \['geoclip_0'\] clash"):
+        embed_geofile(clashing, tmp_path / "out.parquet")
+    assert not (tmp_path / "out.parquet").exists()

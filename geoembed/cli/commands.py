@@ -369,6 +369,12 @@ def map_command(args) -> int:
     if image_format not in supported:
         raise ValueError(f"unsupported image format {image_format!r}; use one of {', '.join(sorted(supported))}")
     encoder = GeoEmbedder(normalize=True, **_embedder_params(args))
+    n_features = encoder.fit([[0.0, 0.0]]).n_features_out_  # fitting learns nothing from the point
+    if n_features < 3:
+        raise ValueError(
+            f"--encoder {args.encoder} gives {n_features} features; a map shows 3 principal components as RGB, "
+            "so it needs an encoder with at least 3 (e.g. geoclip, sphereC+)"
+        )
     grid = embed_grid(args.resolution, bbox=args.bbox, encoder=encoder, progress=not args.quiet)
     ax = plot_rgb_grid(
         pca_rgb(grid),
