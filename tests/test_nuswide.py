@@ -201,3 +201,23 @@ def test_cli_bad_arguments_are_usage_errors(args, message, tmp_path, capsys, mon
     monkeypatch.chdir(tmp_path)
     assert cli_main(["bench", "nuswide", *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_miniature_appears_whole_or_not_at_all_and_never_replaces_a_users_folder(tmp_path, monkeypatch):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match="is not a NUS-WIDE miniature"):
+        make_miniature_nuswide(mine, n_images=40, n_concepts=3)
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+
+    target = tmp_path / "mini"
+    monkeypatch.setattr(pd.DataFrame, "to_csv", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError, match="disk full"):
+        make_miniature_nuswide(target, n_images=40, n_concepts=3)
+    assert not target.exists() and list(tmp_path.iterdir()) == [mine]
+    monkeypatch.undo()
+    root, geotags = make_miniature_nuswide(target, n_images=40, n_concepts=3)
+    assert (root / "MINIATURE").is_file() and geotags.is_file()
+    again, _ = make_miniature_nuswide(target, n_images=40, n_concepts=3, seed=1)  # an earlier miniature is replaced
+    assert again == root and (root / "MINIATURE").is_file()

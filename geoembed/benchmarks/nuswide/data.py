@@ -24,6 +24,7 @@ import pandas as pd
 
 from geoembed.core.geo import latlon_to_unit_xyz
 from geoembed.core.inputs import LAT_NAMES, LON_NAMES
+from geoembed.io import atomic_output
 
 __all__ = ["NUSWide", "load_nuswide", "make_miniature_nuswide", "photo_id_from_path", "read_geotags"]
 
@@ -180,7 +181,8 @@ def make_miniature_nuswide(root, *, n_images: int = 3000, n_concepts: int = 81, 
     Parameters
     ----------
     root : str or Path
-        Folder to write (created if needed).
+        Folder to write: new, empty, or an earlier miniature (replaced). It appears complete or
+        not at all.
     n_images : int, default=3000
     n_concepts : int, default=81
     seed : int, default=0
@@ -192,8 +194,19 @@ def make_miniature_nuswide(root, *, n_images: int = 3000, n_concepts: int = 81, 
     geotags : Path
         ``root / "geotags.csv"`` with ``photo_id, latitude, longitude``.
     """
-    rng = np.random.default_rng(seed)
     root = Path(root)
+    if root.exists() and (not root.is_dir() or (any(root.iterdir()) and not (root / "MINIATURE").is_file())):
+        raise FileExistsError(
+            f"{root} exists and is not a NUS-WIDE miniature made by geoembed; choose a new or empty folder"
+        )
+    # the whole release appears at once (an earlier miniature there is replaced), or not at all
+    with atomic_output(root, directory=True, overwrite=True) as folder:
+        _write_miniature(folder, n_images=n_images, n_concepts=n_concepts, seed=seed)
+    return root, root / "geotags.csv"
+
+
+def _write_miniature(root: Path, *, n_images: int, n_concepts: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
     for sub in ("ConceptsList", "ImageList", "Groundtruth/AllLabels", "Low_Level_Features"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     (root / "MINIATURE").write_text("synthetic miniature of NUS-WIDE made by geoembed; not the real release\n")
@@ -238,6 +251,4 @@ def make_miniature_nuswide(root, *, n_images: int = 3000, n_concepts: int = 81, 
     geotags = pd.DataFrame(
         {"photo_id": photo_ids[tagged], "latitude": lat[tagged].round(6), "longitude": lon[tagged].round(6)}
     )
-    path = root / "geotags.csv"
-    geotags.to_csv(path, index=False)
-    return root, path
+    geotags.to_csv(root / "geotags.csv", index=False)
