@@ -317,3 +317,21 @@ def test_sparse_encoder_on_xarray_grid_returns_dense_grid():
     assert out.dims == ("lat", "lon", "feature") and out.shape == (3, 4, 18 * 36)
     np.testing.assert_array_equal(out.sum("feature").values, 1.0)
     assert float(out.sel(lat=5.0, lon=0.0, feature="gridcell_0_0")) == 1.0
+
+
+@pytest.mark.parametrize(
+    "name, param, value",
+    [
+        ("sphereC+", "n_frequencies", 10**30),
+        ("theory", "n_frequencies", 2**17),
+        ("rff", "n_frequencies", 10**9),
+        ("spherical_harmonics", "max_degree", 10**6),
+    ],
+)
+def test_parameters_that_size_the_output_are_bounded_and_named_at_fit(name, param, value):
+    """A typo such as n_frequencies=10**30 fails at fit naming the parameter, not inside numpy."""
+    from geoembed import make_encoder
+    from geoembed.core.params import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=rf"'{param}' parameter of \w+ must be an int in the range"):
+        make_encoder(name, **{param: value}).fit([[0.0, 0.0]])

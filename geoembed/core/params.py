@@ -30,6 +30,8 @@ __all__ = [
     "DEPRECATED",
     "CrossValidator",
     "PRECISIONS",
+    "MAX_DEGREE",
+    "MAX_FREQUENCIES",
     "MAX_INT",
     "InvalidParameterError",
     "Interval",
@@ -47,6 +49,11 @@ __all__ = [
 DEPRECATED = "deprecated"
 #: The largest count a parameter may hold: int64, what numpy and torch index and count with.
 MAX_INT = int(np.iinfo(np.int64).max)
+#: The most frequencies a classic encoder takes: its output width is a small multiple of this
+#: (at most ~10^6 columns), so that a typo fails at fit, naming the parameter, not in numpy.
+MAX_FREQUENCIES = 2**16
+#: The highest spherical-harmonic degree: (L + 1)^2 columns, about 10^6.
+MAX_DEGREE = 1000
 
 
 #: GeoCLIP's arithmetic: "exact" (float32) or "fast" (bfloat16 MLPs where native). Every estimator,

@@ -6,7 +6,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from geoembed.core.params import Interval, renamed_parameter
+from geoembed.core.params import MAX_FREQUENCIES, Interval, renamed_parameter
 from geoembed.encoders.base import LocationFeaturizer
 
 __all__ = ["MultiScaleEncoder", "geometric_frequencies"]
@@ -46,7 +46,7 @@ class MultiScaleEncoder(LocationFeaturizer):
         low, high = cls._radius_names()
         cls._parameter_constraints = {
             **LocationFeaturizer._parameter_constraints,
-            "n_frequencies": [Interval(Integral, 1, None, closed="left")],
+            "n_frequencies": [Interval(Integral, 1, MAX_FREQUENCIES)],  # bounds the output width
             low: [Interval(Real, 0, None, closed="neither")],
             high: [Interval(Real, 0, None, closed="neither")],
         }

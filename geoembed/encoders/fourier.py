@@ -7,7 +7,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from geoembed.core.geo import GEOCLIP_PROJECTION_SCALE, equal_earth, latlon_to_unit_xyz
-from geoembed.core.params import Interval, Options
+from geoembed.core.params import MAX_FREQUENCIES, Interval, Options
 from geoembed.encoders.base import LocationFeaturizer
 from geoembed.encoders.registry import register_encoder
 
@@ -52,7 +52,7 @@ class RandomFourierEncoder(LocationFeaturizer):
 
     _parameter_constraints = {
         **LocationFeaturizer._parameter_constraints,
-        "n_frequencies": [Interval(Integral, 1, None, closed="left")],
+        "n_frequencies": [Interval(Integral, 1, MAX_FREQUENCIES)],  # bounds the output width
         "sigma": [Interval(Real, 0, None, closed="neither")],
         "coordinates": [Options("equal_earth", "xyz")],
         "random_state": ["random_state"],

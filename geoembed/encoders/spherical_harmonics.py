@@ -6,7 +6,7 @@ from numbers import Integral
 
 import numpy as np
 
-from geoembed.core.params import Interval
+from geoembed.core.params import MAX_DEGREE, Interval
 from geoembed.encoders.base import LocationFeaturizer
 from geoembed.encoders.registry import register_encoder
 
@@ -92,7 +92,7 @@ class SphericalHarmonicsEncoder(LocationFeaturizer):
 
     _parameter_constraints = {
         **LocationFeaturizer._parameter_constraints,
-        "max_degree": [Interval(Integral, 0, None, closed="left")],
+        "max_degree": [Interval(Integral, 0, MAX_DEGREE)],  # (L + 1)^2 columns: at most ~1M
     }
     feature_prefix = "sh"
 
