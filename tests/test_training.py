@@ -427,3 +427,18 @@ def test_region_is_the_old_name_of_bbox(tmp_path):
         assert TrainConfig.from_json(text).bbox == old.bbox
     with pytest.raises(ValueError, match="both bbox and its old name"), pytest.warns(FutureWarning):
         TrainConfig(bbox=(0, 0, 1, 1), region=(0, 0, 1, 1))
+
+
+def test_cli_train_checks_the_data_before_loading_any_weights(tmp_path, capsys, monkeypatch):
+    """Bad feature columns fail after a cheap read of the table, before GeoCLIP's weights (the init) load."""
+    import pandas as pd
+
+    from geoembed.cli import main
+
+    data = tmp_path / "pairs.csv"
+    pd.DataFrame({"lat": [0.0, 1.0], "lon": [0.0, 1.0], "f0": [1.0, 2.0]}).to_csv(data, index=False)
+    monkeypatch.setattr(
+        "geoembed.training.trainer.ContrastiveLocationTrainer.__init__", lambda *a, **k: pytest.fail("trainer built")
+    )
+    assert main(["train", str(data), "--out", str(tmp_path / "run"), "--feature-cols", "nope", "-q"]) == 2
+    assert "--feature-cols: no columns ['nope']" in capsys.readouterr().err

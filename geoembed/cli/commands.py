@@ -262,9 +262,8 @@ def train_command(args) -> int:
 
     _require_existing([args.data], "data file")
     out_dir = _run_folder(args, inputs=(args.data, args.config))
-    if args.resume:
-        trainer = ContrastiveLocationTrainer.resume(args.resume, epochs=args.epochs)
-    else:
+    config = None
+    if not args.resume:
         if args.config:
             _require_existing([args.config], "config file")
         config = (
@@ -287,7 +286,7 @@ def train_command(args) -> int:
         config = dataclasses.replace(
             config, **{k: (tuple(v) if isinstance(v, list) else v) for k, v in overrides.items() if v is not None}
         )
-        trainer = ContrastiveLocationTrainer(config)
+        config.validate()  # cheap: every field, before the data is read
     frame = read_table(args.data)
     coords = read_coordinates(frame, lat_col=args.lat_col, lon_col=args.lon_col)
     columns = args.feature_cols or default_feature_columns(frame, lat_col=args.lat_col, lon_col=args.lon_col)
@@ -296,6 +295,11 @@ def train_command(args) -> int:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"--feature-cols: no columns {missing} in {args.data}")
+    # the expensive part last: weights loaded (init) or a checkpoint resumed, once the data is known good
+    if args.resume:
+        trainer = ContrastiveLocationTrainer.resume(args.resume, epochs=args.epochs)
+    else:
+        trainer = ContrastiveLocationTrainer(config)
     history = trainer.fit(
         frame[columns].to_numpy("float32"),
         np.column_stack([coords.lat, coords.lon]),
