@@ -461,3 +461,12 @@ def test_map_refuses_an_encoder_with_fewer_than_three_features_before_embedding(
     assert main(["map", "--encoder", "direct", "-o", str(tmp_path / "m.png"), "-q"]) == 2
     assert "--encoder direct gives 2 features; a map shows 3 principal components" in capsys.readouterr().err
     assert not (tmp_path / "m.png").exists()
+
+
+def test_eval_geoloc_with_a_wrong_image_folder_fails_before_a_model_loads(tmp_path, monkeypatch, capsys):
+    csv = tmp_path / "truth.csv"
+    csv.write_text("IMG_FILE,LAT,LON\na.jpg,1,2\nb.jpg,3,4\n")
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setattr("geoembed.cli.commands._locator", lambda args: pytest.fail("a model was loaded"))
+    assert main(["eval-geoloc", str(csv), str(tmp_path / "empty")]) == 2
+    assert "none of the 2 images of" in capsys.readouterr().err

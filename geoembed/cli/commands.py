@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import sys
 import time
 from pathlib import Path
 
@@ -178,11 +179,26 @@ def locate_text_command(args) -> int:
 
 
 def eval_geoloc_command(args) -> int:
-    from geoembed.evaluation.geolocation import evaluate_geolocation
+    from geoembed.evaluation.geolocation import evaluate_geolocation, read_geoloc_csv
     from geoembed.evaluation.published import GEOCLIP_GEOLOCATION
 
     _check_output(args, args.output, [args.csv])
     _require_existing([args.csv, args.image_dir], "file or folder")
+    # before any model loads: the table reads, and its images are there (a wrong folder fails here;
+    # a few missing or unreadable images are reported as rows with their error, as documented)
+    paths = read_geoloc_csv(args.csv, args.image_dir)["path"].iloc[: args.limit]
+    missing = [str(path) for path in paths if not Path(path).is_file()]
+    if paths.size and len(missing) == len(paths):
+        raise FileNotFoundError(
+            f"none of the {len(paths)} images of {args.csv} is in {args.image_dir} (e.g. {missing[0]}); "
+            "is IMAGE_DIR the folder they are in?"
+        )
+    if missing:
+        print(
+            f"geoembed: warning: {len(missing)} of {len(paths)} images are missing (e.g. {missing[0]}); "
+            "they are reported as rows with an error",
+            file=sys.stderr,
+        )
     per_image, summary = evaluate_geolocation(
         _locator(args),
         args.csv,
