@@ -250,14 +250,14 @@ def test_damaged_checkpoints_raise_the_package_error_naming_the_file(tmp_path, d
 @pytest.mark.parametrize("precision", ["exact", "fast"])
 def test_prepacked_and_plain_weights_agree(precision, weights, random_latlon):
     # geoclip-lite's one-layer branches run stacked (a block-diagonal hidden layer): same numbers
-    from geoembed.models.geoclip import _prepare_inference_weights
+    from geoembed.models.kernels import prepare_inference_weights
 
     path = resolve_location_weights(weights)
     encoder = load_location_encoder(path)
     x = torch.tensor(random_latlon[:500])
     xy = geoclip_projection(x)
     with torch.inference_mode():
-        plain = encoder._mlp(xy, _prepare_inference_weights(encoder, precision, xy.device, prepack=False)).numpy()
+        plain = encoder._mlp(xy, prepare_inference_weights(encoder, precision, xy.device, prepack=False)).numpy()
         per_branch = encoder.forward(x).numpy()  # the training path: one module per branch
     packed = encoder.embed(x, precision=precision).numpy()
     if precision == "exact":

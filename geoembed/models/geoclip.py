@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from numbers import Integral, Real
 from pathlib import Path
-from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -25,6 +24,7 @@ from torch import Tensor, nn
 from geoembed.core.errors import CheckpointError
 from geoembed.core.geo import GEOCLIP_PROJECTION_SCALE_DEG
 from geoembed.core.params import MAX_INT, PRECISIONS, Interval, InvalidParameterError, ListOf, check_fields
+from geoembed.models.kernels import StackedBranches, bfloat16_is_fast, prepare_inference_weights
 from geoembed.models.weights import resolve_weights, verify_weights_file
 
 __all__ = [
@@ -32,7 +32,6 @@ __all__ = [
     "FourierBranch",
     "GeoCLIPLocationEncoder",
     "LocationEncoderConfig",
-    "bfloat16_is_fast",
     "convert_official_state_dict",
     "geoclip_projection",
     "infer_config",
@@ -269,7 +268,7 @@ class GeoCLIPLocationEncoder(nn.Module):
     def _mlp(self, xy: Tensor, weights) -> Tensor:
         """Branch MLPs, then the heads summed inside one GEMM: [h_0 | h_1 | h_2] @ [W_0 | W_1 | W_2]^T + sum(b)."""
         linear, branch_layers, head, head_bias, dtype = weights
-        if isinstance(branch_layers, _StackedBranches):
+        if isinstance(branch_layers, StackedBranches):
             return self._stacked_mlp(xy, weights)
         hidden = []
         for branch, layers in zip(self.branches, branch_layers):
@@ -299,7 +298,7 @@ class GeoCLIPLocationEncoder(nn.Module):
         params = list(self.parameters())
         key = (precision, xy.device, tuple((p.data_ptr(), p._version) for p in params))
         if self._inference_cache is None or self._inference_cache[0] != key:
-            self._inference_cache = (key, _prepare_inference_weights(self, precision, xy.device))
+            self._inference_cache = (key, prepare_inference_weights(self, precision, xy.device))
         return self._inference_cache[1]
 
     # -- checkpoints ---------------------------------------------------------------------
@@ -476,117 +475,6 @@ def infer_config(state: dict) -> LocationEncoderConfig:
         n_hidden_layers=len(first),
         embed_dim=int(state["branches.0.head.weight"].shape[0]),
     )
-
-
-def bfloat16_is_fast(device: torch.device) -> bool:
-    """bfloat16 matmuls run natively: CUDA, or a CPU with AVX512-BF16 or AMX."""
-    if device.type == "cuda":
-        return True
-    if device.type != "cpu":
-        return False
-    cpu = getattr(torch, "cpu", None)
-    checks = [getattr(cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
-    return any(check() for check in checks if check is not None)
-
-
-_PACK_BATCH_HINT = 4096
-
-
-def _prepare_inference_weights(
-    model: GeoCLIPLocationEncoder, precision: str, device: torch.device, *, prepack: bool = True
-):
-    """(linear, per-branch layers, fused head, head bias, dtype) for :meth:`GeoCLIPLocationEncoder._mlp`.
-
-    On CPUs the weights are pre-packed once (oneDNN for bfloat16, MKL for float32), which
-    saves a weight reorder per call; elsewhere, or if the ops are missing, plain ``F.linear``.
-    """
-    dtype = torch.bfloat16 if precision == "fast" else torch.float32
-    layers = [[m for m in branch.mlp if isinstance(m, nn.Linear)] for branch in model.branches]
-    head_weight = torch.cat([b.head.weight for b in model.branches], dim=1)
-    head_bias = sum(b.head.bias for b in model.branches).float()
-    pairs = [[(m.weight, m.bias) for m in branch] for branch in layers]
-    zero = torch.zeros(head_weight.shape[0], device=head_weight.device)
-    stacked = _stack_branches(model, layers)
-    # a stacked float32 head takes the summed bias inside its GEMM; other heads add it afterwards in
-    # float32 (GeoCLIP's own path keeps the operation order that reproduces the published outputs)
-    if stacked is not None and dtype == torch.float32:
-        head_gemm_bias, head_bias = head_bias, None
-    else:
-        head_gemm_bias = zero
-    try:
-        if device.type != "cpu" or not prepack:
-            raise RuntimeError("pre-packing is for CPUs")
-        if dtype == torch.bfloat16:
-
-            def pack(w, b):
-                w, b = w.to(dtype), b.to(dtype)
-                return torch.ops.mkldnn._reorder_linear_weight(w, _PACK_BATCH_HINT), b
-
-            def linear(h, layer, relu):
-                return torch.ops.mkldnn._linear_pointwise(h, layer[0], layer[1], "relu" if relu else "none", [], "")
-        else:
-
-            def pack(w, b):
-                return torch.ops.mkl._mkl_reorder_linear_weight(w, _PACK_BATCH_HINT), w, b
-
-            def linear(h, layer, relu):
-                out = torch.ops.mkl._mkl_linear(h, layer[0], layer[1], layer[2], _PACK_BATCH_HINT)
-                return out.relu_() if relu else out
-
-        if stacked is not None:
-            packed = stacked._replace(layer=pack(*stacked.layer))
-            probe_layer, width = packed.layer, stacked.layer[0].shape[1]
-        else:
-            packed = [[pack(w, b) for w, b in branch] for branch in pairs]
-            probe_layer, width = packed[0][0], pairs[0][0][0].shape[1]
-        head = pack(head_weight, head_gemm_bias)
-        linear(torch.zeros(2, width, dtype=dtype), probe_layer, relu=True)  # the ops exist and take these weights
-        return linear, packed, head, head_bias, dtype
-    except (RuntimeError, AttributeError):
-
-        def linear(h, layer, relu):
-            out = torch.nn.functional.linear(h, layer[0], layer[1])
-            return out.relu_() if relu else out
-
-        if stacked is not None:
-            cast = stacked._replace(layer=tuple(t.to(dtype) for t in stacked.layer))
-        else:
-            cast = [[(w.to(dtype), b.to(dtype)) for w, b in branch] for branch in pairs]
-        return linear, cast, (head_weight.to(dtype), head_gemm_bias.to(dtype)), head_bias, dtype
-
-
-class _StackedBranches(NamedTuple):
-    """Branches with one hidden layer each, evaluated together (:meth:`GeoCLIPLocationEncoder._stacked_mlp`)."""
-
-    frequencies_t: Tensor  # (2, n_branches * n_frequencies)
-    layer: tuple  # (weight, bias) of the block-diagonal hidden layer, or its packed form
-
-
-def _stack_branches(model: GeoCLIPLocationEncoder, layers) -> _StackedBranches | None:
-    """The block-diagonal form of one-hidden-layer branches, or None for deeper ones.
-
-    Its hidden layer reads [cos(all angles) | sin(all angles)] and does the branches' work plus
-    zeros (n_branches times the FLOPs of that layer): for the small distilled students this is
-    far cheaper than the per-branch feature copies and kernel calls it replaces; GeoCLIP's
-    three-layer branches keep the per-branch path.
-    """
-    if any(len(branch) != 1 for branch in layers):
-        return None
-    n_branches = len(layers)
-    n_frequencies = model.branches[0].frequencies.shape[0]
-    hidden = layers[0][0].weight.shape[0]
-    weight = torch.zeros(n_branches * hidden, 2 * n_branches * n_frequencies, device=layers[0][0].weight.device)
-    for i, (layer,) in enumerate(layers):
-        rows = slice(i * hidden, (i + 1) * hidden)
-        weight[rows, i * n_frequencies : (i + 1) * n_frequencies] = layer.weight[:, :n_frequencies]
-        sin_columns = (n_branches + i) * n_frequencies
-        weight[rows, sin_columns : sin_columns + n_frequencies] = layer.weight[:, n_frequencies:]
-    bias = torch.cat([layer.bias for (layer,) in layers])
-    frequencies = torch.cat([branch.frequencies for branch in model.branches]).T.contiguous()
-    return _StackedBranches(frequencies, (weight.detach(), bias.detach()))
-
-
-# -- loading by name ---------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=8)

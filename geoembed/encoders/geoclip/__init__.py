@@ -8,11 +8,11 @@ from geoembed.models.geoclip import (
     FourierBranch,
     GeoCLIPLocationEncoder,
     LocationEncoderConfig,
-    bfloat16_is_fast,
     convert_official_state_dict,
     geoclip_projection,
     infer_config,
 )
+from geoembed.models.kernels import bfloat16_is_fast
 
 __all__ = [
     "ARCHITECTURE",

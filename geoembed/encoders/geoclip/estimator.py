@@ -227,7 +227,7 @@ class GeoCLIPEncoder(LocationFeaturizer):
     def _encode(self, lat, lon):
         import torch
 
-        from geoembed.models.geoclip import bfloat16_is_fast
+        from geoembed.models.kernels import bfloat16_is_fast
 
         module = self.module_
         device = next(module.parameters()).device
