@@ -79,7 +79,8 @@ def public_modules() -> list[str]:
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
-            moved = hasattr(importlib.import_module(info.name), "MOVED")  # a moved module's table of names
+            module = importlib.import_module(info.name)
+            moved = hasattr(module, "MOVED") and set(module.__all__) == set(module.MOVED)  # forwards only
         if not moved:
             names.append(info.name)
     return sorted(names)

@@ -275,7 +275,7 @@ def test_locate_names_every_missing_and_unreadable_image_before_loading_a_model(
     from PIL import Image
 
     monkeypatch.setattr(
-        "geoembed.cli.commands._locator", lambda args: pytest.fail("a model was loaded before the images were checked")
+        "geoembed.cli._commands._locator", lambda args: pytest.fail("a model was loaded before the images were checked")
     )
     good = tmp_path / "good.png"
     Image.fromarray(np.zeros((8, 8, 3), dtype=np.uint8)).save(good)
@@ -310,7 +310,7 @@ def test_exit_status_and_message_by_error_type(monkeypatch, capsys, tmp_path, er
     def fail(args):
         raise error
 
-    monkeypatch.setattr("geoembed.cli.parser.demo_command", fail)
+    monkeypatch.setattr("geoembed.cli._parser.demo_command", fail)
     monkeypatch.delenv("GEOEMBED_DEBUG", raising=False)
     assert main(["demo", "-o", str(tmp_path / "d.parquet")]) == status
     err = capsys.readouterr().err
@@ -325,7 +325,7 @@ def test_debug_switches_reraise(monkeypatch, tmp_path):
     def fail(args):
         raise ValueError("bad data")
 
-    monkeypatch.setattr("geoembed.cli.parser.demo_command", fail)
+    monkeypatch.setattr("geoembed.cli._parser.demo_command", fail)
     out = str(tmp_path / "d.parquet")
     for argv in (["--debug", "demo", "-o", out], ["demo", "-o", out, "--debug"]):
         with pytest.raises(ValueError, match="bad data"):
@@ -441,14 +441,14 @@ def test_embed_and_map_take_the_same_encoder_options_with_the_same_defaults(poin
 def test_warnings_from_inside_the_cli_are_one_line_naming_no_source_file(monkeypatch, capsys, tmp_path):
     import warnings
 
-    from geoembed.cli import app as cli
+    from geoembed.cli import _app as cli
 
     def deprecated(args):
         warnings.warn("--old is deprecated; use --new", FutureWarning, stacklevel=2)
         warnings.warn("the cache folder is not writable", UserWarning, stacklevel=2)
         return 0
 
-    monkeypatch.setattr("geoembed.cli.parser.demo_command", deprecated)
+    monkeypatch.setattr("geoembed.cli._parser.demo_command", deprecated)
     assert main(["demo", "-o", str(tmp_path / "d.parquet")]) == 0
     assert capsys.readouterr().err == (
         "geoembed: warning: --old is deprecated; use --new\ngeoembed: warning: the cache folder is not writable\n"
@@ -467,6 +467,6 @@ def test_eval_geoloc_with_a_wrong_image_folder_fails_before_a_model_loads(tmp_pa
     csv = tmp_path / "truth.csv"
     csv.write_text("IMG_FILE,LAT,LON\na.jpg,1,2\nb.jpg,3,4\n")
     (tmp_path / "empty").mkdir()
-    monkeypatch.setattr("geoembed.cli.commands._locator", lambda args: pytest.fail("a model was loaded"))
+    monkeypatch.setattr("geoembed.cli._commands._locator", lambda args: pytest.fail("a model was loaded"))
     assert main(["eval-geoloc", str(csv), str(tmp_path / "empty")]) == 2
     assert "none of the 2 images of" in capsys.readouterr().err

@@ -129,7 +129,7 @@ def _send_sigterm_then_wait(args):
 
 
 def test_main_turns_sigterm_into_an_exception_and_restores_the_handler(monkeypatch, capsys, tmp_path):
-    from geoembed.cli import app as cli
+    from geoembed.cli import _app as cli
 
     cleaned = []
 
@@ -139,7 +139,7 @@ def test_main_turns_sigterm_into_an_exception_and_restores_the_handler(monkeypat
         finally:
             cleaned.append(True)  # finally blocks (and so atomic writers) run
 
-    monkeypatch.setattr(cli, "_demo", command)
+    monkeypatch.setattr("geoembed.cli._parser.demo_command", command)
     before = signal.getsignal(signal.SIGTERM)
     start = time.monotonic()
     assert cli.main(["demo", "-o", str(tmp_path / "d.parquet")]) == 143
@@ -150,7 +150,7 @@ def test_main_turns_sigterm_into_an_exception_and_restores_the_handler(monkeypat
 
 def test_a_signal_whose_exception_is_replaced_still_reports_the_signal(monkeypatch, capsys, tmp_path):
     """Some C extensions swallow the handler's exception and raise their own (numpy's tofile can)."""
-    from geoembed.cli import app as cli
+    from geoembed.cli import _app as cli
 
     def command(args):
         try:
@@ -158,17 +158,19 @@ def test_a_signal_whose_exception_is_replaced_still_reports_the_signal(monkeypat
         except BaseException:
             raise TypeError("expected str, bytes or os.PathLike object, not BufferedWriter") from None
 
-    monkeypatch.setattr(cli, "_demo", command)
+    monkeypatch.setattr("geoembed.cli._parser.demo_command", command)
     assert cli.main(["demo", "-o", str(tmp_path / "d.parquet")]) == 143
     assert capsys.readouterr().err == "geoembed: terminated by SIGTERM\n"
 
 
 def test_an_ignored_sigterm_stays_ignored(monkeypatch, tmp_path):
     """Like nohup's SIGHUP: a signal the parent process chose to ignore is not taken over."""
-    from geoembed.cli import app as cli
+    from geoembed.cli import _app as cli
 
     seen = []
-    monkeypatch.setattr(cli, "_demo", lambda args: seen.append(signal.getsignal(signal.SIGTERM)) or 0)
+    monkeypatch.setattr(
+        "geoembed.cli._parser.demo_command", lambda args: seen.append(signal.getsignal(signal.SIGTERM)) or 0
+    )
     previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         assert cli.main(["demo", "-o", str(tmp_path / "d.parquet")]) == 0

@@ -21,10 +21,22 @@ DEPRECATED_SHIMS = {
 }
 
 
+def is_moved(name: str) -> bool:
+    """A module that only forwards to the layer folders (its ``MOVED`` table is all it has)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        module = importlib.import_module(name)
+    return hasattr(module, "MOVED") and set(module.__all__) == set(module.MOVED)
+
+
 def public_modules():
     names = ["geoembed"]
     for info in pkgutil.walk_packages(geoembed.__path__, "geoembed."):
-        if not any(part.startswith("_") for part in info.name.split(".")) and info.name not in DEPRECATED_SHIMS:
+        if any(part.startswith("_") for part in info.name.split(".")) or info.name in DEPRECATED_SHIMS:
+            continue
+        if not is_moved(info.name):
             names.append(info.name)
     return sorted(names)
 

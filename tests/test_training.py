@@ -397,7 +397,7 @@ def test_cli_train_refuses_a_bad_config_file_before_work(tmp_path, capsys, monke
     pd.DataFrame({"lat": [0.0, 1.0], "lon": [0.0, 1.0], "f0": [1.0, 2.0]}).to_csv(data, index=False)
     config = tmp_path / "cfg.json"
     config.write_text(text)
-    monkeypatch.setattr("geoembed.cli.commands.read_table", not_reached)
+    monkeypatch.setattr("geoembed.cli._commands.read_table", not_reached)
     assert main(["train", str(data), "--out", str(tmp_path / "run"), "--config", str(config), "-q"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"geoembed: error: config file {config}: ") and err.count("\n") == 1
@@ -411,7 +411,7 @@ def test_cli_train_refuses_an_unwritable_checkpoint_folder_before_work(tmp_path,
 
     data = tmp_path / "pairs.csv"
     pd.DataFrame({"lat": [0.0, 1.0], "lon": [0.0, 1.0], "f0": [1.0, 2.0]}).to_csv(data, index=False)
-    monkeypatch.setattr("geoembed.cli.commands.read_table", lambda *a, **k: pytest.fail("the data was read"))
+    monkeypatch.setattr("geoembed.cli._commands.read_table", lambda *a, **k: pytest.fail("the data was read"))
     assert main(["train", str(data), "--out", str(data / "run"), "-q"]) == 2  # its parent is a file
     err = capsys.readouterr().err
     assert f"cannot write the checkpoint folder {data / 'run'}: {data} is a file" in err

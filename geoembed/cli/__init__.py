@@ -26,7 +26,7 @@ environment variable ``GEOEMBED_DEBUG=1``) re-raises instead, with the full trac
 Warnings (deprecations, for instance) are one line too, ``geoembed: warning: ...``.
 """
 
-from geoembed.cli.app import EXIT_FAILURE, EXIT_USAGE, main
-from geoembed.cli.parser import build_parser
+from geoembed.cli._app import main
+from geoembed.cli._parser import build_parser
 
-__all__ = ["EXIT_FAILURE", "EXIT_USAGE", "build_parser", "main"]
+__all__ = ["build_parser", "main"]

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geoembed.cli._exits import EXIT_FAILURE
 from geoembed.cli.demo import run_demo
-from geoembed.cli.exits import EXIT_FAILURE
 from geoembed.files import embed_file
 from geoembed.geofiles import embed_geofile, is_geodata_file
 from geoembed.io import atomic_output, read_table

@@ -9,8 +9,8 @@ import sys
 import threading
 import warnings
 
-from geoembed.cli.exits import EXIT_FAILURE, EXIT_USAGE
-from geoembed.cli.parser import build_parser
+from geoembed.cli._exits import EXIT_FAILURE, EXIT_USAGE
+from geoembed.cli._parser import build_parser
 
 __all__ = ["main"]
 

@@ -8,14 +8,14 @@ __all__ = ["build_parser"]
 
 
 from geoembed.benchmarks.downstream import PROBES
-from geoembed.cli.arguments import (
+from geoembed.cli._arguments import (
     finite_float,
     non_negative_int,
     positive_float,
     positive_int,
     training_batch_size,
 )
-from geoembed.cli.commands import (
+from geoembed.cli._commands import (
     DEMO_OUTPUT,
     MAP_OUTPUT,
     bench_downstream_command,
@@ -29,8 +29,8 @@ from geoembed.cli.commands import (
     map_command,
     train_command,
 )
+from geoembed.cli._exits import EXIT_USAGE
 from geoembed.cli.demo import DEFAULT_DEMO_CITIES
-from geoembed.cli.exits import EXIT_USAGE
 from geoembed.core.params import PRECISIONS
 from geoembed.geofiles import add_geodata_options
 
@@ -174,9 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     downstream.add_argument("--tasks", nargs="+", metavar="TASK", help="default: every task (geoembed.datasets)")
     downstream.add_argument("--encoders", nargs="+", metavar="NAME", help="default: GeoCLIP and the classic encoders")
-    downstream.add_argument("--probes", nargs="+", default=["linear", "knn"], choices=PROBES, metavar="PROBE")
+    downstream.add_argument(
+        "--probes", nargs="+", default=["linear", "knn"], choices=PROBES, metavar="PROBE", help=f"among {PROBES}"
+    )
     downstream.add_argument("--n-samples", type=positive_int, default=4000, help="rows per task")
-    downstream.add_argument("--folds", type=positive_int, default=5)
+    downstream.add_argument("--folds", type=positive_int, default=5, help="spatially blocked folds")
     downstream.add_argument("-o", "--output", help="write OUTPUT.md, .json (with the machine), .csv and .png")
     downstream.add_argument("-q", "--quiet", action="store_true")
     _add_common_options(downstream)
@@ -294,6 +296,7 @@ _EXAMPLES = {
     "locate-text": "geoembed locate-text 'Pyramids of Giza' --backbone path/to/clip-vit-large-patch14",
     "eval-geoloc": "geoembed eval-geoloc im2gps3k.csv im2gps3k/ --backbone path/to/clip -o per_image.csv",
     "nuswide": "geoembed bench nuswide --root NUS-WIDE/ --geotags geotags.csv -o nuswide",
+    "downstream": "geoembed bench downstream --tasks koppen5 land_ocean --probes linear -o downstream",
     "train": "geoembed train pairs.parquet --out runs/ft --init geoclip --add-sigmas 4096 --epochs 5",
     "distill": "geoembed distill --out runs/lite",
     "map": "geoembed map -o map.png --resolution 1 --precision fast",
