@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from geoembed import GeoEmbedder
+from geoembed.files import embed_file
 from geoembed.io import (
     ChunkWriter,
     ZarrGridWriter,
@@ -17,7 +18,7 @@ from geoembed.io import (
     open_grid,
     read_table,
 )
-from geoembed.io.paths import check_output_path, embed_file, same_file
+from geoembed.io.paths import check_output_path, same_file
 
 SUFFIXES = [".parquet", ".csv", ".npy"]
 
