@@ -47,13 +47,23 @@ def test_dask_dataframe_matches_in_memory(client, points, make):
 
 def test_weights_load_once_per_worker(client, points):
     encoder = GeoEmbedder().fit(points)
-    client.run(
-        lambda: __import__("geoembed.models.geoclip", fromlist=["x"])._load_location_encoder_cached.cache_clear()
-    )
+
+    def count_loads():  # in each worker: every checkpoint read goes through from_checkpoint
+        import geoembed.models.geoclip as module
+
+        module._LOADED.clear()
+        original = module.GeoCLIPLocationEncoder.from_checkpoint.__func__
+        module.LOADS = 0
+
+        def counted(cls, *args, **kwargs):
+            module.LOADS += 1
+            return original(cls, *args, **kwargs)
+
+        module.GeoCLIPLocationEncoder.from_checkpoint = classmethod(counted)
+
+    client.run(count_loads)
     encoder.transform(dd.from_pandas(points, npartitions=16)).compute()
-    loads = client.run(
-        lambda: __import__("geoembed.models.geoclip", fromlist=["x"])._load_location_encoder_cached.cache_info().misses
-    )
+    loads = client.run(lambda: __import__("geoembed.models.geoclip", fromlist=["x"]).LOADS)
     assert len(loads) == 2 and all(n <= 1 for n in loads.values()) and sum(loads.values()) >= 1
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -477,9 +476,9 @@ def infer_config(state: dict) -> LocationEncoderConfig:
     )
 
 
-@lru_cache(maxsize=8)
-def _load_location_encoder_cached(path: str, size: int, mtime_ns: int):
-    return GeoCLIPLocationEncoder.from_checkpoint(path)
+#: Loaded encoders by (resolved path, size, mtime in ns): a changed file is read again. Oldest first.
+_LOADED: dict[tuple[str, int, int], GeoCLIPLocationEncoder] = {}
+_MAX_LOADED = 8
 
 
 def load_location_encoder(path: str | Path | None = None):
@@ -490,9 +489,14 @@ def load_location_encoder(path: str | Path | None = None):
     path : str or Path, default=None
         A registered weights name (see :func:`geoembed.models.weights.list_weights`), a checkpoint (our
         ``.safetensors`` or an official ``.pth`` state dict), or ``None`` for the default
-        published weights. Loaded encoders are cached per file, so callers must not modify
-        the returned module in place; use ``copy.deepcopy`` to fine-tune.
+        published weights. Loaded encoders are cached per file (the 8 most recent), so callers
+        must not modify the returned module in place; use ``copy.deepcopy`` to fine-tune.
     """
     path = resolve_weights(path).path  # the one resolution: name, entry or file; checked to exist
     stat = path.stat()
-    return _load_location_encoder_cached(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _LOADED:
+        if len(_LOADED) >= _MAX_LOADED:
+            del _LOADED[next(iter(_LOADED))]
+        _LOADED[key] = GeoCLIPLocationEncoder.from_checkpoint(key[0])
+    return _LOADED[key]
