@@ -1,16 +1,9 @@
 """Moved to :mod:`geoembed.cli.demo` in 0.3; this path warns and is removed in 0.4."""
 
-from geoembed.core.utils import moved_attribute
+from geoembed.core.utils import moved_attribute, moved_names
 
 #: Every public name of this module, and where it lives now.
-MOVED = dict.fromkeys(
-    [
-        "DEFAULT_DEMO_CITIES",
-        "DemoResult",
-        "run_demo",
-    ],
-    "geoembed.cli.demo",
-)
+MOVED = moved_names("geoembed.cli.demo")
 __all__ = sorted(MOVED)
 
 

@@ -1,14 +1,9 @@
 """Moved to :mod:`geoembed.encoders.embedder` in 0.3; this path warns and is removed in 0.4."""
 
-from geoembed.core.utils import moved_attribute
+from geoembed.core.utils import moved_attribute, moved_names
 
 #: Every public name of this module, and where it lives now.
-MOVED = dict.fromkeys(
-    [
-        "GeoEmbedder",
-    ],
-    "geoembed.encoders.embedder",
-)
+MOVED = moved_names("geoembed.encoders.embedder")
 __all__ = sorted(MOVED)
 
 

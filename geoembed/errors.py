@@ -1,14 +1,9 @@
 """Moved to :mod:`geoembed.core.errors` in 0.3; this path warns and is removed in 0.4."""
 
-from geoembed.core.utils import moved_attribute
+from geoembed.core.utils import moved_attribute, moved_names
 
 #: Every public name of this module, and where it lives now.
-MOVED = dict.fromkeys(
-    [
-        "CheckpointError",
-    ],
-    "geoembed.core.errors",
-)
+MOVED = moved_names("geoembed.core.errors")
 __all__ = sorted(MOVED)
 
 

@@ -1,25 +1,9 @@
 """Moved to :mod:`geoembed.core.geo` in 0.3; this path warns and is removed in 0.4."""
 
-from geoembed.core.utils import moved_attribute
+from geoembed.core.utils import moved_attribute, moved_names
 
 #: Every public name of this module, and where it lives now.
-MOVED = dict.fromkeys(
-    [
-        "EARTH_RADIUS_KM",
-        "GEOCLIP_PROJECTION_SCALE",
-        "GEOCLIP_PROJECTION_SCALE_DEG",
-        "WHOLE_GLOBE",
-        "BoundingBox",
-        "azimuthal_equal_area",
-        "azimuthal_equal_area_inverse",
-        "equal_earth",
-        "haversine_km",
-        "latlon_to_unit_xyz",
-        "validate_latlon",
-        "wrapped_longitude",
-    ],
-    "geoembed.core.geo",
-)
+MOVED = moved_names("geoembed.core.geo")
 __all__ = sorted(MOVED)
 
 

@@ -1,21 +1,9 @@
 """Moved to :mod:`geoembed.core.geometry` in 0.3; this path warns and is removed in 0.4."""
 
-from geoembed.core.utils import moved_attribute
+from geoembed.core.utils import moved_attribute, moved_names
 
 #: Every public name of this module, and where it lives now.
-MOVED = dict.fromkeys(
-    [
-        "GeometryInput",
-        "check_crs",
-        "is_geopandas",
-        "is_shapely_array",
-        "read_geometries",
-        "read_points",
-        "to_wgs84",
-        "xarray_crs",
-    ],
-    "geoembed.core.geometry",
-)
+MOVED = moved_names("geoembed.core.geometry")
 __all__ = sorted(MOVED)
 
 

@@ -1,22 +1,9 @@
 """Moved to :mod:`geoembed.core.inputs` in 0.3; this path warns and is removed in 0.4."""
 
-from geoembed.core.utils import moved_attribute
+from geoembed.core.utils import moved_attribute, moved_names
 
 #: Every public name of this module, and where it lives now.
-MOVED = dict.fromkeys(
-    [
-        "LAT_NAMES",
-        "LON_NAMES",
-        "X_NAMES",
-        "Y_NAMES",
-        "Coordinates",
-        "broadcast_latlon",
-        "is_xarray",
-        "read_coordinates",
-        "to_xarray",
-    ],
-    "geoembed.core.inputs",
-)
+MOVED = moved_names("geoembed.core.inputs")
 __all__ = sorted(MOVED)
 
 

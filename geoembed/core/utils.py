@@ -10,7 +10,7 @@ import importlib
 import warnings
 from pathlib import Path
 
-__all__ = ["DISTRIBUTION", "file_sha256", "moved_attribute", "optional_import", "resolve_device"]
+__all__ = ["DISTRIBUTION", "file_sha256", "moved_attribute", "moved_names", "optional_import", "resolve_device"]
 
 #: The name under which the package is installed (``pip install <DISTRIBUTION>[extra]``).
 DISTRIBUTION = "geoembed-toolkit"
@@ -97,3 +97,15 @@ def moved_attribute(module: str, name: str, moved: dict):
         stacklevel=3,
     )
     return getattr(importlib.import_module(target), new_name)
+
+
+def moved_names(module: str, **elsewhere: str) -> dict:
+    """The ``MOVED`` table of a module that moved whole: every public name of ``module`` (its
+    ``__all__``), plus names that went ``elsewhere`` (name -> module).
+
+    >>> moved_names("geoembed.core.errors")
+    {'CheckpointError': 'geoembed.core.errors'}
+    """
+    table = dict.fromkeys(importlib.import_module(module).__all__, module)
+    table.update(elsewhere)
+    return table

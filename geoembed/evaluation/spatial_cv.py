@@ -1,9 +1,9 @@
 """Moved to :mod:`geoembed.model_selection` in 0.3; this path warns and is removed in 0.4."""
 
-from geoembed.core.utils import moved_attribute
+from geoembed.core.utils import moved_attribute, moved_names
 
 #: Every public name of this module, and where it lives now.
-MOVED = dict.fromkeys(["SpatialBlockKFold", "block_labels", "spatial_block_folds"], "geoembed.model_selection")
+MOVED = moved_names("geoembed.model_selection")
 __all__ = sorted(MOVED)
 
 

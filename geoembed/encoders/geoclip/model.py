@@ -1,21 +1,9 @@
 """Moved to :mod:`geoembed.models.geoclip` in 0.3; this path warns and is removed in 0.4."""
 
-from geoembed.core.utils import moved_attribute
+from geoembed.core.utils import moved_attribute, moved_names
 
 #: Every public name of this module, and where it lives now.
-MOVED = dict.fromkeys(
-    [
-        "ARCHITECTURE",
-        "FourierBranch",
-        "GeoCLIPLocationEncoder",
-        "LocationEncoderConfig",
-        "bfloat16_is_fast",
-        "convert_official_state_dict",
-        "geoclip_projection",
-        "infer_config",
-    ],
-    "geoembed.models.geoclip",
-)
+MOVED = moved_names("geoembed.models.geoclip", bfloat16_is_fast="geoembed.models.kernels")
 __all__ = sorted(MOVED)
 
 
