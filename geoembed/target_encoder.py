@@ -116,9 +116,10 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
     cv : int, cross-validation splitter or iterable, default=5
         The folds of the cross-fitting. An int gives that many spatially blocked folds of
         ``block_size_deg`` or ``block_size_km`` (with neither, for a multiclass target, that
-        many folds of shuffled rows: see ``block_size_km``); a splitter's ``split(X, y)`` gets the input as
-        given (so a :class:`~geoembed.evaluation.SpatialBlockKFold` finds lat/lon in it); an
-        iterable yields (train, test) index pairs. Every row must be in exactly one test fold.
+        many folds of shuffled rows: see ``block_size_km``); a splitter's ``split(X, y)`` gets
+        the input as given (so a :class:`~geoembed.evaluation.SpatialBlockKFold` finds lat/lon
+        in it); an iterable yields (train, test) index pairs. Every row must be in exactly one
+        test fold.
     block_size_deg : float, default=None
         Side of the blocks of the default folds, in degrees.
     block_size_km : float, default=None
@@ -135,9 +136,8 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         accuracy on the three tasks of 51 to 118 classes (US states, time zones, countries) and
         changed the seven others by at most 0.01. Binary and continuous targets keep the
         blocks, which keep a downstream model's trust in the prior honest for places far from
-        the training rows. Use the size of your
-        own spatial cross-validation's blocks when you have one; for a multiclass target,
-        giving a size brings the blocks back.
+        the training rows. Use the size of your own spatial cross-validation's blocks when you
+        have one; for a multiclass target, giving a size brings the blocks back.
     random_state : int, RandomState instance or None, default=None
         Seeds the fold assignment and the trees. As everywhere in scikit-learn, None draws new
         folds and trees at every fit, so two runs of one script differ; pass an int for the same
