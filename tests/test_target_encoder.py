@@ -10,7 +10,7 @@ import pytest
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.compose import make_column_transformer
 from sklearn.exceptions import NotFittedError
-from sklearn.linear_model import LinearRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -281,6 +281,26 @@ def test_in_a_column_transformer_next_to_other_features(data):
     assert with_prior > without + 0.2 and with_prior > 0.9
     names = model.fit(frame, price)[0].get_feature_names_out()
     assert list(names) == ["locationtargetencoder__location_prior", "passthrough__rooms"]
+
+
+def test_multiclass_default_folds_are_shuffled_rows_so_compact_classes_keep_their_columns():
+    """Classes that each fill a few blocks (36 cells of 4 x 5 degrees): blocked folds hide each class
+    from its own out-of-fold column, and a LogisticRegression on the encoding learns to ignore it."""
+    frame, _ = region(900)
+    new, _ = region(300, seed=5)
+
+    def cells(f):
+        return (np.floor((f["lat"] - 36) / 4) * 10 + np.floor((f["lon"] + 10) / 5)).astype(int).astype(str).to_numpy()
+
+    y, y_new = cells(frame), cells(new)
+    shuffled = make_pipeline(cheap(), LogisticRegression()).fit(frame, y)
+    assert shuffled[0].block_size_km_ is None
+    assert shuffled[0].oof_scores_["stack"] > 0.9
+    blocked = make_pipeline(cheap(block_size_km=600), LogisticRegression()).fit(frame, y)
+    assert shuffled.score(new, y_new) > 0.9 > blocked.score(new, y_new) + 0.3
+    # a continuous or binary target keeps the automatic blocks
+    assert cheap().fit(frame, frame["lat"]).block_size_km_ > 0
+    assert cheap().fit(frame, frame["lat"] > 48).block_size_km_ > 0
 
 
 def test_cv_options_and_automatic_blocks(data):
