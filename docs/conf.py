@@ -80,7 +80,7 @@ def public_modules() -> list[str]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
             module = importlib.import_module(info.name)
-            moved = hasattr(module, "MOVED") and set(module.__all__) == set(module.MOVED)  # forwards only
+            moved = hasattr(module, "MOVED") and set(vars(module).get("__all__", module.MOVED)) == set(module.MOVED)
         if not moved:
             names.append(info.name)
     return sorted(names)

@@ -28,7 +28,7 @@ def is_moved(name: str) -> bool:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         module = importlib.import_module(name)
-    return hasattr(module, "MOVED") and set(module.__all__) == set(module.MOVED)
+    return hasattr(module, "MOVED") and set(vars(module).get("__all__", module.MOVED)) == set(module.MOVED)
 
 
 def public_modules():

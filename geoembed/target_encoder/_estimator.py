@@ -1,22 +1,4 @@
-"""LocationTargetEncoder: a cross-fitted prior of the target from location alone.
-
-A supervised transformer in the spirit of scikit-learn's ``TargetEncoder``: it learns
-y ~ f(lat, lon) from a small stack of complementary models and hands a downstream model one
-column (or one per class) holding that prior. The stack:
-
-- ``"linear"``: ridge regression on GeoCLIP features (one-hot targets for classes), good at
-  human geography (country, population, prices);
-- ``"knn"``: distance-weighted nearest neighbours on the sphere, good at smooth fields;
-- ``"trees"``: extremely randomised trees on latitude, longitude and unit-sphere xyz, good at
-  sharp physical boundaries (elevation, climate zones);
-- ``"boosting"`` (optional): gradient-boosted trees on the same coordinates.
-
-Each model's one regularisation setting (ridge alpha, number of neighbours, boosting
-rounds) is chosen on the same out-of-fold predictions (spatially blocked folds; shuffled rows
-for a multiclass target) that train the meta-model, which combines the models with
-non-negative weights: non-negative least squares for a continuous target, log-linear pooling
-of the probabilities for classes.
-"""
+"""The estimator: :class:`LocationTargetEncoder`."""
 
 from __future__ import annotations
 
@@ -27,47 +9,22 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.optimize import minimize
 from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.ensemble import (
-    ExtraTreesClassifier,
-    ExtraTreesRegressor,
-    HistGradientBoostingClassifier,
-    HistGradientBoostingRegressor,
-)
 from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import KFold
-from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
 
 from geoembed.core.geo import latlon_to_unit_xyz, validate_latlon
 from geoembed.core.inputs import read_coordinates
 from geoembed.core.params import CrossValidator, Interval, Options, validate_params
 from geoembed.encoders.embedder import GeoEmbedder
 from geoembed.model_selection import SpatialBlockKFold, automatic_block_size_km
+from geoembed.target_encoder._learners import LEARNERS, make_learner
+from geoembed.target_encoder._pooling import fit_log_pool, log_pool
+from geoembed.target_encoder._targets import MANY_CLASSES, infer_target_type
 
-__all__ = ["LEARNERS", "LocationTargetEncoder", "infer_target_type"]
-
-#: The base models a :class:`LocationTargetEncoder` can stack, by name.
-LEARNERS = ("linear", "knn", "trees", "boosting")
-#: Ridge penalties searched by the ``"linear"`` model (on standardised features).
-RIDGE_ALPHAS = tuple(float(a) for a in np.logspace(-2, 6, 17))
-#: Neighbour counts searched by the ``"knn"`` model.
-NEIGHBOURS = (5, 10, 20, 40, 80)
-#: Probabilities are mixed with this share of the uniform distribution before log pooling,
-#: so that one model's zero cannot veto a class that the others find likely.
-SMOOTHING = 0.01
-#: Targets read as classes by ``target_type="auto"`` with more distinct values than this get a
-#: warning: as many output columns as classes.
-MANY_CLASSES = 50
-#: Integer targets with at most this many distinct values are class labels for
-#: ``target_type="auto"``; with more, a quantity (prices, elevations, depths, counts).
-MAX_INTEGER_CLASSES = 10
-#: Chord distance (unit sphere) below which neighbours count as one place: about 6 micrometres.
-MIN_CHORD = 1e-12
+__all__ = ["LocationTargetEncoder"]
 
 
 class LocationTargetEncoder(TransformerMixin, BaseEstimator):
@@ -383,7 +340,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         seed = int(rng.randint(np.iinfo(np.int32).max))
         self._base_models, oof = [], []
         for name in learners:
-            learner = _make_learner(name, self._classification, seed, self.n_jobs)
+            learner = make_learner(name, self._classification, seed, self.n_jobs)
             oof.append(learner.cross_fit(inputs[learner.input], target, folds))
             learner.fit(inputs[learner.input], target)
             self._base_models.append(learner)
@@ -529,12 +486,12 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
             self.intercept_ = scale * self._meta_intercept_ + centre * (1 - self.weights_.sum())
             return
         self.class_prior_ = np.bincount(target, minlength=len(self.classes_)) / len(target)
-        self.weights_, self.prior_weight_ = _fit_log_pool(oof, self.class_prior_, target)
+        self.weights_, self.prior_weight_ = fit_log_pool(oof, self.class_prior_, target)
 
     def _combine(self, predictions) -> np.ndarray:
         if not self._classification:  # on the centred and scaled target
             return (np.column_stack([p[:, 0] for p in predictions]) @ self.weights_ + self._meta_intercept_)[:, None]
-        return _log_pool(predictions, self.class_prior_, self.weights_, self.prior_weight_)
+        return log_pool(predictions, self.class_prior_, self.weights_, self.prior_weight_)
 
     def _finish(self, combined) -> np.ndarray:
         if self.target_type_ == "binary":
@@ -569,342 +526,3 @@ def _centre_and_scale(values) -> tuple[float, float]:
         return mean, 1.0  # a constant target: the learners see zeros
     step = 2.0 ** (math.ceil(math.log2(spread)) + 3)
     return float(np.round(mean / step) * step), 2.0 ** round(math.log2(spread))
-
-
-# -- target types ---------------------------------------------------------------------------
-def infer_target_type(y) -> str:
-    """The target type that ``target_type="auto"`` reads in ``y``: the rule of the package.
-
-    scikit-learn's :func:`~sklearn.utils.multiclass.type_of_target`, with numbers read as
-    users mean them:
-
-    - strings, booleans and pandas categoricals are classes, whatever their number;
-    - any target with two distinct values is ``"binary"``;
-    - floating-point targets with more are ``"continuous"``, whole numbers or not;
-    - integer targets (numpy or pandas nullable) are ``"multiclass"`` with at most
-      ``MAX_INTEGER_CLASSES`` (10) distinct values and ``"continuous"`` with more: int64
-      prices, elevations, depths and counts are quantities, not hundreds of classes.
-
-    Parameters
-    ----------
-    y : array-like of shape (n_samples,)
-        The target, without missing values.
-
-    Returns
-    -------
-    str
-        ``"continuous"``, ``"binary"`` or ``"multiclass"``, or what ``type_of_target`` says for
-        other targets (e.g. ``"multilabel-indicator"``), which callers reject.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from geoembed.target_encoder import infer_target_type
-    >>> infer_target_type(np.array([120, 3400, 15, 880, 42, 7, 1010, 65, 300, 12, 99]))
-    'continuous'
-    >>> infer_target_type(np.array([0, 1, 2, 1, 0]))
-    'multiclass'
-    >>> infer_target_type(["wet", "dry", "wet"])
-    'binary'
-    """
-    dtype = getattr(y, "dtype", None)
-    if isinstance(dtype, pd.CategoricalDtype):
-        n_classes = pd.Series(y).nunique()
-        return "binary" if n_classes <= 2 else "multiclass"
-    integer = dtype is not None and pd.api.types.is_integer_dtype(dtype)
-    if isinstance(y, (pd.Series, pd.Index)) or hasattr(y, "to_numpy"):
-        y = y.to_numpy()
-    values = np.asarray(y)
-    integer = integer or values.dtype.kind in "iu"
-    kind = type_of_target(values, input_name="y")
-    if kind == "multiclass" and values.dtype.kind == "f":
-        return "continuous"  # whole-number floats (metres, counts as floats) are still a quantity
-    if kind == "multiclass" and integer and len(pd.unique(values.ravel())) > MAX_INTEGER_CLASSES:
-        return "continuous"
-    return kind
-
-
-# -- automatic block size -------------------------------------------------------------------
-# -- base models ----------------------------------------------------------------------------
-def _make_learner(name, classification, seed, n_jobs):
-    classes = {"linear": _RidgeLearner, "knn": _NeighboursLearner, "trees": _TreesLearner, "boosting": _BoostingLearner}
-    return classes[name](classification, seed, n_jobs)
-
-
-def _one_hot(codes, n_classes):
-    out = np.zeros((len(codes), n_classes))
-    out[np.arange(len(codes)), codes] = 1.0
-    return out
-
-
-def _as_probabilities(scores):
-    """Scores of a linear or averaging model as probabilities: clipped at 0, rows summing to 1."""
-    scores = np.clip(scores, 0.0, None)
-    total = scores.sum(axis=1, keepdims=True)
-    uniform = np.full_like(scores, 1.0 / scores.shape[1])
-    return np.where(total > 0, scores / np.where(total > 0, total, 1.0), uniform)
-
-
-class _Learner:
-    """What every base model shares: the target as regression columns (one-hot for classes)."""
-
-    input = ""  # the key of the model's input among LocationTargetEncoder._inputs
-
-    def __init__(self, classification, seed=None, n_jobs=None):
-        self.classification, self.seed, self.n_jobs = classification, seed, n_jobs
-
-    def _start(self, target):
-        """Called first by ``cross_fit``: note the number of classes."""
-        if self.classification:
-            self.n_classes = int(target.max()) + 1
-
-    def _targets(self, target):
-        return _one_hot(target, self.n_classes) if self.classification else target
-
-
-class _RidgeLearner(_Learner):
-    """Ridge regression on standardised location features; alpha chosen on the folds.
-
-    Every fold's solution for every alpha comes from one eigendecomposition of the fold's Gram
-    matrix, itself the full Gram matrix less the test rows' part. Classes are one-hot targets
-    whose predictions are clipped into probabilities (scikit-learn's ``RidgeClassifier``).
-    """
-
-    input = "features"
-
-    def cross_fit(self, X, target, folds):
-        # products of a few hundred columns gain little from BLAS threads and lose much when the
-        # cores are shared (oversubscribed OpenBLAS threads spin): one thread here
-        with threadpool_limits(limits=1, user_api="blas"):
-            return self._cross_fit(X, target, folds)
-
-    def _cross_fit(self, X, target, folds):
-        self._start(target)
-        self.mean, self.scale = X.mean(axis=0), X.std(axis=0)
-        self.scale[self.scale == 0] = 1.0
-        X = (X - self.mean) / self.scale
-        Y = self._targets(target)
-        gram, sums, cross, y_sums = X.T @ X, X.sum(axis=0), X.T @ Y, Y.sum(axis=0)
-        alphas = np.asarray(RIDGE_ALPHAS)
-        errors, solved = np.zeros(len(alphas)), []
-        for train, test in folds:
-            X_test, Y_test = X[test], Y[test]
-            n = len(train)
-            mean = (sums - X_test.sum(axis=0)) / n
-            y_mean = (y_sums - Y_test.sum(axis=0)) / n
-            centred_gram = gram - X_test.T @ X_test - n * np.outer(mean, mean)
-            centred_cross = cross - X_test.T @ Y_test - n * np.outer(mean, y_mean)
-            eigenvalues, vectors = np.linalg.eigh(centred_gram)
-            projected, rotated = (X_test - mean) @ vectors, vectors.T @ centred_cross
-            for i, alpha in enumerate(alphas):
-                residual = projected @ (rotated / (eigenvalues + alpha)[:, None]) + y_mean - Y_test
-                errors[i] += np.sum(residual**2)
-            solved.append((test, projected, rotated, eigenvalues, y_mean))
-        self.alpha = float(alphas[int(np.argmin(errors))])
-        oof = np.zeros_like(Y)
-        for test, projected, rotated, eigenvalues, y_mean in solved:
-            oof[test] = projected @ (rotated / (eigenvalues + self.alpha)[:, None]) + y_mean
-        self._full = (gram, sums, cross, y_sums, len(X))
-        return self._output(oof)
-
-    def fit(self, X, target):
-        with threadpool_limits(limits=1, user_api="blas"):
-            return self._fit(X, target)
-
-    def _fit(self, X, target):
-        gram, sums, cross, y_sums, n = self._full
-        mean, y_mean = sums / n, y_sums / n
-        centred_gram = gram - n * np.outer(mean, mean) + self.alpha * np.eye(len(mean))
-        coef = np.linalg.solve(centred_gram, cross - n * np.outer(mean, y_mean))
-        self.coef = coef / self.scale[:, None]
-        self.intercept = y_mean - (mean * self.scale + self.mean) @ self.coef
-        del self._full
-        return self
-
-    def predict(self, X):
-        return self._output(X @ self.coef + self.intercept)
-
-    def _output(self, scores):
-        return _as_probabilities(scores) if self.classification else scores
-
-    def params(self):
-        return {"alpha": self.alpha}
-
-
-class _NeighboursLearner(_Learner):
-    """Inverse-distance-weighted k nearest neighbours on the unit sphere; k chosen on the folds.
-
-    Chord distances on the unit sphere order neighbours as great-circle distances do.
-    """
-
-    input = "xyz"
-
-    @staticmethod
-    def _weights(distances, k):
-        distances = distances[:, :k]
-        # distances below a tenth of the k-th neighbour's count as that tenth, so that a training
-        # point at the query's exact location weighs most but does not decide alone; when all k
-        # neighbours share the query's location (geocoded centroids), the floor makes them equal
-        floor = np.maximum(0.1 * distances[:, -1:], MIN_CHORD)
-        weights = 1.0 / np.maximum(distances, floor)
-        return weights / weights.sum(axis=1, keepdims=True)
-
-    def _average(self, distances, indices, Y, k):
-        k = min(k, indices.shape[1])
-        weights = self._weights(distances, k)
-        rows = np.repeat(np.arange(len(indices)), k)
-        matrix = sp.csr_matrix((weights.ravel(), (rows, indices[:, :k].ravel())), shape=(len(indices), len(Y)))
-        return np.asarray(matrix @ Y)
-
-    def cross_fit(self, X, target, folds):
-        self._start(target)
-        Y = self._targets(target)
-        errors, found = np.zeros(len(NEIGHBOURS)), []
-        for train, test in folds:
-            search = NearestNeighbors(n_neighbors=min(max(NEIGHBOURS), len(train)), n_jobs=self.n_jobs)
-            distances, indices = search.fit(X[train]).kneighbors(X[test])
-            for i, k in enumerate(NEIGHBOURS):
-                errors[i] += np.sum((self._average(distances, indices, Y[train], k) - Y[test]) ** 2)
-            found.append((train, test, distances, indices))
-        self.k = NEIGHBOURS[int(np.argmin(errors))]
-        oof = np.zeros_like(Y)
-        for train, test, distances, indices in found:
-            oof[test] = self._average(distances, indices, Y[train], self.k)
-        return oof
-
-    def fit(self, X, target):
-        self.Y = self._targets(target)
-        self.search = NearestNeighbors(n_neighbors=min(self.k, len(X)), n_jobs=self.n_jobs).fit(X)
-        return self
-
-    def predict(self, X):
-        distances, indices = self.search.kneighbors(X)
-        return self._average(distances, indices, self.Y, self.k)
-
-    def params(self):
-        return {"n_neighbors": self.k}
-
-
-class _TreesLearner(_Learner):
-    """Extremely randomised trees on latitude, longitude and unit-sphere xyz (no tuning)."""
-
-    input = "coordinates"
-    options = {"n_estimators": 30, "min_samples_leaf": 3, "max_features": 0.6}
-
-    def _model(self):
-        cls = ExtraTreesClassifier if self.classification else ExtraTreesRegressor
-        return cls(**self.options, random_state=self.seed, n_jobs=self.n_jobs)
-
-    def _predict(self, model, X):
-        if not self.classification:
-            return model.predict(X)[:, None]
-        out = np.zeros((len(X), self.n_classes))
-        out[:, model.classes_] = model.predict_proba(X)
-        return out
-
-    def _labels(self, target):
-        return target if self.classification else target[:, 0]
-
-    def cross_fit(self, X, target, folds):
-        self._start(target)
-        oof = np.zeros((len(X), self.n_classes if self.classification else 1))
-        for train, test in folds:
-            oof[test] = self._predict(self._model().fit(X[train], self._labels(target[train])), X[test])
-        return oof
-
-    def fit(self, X, target):
-        self.model = self._model().fit(X, self._labels(target))
-        return self
-
-    def predict(self, X):
-        return self._predict(self.model, X)
-
-    def params(self):
-        return {}
-
-
-class _BoostingLearner(_TreesLearner):
-    """Gradient-boosted trees on the coordinates; the number of rounds chosen on the folds."""
-
-    rounds = tuple(range(10, 201, 10))
-
-    def _model(self, rounds=None):
-        cls = HistGradientBoostingClassifier if self.classification else HistGradientBoostingRegressor
-        return cls(
-            max_iter=rounds or max(self.rounds),
-            learning_rate=0.1,
-            max_leaf_nodes=31,
-            early_stopping=False,
-            random_state=self.seed,
-        )
-
-    def _staged(self, model, X):
-        if not self.classification:
-            yield from (p[:, None] for p in model.staged_predict(X))
-            return
-        for p in model.staged_predict_proba(X):
-            out = np.zeros((len(X), self.n_classes))
-            out[:, model.classes_] = p
-            yield out
-
-    def cross_fit(self, X, target, folds):
-        self._start(target)
-        Y = self._targets(target)
-        stages = np.zeros((len(self.rounds), *Y.shape))
-        for train, test in folds:
-            labels = self._labels(target[train])
-            if self.classification and len(np.unique(labels)) < 2:
-                stages[:, test] = _one_hot(labels[:1], self.n_classes)  # one class seen: predict it
-                continue
-            model = self._model().fit(X[train], labels)
-            for i, p in enumerate(self._staged(model, X[test]), 1):
-                if i % 10 == 0:
-                    stages[i // 10 - 1][test] = p
-        best = int(np.argmin([np.sum((s - Y) ** 2) for s in stages]))
-        self.n_rounds = self.rounds[best]
-        return stages[best]
-
-    def fit(self, X, target):
-        self.model = self._model(self.n_rounds).fit(X, self._labels(target))
-        return self
-
-    def params(self):
-        return {"max_iter": self.n_rounds}
-
-
-# -- log pooling of class probabilities -----------------------------------------------------------
-def _log_probabilities(predictions, prior):
-    n_classes = len(prior)
-    logs = [np.log((1 - SMOOTHING) * p + SMOOTHING / n_classes) for p in predictions]
-    logs.append(np.broadcast_to(np.log(prior + SMOOTHING / n_classes), logs[0].shape))
-    return np.stack(logs)  # (n_models + 1, n_samples, n_classes)
-
-
-def _pool(logs, weights):
-    scores = np.tensordot(weights, logs, axes=1)
-    scores -= scores.max(axis=1, keepdims=True)
-    probabilities = np.exp(scores)
-    return probabilities / probabilities.sum(axis=1, keepdims=True)
-
-
-def _fit_log_pool(predictions, prior, target):
-    """Non-negative weights w (models, then the class prior) minimising the log-loss of
-    p ∝ prod_i p_i ** w_i.
-    """
-    logs = _log_probabilities(predictions, prior)
-    n_models, n_samples = logs.shape[0], logs.shape[1]
-    truth = _one_hot(target, len(prior))
-
-    def loss(weights):
-        probabilities = _pool(logs, weights)
-        value = -np.mean(np.log(np.sum(probabilities * truth, axis=1)))
-        gradient = np.einsum("mnc,nc->m", logs, probabilities - truth) / n_samples
-        return value, gradient
-
-    start = np.full(n_models, 1.0 / n_models)
-    result = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * n_models)
-    return result.x[:-1].astype(np.float64), float(result.x[-1])
-
-
-def _log_pool(predictions, prior, weights, prior_weight):
-    return _pool(_log_probabilities(predictions, prior), np.append(weights, prior_weight))

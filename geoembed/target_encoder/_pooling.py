@@ -1,0 +1,51 @@
+"""Log-linear pooling of class probabilities, the meta-model for classes."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize
+
+from geoembed.target_encoder._learners import one_hot
+
+__all__ = ["SMOOTHING", "fit_log_pool", "log_pool", "log_probabilities", "pool"]
+
+#: Probabilities are mixed with this share of the uniform distribution before log pooling,
+#: so that one model's zero cannot veto a class that the others find likely.
+SMOOTHING = 0.01
+
+
+def log_probabilities(predictions, prior):
+    n_classes = len(prior)
+    logs = [np.log((1 - SMOOTHING) * p + SMOOTHING / n_classes) for p in predictions]
+    logs.append(np.broadcast_to(np.log(prior + SMOOTHING / n_classes), logs[0].shape))
+    return np.stack(logs)  # (n_models + 1, n_samples, n_classes)
+
+
+def pool(logs, weights):
+    scores = np.tensordot(weights, logs, axes=1)
+    scores -= scores.max(axis=1, keepdims=True)
+    probabilities = np.exp(scores)
+    return probabilities / probabilities.sum(axis=1, keepdims=True)
+
+
+def fit_log_pool(predictions, prior, target):
+    """Non-negative weights w (models, then the class prior) minimising the log-loss of
+    p ∝ prod_i p_i ** w_i.
+    """
+    logs = log_probabilities(predictions, prior)
+    n_models, n_samples = logs.shape[0], logs.shape[1]
+    truth = one_hot(target, len(prior))
+
+    def loss(weights):
+        probabilities = pool(logs, weights)
+        value = -np.mean(np.log(np.sum(probabilities * truth, axis=1)))
+        gradient = np.einsum("mnc,nc->m", logs, probabilities - truth) / n_samples
+        return value, gradient
+
+    start = np.full(n_models, 1.0 / n_models)
+    result = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * n_models)
+    return result.x[:-1].astype(np.float64), float(result.x[-1])
+
+
+def log_pool(predictions, prior, weights, prior_weight):
+    return pool(log_probabilities(predictions, prior), np.append(weights, prior_weight))

@@ -1,0 +1,68 @@
+"""What a target is: ``target_type='auto'``'s rule (classes, or a quantity)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.multiclass import type_of_target
+
+__all__ = ["MANY_CLASSES", "MAX_INTEGER_CLASSES", "infer_target_type"]
+
+#: Targets read as classes by ``target_type="auto"`` with more distinct values than this get a
+#: warning: as many output columns as classes.
+MANY_CLASSES = 50
+#: Integer targets with at most this many distinct values are class labels for
+#: ``target_type="auto"``; with more, a quantity (prices, elevations, depths, counts).
+MAX_INTEGER_CLASSES = 10
+
+
+def infer_target_type(y) -> str:
+    """The target type that ``target_type="auto"`` reads in ``y``: the rule of the package.
+
+    scikit-learn's :func:`~sklearn.utils.multiclass.type_of_target`, with numbers read as
+    users mean them:
+
+    - strings, booleans and pandas categoricals are classes, whatever their number;
+    - any target with two distinct values is ``"binary"``;
+    - floating-point targets with more are ``"continuous"``, whole numbers or not;
+    - integer targets (numpy or pandas nullable) are ``"multiclass"`` with at most
+      ``MAX_INTEGER_CLASSES`` (10) distinct values and ``"continuous"`` with more: int64
+      prices, elevations, depths and counts are quantities, not hundreds of classes.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        The target, without missing values.
+
+    Returns
+    -------
+    str
+        ``"continuous"``, ``"binary"`` or ``"multiclass"``, or what ``type_of_target`` says for
+        other targets (e.g. ``"multilabel-indicator"``), which callers reject.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from geoembed.target_encoder import infer_target_type
+    >>> infer_target_type(np.array([120, 3400, 15, 880, 42, 7, 1010, 65, 300, 12, 99]))
+    'continuous'
+    >>> infer_target_type(np.array([0, 1, 2, 1, 0]))
+    'multiclass'
+    >>> infer_target_type(["wet", "dry", "wet"])
+    'binary'
+    """
+    dtype = getattr(y, "dtype", None)
+    if isinstance(dtype, pd.CategoricalDtype):
+        n_classes = pd.Series(y).nunique()
+        return "binary" if n_classes <= 2 else "multiclass"
+    integer = dtype is not None and pd.api.types.is_integer_dtype(dtype)
+    if isinstance(y, (pd.Series, pd.Index)) or hasattr(y, "to_numpy"):
+        y = y.to_numpy()
+    values = np.asarray(y)
+    integer = integer or values.dtype.kind in "iu"
+    kind = type_of_target(values, input_name="y")
+    if kind == "multiclass" and values.dtype.kind == "f":
+        return "continuous"  # whole-number floats (metres, counts as floats) are still a quantity
+    if kind == "multiclass" and integer and len(pd.unique(values.ravel())) > MAX_INTEGER_CLASSES:
+        return "continuous"
+    return kind
