@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from geoembed.core.geometry import read_geometries
 from geoembed.core.utils import optional_import
@@ -166,12 +167,13 @@ def embed_geofile(
             f"{input_path} holds {', '.join(sorted(kinds))} geometries; embed them as regions (the mean embedding "
             "of points sampled inside each) with --regions (regions=True), or convert them to points first"
         )
-    embedder.fit(frame)  # cheap: settles the output names, so that a clash fails before any embedding
-    names = [str(n) for n in embedder.get_feature_names_out()]
+    # the output names do not depend on the data: one row settles them, so a clash fails before any
+    # embedding, and the whole frame is then sampled (regions) and embedded once
+    names = [str(n) for n in clone(embedder).fit(frame.iloc[:1]).get_feature_names_out()]
     clash = sorted(set(names) & set(frame.columns)) if keep_columns and output_format != "npy" else []
     if clash:
         raise ValueError(f"input columns {clash} clash with the embedding's names; rename them first")
-    features = np.asarray(embedder.transform(frame))
+    features = np.asarray(embedder.fit_transform(frame))
     embedding = pd.DataFrame(features, columns=names, index=frame.index)
     with atomic_output(output_path, overwrite=overwrite) as temporary:
         if output_format == "npy":
