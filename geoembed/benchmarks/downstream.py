@@ -57,10 +57,11 @@ def _pivot(results: pd.DataFrame, probe: str) -> pd.DataFrame:
 
 
 def _heat_map(results: pd.DataFrame, path: Path, probes) -> None:
-    """One panel per probe: encoders x tasks, the score in each cell; written atomically."""
-    matplotlib = optional_import("matplotlib", extra="plot", purpose="the downstream heat map")
-    matplotlib.use("Agg")
-    plt = optional_import("matplotlib.pyplot", extra="plot", purpose="the downstream heat map")
+    """One panel per probe: encoders x tasks, the score in each cell; written atomically.
+
+    A bare ``Figure`` (no pyplot): the caller's backend and open figures are left alone.
+    """
+    figure = optional_import("matplotlib.figure", extra="plot", purpose="the downstream heat map")
 
     tables = []
     for probe in probes:
@@ -74,16 +75,8 @@ def _heat_map(results: pd.DataFrame, path: Path, probes) -> None:
     values = np.concatenate([t.to_numpy(dtype=float).ravel() for t in tables])
     low = min(0.0, float(np.floor(np.nanmin(values) * 10) / 10))  # the colour bar covers every value
     n_rows, n_cols = tables[0].shape
-    fig, axes = plt.subplots(
-        1,
-        len(probes),
-        figsize=(0.75 * n_cols * len(probes) + 4, 0.42 * n_rows + 2.5),
-        dpi=90,
-        squeeze=False,
-        sharey=True,
-        layout="constrained",
-    )
-    axes = axes[0]
+    fig = figure.Figure(figsize=(0.75 * n_cols * len(probes) + 4, 0.42 * n_rows + 2.5), dpi=90, layout="constrained")
+    axes = fig.subplots(1, len(probes), squeeze=False, sharey=True)[0]
     image = None
     for ax, probe, table in zip(axes, probes, tables):
         image = ax.imshow(table.to_numpy(dtype=float), cmap="viridis", vmin=low, vmax=1, aspect="auto")
@@ -96,11 +89,8 @@ def _heat_map(results: pd.DataFrame, path: Path, probes) -> None:
         ax.set_title(f"{probe} probe (spatially blocked CV)")
     colorbar = fig.colorbar(image, ax=axes, shrink=0.8)
     colorbar.set_label(f"score: accuracy (classification) or R² (regression), {low:g} to 1")
-    try:
-        with atomic_output(path, overwrite=True) as temporary:
-            fig.savefig(temporary, bbox_inches="tight", format="png")
-    finally:
-        plt.close(fig)
+    with atomic_output(path, overwrite=True) as temporary:
+        fig.savefig(temporary, bbox_inches="tight", format="png")
 
 
 def run_downstream(
