@@ -354,11 +354,14 @@ def distill_command(args) -> int:
             "learning_rate": args.lr,
             "device": args.device,
             "random_state": args.random_state,
+            "region": args.region,
+            "region_fraction": args.region_fraction,
         }
         student = {
             "n_frequencies": args.n_frequencies,
             "hidden_dim": args.hidden_dim,
             "n_hidden_layers": args.hidden_layers,
+            "grid_levels": args.grid_levels,
         }
         if any(v is not None for v in student.values()):
             overrides["student"] = dataclasses.replace(

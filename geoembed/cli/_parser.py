@@ -235,6 +235,19 @@ def build_parser() -> argparse.ArgumentParser:
     distill.add_argument("--n-frequencies", type=positive_int, help="student Fourier frequencies per scale")
     distill.add_argument("--hidden-dim", type=positive_int, help="student hidden width")
     distill.add_argument("--hidden-layers", type=positive_int, help="student hidden layers per scale")
+    distill.add_argument(
+        "--grid-levels",
+        type=non_negative_int,
+        help="levels of a multiresolution grid branch (0: none); it keeps fine detail where points are dense",
+    )
+    distill.add_argument(
+        "--region",
+        nargs=4,
+        type=float,
+        metavar=("SOUTH", "WEST", "NORTH", "EAST"),
+        help="draw --region-fraction of the points inside this box (degrees): where your data is",
+    )
+    distill.add_argument("--region-fraction", type=float, help="share of the points inside --region (default 0.5)")
     distill.add_argument("--epochs", type=positive_int)
     distill.add_argument("--batch-size", type=positive_int, help="points per training step")
     distill.add_argument("--lr", type=positive_float)

@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from geoembed.core.errors import CheckpointError
 from geoembed.core.geo import GEOCLIP_PROJECTION_SCALE_DEG
 from geoembed.core.params import MAX_INT, PRECISIONS, Interval, InvalidParameterError, ListOf, check_fields
+from geoembed.models.hashgrid import HashGridBranch
 from geoembed.models.kernels import StackedBranches, bfloat16_is_fast, prepare_inference_weights
 from geoembed.models.weights import resolve_weights, verify_weights_file
 
@@ -53,30 +54,52 @@ _ARCHITECTURE_CONSTRAINTS = {
     "hidden_dim": [Interval(Integral, 1, MAX_INT)],
     "n_hidden_layers": [Interval(Integral, 1, MAX_INT)],
     "embed_dim": [Interval(Integral, 1, MAX_INT)],
+    "grid_levels": [Interval(Integral, 0, 32)],
+    "grid_features": [Interval(Integral, 1, 64)],
+    "grid_table_log2": [Interval(Integral, 4, 26)],
+    "grid_resolutions": [ListOf(Interval(Real, 1, 2**20), min_length=2)],
+    "grid_hidden_dim": [Interval(Integral, 1, MAX_INT)],
     "extra": [dict],
 }
+#: Fields an architecture may leave out (older checkpoints and configs predate the grid branch).
+_OPTIONAL_FIELDS = ("grid_levels", "grid_features", "grid_table_log2", "grid_resolutions", "grid_hidden_dim", "extra")
 
 
 @dataclass(frozen=True)
 class LocationEncoderConfig:
-    """Everything needed to rebuild a :class:`GeoCLIPLocationEncoder`."""
+    """Everything needed to rebuild a :class:`GeoCLIPLocationEncoder`.
+
+    The Fourier branches are GeoCLIP's (one per ``sigmas`` value). ``grid_levels > 0`` adds a
+    multiresolution grid branch (:class:`geoembed.models.hashgrid.HashGridBranch`: ``grid_levels``
+    levels of ``grid_features`` values per cell corner, at most ``2 ** grid_table_log2`` rows per
+    level, cells from ``grid_resolutions[0]`` to ``grid_resolutions[1]`` per unit of the plane,
+    a hidden layer of ``grid_hidden_dim``), whose output is added to the branches' sum.
+    """
 
     sigmas: tuple[float, ...] = (2.0**0, 2.0**4, 2.0**8)
     n_frequencies: int = 256
     hidden_dim: int = 1024
     n_hidden_layers: int = 3
     embed_dim: int = 512
+    grid_levels: int = 0
+    grid_features: int = 4
+    grid_table_log2: int = 15
+    grid_resolutions: tuple[float, float] = (16.0, 16384.0)
+    grid_hidden_dim: int = 128
     extra: dict = field(default_factory=dict, compare=False)
 
     def to_json(self) -> str:
-        return json.dumps({**asdict(self), "sigmas": list(self.sigmas)})
+        return json.dumps(
+            {**asdict(self), "sigmas": list(self.sigmas), "grid_resolutions": list(self.grid_resolutions)}
+        )
 
     @classmethod
     def coerce(cls, value, *, name: str = "config", owner: str = "LocationEncoderConfig") -> LocationEncoderConfig:
         """A checked architecture from a ``LocationEncoderConfig`` or a dict of its fields (as in JSON configs).
 
-        A dict must name every architecture field (``extra`` may be left out); every field must
-        be in range (``sigmas`` a non-empty list of positive numbers, the sizes positive ints).
+        A dict must name every architecture field (the grid fields and ``extra`` may be left out:
+        no grid); every field must be in range (``sigmas`` a non-empty list of positive numbers,
+        the sizes positive ints, ``grid_resolutions`` a (coarsest, finest) pair).
 
         Parameters
         ----------
@@ -91,7 +114,7 @@ class LocationEncoderConfig:
         InvalidParameterError
             A ``ValueError`` naming the missing, unknown or out-of-range field as ``<name>.<field>``.
         """
-        required = [f for f in _ARCHITECTURE_CONSTRAINTS if f != "extra"]
+        required = [f for f in _ARCHITECTURE_CONSTRAINTS if f not in _OPTIONAL_FIELDS]
         if isinstance(value, dict):
             missing = [f for f in required if f not in value]
             unknown = sorted(set(value) - set(_ARCHITECTURE_CONSTRAINTS))
@@ -102,20 +125,33 @@ class LocationEncoderConfig:
                     f"names {', '.join(required)}"
                 )
             check_fields(value, _ARCHITECTURE_CONSTRAINTS, prefix=f"{name}.", owner=owner)
-            value = cls(**{**value, "sigmas": tuple(float(s) for s in value["sigmas"])})
+            value = cls(**_as_tuples(value))
         if not isinstance(value, cls):
             raise InvalidParameterError(
                 f"The {name!r} field of {owner} must be a LocationEncoderConfig or a dict of its fields. "
                 f"Got {value!r} instead."
             )
         check_fields(value, _ARCHITECTURE_CONSTRAINTS, prefix=f"{name}.", owner=owner)
+        low, high = value.grid_resolutions[:2]
+        if len(value.grid_resolutions) != 2 or low > high:
+            raise InvalidParameterError(
+                f"The '{name}.grid_resolutions' field of {owner} must be a (coarsest, finest) pair with coarsest <= "
+                f"finest; got {list(value.grid_resolutions)!r} instead."
+            )
         return value
 
     @classmethod
     def from_json(cls, text: str) -> LocationEncoderConfig:
-        data = json.loads(text)
-        data["sigmas"] = tuple(float(s) for s in data["sigmas"])
-        return cls(**data)
+        return cls(**_as_tuples(json.loads(text)))
+
+
+def _as_tuples(fields: dict) -> dict:
+    """An architecture's fields with its lists (from JSON) as tuples of floats."""
+    fields = dict(fields)
+    for key in ("sigmas", "grid_resolutions"):
+        if key in fields:
+            fields[key] = tuple(float(v) for v in fields[key])
+    return fields
 
 
 def geoclip_projection(latlon: Tensor) -> Tensor:
@@ -207,6 +243,13 @@ class GeoCLIPLocationEncoder(nn.Module):
         generator = torch.Generator().manual_seed(random_state)
         for branch, sigma in zip(self.branches, c.sigmas):
             branch.frequencies.copy_(torch.randn(c.n_frequencies, 2, generator=generator) * sigma)
+        self.grid = (
+            HashGridBranch(
+                c.grid_levels, c.grid_features, c.grid_table_log2, *c.grid_resolutions, c.grid_hidden_dim, c.embed_dim
+            )
+            if c.grid_levels
+            else None
+        )
         self._inference_cache: tuple | None = None
 
     @property
@@ -239,7 +282,7 @@ class GeoCLIPLocationEncoder(nn.Module):
         for branch in self.branches:
             y = branch(xy)
             out = y if out is None else out + y
-        return out
+        return out if self.grid is None else out + self.grid(xy)
 
     @torch.inference_mode()
     def embed(self, latlon: Tensor, *, precision: str = "exact") -> Tensor:
@@ -262,7 +305,8 @@ class GeoCLIPLocationEncoder(nn.Module):
         estimators do at the outermost call: no string is checked again per batch.
         """
         xy = geoclip_projection(latlon)
-        return self._mlp(xy, self._inference_weights("fast" if bfloat16 else "exact", xy))
+        out = self._mlp(xy, self._inference_weights("fast" if bfloat16 else "exact", xy))
+        return out if self.grid is None else out.add_(self.grid(xy))
 
     def _mlp(self, xy: Tensor, weights) -> Tensor:
         """Branch MLPs, then the heads summed inside one GEMM: [h_0 | h_1 | h_2] @ [W_0 | W_1 | W_2]^T + sum(b)."""

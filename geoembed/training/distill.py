@@ -35,6 +35,7 @@ from geoembed.core.params import (
     PRECISIONS,
     Interval,
     InvalidParameterError,
+    ListOf,
     Options,
     check_fields,
     naming_config_file,
@@ -55,6 +56,8 @@ _DISTILL_CONSTRAINTS = {
     "equal_area_fraction": [_FRACTION],
     "gallery_fraction": [_FRACTION],
     "city_radius_km": [Interval(Real, 0, None, closed="left")],
+    "region": [None, ListOf(Interval(Real, -180, 180), min_length=4)],
+    "region_fraction": [_FRACTION],
     "epochs": [Interval(Integral, 1, MAX_INT)],
     "batch_size": [Interval(Integral, 1, MAX_INT)],
     "learning_rate": [Interval(Real, 0, None, closed="neither")],
@@ -88,6 +91,13 @@ class DistillConfig:
         (jittered) populated places.
     city_radius_km : float, default=5.0
         Standard deviation of the jitter around gallery points and places, on the ground.
+    region : list of 4 floats, default=None
+        ``[south, west, north, east]`` in degrees: a share ``region_fraction`` of the points is
+        drawn uniformly (equal-area) inside this box, the rest as above. For a user whose points
+        lie in one country or city: a student with a grid branch (``student.grid_levels > 0``)
+        then keeps the teacher's fine detail there.
+    region_fraction : float, default=0.5
+        Share of the points inside ``region`` (ignored without one).
     epochs, batch_size, learning_rate, weight_decay : training schedule (Adam, cosine decay).
     teacher_precision : {"exact", "fast"}, default="fast"
         Arithmetic of the one-off teacher pass (cosine to exact >= 0.9999).
@@ -101,6 +111,8 @@ class DistillConfig:
     equal_area_fraction: float = 0.4
     gallery_fraction: float = 0.3
     city_radius_km: float = 5.0
+    region: list | None = None
+    region_fraction: float = 0.5
     epochs: int = 10
     batch_size: int = 1024
     learning_rate: float = 3e-3
@@ -125,6 +137,17 @@ class DistillConfig:
                 "The sum of the 'equal_area_fraction' and 'gallery_fraction' fields of DistillConfig must be <= 1; "
                 f"got {self.equal_area_fraction} + {self.gallery_fraction}"
             )
+        if self.region is not None:
+            if len(self.region) != 4:
+                raise InvalidParameterError(
+                    f"The 'region' field of DistillConfig must be [south, west, north, east]; got {self.region!r}"
+                )
+            south, west, north, east = (float(v) for v in self.region)
+            if not (-90 <= south < north <= 90 and west < east):
+                raise InvalidParameterError(
+                    "The 'region' field of DistillConfig must be [south, west, north, east] with -90 <= south < "
+                    f"north <= 90 and -180 <= west < east <= 180; got {self.region!r}"
+                )
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -158,6 +181,14 @@ def distillation_points(config: DistillConfig, n: int | None = None, *, random_s
     seed = config.random_state if random_state is None else random_state
     rng = np.random.default_rng(seed)
     generator = torch.Generator().manual_seed(seed)
+    regional = np.empty((0, 2))
+    if config.region is not None:
+        south, west, north, east = (float(v) for v in config.region)
+        n_region = int(round(config.region_fraction * n))
+        n -= n_region
+        # equal-area inside the box: uniform in sin(latitude) and in longitude
+        sin_lat = rng.uniform(np.sin(np.radians(south)), np.sin(np.radians(north)), n_region)
+        regional = np.column_stack([np.degrees(np.arcsin(sin_lat)), rng.uniform(west, east, n_region)])
     n_equal = int(round(config.equal_area_fraction * n))
     n_gallery = int(round(config.gallery_fraction * n))
     n_places = n - n_equal - n_gallery
@@ -168,8 +199,21 @@ def distillation_points(config: DistillConfig, n: int | None = None, *, random_s
         [gallery[rng.integers(0, len(gallery), n_gallery)], places[rng.integers(0, len(places), n_places)]]
     )
     jittered = jitter_latlon(torch.from_numpy(anchors), config.city_radius_km * 1000.0, generator).double().numpy()
-    points = np.vstack([equal, jittered])
+    points = np.vstack([regional, equal, jittered])
     return points[rng.permutation(len(points))]
+
+
+#: The grid table learns at this multiple of the learning rate (as in Instant-NGP: each row sees few points).
+GRID_TABLE_LR_FACTOR = 3.0
+
+
+def _parameter_groups(student: GeoCLIPLocationEncoder, learning_rate: float) -> list[dict]:
+    """Adam's parameter groups: the grid table (if any) faster and with a tiny epsilon, the rest as given."""
+    if student.grid is None:
+        return [{"params": list(student.parameters())}]
+    table = student.grid.table
+    rest = [p for p in student.parameters() if p is not table]
+    return [{"params": rest}, {"params": [table], "lr": GRID_TABLE_LR_FACTOR * learning_rate, "eps": 1e-15}]
 
 
 class Distiller:
@@ -205,7 +249,9 @@ class Distiller:
         self.student = GeoCLIPLocationEncoder(self.config.student, random_state=self.config.random_state)
         self.student.to(self.device)
         self.optimizer = torch.optim.Adam(
-            self.student.parameters(), lr=self.config.learning_rate, weight_decay=self.config.weight_decay
+            _parameter_groups(self.student, self.config.learning_rate),
+            lr=self.config.learning_rate,
+            weight_decay=self.config.weight_decay,
         )
         self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=self.config.epochs)
         self.epoch = 0
@@ -302,6 +348,7 @@ class Distiller:
                 f"{c.n_points} points: {c.equal_area_fraction:.0%} equal-area, {c.gallery_fraction:.0%} "
                 f"MP-16 gallery and {1 - c.equal_area_fraction - c.gallery_fraction:.0%} populated places, "
                 f"both jittered by {c.city_radius_km} km"
+                + (f"; {c.region_fraction:.0%} of them inside the box {c.region}" if c.region is not None else "")
             ),
             "random_state": c.random_state,
             "distill_config": c.to_json(),
