@@ -189,3 +189,25 @@ def test_distill_command_refuses_an_unwritable_out_before_the_teacher_pass(tmp_p
         assert f"folder {locked} is not writable" in err and "choose another output location" in err
     finally:
         locked.chmod(0o755)
+
+
+def test_distill_command_grid_student_in_a_region(tmp_path):
+    # the flags reach the run: a grid branch in the student, a share of the points in the box, both
+    # recorded in the saved config; the student loads as weights and improves on its first epoch
+    from geoembed.cli import main
+
+    config = tmp_path / "distill.json"
+    config.write_text(smoke_config(epochs=2).to_json())
+    out = tmp_path / "regional"
+    region = ["40.3", "-96.7", "43.6", "-90.1"]
+    args = ["distill", "--out", str(out), "--config", str(config), "--grid-levels", "3", "--region", *region]
+    assert main([*args, "--region-fraction", "0.6", "-q"]) == 0
+    saved = json.loads((out / "distill_config.json").read_text())
+    assert saved["student"]["grid_levels"] == 3
+    assert saved["region"] == [40.3, -96.7, 43.6, -90.1] and saved["region_fraction"] == 0.6
+    history = json.loads((out / "history.json").read_text())
+    assert history[-1]["val_loss"] < history[0]["train_loss"]
+    student = GeoEmbedder(weights=str(out / "location_encoder.safetensors")).fit_transform(
+        np.array([[41.0, -93.6], [42.0, -91.0]])
+    )
+    assert student.shape == (2, 512) and np.isfinite(student).all()
