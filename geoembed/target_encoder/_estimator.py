@@ -198,6 +198,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         "n_jobs": [None, Integral],
         "lat_col": [None, str],
         "lon_col": [None, str],
+        "multiclass_output": [Options("log_lift", "probabilities")],
     }
 
     def __init__(
@@ -213,6 +214,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         n_jobs=None,
         lat_col=None,
         lon_col=None,
+        multiclass_output="log_lift",
     ):
         self.encoder = encoder
         self.learners = learners
@@ -224,6 +226,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.lat_col = lat_col
         self.lon_col = lon_col
+        self.multiclass_output = multiclass_output
 
     # -- scikit-learn API ----------------------------------------------------------------
     def fit(self, X, y):
@@ -350,6 +353,10 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         combined = self._combine(oof)
         self.oof_scores_ = {name: self._score(p, target) for name, p in zip(learners, oof)}
         self.oof_scores_["stack"] = self._score(combined, target)
+        self.lift_offset_ = None
+        if self.target_type_ == "multiclass" and self.multiclass_output == "log_lift":
+            # centred on the training rows' out-of-fold encoding: a logistic head's lbfgs converges
+            self.lift_offset_ = np.log1p(len(self.classes_) * combined).mean(axis=0)
         return combined
 
     def _check_learners(self) -> tuple:
@@ -499,6 +506,8 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         if self.target_type_ == "continuous":
             centre, scale = self._target_scaling_
             return combined * scale + centre
+        if self.lift_offset_ is not None:  # multiclass, log lift
+            return np.log1p(len(self.classes_) * combined) - self.lift_offset_
         return combined
 
     def _score(self, prediction, target) -> float:
