@@ -100,7 +100,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         numbers every time. How much they differ, measured on the 17 location-only tasks of the
         held-out evaluation half (``benchmarks/results/heldout.md``, seed 1 against seed 0, the
         encoder and a LinearRegression / LogisticRegression head, 5-fold spatial CV): a median of
-        0.002 in R² or accuracy, 0.006 at the 75th percentile, 0.013 on a 197-row count and
+        0.004 in R² or accuracy, 0.006 at the 75th percentile, 0.013 on a 197-row count and
         0.19 in R² on a skewed 414-row target where every model's R² is below zero.
     n_jobs : int, default=None
         Parallel jobs of the trees and the neighbour search (None: 1).
