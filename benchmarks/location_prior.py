@@ -124,7 +124,10 @@ def fmt(mean_std) -> str:
 
 
 def default_prior(task, seed, **options) -> LocationTargetEncoder:
-    """The encoder as the suite runs it: defaults, on the task's precomputed GeoCLIP features."""
+    """The encoder as the suite runs it: defaults, on the task's precomputed GeoCLIP features, except
+    that multiclass targets give probabilities, which the suite's multiclass head (MostProbableClass,
+    the argmax) reads."""
+    options.setdefault("multiclass_output", "probabilities")
     return LocationTargetEncoder(PrecomputedFeatures(f"geoclip:{task.name}"), random_state=seed, **options)
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.compose import make_column_transformer
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -153,13 +153,44 @@ def test_binary_and_multiclass_targets(data):
     assert np.mean((prior[:, 0] > 0.5) == (binary == "wet")) > 0.85  # the probability of classes_[1]
     zones = np.digitize(smooth, [-0.8, 0.0, 0.8])
     encoder = cheap(block_size_km=150)
-    prior = encoder.fit_transform(frame, zones)
+    prior = cheap(block_size_km=150, multiclass_output="probabilities").fit_transform(frame, zones)
+    lift = encoder.fit_transform(frame, zones)
     assert encoder.target_type_ == "multiclass" and list(encoder.classes_) == [0, 1, 2, 3]
-    assert prior.shape == (len(frame), 4)
+    assert prior.shape == lift.shape == (len(frame), 4)
     np.testing.assert_allclose(prior.sum(axis=1), 1.0)
     assert list(encoder.get_feature_names_out()) == [f"location_prior_{c}" for c in range(4)]
     assert np.mean(prior.argmax(axis=1) == zones) > 0.75
     assert encoder.class_prior_.sum() == pytest.approx(1.0) and encoder.prior_weight_ >= 0
+    # the default multiclass output is the centred log lift, log(1 + n_classes * p) - lift_offset_
+    np.testing.assert_allclose(lift, np.log1p(4 * prior) - encoder.lift_offset_)
+    np.testing.assert_allclose(np.expm1(lift + encoder.lift_offset_) / 4, prior)
+
+
+def test_multiclass_output_is_the_centred_log_lift_that_a_logistic_head_converges_on():
+    """The default multiclass output: log(1 + n_classes * p) less its mean over the training rows'
+    out-of-fold encoding (``lift_offset_``), in fit_transform and transform alike; zero mean on the
+    training rows, and the probabilities come back as expm1(encoding + lift_offset_) / n_classes."""
+    frame, smooth = region(800)
+    new, _ = region(200, seed=3)
+    zones = np.digitize(smooth, [-1.2, -0.6, 0.0, 0.6, 1.2])
+    encoder = cheap(block_size_km=150)
+    lift = encoder.fit_transform(frame, zones)
+    np.testing.assert_allclose(lift.mean(axis=0), 0.0, atol=1e-12)
+    probabilities = cheap(block_size_km=150, multiclass_output="probabilities").fit(frame, zones)
+    assert probabilities.lift_offset_ is None
+    k = len(encoder.classes_)
+    np.testing.assert_allclose(
+        np.expm1(encoder.transform(new) + encoder.lift_offset_) / k, probabilities.transform(new), rtol=1e-10
+    )
+    np.testing.assert_allclose(encoder.lift_offset_, np.log1p(k * probabilities.fit_transform(frame, zones)).mean(0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = make_pipeline(cheap(block_size_km=150), LogisticRegression()).fit(frame, zones)
+    assert model.score(new, np.digitize(region(200, seed=3)[1], [-1.2, -0.6, 0.0, 0.6, 1.2])) > 0.7
+    # continuous and binary outputs do not change, and the option is validated
+    assert cheap(block_size_km=150).fit(frame, smooth).lift_offset_ is None
+    with pytest.raises(ValueError, match="multiclass_output"):
+        cheap(multiclass_output="logits").fit(frame, zones)
 
 
 def test_integer_quantities_are_continuous_and_match_their_float_copies(data):

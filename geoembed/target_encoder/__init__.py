@@ -15,7 +15,8 @@ Each model's one regularisation setting (ridge alpha, number of neighbours, boos
 rounds) is chosen on the same out-of-fold predictions (spatially blocked folds; shuffled rows
 for a multiclass target) that train the meta-model, which combines the models with
 non-negative weights: non-negative least squares for a continuous target, log-linear pooling
-of the probabilities for classes.
+of the probabilities for classes. A multiclass target's columns are the classes' centred log
+lifts, log(1 + n_classes * p) less their training mean, the form a logistic head reads best.
 """
 
 from geoembed.target_encoder._estimator import LocationTargetEncoder
