@@ -23,7 +23,9 @@ COMMANDS = {
     "hidden 192, 30 epochs": "geoembed distill --epochs 30 --hidden-dim 192",
     "hidden 512": "geoembed distill --hidden-dim 512",
     "128 frequencies, hidden 256": "geoembed distill --n-frequencies 128 --hidden-dim 256",
-    "grid12": "geoembed distill --config benchmarks/results/grid12_distill_config.json (12-level grid branch, 600K points)",
+    "grid12": (
+        "geoembed distill --config benchmarks/results/grid12_distill_config.json (12-level grid branch, 600K points)"
+    ),
 }
 
 
