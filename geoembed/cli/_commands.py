@@ -77,14 +77,15 @@ def demo_command(args) -> int:
 _ENCODER_OPTIONS = {
     "--weights": "weights",
     "--precision": "precision",
+    "--interpolation-km": "interpolation_km",
     "--batch-size": "batch_size",
     "--device": "device",
 }
 
 
 def _embedder_params(args) -> dict:
-    """GeoEmbedder parameters from --encoder, --weights, --precision (and --batch-size, --device where
-    the command has them), refusing in CLI terms an option that the chosen encoder does not take.
+    """GeoEmbedder parameters from --encoder, --weights, --precision, --interpolation-km (and --batch-size,
+    --device where the command has them), refusing in CLI terms an option that the chosen encoder does not take.
     """
     from geoembed.encoders.embedder import GeoEmbedder
     from geoembed.encoders.registry import encoder_class

@@ -17,8 +17,10 @@ __all__ = [
     "GEOCLIP_PROJECTION_SCALE_DEG",
     "WHOLE_GLOBE",
     "BoundingBox",
+    "KM_PER_DEGREE",
     "azimuthal_equal_area",
     "azimuthal_equal_area_inverse",
+    "bilinear_grid_cells",
     "equal_earth",
     "haversine_km",
     "latlon_to_unit_xyz",
@@ -28,6 +30,9 @@ __all__ = [
 
 #: Mean Earth radius in km (IUGG), used by every distance in the package.
 EARTH_RADIUS_KM = 6371.0088
+
+#: Kilometres along a meridian per degree of latitude, on the mean Earth radius (~111.195).
+KM_PER_DEGREE = np.pi * EARTH_RADIUS_KM / 180.0
 
 #: GeoCLIP multiplies unit-sphere Equal Earth coordinates by this and divides by 180.
 GEOCLIP_PROJECTION_SCALE_DEG = 66.50336
@@ -280,3 +285,50 @@ def azimuthal_equal_area_inverse(x, y, lat0, lon0):
         lam = lam0 + np.arctan2(x * sin_c, rho * np.cos(phi0) * cos_c - y * np.sin(phi0) * sin_c)
     lat = np.where(np.isnan(c), np.nan, np.degrees(phi))
     return lat, wrapped_longitude(np.degrees(lam))
+
+
+def bilinear_grid_cells(lat, lon, step):
+    """The grid nodes around each point of a regular latitude/longitude grid, and bilinear weights.
+
+    The grid's nodes lie at every integer multiple of ``step`` degrees in latitude and in
+    longitude; each point falls in one cell, and its four corners (south-west, north-west,
+    south-east, north-east) carry the weights of bilinear interpolation. The nodes depend on
+    ``step`` alone, never on the other points, so a value interpolated from them is a fixed
+    function of the point. Nodes are not wrapped: a cell at the antimeridian or a pole has
+    corners up to one step beyond 180 degrees of longitude or 90 of latitude.
+
+    Parameters
+    ----------
+    lat, lon : array-like of shape (n,)
+        Degrees.
+    step : float
+        Node spacing in degrees.
+
+    Returns
+    -------
+    nodes : ndarray of shape (m, 2), float64
+        The distinct corners used, (lat, lon) in degrees.
+    rows : ndarray of shape (n, 4), int64
+        For each point, its corners' rows in ``nodes``.
+    weights : ndarray of shape (n, 4), float64
+        Bilinear weights, non-negative and summing to 1; a point on a node gives that node weight 1.
+
+    Examples
+    --------
+    >>> nodes, rows, weights = bilinear_grid_cells([0.25], [0.5], step=1.0)
+    >>> nodes[rows[0]].tolist(), weights[0].tolist()
+    ([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [0.375, 0.125, 0.375, 0.125])
+    """
+    a = np.asarray(lat, dtype=np.float64) / step
+    b = np.asarray(lon, dtype=np.float64) / step
+    i, j = np.floor(a), np.floor(b)
+    fa, fb = a - i, b - j
+    ii = i.astype(np.int64)[:, None] + np.array([0, 1, 0, 1])
+    jj = j.astype(np.int64)[:, None] + np.array([0, 0, 1, 1])
+    # one int64 key per node: |ii| and |jj| stay below span / 2 for any step the callers allow
+    span = 2 * int(np.ceil(181.0 / step)) + 4
+    keys, rows = np.unique(ii * span + jj, return_inverse=True)
+    node_i, node_j = np.divmod(keys + span // 2, span)
+    nodes = np.column_stack([node_i * step, (node_j - span // 2) * step])
+    weights = np.column_stack([(1 - fa) * (1 - fb), fa * (1 - fb), (1 - fa) * fb, fa * fb])
+    return nodes, rows.reshape(-1, 4), weights

@@ -18,6 +18,7 @@ __all__ = ["GeoEmbedder"]
 _ENCODER_SETTINGS = {
     "weights": None,
     "n_components": None,
+    "interpolation_km": None,
     "precision": "exact",
     "batch_size": 4096,
     "device": "cpu",
@@ -56,6 +57,12 @@ class GeoEmbedder(LocationFeaturizer):
         Compact GeoCLIP features: the embedding projected on its first ``n_components``
         principal components, from a basis bundled with the weights (computed once on an
         equal-area global sample; see :class:`~geoembed.encoders.GeoCLIPEncoder`).
+    interpolation_km : float, default=None
+        GeoCLIP computed on the nodes of a fixed latitude/longitude grid with this spacing
+        (km) and interpolated bilinearly in between: for many points inside one city, region or
+        country, the cost is bounded by the area instead of the number of points. Inside
+        cities, 1 km keeps the minimum cosine to the exact model above 0.996 and 0.5 km above
+        0.9994 (see :class:`~geoembed.encoders.GeoCLIPEncoder`). None computes every point.
     normalize : bool, default=False
         L2-normalise each row. The default returns the raw reference embedding, the same
         numbers as the official ``LocationEncoder``.
@@ -131,6 +138,7 @@ class GeoEmbedder(LocationFeaturizer):
         encoder_params=None,
         weights=None,
         n_components=None,
+        interpolation_km=None,
         normalize=False,
         precision="exact",
         dtype="float32",
@@ -145,6 +153,7 @@ class GeoEmbedder(LocationFeaturizer):
         self.encoder_params = encoder_params
         self.weights = weights
         self.n_components = n_components
+        self.interpolation_km = interpolation_km
         self.normalize = normalize
         self.precision = precision
         self.dtype = dtype

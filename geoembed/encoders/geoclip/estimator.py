@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
-from numbers import Integral
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +90,17 @@ class GeoCLIPEncoder(LocationFeaturizer):
         an equal-area global sample (tools/make_pca_basis.py), so it is deterministic and sees
         no user data. For the published weights k = 8, 16, 32, 64 keep 26%, 35%, 46% and 57% of
         the variance (the sigma = 256 branch spreads it over many directions).
+    interpolation_km : float, default=None
+        Compute the model only on the nodes of a fixed latitude/longitude grid with this
+        spacing (km along a meridian; the same number of degrees in longitude) and interpolate
+        bilinearly between the four nodes around each point. For many points in one city,
+        region or country: the model then runs once per grid node the points touch instead of
+        once per point, so the cost is bounded by the area, not the number of points. The
+        result is a fixed function of each point (the nodes depend on the spacing alone).
+        Measured inside six cities against the exact model: at 1 km the minimum cosine is
+        0.996 and 0.03% to 0.11% of the within-city variance differs; at 0.5 km, 0.9994 and
+        0.01% (``benchmarks/results/interpolated.md``). It gains nothing for points spread
+        over the globe (each point then needs its own four nodes). None computes each point.
     normalize : bool, default=False
         L2-normalise each row (after the projection, if any). The default returns the raw
         embedding, the same numbers as the official ``LocationEncoder``.
@@ -134,6 +145,7 @@ class GeoCLIPEncoder(LocationFeaturizer):
         **LocationFeaturizer._parameter_constraints,
         "weights": [None, str, Path],
         "n_components": [None, Interval(Integral, 1, None, closed="left")],
+        "interpolation_km": [None, Interval(Real, 0.001, 1000, closed="both")],
         "normalize": ["boolean"],
         "precision": [Options(*PRECISIONS)],
         "dtype": [Options("float32", "float16")],
@@ -148,6 +160,7 @@ class GeoCLIPEncoder(LocationFeaturizer):
         weights=None,
         *,
         n_components=None,
+        interpolation_km=None,
         normalize=False,
         precision="exact",
         dtype="float32",
@@ -160,6 +173,7 @@ class GeoCLIPEncoder(LocationFeaturizer):
     ):
         self.weights = weights
         self.n_components = n_components
+        self.interpolation_km = interpolation_km
         self.normalize = normalize
         self.precision = precision
         self.dtype = dtype
@@ -235,17 +249,42 @@ class GeoCLIPEncoder(LocationFeaturizer):
         bfloat16 = self.precision == "fast" and bfloat16_is_fast(device)
         latlon, inverse = _unique_rows(np.stack([lat, lon], axis=1).astype(np.float32))
         out = np.empty((latlon.shape[0], self.n_features_out_), dtype=self._output_dtype())
-        for start in range(0, latlon.shape[0], self.batch_size):
-            chunk = torch.from_numpy(latlon[start : start + self.batch_size]).to(device)
-            embedding = module.embed_resolved(chunk, bfloat16=bfloat16)
-            if self.projection_ is not None:
-                mean, components = (torch.from_numpy(a).to(embedding.device) for a in self.projection_)
-                embedding = (embedding - mean) @ components.T
-            if self.normalize:
-                embedding = torch.nn.functional.normalize(embedding, dim=1)
-            # one copy (device to host and dtype conversion together) straight into the output
-            torch.from_numpy(out[start : start + chunk.shape[0]]).copy_(embedding)
+        if self.interpolation_km is None:
+            for start in range(0, latlon.shape[0], self.batch_size):
+                chunk = torch.from_numpy(latlon[start : start + self.batch_size]).to(device)
+                self._write_rows(out, start, module.embed_resolved(chunk, bfloat16=bfloat16))
+        else:
+            from geoembed.core.geo import KM_PER_DEGREE, bilinear_grid_cells
+
+            nodes, rows, weights = bilinear_grid_cells(
+                latlon[:, 0], latlon[:, 1], self.interpolation_km / KM_PER_DEGREE
+            )
+            nodes = torch.from_numpy(nodes.astype(np.float32))
+            at_nodes = torch.cat(
+                [
+                    module.embed_resolved(nodes[start : start + self.batch_size].to(device), bfloat16=bfloat16)
+                    for start in range(0, nodes.shape[0], self.batch_size)
+                ]
+            )
+            rows = torch.from_numpy(rows).to(device)
+            weights = torch.from_numpy(weights.astype(np.float32)).to(device)
+            for start in range(0, latlon.shape[0], self.batch_size):
+                stop = start + self.batch_size
+                corners = at_nodes[rows[start:stop].reshape(-1)].reshape(-1, 4, at_nodes.shape[1])
+                self._write_rows(out, start, torch.einsum("nk,nkd->nd", weights[start:stop], corners))
         return out if inverse is None else out[inverse]
+
+    def _write_rows(self, out, start, embedding):
+        """Project and normalise a batch of raw embeddings as asked and copy it into ``out[start:]``."""
+        import torch
+
+        if self.projection_ is not None:
+            mean, components = (torch.from_numpy(a).to(embedding.device) for a in self.projection_)
+            embedding = (embedding - mean) @ components.T
+        if self.normalize:
+            embedding = torch.nn.functional.normalize(embedding, dim=1)
+        # one copy (device to host and dtype conversion together) straight into the output
+        torch.from_numpy(out[start : start + embedding.shape[0]]).copy_(embedding)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

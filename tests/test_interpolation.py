@@ -1,0 +1,133 @@
+"""GeoCLIP interpolated on a latitude/longitude grid: ``GeoEmbedder(interpolation_km=...)``."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from numerics import FLOAT32_UNIT_ROUNDOFF, geoclip_bound
+
+from geoembed import GeoEmbedder
+from geoembed.core.geo import KM_PER_DEGREE, bilinear_grid_cells
+from geoembed.encoders import GeoCLIPEncoder
+
+
+def _points(n, seed=0, lat=44.98, lon=-93.27, half_width=0.1):
+    rng = np.random.default_rng(seed)
+    return np.column_stack(
+        [lat + rng.uniform(-half_width, half_width, n), lon + rng.uniform(-half_width, half_width, n)]
+    )
+
+
+def test_grid_cells_reproduce_linear_functions_and_weights_sum_to_one():
+    rng = np.random.default_rng(1)
+    lat, lon = rng.uniform(-90, 90, 500), rng.uniform(-180, 180, 500)
+    step = 0.37
+    nodes, rows, weights = bilinear_grid_cells(lat, lon, step)
+    assert (weights >= 0).all()
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+    # bilinear interpolation of the node coordinates gives back each point (an exact identity)
+    np.testing.assert_allclose(np.einsum("nk,nkd->nd", weights, nodes[rows]), np.column_stack([lat, lon]), atol=1e-9)
+    # nodes sit on multiples of the step, each point inside its cell, and every node is distinct
+    np.testing.assert_allclose(nodes / step, np.round(nodes / step), atol=1e-9)
+    assert len(np.unique(nodes, axis=0)) == len(nodes)
+    cell = nodes[rows]
+    assert (cell[:, 0, 0] <= lat).all() and (lat <= cell[:, 1, 0]).all()
+    assert (cell[:, 0, 1] <= lon).all() and (lon <= cell[:, 2, 1]).all()
+
+
+def test_grid_cells_are_not_wrapped_at_the_antimeridian_or_the_poles():
+    nodes, rows, weights = bilinear_grid_cells([89.9, -10.0], [179.9, -179.9], 0.5)
+    north_east = nodes[rows[0]]
+    assert north_east[:, 0].max() == 90.0 and north_east[:, 1].max() == 180.0
+    west = nodes[rows[1]]
+    assert west[:, 1].min() == -180.0 and west[:, 1].max() == -179.5
+
+
+def test_a_point_on_a_node_takes_that_node_alone():
+    nodes, rows, weights = bilinear_grid_cells([1.5], [-2.0], 0.5)
+    assert weights[0].max() == 1.0
+    np.testing.assert_array_equal(nodes[rows[0, weights[0].argmax()]], [1.5, -2.0])
+
+
+def test_interpolated_output_is_the_bilinear_mix_of_the_exact_model_at_the_nodes():
+    points = _points(300)
+    km = 2.0
+    out = GeoCLIPEncoder(interpolation_km=km).fit_transform(points)
+    nodes, rows, weights = bilinear_grid_cells(points[:, 0], points[:, 1], km / KM_PER_DEGREE)
+    nodes32 = nodes.astype(np.float32).astype(np.float64)  # the model sees float32 nodes
+    at_nodes, reference, tolerance = geoclip_bound(GeoCLIPEncoder().fit_transform(nodes32), nodes32)
+    mixed = np.einsum("nk,nkd->nd", weights, reference[rows])
+    # each node within its float32 bound, then a 4-term float32 weighted sum (a few roundings)
+    bound = np.einsum("nk,nkd->nd", weights, tolerance[rows])
+    bound += 8 * FLOAT32_UNIT_ROUNDOFF * np.einsum("nk,nkd->nd", weights, np.abs(reference[rows]))
+    assert (np.abs(out - mixed) <= bound).all()
+    # and a missing corner would show: the mix differs from any single corner's value
+    assert np.abs(mixed - reference[rows[:, 0]]).max() > 100 * bound.max()
+
+
+def test_each_row_is_a_fixed_function_of_its_point():
+    points = _points(200, seed=3)
+    together = GeoCLIPEncoder(interpolation_km=1.0, batch_size=64).fit_transform(points)
+    alone = np.concatenate(
+        [GeoCLIPEncoder(interpolation_km=1.0).fit_transform(points[i : i + 1]) for i in (0, 57, 199)]
+    )
+    # the same float64 computation rounded independently: a few ulps of the largest value
+    scale = np.abs(together).max()
+    np.testing.assert_allclose(alone, together[[0, 57, 199]], rtol=0, atol=64 * FLOAT32_UNIT_ROUNDOFF * scale)
+
+
+def test_inside_a_city_fine_spacing_keeps_the_exact_embedding():
+    # a property of the model, not of a CPU: at 0.25 km the embedding barely changes within a cell
+    points = _points(500, seed=5, lat=48.86, lon=2.35)
+    exact = GeoEmbedder().fit_transform(points).astype(np.float64)
+    interpolated = GeoEmbedder(interpolation_km=0.25).fit_transform(points).astype(np.float64)
+    cosine = (exact * interpolated).sum(1) / np.linalg.norm(exact, axis=1) / np.linalg.norm(interpolated, axis=1)
+    assert cosine.min() > 0.9995
+    coarse = GeoEmbedder(interpolation_km=20.0).fit_transform(points).astype(np.float64)
+    cosine_coarse = (exact * coarse).sum(1) / np.linalg.norm(exact, axis=1) / np.linalg.norm(coarse, axis=1)
+    assert cosine_coarse.min() < 0.99  # the check can fail: a coarse grid loses the city's detail
+
+
+def test_interpolation_composes_with_projection_normalisation_and_keeps_the_index():
+    points = _points(100, seed=7)
+    frame = pd.DataFrame({"longitude": points[:, 1], "latitude": points[:, 0]}, index=np.arange(100)[::-1] * 3)
+    raw = GeoEmbedder(interpolation_km=1.0).fit_transform(points).astype(np.float64)
+    embedder = GeoEmbedder(interpolation_km=1.0, n_components=16, normalize=True).set_output(transform="pandas")
+    out = embedder.fit_transform(frame)
+    assert list(out.index) == list(frame.index)
+    from geoembed.models.weights import load_pca_basis
+
+    basis = load_pca_basis()
+    projected = (raw - basis["mean"]) @ basis["components"][:16].T.astype(np.float64)
+    projected /= np.linalg.norm(projected, axis=1, keepdims=True)
+    np.testing.assert_allclose(out.to_numpy(), projected, rtol=0, atol=1e-4)
+    np.testing.assert_allclose(np.linalg.norm(out.to_numpy(), axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("value", [0, -1.0, 1e-6, 5000.0])
+def test_interpolation_km_is_validated_before_any_work(value):
+    with pytest.raises(ValueError, match="interpolation_km"):
+        GeoEmbedder(interpolation_km=value).fit([[0.0, 0.0]])
+
+
+def test_interpolation_km_is_refused_for_an_encoder_without_it():
+    with pytest.raises(ValueError, match="interpolation_km"):
+        GeoEmbedder(encoder="sphereC+", interpolation_km=1.0).fit([[0.0, 0.0]])
+
+
+def test_the_cli_interpolates_when_asked_and_refuses_it_for_other_encoders(tmp_path, capsys):
+    from geoembed.cli import main
+
+    points = _points(150, seed=11)
+    path = tmp_path / "points.csv"
+    pd.DataFrame({"Latitude": points[:, 0], "Longitude": points[:, 1]}).to_csv(path, index=False)
+    out = tmp_path / "out.npy"
+    # chunks of 64 rows: each chunk interpolates on its own, with the same nodes
+    assert main(["embed", str(path), "-o", str(out), "--interpolation-km", "1", "--chunk-rows", "64", "-q"]) == 0
+    expected = GeoEmbedder(interpolation_km=1.0).fit_transform(points)
+    np.testing.assert_allclose(np.load(out), expected, rtol=0, atol=64 * FLOAT32_UNIT_ROUNDOFF * np.abs(expected).max())
+    exact = GeoEmbedder().fit_transform(points)
+    assert np.abs(np.load(out) - exact).max() > 1e-4  # it did interpolate
+    refused = tmp_path / "no.npy"
+    assert main(["embed", str(path), "-o", str(refused), "--encoder", "sphereC+", "--interpolation-km", "1"]) == 2
+    assert "--interpolation-km 1.0 does not apply to --encoder sphereC+" in capsys.readouterr().err
+    assert not refused.exists()
