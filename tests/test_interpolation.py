@@ -131,3 +131,60 @@ def test_the_cli_interpolates_when_asked_and_refuses_it_for_other_encoders(tmp_p
     assert main(["embed", str(path), "-o", str(refused), "--encoder", "sphereC+", "--interpolation-km", "1"]) == 2
     assert "--interpolation-km 1.0 does not apply to --encoder sphereC+" in capsys.readouterr().err
     assert not refused.exists()
+
+
+def _count_embedded_rows(monkeypatch, encoder):
+    """Patch the encoder's module to count the points it embeds."""
+    module = encoder.module_
+    counted = []
+    original = module.embed_resolved
+
+    def counting(latlon, **kwargs):
+        counted.append(latlon.shape[0])
+        return original(latlon, **kwargs)
+
+    monkeypatch.setattr(module, "embed_resolved", counting)
+    return counted
+
+
+def test_a_stream_of_chunks_computes_each_node_once(monkeypatch):
+    import pickle
+
+    points = _points(400, seed=13)
+    encoder = GeoCLIPEncoder(interpolation_km=1.0).fit(points)
+    counted = _count_embedded_rows(monkeypatch, encoder)
+    first = encoder.transform(points[:200])
+    n_first = sum(counted)
+    second = encoder.transform(points[200:])
+    nodes_all, _, _ = bilinear_grid_cells(points[:, 0], points[:, 1], 1.0 / KM_PER_DEGREE)
+    nodes_first, _, _ = bilinear_grid_cells(points[:200, 0], points[:200, 1], 1.0 / KM_PER_DEGREE)
+    assert n_first == len(nodes_first)
+    assert sum(counted) == len(nodes_all)  # the second call embedded only the nodes the first did not
+    again = encoder.transform(points)
+    assert sum(counted) == len(nodes_all)  # everything cached now
+    whole = GeoCLIPEncoder(interpolation_km=1.0).fit_transform(points)
+    tolerance = 64 * FLOAT32_UNIT_ROUNDOFF * np.abs(whole).max()
+    np.testing.assert_allclose(np.concatenate([first, second]), whole, rtol=0, atol=tolerance)
+    np.testing.assert_allclose(again, whole, rtol=0, atol=tolerance)
+    # the cache is not state: pickles and clones start without it
+    assert "_node_cache" not in pickle.loads(pickle.dumps(encoder)).__dict__
+    # another spacing is another grid
+    encoder.set_params(interpolation_km=2.0)
+    coarse = encoder.transform(points)
+    np.testing.assert_allclose(
+        coarse, GeoCLIPEncoder(interpolation_km=2.0).fit_transform(points), rtol=0, atol=tolerance
+    )
+
+
+def test_the_node_cache_stays_within_its_bound(monkeypatch):
+    from geoembed.encoders.geoclip import estimator
+
+    points = _points(300, seed=17)
+    encoder = GeoCLIPEncoder(interpolation_km=1.0).fit(points)
+    nodes_first, _, _ = bilinear_grid_cells(points[:150, 0], points[:150, 1], 1.0 / KM_PER_DEGREE)
+    row_bytes = 512 * 4
+    monkeypatch.setattr(estimator, "NODE_CACHE_BYTES", (len(nodes_first) + 5) * row_bytes)
+    out = np.concatenate([encoder.transform(points[:150]), encoder.transform(points[150:])])
+    assert encoder._node_cache.values.shape[0] * row_bytes <= estimator.NODE_CACHE_BYTES
+    whole = GeoCLIPEncoder(interpolation_km=1.0).fit_transform(points)
+    np.testing.assert_allclose(out, whole, rtol=0, atol=64 * FLOAT32_UNIT_ROUNDOFF * np.abs(whole).max())

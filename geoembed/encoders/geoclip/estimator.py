@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+import threading
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -24,6 +25,54 @@ def _unique_rows(latlon32: np.ndarray):
     if unique_keys.size == keys.size:
         return latlon32, None
     return latlon32[first], inverse.reshape(-1)
+
+
+#: Most bytes of grid-node embeddings that ``interpolation_km`` keeps across transform calls.
+NODE_CACHE_BYTES = 2 * 2**30
+
+
+class _NodeCache:
+    """Embeddings of grid nodes kept across ``transform`` calls, so that a stream of chunks over one
+    region computes each node once. Bounded by :data:`NODE_CACHE_BYTES`: past it, the cache keeps the
+    latest call's nodes only. Thread-safe (Dask may call one transformer from several threads).
+    """
+
+    def __init__(self, key):
+        self.key = key
+        self.node_keys = np.empty(0, dtype=np.int64)  # sorted
+        self.values = None  # a tensor, one row per key
+        self.lock = threading.Lock()
+
+    def embed(self, node_index, nodes, compute):
+        """Embeddings of ``nodes`` (rows of (lat, lon)), whose integer grid coordinates are
+        ``node_index`` (n, 2); ``compute`` embeds the nodes not cached yet.
+        """
+        import torch
+
+        keys = node_index[:, 0] * 2**32 + node_index[:, 1]  # |index| < 2**30 for any allowed spacing
+        with self.lock:
+            cached_keys, cached_values = self.node_keys, self.values
+        hit = np.zeros(len(keys), dtype=bool)
+        if len(cached_keys):
+            position = np.searchsorted(cached_keys, keys).clip(max=len(cached_keys) - 1)
+            hit = cached_keys[position] == keys
+            if hit.all():
+                return cached_values[torch.from_numpy(position)]
+        new_values = compute(nodes[~hit])
+        values = new_values.new_empty((len(keys), new_values.shape[1]))
+        values[torch.from_numpy(~hit)] = new_values
+        if hit.any():
+            values[torch.from_numpy(hit)] = cached_values[torch.from_numpy(position[hit])].to(values.device)
+        row_bytes = values.shape[1] * values.element_size()
+        with self.lock:
+            if self.values is None or (self.node_keys.size + new_values.shape[0]) * row_bytes > NODE_CACHE_BYTES:
+                self.node_keys, self.values = np.empty(0, dtype=np.int64), values[:0]  # start over
+            merged_keys = np.concatenate([self.node_keys, keys[~hit]])
+            if merged_keys.size * row_bytes <= NODE_CACHE_BYTES:
+                order = torch.from_numpy(np.argsort(merged_keys, kind="stable"))
+                merged = torch.cat([self.values, new_values.to(self.values.device)])
+                self.node_keys, self.values = merged_keys[order.numpy()], merged[order]
+        return values
 
 
 def weights_feature_prefix(weights) -> str:
@@ -202,6 +251,7 @@ class GeoCLIPEncoder(LocationFeaturizer):
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("_module", None)
+        state.pop("_node_cache", None)
         return state
 
     def _fit_encoder(self):
@@ -256,22 +306,31 @@ class GeoCLIPEncoder(LocationFeaturizer):
         else:
             from geoembed.core.geo import KM_PER_DEGREE, bilinear_grid_cells
 
-            nodes, rows, weights = bilinear_grid_cells(
-                latlon[:, 0], latlon[:, 1], self.interpolation_km / KM_PER_DEGREE
-            )
-            nodes = torch.from_numpy(nodes.astype(np.float32))
-            at_nodes = torch.cat(
-                [
-                    module.embed_resolved(nodes[start : start + self.batch_size].to(device), bfloat16=bfloat16)
-                    for start in range(0, nodes.shape[0], self.batch_size)
-                ]
-            )
+            step = self.interpolation_km / KM_PER_DEGREE
+            nodes, rows, weights = bilinear_grid_cells(latlon[:, 0], latlon[:, 1], step)
+
+            def embed_nodes(latlon_nodes):
+                latlon_nodes = torch.from_numpy(latlon_nodes.astype(np.float32))
+                return torch.cat(
+                    [
+                        module.embed_resolved(latlon_nodes[i : i + self.batch_size].to(device), bfloat16=bfloat16)
+                        for i in range(0, latlon_nodes.shape[0], self.batch_size)
+                    ]
+                )
+
+            key = (self.weights, str(device), bfloat16, self.interpolation_km)
+            cache = getattr(self, "_node_cache", None)
+            if cache is None or cache.key != key:
+                cache = self._node_cache = _NodeCache(key)
+            at_nodes = cache.embed(np.rint(nodes / step).astype(np.int64), nodes, embed_nodes)
             rows = torch.from_numpy(rows).to(device)
             weights = torch.from_numpy(weights.astype(np.float32)).to(device)
             for start in range(0, latlon.shape[0], self.batch_size):
                 stop = start + self.batch_size
-                corners = at_nodes[rows[start:stop].reshape(-1)].reshape(-1, 4, at_nodes.shape[1])
-                self._write_rows(out, start, torch.einsum("nk,nkd->nd", weights[start:stop], corners))
+                mixed = torch.nn.functional.embedding_bag(
+                    rows[start:stop], at_nodes, per_sample_weights=weights[start:stop], mode="sum"
+                )
+                self._write_rows(out, start, mixed)
         return out if inverse is None else out[inverse]
 
     def _write_rows(self, out, start, embedding):
