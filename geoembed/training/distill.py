@@ -327,7 +327,7 @@ class Distiller:
                 {"epoch": self.epoch, "train_loss": float(np.mean(losses)), **self._validate(val_x, val_y, scale)}
             )
             if out_dir is not None:
-                self.save(out_dir)
+                self.save(out_dir, pca_basis=self.epoch == c.epochs)
         return pd.DataFrame(self.history)
 
     @torch.no_grad()
@@ -358,13 +358,22 @@ class Distiller:
             "command": "geoembed distill --config distill_config.json",
         }
 
-    def save(self, out_dir) -> Path:
+    def save(self, out_dir, *, pca_basis: bool = False) -> Path:
         """Write ``location_encoder.safetensors`` (the student, provenance in its metadata),
         ``distill_state.pt``, ``distill_config.json`` and ``history.json``, each atomically.
+
+        With ``pca_basis=True`` (what :meth:`fit` does after the last epoch) also
+        ``pca_basis.safetensors``, the student's PCA basis behind ``n_components``
+        (:func:`geoembed.models.pca_basis.write_pca_basis`: its metadata records the sha256 of
+        the checkpoint it was computed from, so a basis of an earlier epoch is refused).
         """
+        from geoembed.models.pca_basis import write_pca_basis
+
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        self.student.save(out / "location_encoder.safetensors", metadata=self.provenance())
+        checkpoint = self.student.save(out / "location_encoder.safetensors", metadata=self.provenance())
+        if pca_basis:
+            write_pca_basis(checkpoint, command="geoembed distill (after its last epoch)")
         with atomic_output(out / "distill_state.pt") as tmp:
             torch.save(
                 {
