@@ -54,8 +54,14 @@ class GeoEmbedder(LocationFeaturizer):
         for a ``location_encoder.safetensors`` written by ``geoembed train``/``distill``).
     n_components : int, default=None
         Compact GeoCLIP features: the embedding projected on its first ``n_components``
-        principal components, from a basis bundled with the weights (computed once on an
-        equal-area global sample; see :class:`~geoembed.encoders.GeoCLIPEncoder`).
+        principal components, from a basis of the weights' own outputs (computed once on an
+        equal-area global sample; see :class:`~geoembed.encoders.GeoCLIPEncoder`). Outputs are
+        nested: the first k columns for any larger ``n_components`` are the output for k (to
+        float32 rounding), so a size can be chosen, or truncated later, without another model.
+        The basis ships with "geoclip-1.3.0" and "geoclip-lite"; for a checkpoint path it is
+        the ``pca_basis.safetensors`` that ``geoembed distill`` writes next to the checkpoint,
+        used only if the checkpoint sha256 it records matches (else an error says how to make
+        one: :func:`geoembed.models.pca_basis.write_pca_basis`).
     normalize : bool, default=False
         L2-normalise each row. The default returns the raw reference embedding, the same
         numbers as the official ``LocationEncoder``.
