@@ -87,9 +87,13 @@ def compute_pca_basis(weights=None, *, n_points: int = DEFAULT_LATTICE_POINTS) -
 
     encoder = weights if isinstance(weights, GeoCLIPLocationEncoder) else load_location_encoder(weights)
     latlon = fibonacci_lattice(n_points)
+    device = next(encoder.parameters()).device
     with torch.no_grad():
         embedding = np.concatenate(
-            [encoder.embed(torch.from_numpy(latlon[i : i + _BATCH])).cpu().numpy() for i in range(0, n_points, _BATCH)]
+            [
+                encoder.embed(torch.from_numpy(latlon[i : i + _BATCH]).to(device)).cpu().numpy()
+                for i in range(0, n_points, _BATCH)
+            ]
         )
     mean, components, ratio = principal_components(embedding)
     return {
