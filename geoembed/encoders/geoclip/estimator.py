@@ -209,13 +209,13 @@ class GeoCLIPEncoder(LocationFeaturizer):
 
     def _pca_basis(self) -> dict:
         """The PCA basis of ``weights``: bundled with registered weights, else next to the checkpoint."""
-        from geoembed.models.pca_basis import load_checkpoint_pca_basis
+        from geoembed.models.pca_basis import load_checkpoint_pca_basis, pca_basis_path
         from geoembed.models.weights import load_pca_basis, resolve_weights
 
         resolved = resolve_weights(self.weights)
         if resolved.entry is None:
             basis = load_checkpoint_pca_basis(resolved.path, parameter=f"n_components={self.n_components}")
-            source = str(resolved.path.parent / "pca_basis.safetensors")
+            source = str(pca_basis_path(resolved.path))
         elif "pca_basis" in resolved.entry.extra_files:
             basis = load_pca_basis(resolved.entry.name)
             source = str(resolved.entry.path("pca_basis"))
