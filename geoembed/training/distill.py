@@ -294,7 +294,8 @@ class Distiller:
         Parameters
         ----------
         out_dir : str or Path, default=None
-            Checkpoint folder, written atomically after every epoch (see :meth:`save`).
+            Checkpoint folder, written atomically after every epoch (see :meth:`save`), and
+            the final checkpoint's PCA basis after the last (see :meth:`save_pca_basis`).
         progress : bool, default=True
             Show a progress bar per epoch.
 
@@ -327,7 +328,9 @@ class Distiller:
                 {"epoch": self.epoch, "train_loss": float(np.mean(losses)), **self._validate(val_x, val_y, scale)}
             )
             if out_dir is not None:
-                self.save(out_dir, pca_basis=self.epoch == c.epochs)
+                self.save(out_dir)
+        if out_dir is not None and (Path(out_dir) / "location_encoder.safetensors").is_file():
+            self.save_pca_basis(out_dir)
         return pd.DataFrame(self.history)
 
     @torch.no_grad()
@@ -358,22 +361,13 @@ class Distiller:
             "command": "geoembed distill --config distill_config.json",
         }
 
-    def save(self, out_dir, *, pca_basis: bool = False) -> Path:
+    def save(self, out_dir) -> Path:
         """Write ``location_encoder.safetensors`` (the student, provenance in its metadata),
         ``distill_state.pt``, ``distill_config.json`` and ``history.json``, each atomically.
-
-        With ``pca_basis=True`` (what :meth:`fit` does after the last epoch) also
-        ``pca_basis.safetensors``, the student's PCA basis behind ``n_components``
-        (:func:`geoembed.models.pca_basis.write_pca_basis`: its metadata records the sha256 of
-        the checkpoint it was computed from, so a basis of an earlier epoch is refused).
         """
-        from geoembed.models.pca_basis import write_pca_basis
-
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        checkpoint = self.student.save(out / "location_encoder.safetensors", metadata=self.provenance())
-        if pca_basis:
-            write_pca_basis(checkpoint, command="geoembed distill (after its last epoch)")
+        self.student.save(out / "location_encoder.safetensors", metadata=self.provenance())
         with atomic_output(out / "distill_state.pt") as tmp:
             torch.save(
                 {
@@ -390,6 +384,19 @@ class Distiller:
         with atomic_output(out / "history.json") as tmp:
             tmp.write_text(json.dumps(self.history, indent=1))
         return out
+
+    def save_pca_basis(self, out_dir) -> Path:
+        """Write ``pca_basis.safetensors`` next to the checkpoint in ``out_dir`` (atomically), the
+        PCA basis behind ``n_components``, computed from that file
+        (:func:`geoembed.models.pca_basis.write_pca_basis`): its metadata records the
+        checkpoint's sha256, so a basis of an earlier epoch is refused. :meth:`fit` calls it after
+        the last epoch.
+        """
+        from geoembed.models.pca_basis import write_pca_basis
+
+        return write_pca_basis(
+            Path(out_dir) / "location_encoder.safetensors", command="geoembed distill (after its last epoch)"
+        )
 
     @classmethod
     def resume(cls, out_dir, *, epochs: int | None = None) -> Distiller:
