@@ -223,3 +223,33 @@ def test_distill_command_grid_student_in_a_region(tmp_path):
         np.array([[41.0, -93.6], [42.0, -91.0]])
     )
     assert student.shape == (2, 512) and np.isfinite(student).all()
+
+
+def test_bundle_student_copies_the_student_and_its_basis(tmp_path, monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    from geoembed.core.utils import file_sha256
+    from geoembed.models.pca_basis import load_checkpoint_pca_basis
+    from geoembed.models.weights import get_weights
+
+    script = Path(__file__).resolve().parents[1] / "tools" / "bundle_student.py"
+    spec = importlib.util.spec_from_file_location("bundle_student", script)
+    bundle = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bundle)
+    assert bundle.TARGET.resolve() == get_weights("geoclip-lite").directory.resolve()  # the registry's folder
+
+    run = tmp_path / "run"
+    Distiller(smoke_config(epochs=1)).fit(out_dir=run, progress=False)
+    monkeypatch.setattr(bundle, "TARGET", tmp_path / "bundled")
+    assert bundle.main([str(run)]) == 0
+    target = tmp_path / "bundled"
+    provenance = json.loads((target / "PROVENANCE.json").read_text())
+    for name in ("location_encoder.safetensors", "pca_basis.safetensors", "LICENSE"):
+        assert provenance["files"][name] == file_sha256(target / name)
+    assert provenance["pca_basis"]["checkpoint_sha256"] == file_sha256(target / "location_encoder.safetensors")
+    load_checkpoint_pca_basis(target / "location_encoder.safetensors")  # the copied basis belongs to the copy
+
+    (run / "pca_basis.safetensors").unlink()  # a run without its basis is not bundled
+    with pytest.raises(CheckpointError, match="bundling needs a PCA basis"):
+        bundle.main([str(run)])
