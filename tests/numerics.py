@@ -155,3 +155,61 @@ def softmax_rtol(queries, keys) -> float:
     gamma = n * u / (1 - n * u)
     logit_error = gamma * (queries @ keys.T).max()
     return 2 * logit_error + 8 * u
+
+
+def float32_matmul_bound(a, b) -> np.ndarray:
+    """Elementwise bound on the error of ``a @ b.T`` computed in float32 from float32 inputs.
+
+    Each entry is a dot product of length n, off by at most ``gamma_n sum |a_i b_i|`` in any
+    summation order, blocked or FMA (Higham 2002, eq. 3.5), plus its final rounding. Two
+    float32 evaluations of the same product (different kernels or widths) differ by at most
+    twice this.
+    """
+    a, b = np.abs(np.asarray(a, np.float64)), np.abs(np.asarray(b, np.float64))
+    n = a.shape[1]
+    u = FLOAT32_UNIT_ROUNDOFF
+    gamma = n * u / (1 - n * u)
+    return (gamma + u) * (a @ b.T)
+
+
+def rounded_orthonormal_atol(u: float = FLOAT32_UNIT_ROUNDOFF) -> float:
+    """Tolerance on ``C C^T - I`` for orthonormal float64 rows rounded once to a precision of unit
+    roundoff ``u``: each entry moves by at most ``2 u sum |c_i c_j| + u^2 <= 2 u + u^2``
+    (Cauchy-Schwarz, unit rows), plus the float64 product (a few ulps of 1)."""
+    return 2 * u + u * u + 64 * 2.0**-53
+
+
+def eigenvector_atol(values, perturbation: float) -> np.ndarray:
+    """Per component, a bound on ``||v_k - v'_k||`` (signs aligned) for the eigenvectors of a
+    symmetric matrix with eigenvalues ``values`` (decreasing) and of the same matrix plus a
+    perturbation of spectral norm at most ``perturbation``.
+
+    Davis-Kahan in the form of Yu, Wang & Samworth (Biometrika 2015): ``sin theta_k <=
+    2 ||E|| / gap_k`` with ``gap_k`` the distance from ``lambda_k`` to the other eigenvalues,
+    and ``||v - v'|| <= sqrt(2) sin theta`` once the signs agree. Infinite for a repeated eigenvalue.
+    """
+    values = np.asarray(values, np.float64)
+    gaps = np.array([np.min(np.abs(np.delete(values, k) - values[k])) for k in range(len(values))])
+    with np.errstate(divide="ignore"):
+        return np.sqrt(2) * 2 * perturbation / gaps
+
+
+def covariance_perturbation(centred, error) -> float:
+    """Bound on the spectral norm of the change of ``X^T X / (n - 1)`` when the rows of the
+    (centred) data ``X`` move by at most ``error`` elementwise: ``(2 ||X|| ||D|| + ||D||^2) / (n - 1)``
+    with ``||D|| <= ||error||_F`` (centring is a projection: it does not enlarge ``D``)."""
+    n = len(centred)
+    d = np.linalg.norm(np.asarray(error, np.float64))
+    return (2 * np.linalg.norm(np.asarray(centred, np.float64), 2) * d + d * d) / (n - 1)
+
+
+def float64_covariance_eigh_perturbation(centred) -> float:
+    """Bound on the spectral norm of the backward error of a float64 covariance (n rows, d
+    columns) and its symmetric eigendecomposition: the products are off by at most
+    ``gamma_n |X|^T |X|`` (Higham 2002, eq. 3.5), whose spectral norm is at most ``||X||_F^2``,
+    and LAPACK's eigh is backward stable with error ``p(d) u ||A||`` (taken as ``8 d u``)."""
+    x = np.asarray(centred, np.float64)
+    n, d = x.shape
+    u = 2.0**-53
+    frobenius = np.sum(x * x) / (n - 1)
+    return (n * u / (1 - n * u) + 2 * u) * frobenius + 8 * d * u * frobenius

@@ -51,8 +51,6 @@ def test_cuda_batches_come_back_in_order_through_pinned_buffers(weights):
     half = GeoEmbedder(weights=weights, device="cuda", batch_size=64, dtype="float16").fit_transform(latlon)
     assert half.dtype == np.float16
     np.testing.assert_allclose(half.astype(np.float32), batched, rtol=2**-10, atol=2**-14)  # one float16 rounding
-    if weights != "geoclip-1.3.0":  # the PCA basis ships with GeoCLIP's weights only
-        return
     compact = GeoEmbedder(weights=weights, device="cuda", batch_size=64, n_components=16, normalize=True)
     projected = compact.fit_transform(latlon)
     on_cpu = GeoEmbedder(weights=weights, batch_size=4096, n_components=16, normalize=True).fit_transform(latlon)

@@ -48,6 +48,14 @@ def test_student_learns_the_teacher_and_checkpoints_resume(tmp_path):
     assert meta["teacher"] == "geoclip-1.3.0" and "populated places" in meta["data"] and meta["random_state"] == "0"
     out = GeoEmbedder(weights=str(checkpoint)).fit_transform([[48.85, 2.35], [-33.9, 151.2]])
     assert out.shape == (2, 512) and np.isfinite(out).all()
+    # the last epoch's checkpoint comes with its PCA basis, which records the checkpoint's sha256
+    from geoembed.core.utils import file_sha256
+
+    basis = tmp_path / "run" / "pca_basis.safetensors"
+    with safe_open(str(basis), framework="numpy") as f:
+        assert f.metadata()["checkpoint_sha256"] == file_sha256(checkpoint)
+    compact = GeoEmbedder(weights=str(checkpoint), n_components=8).fit_transform([[48.85, 2.35], [-33.9, 151.2]])
+    assert compact.shape == (2, 8) and np.isfinite(compact).all()
     # a run killed after its second checkpoint and resumed ends where an uninterrupted run ends
     interrupted = Distiller(smoke_config())
     original_save = interrupted.save
@@ -60,9 +68,12 @@ def test_student_learns_the_teacher_and_checkpoints_resume(tmp_path):
     interrupted.save = save_then_die
     with pytest.raises(KeyboardInterrupt):
         interrupted.fit(out_dir=tmp_path / "killed", progress=False)
+    assert not (tmp_path / "killed" / "pca_basis.safetensors").exists()  # only after the last epoch
     resumed = Distiller.resume(tmp_path / "killed")
     assert resumed.epoch == 2
-    resumed.fit(progress=False)
+    resumed.fit(out_dir=tmp_path / "killed", progress=False)
+    with safe_open(str(tmp_path / "killed" / "pca_basis.safetensors"), framework="numpy") as f:
+        assert f.metadata()["checkpoint_sha256"] == file_sha256(tmp_path / "killed" / "location_encoder.safetensors")
     x = torch.tensor([[10.0, 20.0], [45.0, -120.0]])
     np.testing.assert_allclose(resumed.student.embed(x).numpy(), distiller.student.embed(x).numpy(), atol=1e-5)
     extended = Distiller.resume(tmp_path / "run", epochs=4)
@@ -88,6 +99,7 @@ def test_distill_command_smoke(tmp_path, capsys):
     config.write_text(smoke_config(epochs=1).to_json())
     assert main(["distill", "--out", str(tmp_path / "lite"), "--config", str(config), "-q"]) == 0
     assert (tmp_path / "lite" / "location_encoder.safetensors").is_file()
+    assert (tmp_path / "lite" / "pca_basis.safetensors").is_file()
     assert "student in" in capsys.readouterr().out
     assert main(["distill", "--out", str(tmp_path / "lite"), "--config", str(config), "-q"]) == 2  # not empty
     assert "pass --overwrite" in capsys.readouterr().err
@@ -211,3 +223,33 @@ def test_distill_command_grid_student_in_a_region(tmp_path):
         np.array([[41.0, -93.6], [42.0, -91.0]])
     )
     assert student.shape == (2, 512) and np.isfinite(student).all()
+
+
+def test_bundle_student_copies_the_student_and_its_basis(tmp_path, monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    from geoembed.core.utils import file_sha256
+    from geoembed.models.pca_basis import load_checkpoint_pca_basis
+    from geoembed.models.weights import get_weights
+
+    script = Path(__file__).resolve().parents[1] / "tools" / "bundle_student.py"
+    spec = importlib.util.spec_from_file_location("bundle_student", script)
+    bundle = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bundle)
+    assert bundle.TARGET.resolve() == get_weights("geoclip-lite").directory.resolve()  # the registry's folder
+
+    run = tmp_path / "run"
+    Distiller(smoke_config(epochs=1)).fit(out_dir=run, progress=False)
+    monkeypatch.setattr(bundle, "TARGET", tmp_path / "bundled")
+    assert bundle.main([str(run)]) == 0
+    target = tmp_path / "bundled"
+    provenance = json.loads((target / "PROVENANCE.json").read_text())
+    for name in ("location_encoder.safetensors", "pca_basis.safetensors", "LICENSE"):
+        assert provenance["files"][name] == file_sha256(target / name)
+    assert provenance["pca_basis"]["checkpoint_sha256"] == file_sha256(target / "location_encoder.safetensors")
+    load_checkpoint_pca_basis(target / "location_encoder.safetensors")  # the copied basis belongs to the copy
+
+    (run / "pca_basis.safetensors").unlink()  # a run without its basis is not bundled
+    with pytest.raises(CheckpointError, match="bundling needs a PCA basis"):
+        bundle.main([str(run)])

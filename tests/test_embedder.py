@@ -404,7 +404,7 @@ def test_n_components_needs_a_basis(tmp_path):
     path = GeoCLIPLocationEncoder(LocationEncoderConfig(n_frequencies=8, hidden_dim=16, embed_dim=6)).save(
         tmp_path / "tiny.safetensors"
     )
-    with pytest.raises(ValueError, match="n_components needs weights with a bundled PCA basis"):
+    with pytest.raises(ValueError, match="n_components=4 needs a PCA basis of the weights; checkpoint .* has none"):
         GeoEmbedder(weights=str(path), n_components=4).fit(CITIES)
     with pytest.raises(ValueError, match="n_components=600 exceeds the 512 components"):
         GeoEmbedder(n_components=600).fit(CITIES)

@@ -55,14 +55,21 @@ class GeoEmbedder(LocationFeaturizer):
         for a ``location_encoder.safetensors`` written by ``geoembed train``/``distill``).
     n_components : int, default=None
         Compact GeoCLIP features: the embedding projected on its first ``n_components``
-        principal components, from a basis bundled with the weights (computed once on an
-        equal-area global sample; see :class:`~geoembed.encoders.GeoCLIPEncoder`).
+        principal components, from a basis of the weights' own outputs (computed once on an
+        equal-area global sample; see :class:`~geoembed.encoders.GeoCLIPEncoder`). Outputs are
+        nested: the first k columns for any larger ``n_components`` are the output for k (to
+        float32 rounding), so a size can be chosen, or truncated later, without another model.
+        The basis ships with "geoclip-1.3.0" and "geoclip-lite"; for a checkpoint path it is
+        the ``pca_basis.safetensors`` that ``geoembed distill`` writes next to the checkpoint,
+        used only if the checkpoint sha256 it records matches (else an error says how to make
+        one: :func:`geoembed.models.pca_basis.write_pca_basis`).
     interpolation_km : float, default=None
         GeoCLIP computed on the nodes of a fixed latitude/longitude grid with this spacing
         (km) and interpolated bilinearly in between: for many points inside one city, region or
-        country, the cost is bounded by the area instead of the number of points. Inside
-        cities, 1 km keeps the minimum cosine to the exact model above 0.996 and 0.5 km above
-        0.9994 (see :class:`~geoembed.encoders.GeoCLIPEncoder`). None computes every point.
+        country, the cost is bounded by the area instead of the number of points. At 0.5 km
+        the linear probe matched the exact model's within 0.01 on 18 of 18 held-out
+        evaluation tasks (see :class:`~geoembed.encoders.GeoCLIPEncoder`); for points spread
+        over the globe it is slower. None computes every point.
     normalize : bool, default=False
         L2-normalise each row. The default returns the raw reference embedding, the same
         numbers as the official ``LocationEncoder``.

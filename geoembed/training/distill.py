@@ -294,7 +294,8 @@ class Distiller:
         Parameters
         ----------
         out_dir : str or Path, default=None
-            Checkpoint folder, written atomically after every epoch (see :meth:`save`).
+            Checkpoint folder, written atomically after every epoch (see :meth:`save`), and
+            the final checkpoint's PCA basis after the last (see :meth:`save_pca_basis`).
         progress : bool, default=True
             Show a progress bar per epoch.
 
@@ -328,6 +329,8 @@ class Distiller:
             )
             if out_dir is not None:
                 self.save(out_dir)
+        if out_dir is not None and (Path(out_dir) / "location_encoder.safetensors").is_file():
+            self.save_pca_basis(out_dir)
         return pd.DataFrame(self.history)
 
     @torch.no_grad()
@@ -381,6 +384,19 @@ class Distiller:
         with atomic_output(out / "history.json") as tmp:
             tmp.write_text(json.dumps(self.history, indent=1))
         return out
+
+    def save_pca_basis(self, out_dir) -> Path:
+        """Write ``pca_basis.safetensors`` next to the checkpoint in ``out_dir`` (atomically), the
+        PCA basis behind ``n_components``, computed from that file
+        (:func:`geoembed.models.pca_basis.write_pca_basis`): its metadata records the
+        checkpoint's sha256, so a basis of an earlier epoch is refused. :meth:`fit` calls it after
+        the last epoch.
+        """
+        from geoembed.models.pca_basis import write_pca_basis
+
+        return write_pca_basis(
+            Path(out_dir) / "location_encoder.safetensors", command="geoembed distill (after its last epoch)"
+        )
 
     @classmethod
     def resume(cls, out_dir, *, epochs: int | None = None) -> Distiller:

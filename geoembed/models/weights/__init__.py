@@ -190,7 +190,7 @@ GEOCLIP_LITE = register_weights(
             "geoembed's GeoCLIP-lite, distilled from GeoCLIP (Vivanco Cepeda, Nayak & Shah, NeurIPS 2023); cite both."
         ),
         source="geoembed distill (tools/bundle_student.py); provenance in PROVENANCE.json and the file's metadata",
-        extra_files={"license": "LICENSE"},
+        extra_files={"license": "LICENSE", "pca_basis": "pca_basis.safetensors"},
     )
 )
 
@@ -362,7 +362,9 @@ def weights_for_file(path: str | Path) -> Weights | None:
 @lru_cache(maxsize=4)
 def load_pca_basis(name: str = DEFAULT_WEIGHTS) -> dict:
     """The PCA basis of registered weights: ``mean`` (d,), ``components`` (d, d), rows by decreasing
-    variance, and ``explained_variance_ratio`` (d,), as float32 numpy arrays (see tools/make_pca_basis.py).
+    variance, and ``explained_variance_ratio`` (d,), as float32 numpy arrays, checked against the
+    sha256 in the folder's PROVENANCE.json (computed by :func:`geoembed.models.pca_basis.compute_pca_basis`;
+    ``tools/make_pca_basis.py --weights NAME`` bundles it).
     """
     from safetensors.numpy import load_file
 
