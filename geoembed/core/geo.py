@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 
 __all__ = [
     "EARTH_RADIUS_KM",
@@ -323,12 +324,13 @@ def bilinear_grid_cells(lat, lon, step):
     b = np.asarray(lon, dtype=np.float64) / step
     i, j = np.floor(a), np.floor(b)
     fa, fb = a - i, b - j
-    ii = i.astype(np.int64)[:, None] + np.array([0, 1, 0, 1])
-    jj = j.astype(np.int64)[:, None] + np.array([0, 0, 1, 1])
-    # one int64 key per node: |ii| and |jj| stay below span / 2 for any step the callers allow
+    # one int64 key per cell (its south-west node); |i| and |j| stay below span / 2 for any step
     span = 2 * int(np.ceil(181.0 / step)) + 4
-    keys, rows = np.unique(ii * span + jj, return_inverse=True)
-    node_i, node_j = np.divmod(keys + span // 2, span)
+    # hash-based (pandas), not sort-based: many points share few cells, and this is O(n)
+    cell, cell_keys = pd.factorize(i.astype(np.int64) * span + j.astype(np.int64), sort=False)
+    corner_keys = cell_keys[:, None] + np.array([0, span, 1, span + 1])  # SW, NW, SE, NE
+    corner, node_keys = pd.factorize(corner_keys.reshape(-1), sort=False)
+    node_i, node_j = np.divmod(node_keys + span // 2, span)
     nodes = np.column_stack([node_i * step, (node_j - span // 2) * step])
     weights = np.column_stack([(1 - fa) * (1 - fb), fa * (1 - fb), (1 - fa) * fb, fa * fb])
-    return nodes, rows.reshape(-1, 4), weights
+    return nodes, corner.reshape(-1, 4)[cell], weights

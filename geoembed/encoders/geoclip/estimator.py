@@ -27,6 +27,9 @@ def _unique_rows(latlon32: np.ndarray):
     return latlon32[first], inverse.reshape(-1)
 
 
+#: Points per weighted gather of ``interpolation_km`` (no model runs there, so not ``batch_size``).
+_GATHER_ROWS = 16384
+
 #: Most bytes of grid-node embeddings that ``interpolation_km`` keeps across transform calls.
 NODE_CACHE_BYTES = 2 * 2**30
 
@@ -321,7 +324,10 @@ class GeoCLIPEncoder(LocationFeaturizer):
         device = next(module.parameters()).device
         # precision was validated once, at the outermost fit; here it is only resolved for the device
         bfloat16 = self.precision == "fast" and bfloat16_is_fast(device)
-        latlon, inverse = _unique_rows(np.stack([lat, lon], axis=1).astype(np.float32))
+        latlon = np.stack([lat, lon], axis=1).astype(np.float32)
+        inverse = None
+        if self.interpolation_km is None:  # repeated points are computed once (interpolating one is cheap)
+            latlon, inverse = _unique_rows(latlon)
         out = np.empty((latlon.shape[0], self.n_features_out_), dtype=self._output_dtype())
         if self.interpolation_km is None:
             for start in range(0, latlon.shape[0], self.batch_size):
@@ -349,8 +355,8 @@ class GeoCLIPEncoder(LocationFeaturizer):
             at_nodes = cache.embed(np.rint(nodes / step).astype(np.int64), nodes, embed_nodes)
             rows = torch.from_numpy(rows).to(device)
             weights = torch.from_numpy(weights.astype(np.float32)).to(device)
-            for start in range(0, latlon.shape[0], self.batch_size):
-                stop = start + self.batch_size
+            for start in range(0, latlon.shape[0], _GATHER_ROWS):
+                stop = start + _GATHER_ROWS
                 mixed = torch.nn.functional.embedding_bag(
                     rows[start:stop], at_nodes, per_sample_weights=weights[start:stop], mode="sum"
                 )
