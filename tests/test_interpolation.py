@@ -148,6 +148,7 @@ def _count_embedded_rows(monkeypatch, encoder):
 
 
 def test_a_stream_of_chunks_computes_each_node_once(monkeypatch):
+    import copy
     import pickle
 
     points = _points(400, seed=13)
@@ -168,6 +169,7 @@ def test_a_stream_of_chunks_computes_each_node_once(monkeypatch):
     np.testing.assert_allclose(again, whole, rtol=0, atol=tolerance)
     # the cache is not state: pickles and clones start without it
     assert "_node_cache" not in pickle.loads(pickle.dumps(encoder)).__dict__
+    assert "_node_cache" not in copy.deepcopy(encoder).__dict__
     # another spacing is another grid
     encoder.set_params(interpolation_km=2.0)
     coarse = encoder.transform(points)
@@ -185,6 +187,6 @@ def test_the_node_cache_stays_within_its_bound(monkeypatch):
     row_bytes = 512 * 4
     monkeypatch.setattr(estimator, "NODE_CACHE_BYTES", (len(nodes_first) + 5) * row_bytes)
     out = np.concatenate([encoder.transform(points[:150]), encoder.transform(points[150:])])
-    assert encoder._node_cache.values.shape[0] * row_bytes <= estimator.NODE_CACHE_BYTES
+    assert encoder._node_cache.buffer.shape[0] * row_bytes <= estimator.NODE_CACHE_BYTES
     whole = GeoCLIPEncoder(interpolation_km=1.0).fit_transform(points)
     np.testing.assert_allclose(out, whole, rtol=0, atol=64 * FLOAT32_UNIT_ROUNDOFF * np.abs(whole).max())

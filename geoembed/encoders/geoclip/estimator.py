@@ -34,48 +34,78 @@ _GATHER_ROWS = 16384
 NODE_CACHE_BYTES = 2 * 2**30
 
 
+def _find(sorted_keys: np.ndarray, keys: np.ndarray):
+    """(found, position): whether each of ``keys`` is in ``sorted_keys``, and where."""
+    if not len(sorted_keys):
+        return np.zeros(len(keys), dtype=bool), np.zeros(len(keys), dtype=np.int64)
+    position = np.searchsorted(sorted_keys, keys).clip(max=len(sorted_keys) - 1)
+    return sorted_keys[position] == keys, position
+
+
 class _NodeCache:
     """Embeddings of grid nodes kept across ``transform`` calls, so that a stream of chunks over one
-    region computes each node once. Bounded by :data:`NODE_CACHE_BYTES`: past it, the cache keeps the
-    latest call's nodes only. Thread-safe (Dask may call one transformer from several threads).
+    region computes each node once. Holds at most :data:`NODE_CACHE_BYTES`; nodes beyond that are
+    computed for the call that needs them.
+
+    Rows are appended to a buffer that doubles when full (so adding nodes costs what they are,
+    not what the cache holds) and found through sorted keys. Thread-safe (Dask may call one
+    transformer from several threads): rows are only ever written past the count that readers
+    were given, and the sorted keys are replaced, never changed in place.
     """
 
     def __init__(self, key):
         self.key = key
-        self.node_keys = np.empty(0, dtype=np.int64)  # sorted
-        self.values = None  # a tensor, one row per key
+        self.sorted_keys = np.empty(0, dtype=np.int64)
+        self.sorted_rows = np.empty(0, dtype=np.int64)  # row in ``buffer`` of each sorted key
+        self.buffer = None
         self.lock = threading.Lock()
 
+    def _locate(self, keys):
+        found, position = _find(self.sorted_keys, keys)
+        return found, self.sorted_rows[position] if len(self.sorted_rows) else position
+
     def embed(self, node_index, nodes, compute):
-        """Embeddings of ``nodes`` (rows of (lat, lon)), whose integer grid coordinates are
-        ``node_index`` (n, 2); ``compute`` embeds the nodes not cached yet.
+        """(table, rows): a tensor of node embeddings and, for each of ``nodes``, its row there.
+
+        ``node_index`` (n, 2) holds the nodes' integer grid coordinates; ``compute`` embeds the
+        (lat, lon) rows of the nodes not cached yet.
         """
         import torch
 
         keys = node_index[:, 0] * 2**32 + node_index[:, 1]  # |index| < 2**30 for any allowed spacing
         with self.lock:
-            cached_keys, cached_values = self.node_keys, self.values
-        hit = np.zeros(len(keys), dtype=bool)
-        if len(cached_keys):
-            position = np.searchsorted(cached_keys, keys).clip(max=len(cached_keys) - 1)
-            hit = cached_keys[position] == keys
-            if hit.all():
-                return cached_values[torch.from_numpy(position)]
-        new_values = compute(nodes[~hit])
-        values = new_values.new_empty((len(keys), new_values.shape[1]))
-        values[torch.from_numpy(~hit)] = new_values
-        if hit.any():
-            values[torch.from_numpy(hit)] = cached_values[torch.from_numpy(position[hit])].to(values.device)
-        row_bytes = values.shape[1] * values.element_size()
+            hit, rows = self._locate(keys)
+            buffer = self.buffer
+        if hit.all():
+            return buffer, rows
+        new_keys, new_values = keys[~hit], compute(nodes[~hit])
+        row_bytes = new_values.shape[1] * new_values.element_size()
         with self.lock:
-            if self.values is None or (self.node_keys.size + new_values.shape[0]) * row_bytes > NODE_CACHE_BYTES:
-                self.node_keys, self.values = np.empty(0, dtype=np.int64), values[:0]  # start over
-            merged_keys = np.concatenate([self.node_keys, keys[~hit]])
-            if merged_keys.size * row_bytes <= NODE_CACHE_BYTES:
-                order = torch.from_numpy(np.argsort(merged_keys, kind="stable"))
-                merged = torch.cat([self.values, new_values.to(self.values.device)])
-                self.node_keys, self.values = merged_keys[order.numpy()], merged[order]
-        return values
+            present, _ = self._locate(new_keys)  # another thread may have added some
+            add_keys, add_values = new_keys[~present], new_values[torch.from_numpy(~present)]
+            count = len(self.sorted_keys)
+            if (count + len(add_keys)) * row_bytes <= NODE_CACHE_BYTES:
+                if self.buffer is None or count + len(add_keys) > self.buffer.shape[0]:
+                    capacity = max(2 * (count + len(add_keys)), 1024)
+                    capacity = min(capacity, NODE_CACHE_BYTES // row_bytes)
+                    grown = add_values.new_empty((capacity, add_values.shape[1]))
+                    if count:
+                        grown[:count] = self.buffer[:count]
+                    self.buffer = grown
+                self.buffer[count : count + len(add_keys)] = add_values.to(self.buffer.device)
+                merged_keys = np.concatenate([self.sorted_keys, add_keys])
+                merged_rows = np.concatenate([self.sorted_rows, np.arange(count, count + len(add_keys))])
+                order = np.argsort(merged_keys, kind="stable")
+                self.sorted_keys, self.sorted_rows = merged_keys[order], merged_rows[order]
+                found, rows = self._locate(keys)
+                if found.all():
+                    return self.buffer, rows
+        # beyond the bound: a table of this call's nodes alone
+        table = new_values.new_empty((len(keys), new_values.shape[1]))
+        table[torch.from_numpy(~hit)] = new_values
+        if hit.any():
+            table[torch.from_numpy(hit)] = buffer[torch.from_numpy(rows[hit])].to(table.device)
+        return table, np.arange(len(keys))
 
 
 def weights_feature_prefix(weights) -> str:
@@ -352,8 +382,8 @@ class GeoCLIPEncoder(LocationFeaturizer):
             cache = getattr(self, "_node_cache", None)
             if cache is None or cache.key != key:
                 cache = self._node_cache = _NodeCache(key)
-            at_nodes = cache.embed(np.rint(nodes / step).astype(np.int64), nodes, embed_nodes)
-            rows = torch.from_numpy(rows).to(device)
+            at_nodes, where = cache.embed(np.rint(nodes / step).astype(np.int64), nodes, embed_nodes)
+            rows = torch.from_numpy(where[rows]).to(device)
             weights = torch.from_numpy(weights.astype(np.float32)).to(device)
             for start in range(0, latlon.shape[0], _GATHER_ROWS):
                 stop = start + _GATHER_ROWS
