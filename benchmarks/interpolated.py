@@ -21,8 +21,9 @@ import numpy as np
 from sklearn.base import clone
 
 from benchmarks._report import machine_info, write_results
+from benchmarks.encoder_speed import cosine_rows
 from geoembed import GeoEmbedder
-from geoembed.core.geo import KM_PER_DEGREE, bilinear_grid_cells
+from geoembed.core.geo import KM_PER_DEGREE, bilinear_grid_cells, equal_area_points
 from geoembed.datasets.heldout import list_heldout_tasks, load_heldout_task
 from geoembed.evaluation import evaluate
 from geoembed.evaluation.probing import METRICS, embed_task
@@ -37,11 +38,6 @@ EXTENTS = [
 ]
 
 
-def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a, b = a.astype(np.float64), b.astype(np.float64)
-    return (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
-
-
 def fidelity():
     rows = []
     for half in ("development", "evaluation"):
@@ -53,19 +49,13 @@ def fidelity():
             row = {"half": half, "task": name, "n": len(task.y), "metric": metric, "GeoCLIP exact": f"{base:.3f}"}
             for km in SPACINGS_KM:
                 interpolated, seconds = embed_task(GeoEmbedder(interpolation_km=km), task)
-                cos = _cosines(interpolated, exact)
+                cos = cosine_rows(interpolated.astype(np.float64), exact.astype(np.float64))
                 score = evaluate(None, task, probe="linear", features=(interpolated, seconds))[metric]
                 row[f"{km:g} km: min cosine"] = f"{cos.min():.4f}"
                 row[f"{km:g} km: Δ probe"] = f"{score - base:+.4f}"
             rows.append(row)
             print(row, flush=True)
     return rows
-
-
-def _uniform_box(rng, n, south, west, north, east):
-    """``n`` points uniform in area inside a box."""
-    z = rng.uniform(np.sin(np.radians(south)), np.sin(np.radians(north)), n)
-    return np.column_stack([np.degrees(np.arcsin(z)), rng.uniform(west, east, n)])
 
 
 def _timed(encoder, points, repeats: int = 5, chunk_rows: int = 100_000):
@@ -97,8 +87,8 @@ def _copy_bandwidth_gb_s() -> float:
 
 def speed(n_points: int, exact_points: int):
     rng = np.random.default_rng(0)
-    sphere = np.column_stack([np.degrees(np.arcsin(rng.uniform(-1, 1, n_points))), rng.uniform(-180, 180, n_points)])
-    cases = [(label, _uniform_box(rng, n_points, *box)) for label, *box in EXTENTS]
+    sphere = equal_area_points(rng, n_points, -90.0, -180.0, 90.0, 180.0)
+    cases = [(label, equal_area_points(rng, n_points, *box)) for label, *box in EXTENTS]
     cases.append(("the whole globe (uniform)", sphere))
     rows, exact_rates = [], {}
     for label, points in cases:

@@ -22,6 +22,7 @@ __all__ = [
     "azimuthal_equal_area",
     "azimuthal_equal_area_inverse",
     "bilinear_grid_cells",
+    "equal_area_points",
     "equal_earth",
     "haversine_km",
     "latlon_to_unit_xyz",
@@ -286,6 +287,34 @@ def azimuthal_equal_area_inverse(x, y, lat0, lon0):
         lam = lam0 + np.arctan2(x * sin_c, rho * np.cos(phi0) * cos_c - y * np.sin(phi0) * sin_c)
     lat = np.where(np.isnan(c), np.nan, np.degrees(phi))
     return lat, wrapped_longitude(np.degrees(lam))
+
+
+def equal_area_points(rng, n: int, south: float, west: float, north: float, east: float) -> np.ndarray:
+    """``n`` random (lat, lon) points, uniform by area inside a box: uniform in sin(latitude) and in
+    longitude (the whole sphere with -90, -180, 90, 180).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Draws latitudes first, then longitudes.
+    n : int
+        Number of points.
+    south, west, north, east : float
+        The box, in degrees.
+
+    Returns
+    -------
+    ndarray of shape (n, 2), float64: (lat, lon) in degrees.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> points = equal_area_points(np.random.default_rng(0), 1000, 40.0, -97.0, 44.0, -90.0)
+    >>> points.shape, bool((points[:, 0] >= 40).all() and (points[:, 1] <= -90).all())
+    ((1000, 2), True)
+    """
+    sin_lat = rng.uniform(np.sin(np.radians(south)), np.sin(np.radians(north)), n)
+    return np.column_stack([np.degrees(np.arcsin(sin_lat)), rng.uniform(west, east, n)])
 
 
 def bilinear_grid_cells(lat, lon, step):

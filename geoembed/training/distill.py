@@ -30,6 +30,7 @@ import pandas as pd
 import torch
 
 from geoembed.core.errors import CheckpointError
+from geoembed.core.geo import equal_area_points
 from geoembed.core.params import (
     MAX_INT,
     PRECISIONS,
@@ -173,12 +174,6 @@ def _populated_places() -> np.ndarray:
     return np.array([[c["latitude"], c["longitude"]] for c in cities], dtype=np.float64)
 
 
-def _equal_area_points(rng, n: int, south: float, west: float, north: float, east: float) -> np.ndarray:
-    """``n`` (lat, lon) points uniform by area inside a box: uniform in sin(latitude) and in longitude."""
-    sin_lat = rng.uniform(np.sin(np.radians(south)), np.sin(np.radians(north)), n)
-    return np.column_stack([np.degrees(np.arcsin(sin_lat)), rng.uniform(west, east, n)])
-
-
 def distillation_points(config: DistillConfig, n: int | None = None, *, random_state: int | None = None) -> np.ndarray:
     """The training points of a run, shape (n, 2), [lat, lon] in degrees (see the module notes)."""
     from geoembed.models.weights import load_gps_gallery
@@ -191,11 +186,11 @@ def distillation_points(config: DistillConfig, n: int | None = None, *, random_s
     if config.region is not None:
         n_region = int(round(config.region_fraction * n))
         n -= n_region
-        regional = _equal_area_points(rng, n_region, *(float(v) for v in config.region))
+        regional = equal_area_points(rng, n_region, *(float(v) for v in config.region))
     n_equal = int(round(config.equal_area_fraction * n))
     n_gallery = int(round(config.gallery_fraction * n))
     n_places = n - n_equal - n_gallery
-    equal = _equal_area_points(rng, n_equal, -90.0, -180.0, 90.0, 180.0)
+    equal = equal_area_points(rng, n_equal, -90.0, -180.0, 90.0, 180.0)
     gallery = load_gps_gallery().astype(np.float64)
     places = _populated_places()
     anchors = np.vstack(
