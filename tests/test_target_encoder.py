@@ -324,11 +324,12 @@ def test_multiclass_default_folds_are_shuffled_rows_so_compact_classes_keep_thei
         return (np.floor((f["lat"] - 36) / 4) * 10 + np.floor((f["lon"] + 10) / 5)).astype(int).astype(str).to_numpy()
 
     y, y_new = cells(frame), cells(new)
-    shuffled = make_pipeline(cheap(), LogisticRegression()).fit(frame, y)
+    shuffled = make_pipeline(cheap(cv=5), LogisticRegression()).fit(frame, y)
     assert shuffled[0].block_size_km_ is None
     assert shuffled[0].oof_scores_["stack"] > 0.9
-    blocked = make_pipeline(cheap(block_size_km=600), LogisticRegression()).fit(frame, y)
+    blocked = make_pipeline(cheap(cv=5, block_size_km=600), LogisticRegression()).fit(frame, y)
     assert shuffled.score(new, y_new) > 0.9 > blocked.score(new, y_new) + 0.3
+    assert cheap().fit(frame, y).n_splits_ == 20  # a table under 1,000 rows: 20 shuffled folds by default
     # a continuous or binary target keeps the automatic blocks
     assert cheap().fit(frame, frame["lat"]).block_size_km_ > 0
     assert cheap().fit(frame, frame["lat"] > 48).block_size_km_ > 0
@@ -402,8 +403,10 @@ def test_bad_targets_and_a_failed_refit(data):
         encoder.fit(frame, np.zeros(len(frame), dtype=int))
     with pytest.raises(NotFittedError):  # nothing of the earlier fit is left to half-work
         encoder.transform(frame.head(3))
-    with pytest.raises(ValueError, match="cv=5 cross-fitting folds need at least 5 rows; got 3"):
+    with pytest.raises(ValueError, match=r"5 cross-fitting folds \(cv='auto'\) need at least 5 rows; got 3"):
         cheap().fit(frame.head(3), smooth[:3])
+    with pytest.raises(ValueError, match=r"8 cross-fitting folds \(cv=8\) need at least 8 rows; got 6"):
+        cheap(cv=8).fit(frame.head(6), smooth[:6])
     with pytest.raises(ValueError, match="X has no rows to encode"):
         cheap(block_size_km=150).fit(frame, smooth).transform(frame.head(0))
     with pytest.warns(UserWarning, match="60 distinct labels, read as that many classes"):
@@ -464,3 +467,16 @@ def test_a_shift_of_y_does_not_change_the_prior(data):
     shifted = trees.fit_transform(frame, smooth + offset)[:, 0] - offset
     assert score > 0.8 and abs(trees.oof_scores_["trees"] - score) < 0.02  # was R² -0.06 without centring
     assert np.abs(shifted - base).max() < 0.15 * smooth.std() and np.corrcoef(shifted, base)[0, 1] > 0.99
+
+
+@pytest.mark.parametrize(("rows", "n_splits"), [(8, 5), (30, 15), (104, 20), (999, 20), (1000, 5)])
+def test_automatic_folds_follow_the_table_size(rows, n_splits):
+    """cv="auto": 20 folds under 1,000 rows (at most half the rows, at least 5), 5 from 1,000 on,
+    for a continuous and a multiclass target alike; an int is taken as given."""
+    frame, smooth = region(rows, seed=3)
+    encoder = cheap(learners=("knn",))
+    assert encoder.fit(frame, smooth).n_splits_ == n_splits  # n_splits_ counts the folds in use
+    classes = np.where(smooth > np.median(smooth), "high", "low")
+    classes[:3] = "middle"
+    assert encoder.fit(frame, classes).n_splits_ == n_splits
+    assert encoder.set_params(cv=7).fit(frame, smooth).n_splits_ == 7
