@@ -83,7 +83,12 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         against 5 folds, +0.069 in R² on a 104-row table and -0.001 to +0.003 on the four other
         location-only tasks it changes (303 to 1,155 rows, the encoder fit on 80% of them);
         in a development check on tables of 2,930 and 4,000 rows, 20 folds changed R² by
-        -0.012 to +0.006 for 3.5 times the base models' cost, hence 5 folds there.
+        -0.012 to +0.006 for 3.5 times the base models' cost, hence 5 folds there. On the
+        evaluation half, run once after the choice: the worst location-only task (a 197-row
+        count) went from -0.071 to -0.039 against the best single model, 35 prefectures on 668
+        rows from +0.099 to +0.124 and a skewed 414-row target (every model's R² below zero)
+        from +0.636 to +0.335; the encoder added to other features under a linear head went
+        from 1 to 3 gains of 4 tasks.
         The number used is ``n_splits_``. An int gives that many spatially blocked folds of
         ``block_size_deg`` or ``block_size_km`` (with neither, for a multiclass target, that
         many folds of shuffled rows: see ``block_size_km``); a splitter's ``split(X, y)`` gets
@@ -114,8 +119,8 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         numbers every time. How much they differ, measured on the 17 location-only tasks of the
         held-out evaluation half (``benchmarks/results/heldout.md``, seed 1 against seed 0, the
         encoder and a LinearRegression / LogisticRegression head, 5-fold spatial CV): a median of
-        0.004 in R² or accuracy, 0.006 at the 75th percentile, 0.013 on a 197-row count and
-        0.19 in R² on a skewed 414-row target where every model's R² is below zero.
+        0.002 in R² or accuracy, 0.004 at the 75th percentile and at most 0.025 (35 classes on
+        668 rows).
     n_jobs : int, default=None
         Parallel jobs of the trees and the neighbour search (None: 1).
     lat_col, lon_col : str, default=None
