@@ -2,6 +2,7 @@
 
 import os
 import stat
+import tempfile
 
 import numpy as np
 import pandas as pd
@@ -56,6 +57,27 @@ def test_atomic_file_appears_only_on_success(tmp_path):
         temporary.write_text("a\n1\n")
     assert target.read_text() == "a\n1\n" and listing(tmp_path) == ["table.csv"]
     assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~_umask()  # not tempfile's private 0600
+
+
+def test_atomic_outputs_get_the_umask_permissions_back_from_private_writers(tmp_path):
+    """safetensors' save_file (and anything on tempfile) renames a private 0600 file over the
+    path it is given; the committed output still has the permissions of the user's umask."""
+    from safetensors.numpy import save_file
+
+    expected = 0o666 & ~_umask()
+    with atomic_output(tmp_path / "weights.safetensors") as temporary:
+        save_file({"w": np.zeros(3, dtype=np.float32)}, str(temporary))
+    assert stat.S_IMODE((tmp_path / "weights.safetensors").stat().st_mode) == expected
+
+    with atomic_output(tmp_path / "checkpoint", directory=True) as folder:
+        handle, private = tempfile.mkstemp(dir=folder)
+        os.close(handle)
+        os.replace(private, folder / "model.bin")
+        (folder / "sub").mkdir()
+        (folder / "sub" / "run.sh").write_text("echo")
+        os.chmod(folder / "sub" / "run.sh", 0o700)
+    assert stat.S_IMODE((tmp_path / "checkpoint" / "model.bin").stat().st_mode) == expected
+    assert stat.S_IMODE((tmp_path / "checkpoint" / "sub" / "run.sh").stat().st_mode) == 0o700 | expected
 
 
 @pytest.mark.parametrize("error", [ValueError, KeyboardInterrupt])

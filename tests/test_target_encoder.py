@@ -351,7 +351,7 @@ def test_cv_options_and_automatic_blocks(data):
     with pytest.raises(ValueError, match="give the block size to the splitter"):
         cheap(cv=blocks, block_size_km=100).fit(frame, smooth)
     with pytest.raises(ValueError, match="occupy only"):
-        cheap(block_size_deg=90).fit(frame, smooth)  # one block for 5 folds
+        cheap(block_size_deg=90).fit(frame, smooth)  # one block for 20 folds
 
 
 @pytest.mark.parametrize("learners", [("linear",), ("knn",), ("trees",), ("boosting",), ("knn", "boosting")])

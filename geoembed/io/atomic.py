@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import stat
 from pathlib import Path
 
 __all__ = ["AtomicOutput", "atomic_output"]
@@ -80,6 +81,8 @@ class AtomicOutput:
                     os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
             except FileExistsError:
                 continue
+            # the umask's permissions, to give back at commit to what a writer made private
+            self._mode = stat.S_IMODE(os.stat(candidate).st_mode)
             self.temporary_path = candidate
             return candidate
         raise FileExistsError(f"no free temporary name next to {self.target}")
@@ -92,6 +95,7 @@ class AtomicOutput:
         temporary = self._open_path()
         try:
             self._refuse_existing_target()
+            _restore_modes(temporary, self._mode, self.directory)
             if self.fsync:
                 _fsync_tree(temporary)
             if self.directory:
@@ -185,6 +189,22 @@ def atomic_output(target, *, directory: bool = False, overwrite: bool = True, fs
     ['table.csv']
     """
     return AtomicOutput(target, directory=directory, overwrite=overwrite, fsync=fsync)
+
+
+def _restore_modes(path: Path, mode: int, directory: bool) -> None:
+    """Give the umask's permissions back to files a writer made private.
+
+    Some writers (safetensors' ``save_file``, anything built on ``tempfile``) write a private
+    0600 file and rename it over the path they were given, so the output would be unreadable to
+    everyone but its owner, unlike every other file the user makes. Files keep any execute bit
+    and any permission beyond the umask's; only what is missing from the umask's is added.
+    """
+    file_mode = mode & 0o666 if directory else mode
+    files = [p for p in path.rglob("*") if p.is_file() and not p.is_symlink()] if directory else [path]
+    for file in files:
+        current = stat.S_IMODE(os.stat(file).st_mode)
+        if current | file_mode != current:
+            os.chmod(file, current | file_mode)
 
 
 def _remove(path: Path) -> None:
