@@ -171,7 +171,8 @@ def test_a_bad_cv_is_refused_by_its_constraint_naming_cv(cv):
     from geoembed.target_encoder import LocationTargetEncoder
 
     frame = pd.DataFrame({"lat": np.linspace(-40, 40, 30), "lon": np.linspace(-100, 100, 30)})
-    with pytest.raises(InvalidParameterError, match=r"'cv' parameter of LocationTargetEncoder must be one of 'auto' or an int of at"):
+    message = r"'cv' parameter of LocationTargetEncoder must be one of 'auto' or an int of at"
+    with pytest.raises(InvalidParameterError, match=message):
         LocationTargetEncoder("direct", learners=("knn",), cv=cv).fit(frame, np.arange(30.0))
 
 

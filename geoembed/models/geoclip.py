@@ -311,43 +311,41 @@ class GeoCLIPLocationEncoder(nn.Module):
         """Branch MLPs, then the heads summed inside one GEMM:
         [h_0 | h_1 | h_2 | h_grid] @ [W_0 | W_1 | W_2 | W_grid]^T + sum(b).
         """
-        linear, branch_layers, head, head_bias, dtype, _ = weights
-        if isinstance(branch_layers, StackedBranches):
+        if isinstance(weights.branch_layers, StackedBranches):
             return self._stacked_mlp(xy, weights)
-        hidden = []
-        for branch, layers in zip(self.branches, branch_layers):
-            h = branch.fourier_features(xy).to(dtype)
+        linear, hidden = weights.linear, []
+        for branch, layers in zip(self.branches, weights.branch_layers):
+            h = branch.fourier_features(xy).to(weights.dtype)
             for layer in layers:
                 h = linear(h, layer, relu=True)
             hidden.append(h)
         hidden += self._grid_hidden(xy, weights)
         # bfloat16 + float32 promotes: one pass converts and adds the float32 bias
-        return torch.add(linear(torch.cat(hidden, dim=1), head, relu=False), head_bias)
+        return torch.add(linear(torch.cat(hidden, dim=1), weights.head, relu=False), weights.head_bias)
 
     def _stacked_mlp(self, xy: Tensor, weights) -> Tensor:
         """One-hidden-layer branches as two GEMMs: every branch's Fourier features side by side
         ([cos | sin] of all angles), a block-diagonal hidden layer, and the summed heads (a grid
         branch's hidden units join the heads' input).
         """
-        linear, stacked, head, head_bias, dtype, _ = weights
+        linear, stacked = weights.linear, weights.branch_layers
         angles = (2 * math.pi * xy) @ stacked.frequencies_t
         n_angles = angles.shape[1]
         features = torch.empty((len(xy), 2 * n_angles), dtype=angles.dtype, device=angles.device)
         torch.cos(angles, out=features[:, :n_angles])
         torch.sin(angles, out=features[:, n_angles:])
-        hidden = linear(features.to(dtype), stacked.layer, relu=True)
+        hidden = linear(features.to(weights.dtype), stacked.layer, relu=True)
         grid_hidden = self._grid_hidden(xy, weights)
         if grid_hidden:
             hidden = torch.cat([hidden, *grid_hidden], dim=1)
-        out = linear(hidden, head, relu=False)
-        return out if head_bias is None else torch.add(out, head_bias)
+        out = linear(hidden, weights.head, relu=False)
+        return out if weights.head_bias is None else torch.add(out, weights.head_bias)
 
     def _grid_hidden(self, xy: Tensor, weights) -> list[Tensor]:
         """The grid branch's hidden units (a one-item list), or an empty list without a grid."""
-        linear, dtype, grid_hidden = weights[0], weights[4], weights[5]
         if self.grid is None:
             return []
-        return [linear(self.grid.encode(xy).to(dtype), grid_hidden, relu=True)]
+        return [weights.linear(self.grid.encode(xy).to(weights.dtype), weights.grid_hidden, relu=True)]
 
     def _inference_weights(self, precision: str, xy: Tensor):
         """Weights prepared for inference, rebuilt when the float32 weights change."""

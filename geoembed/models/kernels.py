@@ -13,7 +13,14 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-__all__ = ["PACK_BATCH_HINT", "StackedBranches", "bfloat16_is_fast", "prepare_inference_weights", "stack_branches"]
+__all__ = [
+    "PACK_BATCH_HINT",
+    "InferenceWeights",
+    "StackedBranches",
+    "bfloat16_is_fast",
+    "prepare_inference_weights",
+    "stack_branches",
+]
 
 
 def bfloat16_is_fast(device: torch.device) -> bool:
@@ -31,8 +38,8 @@ PACK_BATCH_HINT = 4096
 
 
 def prepare_inference_weights(model, precision: str, device: torch.device, *, prepack: bool = True):
-    """(linear, per-branch layers, fused head, head bias, dtype, grid hidden layer): what
-    :meth:`geoembed.models.geoclip.GeoCLIPLocationEncoder.embed` runs.
+    """The :class:`InferenceWeights` (linear, per-branch layers, fused head, head bias, dtype,
+    grid hidden layer) that :meth:`geoembed.models.geoclip.GeoCLIPLocationEncoder.embed` runs.
 
     On CPUs the weights are pre-packed once (oneDNN for bfloat16, MKL for float32), which
     saves a weight reorder per call; elsewhere, or if the ops are missing, plain ``F.linear``.
@@ -83,7 +90,7 @@ def prepare_inference_weights(model, precision: str, device: torch.device, *, pr
         head = pack(head_weight, head_gemm_bias)
         grid_hidden = pack(grid.hidden.weight, grid.hidden.bias) if grid is not None else None
         linear(torch.zeros(2, width, dtype=dtype), probe_layer, relu=True)  # the ops exist and take these weights
-        return linear, packed, head, head_bias, dtype, grid_hidden
+        return InferenceWeights(linear, packed, head, head_bias, dtype, grid_hidden)
     except (RuntimeError, AttributeError):
 
         def linear(h, layer, relu):
@@ -95,7 +102,19 @@ def prepare_inference_weights(model, precision: str, device: torch.device, *, pr
         else:
             cast = [[(w.to(dtype), b.to(dtype)) for w, b in branch] for branch in pairs]
         grid_hidden = (grid.hidden.weight.to(dtype), grid.hidden.bias.to(dtype)) if grid is not None else None
-        return linear, cast, (head_weight.to(dtype), head_gemm_bias.to(dtype)), head_bias, dtype, grid_hidden
+        head = (head_weight.to(dtype), head_gemm_bias.to(dtype))
+        return InferenceWeights(linear, cast, head, head_bias, dtype, grid_hidden)
+
+
+class InferenceWeights(NamedTuple):
+    """What :func:`prepare_inference_weights` returns, read by name."""
+
+    linear: object  # linear(h, layer, relu) -> Tensor, for the layers below in their packed form
+    branch_layers: object  # per-branch lists of layers, or a StackedBranches
+    head: tuple  # the fused head GEMM's layer
+    head_bias: Tensor | None  # the summed heads' float32 bias, added after the GEMM
+    dtype: torch.dtype
+    grid_hidden: tuple | None  # the grid branch's hidden layer (None without a grid)
 
 
 class StackedBranches(NamedTuple):
