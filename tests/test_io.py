@@ -73,11 +73,17 @@ def test_atomic_outputs_get_the_umask_permissions_back_from_private_writers(tmp_
         handle, private = tempfile.mkstemp(dir=folder)
         os.close(handle)
         os.replace(private, folder / "model.bin")
-        (folder / "sub").mkdir()
+        os.replace(tempfile.mkdtemp(dir=folder), folder / "sub")  # a private 0700 folder
         (folder / "sub" / "run.sh").write_text("echo")
         os.chmod(folder / "sub" / "run.sh", 0o700)
+        outside = tmp_path / "outside.txt"
+        outside.write_text("not part of the output")
+        os.chmod(outside, 0o600)
+        (folder / "link").symlink_to(outside)
     assert stat.S_IMODE((tmp_path / "checkpoint" / "model.bin").stat().st_mode) == expected
+    assert stat.S_IMODE((tmp_path / "checkpoint" / "sub").stat().st_mode) == 0o777 & ~_umask()
     assert stat.S_IMODE((tmp_path / "checkpoint" / "sub" / "run.sh").stat().st_mode) == 0o700 | expected
+    assert stat.S_IMODE(outside.stat().st_mode) == 0o600  # a link's target is not the output's to change
 
 
 @pytest.mark.parametrize("error", [ValueError, KeyboardInterrupt])

@@ -14,6 +14,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.validation import check_is_fitted
 from test_estimator_checks import NOT_APPLICABLE
 
 from geoembed import GeoEmbedder, make_encoder
@@ -480,3 +481,29 @@ def test_automatic_folds_follow_the_table_size(rows, n_splits):
     classes[:3] = "middle"
     assert encoder.fit(frame, classes).n_splits_ == n_splits
     assert encoder.set_params(cv=7).fit(frame, smooth).n_splits_ == 7
+
+
+def test_automatic_folds_at_few_places_take_as_many_folds_as_blocks():
+    """Geocoded centroids: 120 rows at 12 places fill 12 blocks at most, so "auto" takes 12 folds
+    (cv=20 is refused, naming the blocks); a given block size that makes 13 blocks, 13 folds."""
+    rng = np.random.default_rng(0)
+    sites = np.column_stack([rng.uniform(36, 60, 12), rng.uniform(-10, 20, 12)])
+    frame = pd.DataFrame(np.repeat(sites, 10, axis=0), columns=["lat", "lon"])
+    y = frame["lat"].to_numpy() + rng.normal(0, 0.1, len(frame))
+    encoder = cheap(learners=("knn",)).fit(frame, y)
+    assert encoder.n_splits_ == 12 and encoder.oof_scores_["stack"] > 0.5
+    with pytest.raises(ValueError, match="occupy only 12"):
+        cheap(learners=("knn",), cv=20).fit(frame, y)
+    big, smooth = region(500, seed=4)
+    blocks = block_labels(big["lat"], big["lon"], block_size_km=1000).max() + 1
+    assert 5 < blocks < 20
+    assert cheap(learners=("knn",), block_size_km=1000).fit(big, smooth).n_splits_ == blocks
+
+
+def test_a_failed_refit_is_not_fitted_for_scikit_learn(data):
+    frame, smooth = data
+    encoder = cheap(learners=("knn",), block_size_km=150).fit(frame, smooth)
+    with pytest.raises(ValueError, match="single class"):
+        encoder.fit(frame, np.zeros(len(frame), dtype=int))
+    with pytest.raises(NotFittedError):
+        check_is_fitted(encoder)  # scikit-learn's generic check, as Pipeline and clone-free code use it

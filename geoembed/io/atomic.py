@@ -192,19 +192,39 @@ def atomic_output(target, *, directory: bool = False, overwrite: bool = True, fs
 
 
 def _restore_modes(path: Path, mode: int, directory: bool) -> None:
-    """Give the umask's permissions back to files a writer made private.
+    """Give the umask's permissions back to files (and folders) a writer made private.
 
     Some writers (safetensors' ``save_file``, anything built on ``tempfile``) write a private
-    0600 file and rename it over the path they were given, so the output would be unreadable to
-    everyone but its owner, unlike every other file the user makes. Files keep any execute bit
-    and any permission beyond the umask's; only what is missing from the umask's is added.
+    0600 file, or a 0700 folder, and rename it over the path they were given, so the output
+    would be unreadable to everyone but its owner, unlike every other file the user makes.
+    Only permissions missing from the umask's are added (execute bits and wider permissions
+    stay); symbolic links are not followed. Best effort, one pass with one ``lstat`` per
+    entry: a file system that refuses ``chmod`` keeps the output as written. POSIX only
+    (elsewhere ``chmod`` only toggles read-only).
     """
-    file_mode = mode & 0o666 if directory else mode
-    files = [p for p in path.rglob("*") if p.is_file() and not p.is_symlink()] if directory else [path]
-    for file in files:
-        current = stat.S_IMODE(os.stat(file).st_mode)
-        if current | file_mode != current:
-            os.chmod(file, current | file_mode)
+    if os.name != "posix":
+        return
+
+    def widen(entry_path, wanted):
+        try:
+            current = stat.S_IMODE(os.lstat(entry_path).st_mode)
+            if current | wanted != current:
+                os.chmod(entry_path, current | wanted)
+        except OSError:
+            pass
+
+    if not directory:
+        if not path.is_symlink():
+            widen(path, mode)
+        return
+    for root, folders, files in os.walk(path):  # os.walk does not descend into linked folders
+        for name in folders:
+            if not os.path.islink(os.path.join(root, name)):
+                widen(os.path.join(root, name), mode)
+        for name in files:
+            file = os.path.join(root, name)
+            if not os.path.islink(file):
+                widen(file, mode & 0o666)
 
 
 def _remove(path: Path) -> None:

@@ -44,7 +44,7 @@ def prepare_inference_weights(model, precision: str, device: torch.device, *, pr
     On CPUs the weights are pre-packed once (oneDNN for bfloat16, MKL for float32), which
     saves a weight reorder per call; elsewhere, or if the ops are missing, plain ``F.linear``.
     A grid branch (``model.grid``) shares the fused head: its head's columns follow the
-    branches' and its bias joins theirs; its hidden layer is the last item (None without a grid).
+    branches' and its bias joins theirs; its hidden layer is ``grid_hidden`` (None without a grid).
     """
     dtype = torch.bfloat16 if precision == "fast" else torch.float32
     layers = [[m for m in branch.mlp if isinstance(m, nn.Linear)] for branch in model.branches]

@@ -19,7 +19,7 @@ from geoembed.core.geo import latlon_to_unit_xyz, validate_latlon
 from geoembed.core.inputs import read_coordinates
 from geoembed.core.params import CrossValidator, Interval, Options, validate_params
 from geoembed.encoders.embedder import GeoEmbedder
-from geoembed.model_selection import SpatialBlockKFold, automatic_block_size_km
+from geoembed.model_selection import SpatialBlockKFold, automatic_block_size_km, block_labels
 from geoembed.target_encoder._learners import LEARNERS, make_learner
 from geoembed.target_encoder._pooling import fit_log_pool, log_pool
 from geoembed.target_encoder._targets import MANY_CLASSES, infer_target_type
@@ -74,21 +74,22 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         output column. An explicit type always wins, and silences that warning.
     cv : "auto", int, cross-validation splitter or iterable, default="auto"
         The folds of the cross-fitting. ``"auto"`` is 20 folds for a table of fewer than
-        1,000 rows (``SMALL_TABLE_ROWS``; at most half the number of rows, at least 5) and 5
-        folds from 1,000 rows on. With 20 folds the base models of the out-of-fold encoding
+        1,000 rows (``SMALL_TABLE_ROWS``; half the rows for tables under 40 rows, never fewer
+        than 5; and no more than the occupied blocks, when the points sit at few places) and
+        5 folds from 1,000 rows on. With 20 folds the base models of the out-of-fold encoding
         train on 95% of a small table instead of 80%, so the meta-model weighs them nearly as
         they will be when :meth:`transform` uses them fit on all rows (a ridge on 512 features
-        gains much from the last rows of a small table). Chosen on the development half of the
-        held-out protocol (``benchmarks/results/heldout.md``, a ``LinearRegression`` head):
-        against 5 folds, +0.069 in R² on a 104-row table and -0.001 to +0.003 on the four other
-        location-only tasks it changes (303 to 1,155 rows, the encoder fit on 80% of them);
-        in a development check on tables of 2,930 and 4,000 rows, 20 folds changed R² by
-        -0.012 to +0.006 for 3.5 times the base models' cost, hence 5 folds there. On the
-        evaluation half, run once after the choice: the worst location-only task (a 197-row
-        count) went from -0.071 to -0.039 against the best single model, 35 prefectures on 668
-        rows from +0.099 to +0.124 and a skewed 414-row target (every model's R² below zero)
-        from +0.636 to +0.335; the encoder added to other features under a linear head went
-        from 1 to 3 gains of 4 tasks.
+        gains much from the last rows of a small table); under about 200 rows the automatic
+        blocks also shrink to make 20 of them (see ``block_size_km``). The rule steps at 1,000
+        rows: a table just above it gets 5 folds, one just below 20. Chosen on the development
+        half of the held-out protocol (``benchmarks/results/heldout.md``, a
+        ``LinearRegression`` head): against 5 folds, +0.069 in R² on a 104-row table and
+        -0.001 to +0.003 on the four other continuous tasks it changes (303 to 1,155 rows, the
+        encoder fit on 80% of them). From 1,000 rows on, 5 folds keep the cost of a fit at 6
+        fits of each base model instead of 21. On the evaluation half, run once after the
+        choice: the worst location-only task (a 197-row count) went from -0.071 to -0.039
+        against the best single model, 35 prefectures on 668 rows from +0.099 to +0.124 and a
+        skewed 414-row target (every model's R² below zero) from +0.636 to +0.335.
         The number used is ``n_splits_``. An int gives that many spatially blocked folds of
         ``block_size_deg`` or ``block_size_km`` (with neither, for a multiclass target, that
         many folds of shuffled rows: see ``block_size_km``); a splitter's ``split(X, y)`` gets
@@ -100,7 +101,8 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
     block_size_km : float, default=None
         Side of the blocks of the default folds on an equal-area grid, in km. With neither
         size, the side is chosen from the data: the smallest power-of-sqrt(2) km side at which
-        the occupied blocks hold 10 rows on average (fitted as ``block_size_km_``), except for a
+        the occupied blocks hold 10 rows on average, or a smaller one where that gives fewer
+        blocks than folds (fitted as ``block_size_km_``), except for a
         multiclass target, whose default folds are shuffled rows (scikit-learn's ``KFold``).
         Under blocked folds a class whose rows lie in a few blocks (a small country, a
         time zone, a neighbourhood) is missing from the training part of the fold that holds
@@ -352,6 +354,10 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
             return np.asarray([f"location_prior_{c}" for c in self.classes_], dtype=object)
         return np.asarray(["location_prior"], dtype=object)
 
+    def __sklearn_is_fitted__(self):
+        # a failed refit leaves some attributes ending in "_" (target_type_, ...) but no weights_
+        return hasattr(self, "weights_")
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
@@ -482,8 +488,19 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
                 splitter = KFold(n_splits, shuffle=True, random_state=int(rng.randint(np.iinfo(np.int32).max)))
                 folds = list(splitter.split(lat))
                 return self._check_folds(folds, len(lat))
-            if size_deg is None and size_km is None:
-                size_km = self.block_size_km_ = automatic_block_size_km(lat, lon, n_splits)
+            automatic = size_deg is None and size_km is None
+            if automatic:
+                size_km = automatic_block_size_km(lat, lon, n_splits)
+            if isinstance(self.cv, str) and n_splits > 5:
+                # points at few places (geocoded centroids) may fill fewer blocks than 20 folds
+                # need: "auto" then takes as many folds as there are blocks, at least 5
+                n_blocks = int(block_labels(lat, lon, block_size_deg=size_deg, block_size_km=size_km).max()) + 1
+                if n_blocks < n_splits:
+                    n_splits = max(5, n_blocks)
+                    if automatic:
+                        size_km = automatic_block_size_km(lat, lon, n_splits)
+            if automatic:
+                self.block_size_km_ = size_km
             splitter = SpatialBlockKFold(
                 n_splits,
                 block_size_deg=size_deg,
