@@ -61,6 +61,7 @@ def main(argv=None) -> int:
         "source_license": "MIT (derived from the GeoCLIP weights; see LICENSE in this folder)",
         "teacher": metadata.get("teacher"),
         "data": metadata.get("data"),
+        "places": metadata.get("places"),
         "random_state": metadata.get("random_state"),
         "command": "geoembed distill --out runs/lite && python tools/bundle_student.py runs/lite",
         "distill_config": json.loads(metadata.get("distill_config", "{}")),

