@@ -18,8 +18,10 @@ Needs ``pip install -e '.[bench]'``. The pool and its recorded split are
   suite's linear and boosted-tree probes, paired over ``--repeats`` fold reshuffles (seeds 0..r-1,
   the encoder reseeded too) for a one-sided 95% bound.
 
-Summaries count on the evaluation half only. GeoCLIP features are computed once per task and
-looked up (``benchmarks.location_prior.PrecomputedFeatures``). Results go to
+``--half confirmation`` runs the confirmation set (``geoembed.datasets.heldout.CONFIRMATION``):
+tasks from sources the project had not read, added after the evaluation half had judged several
+designs, run once for the design of the day. Summaries count each part on its own. GeoCLIP
+features are computed once per task and looked up (``benchmarks.location_prior.PrecomputedFeatures``). Results go to
 ``benchmarks/results/heldout.{md,json}``.
 """
 
@@ -40,13 +42,13 @@ from threadpoolctl import threadpool_limits
 from benchmarks._report import RESULTS_DIR, machine_info, markdown_table, write_results
 from benchmarks.location_prior import PrecomputedFeatures, folds_of, paired_summary, precompute, score
 from geoembed import GeoEmbedder
-from geoembed.datasets.heldout import POOL, heldout_split, load_heldout_task
+from geoembed.datasets.heldout import CONFIRMATION, HALVES, POOL, heldout_split, load_heldout_task
 from geoembed.evaluation import make_probe
 from geoembed.target_encoder import LocationTargetEncoder
 
 BASELINES = ("linear probe, GeoCLIP", "boosted trees, lat/lon", "k-NN, lat/lon")
 TIE = 0.005  # a loss smaller than this counts as a tie
-GROUPS = {t.name: t for t in POOL}
+GROUPS = {t.name: t for t in (*POOL, *CONFIRMATION)}
 
 
 def encoder_for(task, seed) -> LocationTargetEncoder:
@@ -329,7 +331,7 @@ def rows_path(name, half):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--half", nargs="*", default=["development", "evaluation"])
+    parser.add_argument("--half", nargs="*", choices=HALVES, default=["development", "evaluation"])
     parser.add_argument("--tasks", nargs="*", default=None, help="restrict to these tasks")
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1], help="encoder seeds; the first is quoted")
     parser.add_argument("--repeats", type=int, default=5, help="fold reshuffles of the added tasks' paired Δ")
@@ -365,18 +367,18 @@ def main(argv=None):
 
 def report(name, split, info):
     """The markdown and JSON results from every half's saved rows (each half may come from its own run)."""
-    halves = {
-        h: json.loads(rows_path(name, h).read_text())
-        for h in ("development", "evaluation")
-        if rows_path(name, h).exists()
-    }
+    halves = {h: json.loads(rows_path(name, h).read_text()) for h in HALVES if rows_path(name, h).exists()}
     rows, notes = [], []
     summaries = {half: summary(r["location"], r["added"], half) for half, r in halves.items()}
     headline = [{"half": h, **{k: _cell(v) for k, v in s.items() if k != "half"}} for h, s in summaries.items()]
     for half, result in halves.items():
         location_rows, added_rows = result["location"], result["added"]
         rows += location_rows + added_rows
-        quoted = " (the half claims quote)" if half == "evaluation" else " (for choosing designs only)"
+        quoted = {
+            "development": " (for choosing designs only)",
+            "evaluation": " (the half claims quote)",
+            "confirmation": " (fresh sources added after the evaluation half had judged several designs; run once)",
+        }[half]
         if location_rows:
             notes.append(f"### {half.capitalize()} half{quoted}: location only\n\n" + location_table(location_rows))
         if added_rows:
