@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 
 from geoembed.datasets import heldout
-from geoembed.datasets.heldout import POOL, heldout_split, list_heldout_tasks, load_heldout_task, make_split
+from geoembed.datasets.heldout import (
+    CONFIRMATION,
+    POOL,
+    heldout_split,
+    list_heldout_tasks,
+    load_heldout_task,
+    make_split,
+)
 from geoembed.target_encoder import infer_target_type
 
 
@@ -65,3 +72,32 @@ def test_float_copy_matches_its_int_task(tmp_path):
     np.testing.assert_array_equal(as_float.y, as_int.y)
     with pytest.raises(ValueError, match="unknown held-out task"):
         load_heldout_task("nope")
+
+
+def test_confirmation_set_stands_outside_the_seeded_draw():
+    split = heldout_split()
+    confirmation = [t.name for t in CONFIRMATION]
+    assert split["confirmation"] == confirmation == list_heldout_tasks("confirmation")
+    assert not set(confirmation) & {t.name for t in POOL}  # fresh tasks, none of the pool's
+    # adding it moved no task between the halves: the draw is over the pool alone
+    assert {k: make_split(split["seed"])[k] for k in ("development", "evaluation")} == {
+        k: split[k] for k in ("development", "evaluation")
+    }
+    assert {t.group for t in CONFIRMATION} == {"location", "added"}
+    assert list_heldout_tasks("confirmation", "added") == ["turbidity_added", "carshare_added", "nc_sids_added"]
+    with pytest.raises(ValueError, match="confirmation"):  # the message lists the parts
+        list_heldout_tasks("holdout")
+
+
+@pytest.mark.parametrize("name", [t.name for t in CONFIRMATION])
+def test_confirmation_tasks_load_with_the_kind_their_target_reads_as(name, tmp_path):
+    task = load_heldout_task(name, cache_dir=tmp_path)
+    lat, lon = task.frame["lat"].to_numpy(), task.frame["lon"].to_numpy()
+    assert np.isfinite(lat).all() and np.isfinite(lon).all()
+    assert (np.abs(lat) <= 90).all() and (np.abs(lon) <= 180).all()
+    assert len(task) <= heldout.MAX_ROWS and len(task) == len(task.y)
+    expected = ("continuous",) if task.kind == "regression" else ("binary", "multiclass")
+    assert infer_target_type(task.y) in expected  # the encoder reads the target as the task means it
+    if task.kind == "regression":
+        assert np.isfinite(task.y.astype(np.float64)).all() and np.std(task.y) > 0
+    assert set(task.extra_features) <= set(task.frame.columns)
