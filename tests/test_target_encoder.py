@@ -57,18 +57,51 @@ def cheap(**params):
 
 
 # -- the behaviour that matters ------------------------------------------------------------------
-def test_noise_target_does_not_leak_through_fit_transform():
-    frame, _ = region(1500, seed=1)
+def test_weak_signal_does_not_leak_through_fit_transform():
+    frame, smooth = region(1500, seed=1)
     noise = np.random.default_rng(2).normal(size=len(frame))
+    y = 0.3 * smooth + noise  # a weak location signal under much noise
     encoder = LocationTargetEncoder(random_state=0)
-    crossfit = encoder.fit_transform(frame, noise)
+    crossfit = encoder.fit_transform(frame, y)
+    assert encoder.skill_ > 0 and np.std(crossfit) > 0  # a signal it keeps
     naive = encoder.transform(frame)  # models fit on these very rows: they have seen the targets
     cv = KFold(5, shuffle=True, random_state=0)
-    honest = cross_val_score(LinearRegression(), crossfit, noise, cv=cv).mean()
-    leaky = cross_val_score(LinearRegression(), naive, noise, cv=cv).mean()
-    assert abs(honest) < 0.02  # nothing to learn, and the downstream model sees that
-    assert leaky > 0.1  # the naive encoding looks predictive in any evaluation on the training rows
-    assert np.corrcoef(naive[:, 0], noise)[0, 1] > 0.3 > abs(np.corrcoef(crossfit[:, 0], noise)[0, 1])
+    honest = cross_val_score(LinearRegression(), crossfit, y, cv=cv).mean()
+    leaky = cross_val_score(LinearRegression(), naive, y, cv=cv).mean()
+    truth = cross_val_score(LinearRegression(), smooth[:, None], y, cv=cv).mean()  # the signal itself
+    assert honest < truth + 0.02  # the cross-fitted prior knows no more than the signal
+    assert leaky > truth + 0.1  # the naive encoding looks better than the truth: it has seen the noise
+    assert np.corrcoef(naive[:, 0], noise)[0, 1] > 0.2 and abs(np.corrcoef(crossfit[:, 0], noise)[0, 1]) < 0.05
+
+
+@pytest.mark.parametrize("kind", ["continuous", "multiclass"])
+def test_no_location_signal_gives_a_constant_with_a_warning(kind):
+    frame, _ = region(600, seed=3)
+    rng = np.random.default_rng(103)  # noise; the rule keeps about 1 noise target in 20 (one-sided 95%)
+    y = rng.normal(size=len(frame)) if kind == "continuous" else rng.choice(["a", "b", "c"], len(frame))
+    encoder = LocationTargetEncoder("cartesian3d", random_state=0)
+    with pytest.warns(UserWarning, match="no significant location signal.*skill_ ="):
+        crossfit = encoder.fit_transform(frame, y)
+    assert encoder.skill_ < 0.02 and (encoder.weights_ == 0).all()
+    new = encoder.transform(region(50, seed=5)[0])
+    # one value per column for every row, in fit_transform and transform alike: nothing to split on
+    for out in (crossfit, new):
+        np.testing.assert_allclose(out, np.broadcast_to(out[:1], out.shape), rtol=0, atol=1e-12)
+    if kind == "continuous":  # the constant is the training mean
+        np.testing.assert_allclose(new[0, 0], y.mean(), rtol=0, atol=1e-9 * np.abs(y).max())
+    else:  # the class frequencies, as log lifts centred on the training rows: zeros
+        assert encoder.prior_weight_ == 1.0
+        np.testing.assert_allclose(new, 0.0, atol=1e-12)
+
+
+def test_a_signal_within_noise_is_kept_when_the_rows_show_it():
+    # the same weak signal: kept on many rows, where it is detectable out of fold
+    frame, smooth = region(2000, seed=6)
+    y = 0.15 * smooth + np.random.default_rng(7).normal(size=len(frame))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no "no signal" warning
+        encoder = LocationTargetEncoder("cartesian3d", random_state=0).fit(frame, y)
+    assert encoder.skill_ > 0 and encoder.weights_.sum() > 0
 
 
 def test_learns_a_location_signal_and_the_stack_beats_its_parts(data):
@@ -243,11 +276,13 @@ def test_integer_labels_stay_classes_and_explicit_types_win(data):
     n_labels = len(np.unique(labels))
     assert n_labels >= 5 and encoder.target_type_ == "multiclass"
     assert encoder.transform(frame.head(2)).shape == (2, n_labels)
-    codes = np.arange(len(frame)) % 30  # 30 integer codes: continuous unless said otherwise
+    bands = (frame["lat"].to_numpy() - 36) / 24  # 0..1 from south to north: a location signal
+    codes = np.floor(bands * 30).astype(int)  # 30 integer codes: continuous unless said otherwise
     assert cheap(learners=("knn",), block_size_km=150).fit(frame, codes).target_type_ == "continuous"
     explicit = cheap(learners=("knn",), block_size_km=150, target_type="multiclass").fit(frame, codes)
     assert explicit.target_type_ == "multiclass" and len(explicit.classes_) == 30
-    many = (np.arange(len(frame)) % 60).astype(str)
+    many = np.floor(bands * 60).astype(int).astype(str)
+    assert len(np.unique(codes)) == 30 and len(np.unique(many)) == 60
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # asked for: no warning
         cheap(learners=("knn",), block_size_km=150, target_type="multiclass").fit(frame, many)

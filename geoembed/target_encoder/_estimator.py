@@ -21,13 +21,16 @@ from geoembed.core.params import CrossValidator, Interval, Options, validate_par
 from geoembed.encoders.embedder import GeoEmbedder
 from geoembed.model_selection import SpatialBlockKFold, automatic_block_size_km, block_labels
 from geoembed.target_encoder._learners import LEARNERS, make_learner
-from geoembed.target_encoder._pooling import fit_log_pool, log_pool
+from geoembed.target_encoder._pooling import SMOOTHING, fit_log_pool, log_pool
 from geoembed.target_encoder._targets import MANY_CLASSES, infer_target_type
 
 __all__ = ["SMALL_TABLE_ROWS", "LocationTargetEncoder"]
 
 #: Below this many rows, ``cv="auto"`` cross-fits with 20 folds instead of 5.
 SMALL_TABLE_ROWS = 1000
+#: The one-sided 95% normal quantile: the location signal is kept when the out-of-fold gain of the
+#: meta-model over a constant is this many standard errors above zero.
+SKILL_Z = 1.6448536269514722
 
 
 class LocationTargetEncoder(TransformerMixin, BaseEstimator):
@@ -398,6 +401,9 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         self.learner_names_ = tuple(learners)
         self.learner_params_ = {name: learner.params() for name, learner in zip(learners, self._base_models)}
         self._fit_meta(oof, target)
+        self.skill_, z = self._skill(oof, target, folds)
+        if not z > SKILL_Z:
+            self._forget_location(target, z)
         combined = self._combine(oof)
         self.oof_scores_ = {name: self._score(p, target) for name, p in zip(learners, oof)}
         self.oof_scores_["stack"] = self._score(combined, target)
@@ -563,6 +569,58 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
             return
         self.class_prior_ = np.bincount(target, minlength=len(self.classes_)) / len(target)
         self.weights_, self.prior_weight_ = fit_log_pool(oof, self.class_prior_, target)
+
+    def _skill(self, oof, target, folds) -> tuple[float, float]:
+        """The meta-model's skill out of fold, and its z score.
+
+        On each fold's rows, the meta-model fit on the other folds' rows is compared with a
+        constant fit on those same rows (their mean, or their class frequencies). The skill is
+        R² against that constant for a continuous target and, for classes, one less the ratio
+        of log-losses; the z score is the mean of the rows' paired loss differences over its
+        standard error.
+        """
+        gains, baseline = [], 0.0  # per row: the constant's loss less the meta-model's
+        if not self._classification:
+            P, y = np.column_stack([p[:, 0] for p in oof]), target[:, 0]
+            for train, test in folds:
+                meta = LinearRegression(positive=True).fit(P[train], y[train])
+                constant = (y[test] - y[train].mean()) ** 2
+                gains.append(constant - (y[test] - meta.predict(P[test])) ** 2)
+                baseline += float(np.sum(constant))
+        else:
+            n_classes = len(self.classes_)
+            for train, test in folds:
+                prior = np.bincount(target[train], minlength=n_classes) / len(train)
+                weights, prior_weight = fit_log_pool([p[train] for p in oof], prior, target[train])
+                pooled = log_pool([p[test] for p in oof], prior, weights, prior_weight)
+                constant = -np.log(((prior + SMOOTHING / n_classes) / (1 + SMOOTHING))[target[test]])
+                gains.append(constant + np.log(pooled[np.arange(len(test)), target[test]]))
+                baseline += float(np.sum(constant))
+        gains = np.concatenate(gains)
+        if baseline <= 0:
+            return 0.0, 0.0
+        spread = float(np.std(gains, ddof=1)) if len(gains) > 1 else 0.0
+        z = float(np.mean(gains)) / (spread / math.sqrt(len(gains))) if spread > 0 else 0.0
+        return float(np.sum(gains)) / baseline, z
+
+    def _forget_location(self, target, z):
+        """No significant skill out of fold: the prior becomes the constant (the mean, or the class
+        frequencies).
+        """
+        warnings.warn(
+            f"{type(self).__name__} found no significant location signal in y: out of fold, its models "
+            f"do no better than a constant (skill_ = {self.skill_:.3f}, z = {z:.2f} < {SKILL_Z:.3f}), so its "
+            "output is that constant (the training mean, or the class frequencies) for every row",
+            UserWarning,
+            stacklevel=4,
+        )
+        self.weights_ = np.zeros_like(self.weights_)
+        if self._classification:
+            self.prior_weight_ = 1.0
+            return
+        centre, scale = self._target_scaling_  # the meta-model works on y centred and scaled
+        self._meta_intercept_ = float(np.mean(target[:, 0]))
+        self.intercept_ = scale * self._meta_intercept_ + centre
 
     def _combine(self, predictions) -> np.ndarray:
         if not self._classification:  # on the centred and scaled target
