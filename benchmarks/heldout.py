@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -345,24 +347,46 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)  # LogisticRegression at its defaults
     warnings.filterwarnings("ignore", message=".*distinct labels, read as that many classes")
+    warnings.filterwarnings("ignore", message=".*found no significant location signal")  # counted in the rows
     info = machine_info()
+    design = design_commit()
     split = heldout_split()
     for half in args.half:
         start = time.perf_counter()
         names = [n for n in split[half] if args.tasks is None or n in args.tasks]
 
-        def save(result, half=half, start=start):
+        def save(result, half=half, start=start, final=False):
+            # progress goes to a .partial file; the rows file appears whole, when the part is done
             result["minutes"] = (time.perf_counter() - start) / 60
             result["machine"] = info
+            result["design"] = design
             result["seeds"], result["repeats"] = args.seeds, args.repeats
-            tmp = rows_path(args.name, half).with_suffix(".tmp")
+            path = rows_path(args.name, half)
+            target = path if final else path.with_suffix(".partial.json")
+            tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps(result, indent=2))
-            tmp.replace(rows_path(args.name, half))
+            tmp.replace(target)
+            if final:
+                path.with_suffix(".partial.json").unlink(missing_ok=True)
 
         # one BLAS / OpenMP thread for the models: on a small shared machine more threads only spin
         with threadpool_limits(limits=1):
-            save(run_half(half, names, args.seeds, args.repeats, save))
+            save(run_half(half, names, args.seeds, args.repeats, save), final=True)
     report(args.name, split, info)
+
+
+def design_commit() -> str:
+    """The commit whose package code is measured, with "+modified" when geoembed/ differs from it."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
+        changed = ["git", "status", "--porcelain", "--", "geoembed"]
+        dirty = subprocess.run(changed, cwd=root, capture_output=True, text=True)
+    except OSError:
+        return "unknown (no git)"
+    if head.returncode != 0:
+        return "unknown (not a git checkout)"
+    return head.stdout.strip() + ("+modified" if dirty.stdout.strip() else "")
 
 
 def report(name, split, info):
@@ -377,19 +401,21 @@ def report(name, split, info):
         quoted = {
             "development": " (for choosing designs only)",
             "evaluation": " (the half claims quote)",
-            "confirmation": " (fresh sources added after the evaluation half had judged several designs; run once)",
+            "confirmation": " (fresh sources added after the evaluation half had judged several designs)",
         }[half]
+        title = "Confirmation set" if half == "confirmation" else f"{half.capitalize()} half"
         if location_rows:
-            notes.append(f"### {half.capitalize()} half{quoted}: location only\n\n" + location_table(location_rows))
+            notes.append(f"### {title}{quoted}: location only\n\n" + location_table(location_rows))
         if added_rows:
-            notes.append(f"### {half.capitalize()} half{quoted}: added to other features\n\n" + added_table(added_rows))
+            notes.append(f"### {title}{quoted}: added to other features\n\n" + added_table(added_rows))
         done = {r["task"] for r in location_rows + added_rows}
         if "tasks" in result and len(done) < len(result["tasks"]):
             missing = [t for t in result["tasks"] if t not in done]
-            notes.append(f"{half.capitalize()} half is partial: not measured: {', '.join(missing)}.")
+            notes.append(f"{title} is partial: not measured: {', '.join(missing)}.")
         notes.append(
-            f"{half.capitalize()} half: {result['minutes']:.1f} min on {result['machine']['cpu']} "
-            f"(run {result['machine']['date']}); encoder seeds {result['seeds']}, {result['repeats']} repeats."
+            f"{title}: {result['minutes']:.1f} min on {result['machine']['cpu']} "
+            f"(run {result['machine']['date']}, package code of commit {result.get('design', 'not recorded')}); "
+            f"encoder seeds {result['seeds']}, {result['repeats']} repeats."
         )
     pairs = {r["task"]: r for r in rows if r["task"] in ("airports_alt", "airports_alt_float")}
     if len(pairs) == 2:
