@@ -341,8 +341,10 @@ def main(argv=None):
     parser.add_argument("--name", default="heldout")
     parser.add_argument("--report-only", action="store_true", help="rewrite the report from the saved rows")
     args = parser.parse_args(argv)
-    if args.report_only:
-        report(args.name, heldout_split(), machine_info(probe_gemm=False))
+    if args.report_only:  # the machine line of the newest saved part (the machine and threads of its run)
+        saved = [json.loads(rows_path(args.name, h).read_text()) for h in HALVES if rows_path(args.name, h).exists()]
+        newest = max(saved, key=lambda r: r["machine"]["date"])["machine"] if saved else machine_info(probe_gemm=False)
+        report(args.name, heldout_split(), newest)
         return
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)  # LogisticRegression at its defaults
