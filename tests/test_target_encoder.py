@@ -291,6 +291,7 @@ def test_integer_labels_stay_classes_and_explicit_types_win(data):
     assert encoder.target_type_ == "multiclass" and len(encoder.classes_) == categorical.nunique()
 
 
+@pytest.mark.filterwarnings("ignore:.*no significant location signal")  # targets without signal
 def test_target_type_inference_and_errors(data):
     frame, smooth = data
     metres = np.round(smooth * 1000)  # whole numbers in a float array: still a quantity
@@ -428,6 +429,7 @@ def test_neighbours_at_one_shared_location_average_their_targets():
     assert encoder.encoder_ is None  # no "linear" model, no location features
 
 
+@pytest.mark.filterwarnings("ignore:.*no significant location signal")  # targets without signal
 def test_bad_targets_and_a_failed_refit(data):
     frame, smooth = data
     labels = pd.Series(np.where(smooth > np.median(smooth), "high", "low"), index=frame.index + 1000, dtype=object)
@@ -505,6 +507,7 @@ def test_a_shift_of_y_does_not_change_the_prior(data):
     assert np.abs(shifted - base).max() < 0.15 * smooth.std() and np.corrcoef(shifted, base)[0, 1] > 0.99
 
 
+@pytest.mark.filterwarnings("ignore:.*no significant location signal")  # targets without signal
 @pytest.mark.parametrize(("rows", "n_splits"), [(8, 5), (30, 15), (104, 20), (999, 20), (1000, 5)])
 def test_automatic_folds_follow_the_table_size(rows, n_splits):
     """cv="auto": 20 folds under 1,000 rows (at most half the rows, at least 5), 5 from 1,000 on,
