@@ -545,3 +545,20 @@ def test_a_failed_refit_is_not_fitted_for_scikit_learn(data):
         encoder.fit(frame, np.zeros(len(frame), dtype=int))
     with pytest.raises(NotFittedError):
         check_is_fitted(encoder)  # scikit-learn's generic check, as Pipeline and clone-free code use it
+
+
+@pytest.mark.parametrize("kind", ["continuous", "multiclass"])
+def test_refits_with_a_signal_are_idempotent(data, kind):
+    # scikit-learn's own checks fit on random targets, which take the constant path: the stack's
+    # refit is checked here, on a target with a location signal
+    frame, smooth = data
+    y = smooth if kind == "continuous" else np.digitize(smooth, [-0.5, 0.5]).astype(str)
+    encoder = cheap(block_size_km=150)
+    first = encoder.fit_transform(frame, y), encoder.transform(frame.head(30))
+    assert encoder.skill_ > 0.5 and encoder.weights_.sum() > 0
+    again = encoder.fit_transform(frame, y), encoder.transform(frame.head(30))  # the same object, refit
+    fresh = clone(encoder)
+    other = fresh.fit_transform(frame, y), fresh.transform(frame.head(30))
+    for a, b, c in zip(first, again, other):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
