@@ -211,6 +211,15 @@ def fmt(entry) -> str:
     return f"{entry['mean']:.3f} ± {entry['std']:.3f}"
 
 
+def fold_bound(row) -> float:
+    """One-sided 95% Student-t upper bound of the encoder's Δ against the best single model, paired
+    over the 5 outer folds: below zero, the loss is more than fold-to-fold noise."""
+    scores = row["scores"]
+    ours, best = scores["LocationTargetEncoder + head"]["folds"], scores[row["best single"]]["folds"]
+    deltas = np.asarray(ours) - np.asarray(best)
+    return paired_summary(deltas)["upper95"]
+
+
 def verdict(delta: float) -> str:
     return "win" if delta > 0 else ("tie" if delta >= -TIE else "loss")
 
@@ -232,13 +241,15 @@ def location_table(rows) -> str:
                 "encoder + head": fmt(s["LocationTargetEncoder + head"]),
                 "Δ vs best (fold std)": f"{row['Δ']:+.3f} ({row['Δ fold std']:.3f})",
                 "verdict": verdict(row["Δ"]),
+                "Δ upper 95% (folds)": f"{fold_bound(row):+.3f}",
                 "seed 1 − seed 0": f"{row['seed Δ']:+.3f}" if "seed Δ" in row else "",
                 "head at max_iter (folds)": row.get("head not converged (folds)", ""),
                 **{name: fmt(s[name]) if name in s else "" for name in extra},
             }
         )
     columns = ["task", "extent", "forms", "metric", "n", "y", *BASELINES, "encoder + head"]
-    columns += ["Δ vs best (fold std)", "verdict", "seed 1 − seed 0", "head at max_iter (folds)", *extra]
+    columns += ["Δ vs best (fold std)", "verdict", "Δ upper 95% (folds)", "seed 1 − seed 0", "head at max_iter (folds)"]
+    columns += extra
     return markdown_table(records, columns)
 
 
@@ -276,6 +287,7 @@ def summary(location_rows, added_rows, half) -> dict:
         "worst Δ": float(deltas.min()) if len(deltas) else float("nan"),
         "mean fold std of Δ": float(np.mean([r["Δ fold std"] for r in loc])) if loc else float("nan"),
         "losing tasks": [f"{r['task']} ({r['Δ']:+.3f})" for r in loc if r["Δ"] < -TIE],
+        "losses beyond fold noise (upper 95% < 0)": [f"{r['task']} ({r['Δ']:+.3f})" for r in loc if fold_bound(r) < 0],
     }
     seeds = [abs(r["seed Δ"]) for r in loc if "seed Δ" in r]
     if seeds:
