@@ -43,14 +43,27 @@ def test_tree_head_variants_script_reports_every_design(tmp_path, monkeypatch):
 def test_heldout_summary_counts_wins_ties_losses_on_a_half():
     from benchmarks.heldout import summary
 
-    def row(task, delta):
-        return {"task": task, "Δ": delta, "Δ fold std": 0.01, "seed Δ": delta / 10}
+    def row(task, delta, spread=0.001):
+        best = np.array([0.5, 0.6, 0.7, 0.6, 0.5])
+        ours = best + delta + spread * np.array([1, -1, 2, -2, 0])  # folds of mean Δ = delta
+        scores = {"k-NN": {"folds": best.tolist()}, "LocationTargetEncoder + head": {"folds": ours.tolist()}}
+        return {
+            "task": task,
+            "Δ": delta,
+            "Δ fold std": 0.01,
+            "seed Δ": delta / 10,
+            "scores": scores,
+            "best single": "k-NN",
+        }
 
-    rows = [row("a", 0.02), row("b", -0.004), row("c", -0.02), row("d", 0.0), row("airports_alt_float", -1.0)]
+    rows = [row("a", 0.02), row("b", -0.004), row("c", -0.02), row("d", 0.0), row("e", -0.03, spread=0.1)]
+    rows.append(row("airports_alt_float", -1.0))
     result = summary(rows, [], "evaluation")
-    assert result["location tasks"] == 4  # the float copy is a check, not a task
-    assert (result["wins"], result["ties (within -0.005)"], result["losses"]) == (1, 2, 1)
-    assert result["losing tasks"] == ["c (-0.020)"] and result["worst Δ"] == -0.02
+    assert result["location tasks"] == 5  # the float copy is a check, not a task
+    assert (result["wins"], result["ties (within -0.005)"], result["losses"]) == (1, 2, 2)
+    assert result["losing tasks"] == ["c (-0.020)", "e (-0.030)"] and result["worst Δ"] == -0.03
+    # a steady loss is beyond fold noise, a larger one that swings from fold to fold is not
+    assert result["losses beyond fold noise (upper 95% < 0)"] == ["b (-0.004)", "c (-0.020)"]
 
 
 def test_heldout_script_runs_both_halves_and_merges_them(tmp_path, monkeypatch):
@@ -75,3 +88,6 @@ def test_heldout_script_runs_both_halves_and_merges_them(tmp_path, monkeypatch):
     assert all(len(r["repeated"]["deltas"]) == 2 for r in added)
     text = (tmp_path / "heldout.md").read_text()
     assert "Development half" in text and "Evaluation half" in text and "northampton_price_added" in text
+    rows = json.loads((tmp_path / "heldout_rows_evaluation.json").read_text())
+    assert rows["design"]  # the commit the rows measured
+    assert not list(tmp_path.glob("*.partial.json"))  # progress files give way to the whole rows file
