@@ -91,3 +91,14 @@ def test_heldout_script_runs_both_halves_and_merges_them(tmp_path, monkeypatch):
     rows = json.loads((tmp_path / "heldout_rows_evaluation.json").read_text())
     assert rows["design"]  # the commit the rows measured
     assert not list(tmp_path.glob("*.partial.json"))  # progress files give way to the whole rows file
+
+
+def test_skill_power_script_counts_kept_signals(tmp_path, monkeypatch):
+    from benchmarks import skill_power
+
+    monkeypatch.setattr(benchmarks._report, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(skill_power, "SETTINGS", ((300, 0.0), (600, 1.0)))  # noise, and a strong signal
+    skill_power.main(["--draws", "2"])
+    rows = json.loads((tmp_path / "skill_power.json").read_text())["rows"]
+    assert [r["kept"] for r in rows] == ["0 of 2", "2 of 2"]
+    assert rows[0]["signal share of y's variance"] == "0.0%"

@@ -77,7 +77,7 @@ def test_weak_signal_does_not_leak_through_fit_transform():
 @pytest.mark.parametrize("kind", ["continuous", "multiclass"])
 def test_no_location_signal_gives_a_constant_with_a_warning(kind):
     frame, _ = region(600, seed=3)
-    rng = np.random.default_rng(103)  # noise (the rule kept 0 noise targets of 60 in a trial)
+    rng = np.random.default_rng(103)  # noise (0 of 30 noise targets kept: benchmarks/results/skill_power.md)
     y = rng.normal(size=len(frame)) if kind == "continuous" else rng.choice(["a", "b", "c"], len(frame))
     encoder = LocationTargetEncoder("cartesian3d", random_state=0)
     with pytest.warns(UserWarning, match="no significant location signal.*skill_ ="):

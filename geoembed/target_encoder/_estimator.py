@@ -185,7 +185,8 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         ``(p + 0.01 / n_classes) / 1.01``), a column no downstream model can overfit. The test
         has little power on weak signals: on synthetic points over Europe (3-d features), a
         smooth pattern explaining 1% of y's variance on 2,000 rows was kept in 5 fits of 30,
-        one explaining 4% on 1,500 rows in 26 of 30, and pure noise on 600 rows in 0 of 60.
+        one explaining 4% on 1,500 rows in 26 of 30, 7% in 30 of 30, and pure noise on 600
+        rows in 0 of 30 (``benchmarks/results/skill_power.md``).
         ``oof_scores_["stack"]`` scores the stack before that decision.
     lift_offset_ : ndarray of shape (n_classes,) or None
         The centring of the log lifts: the mean of ``log(1 + n_classes * p)`` over the training
