@@ -21,7 +21,7 @@ from geoembed.core.params import CrossValidator, Interval, Options, validate_par
 from geoembed.encoders.embedder import GeoEmbedder
 from geoembed.model_selection import SpatialBlockKFold, automatic_block_size_km, block_labels
 from geoembed.target_encoder._learners import LEARNERS, make_learner
-from geoembed.target_encoder._pooling import SMOOTHING, fit_log_pool, log_pool
+from geoembed.target_encoder._pooling import fit_log_pool, log_pool, smoothed_prior
 from geoembed.target_encoder._targets import MANY_CLASSES, infer_target_type
 
 __all__ = ["SMALL_TABLE_ROWS", "LocationTargetEncoder"]
@@ -422,18 +422,20 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         self.learner_names_ = tuple(learners)
         self.learner_params_ = {name: learner.params() for name, learner in zip(learners, self._base_models)}
         self._fit_meta(oof, target)
-        self.oof_scores_ = {name: self._score(p, target) for name, p in zip(learners, oof)}
-        self.oof_scores_["stack"] = self._score(self._combine(oof), target)
-        skill, z = self._skill(oof, target, folds)
-        if not z > SKILL_Z:
-            self._forget_location(target)
         combined = self._combine(oof)
+        self.oof_scores_ = {name: self._score(p, target) for name, p in zip(learners, oof)}
+        self.oof_scores_["stack"] = self._score(combined, target)
+        skill, z = self._skill(oof, target, folds)
+        keep = z > SKILL_Z
+        if not keep:
+            self._forget_location(target)
+            combined = self._combine(oof)
         self.lift_offset_ = None
         if self.target_type_ == "multiclass" and self.multiclass_output == "log_lift":
             # centred on the training rows' out-of-fold encoding: a logistic head's lbfgs converges
             self.lift_offset_ = np.log1p(len(self.classes_) * combined).mean(axis=0)
         self.skill_ = skill  # set last: the estimator is fitted once it has skill_
-        if not z > SKILL_Z:  # after the fit is complete, so that an error raised from it leaves a whole fit
+        if not keep:  # after the fit is complete, so that an error raised from it leaves a whole fit
             warnings.warn(
                 f"{type(self).__name__} found no significant location signal in y: out of fold, its "
                 f"models do no better than a constant (skill_ = {skill:.3f}, z = {z:.2f}, not above "
@@ -594,9 +596,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
     def _fit_meta(self, oof, target):
         if not self._classification:
             meta = LinearRegression(positive=True).fit(np.column_stack([p[:, 0] for p in oof]), target[:, 0])
-            self.weights_, self._meta_intercept_ = meta.coef_.astype(np.float64), float(meta.intercept_)
-            centre, scale = self._target_scaling_  # the intercept in units of y, for the base models' outputs in y
-            self.intercept_ = scale * self._meta_intercept_ + centre * (1 - self.weights_.sum())
+            self._set_regression_meta(meta.coef_.astype(np.float64), float(meta.intercept_))
             return
         self.class_prior_ = np.bincount(target, minlength=len(self.classes_)) / len(target)
         self.weights_, self.prior_weight_ = fit_log_pool(oof, self.class_prior_, target)
@@ -624,7 +624,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
                 prior = np.bincount(target[train], minlength=n_classes) / len(train)
                 weights, prior_weight = fit_log_pool([p[train] for p in oof], prior, target[train])
                 pooled = log_pool([p[test] for p in oof], prior, weights, prior_weight)
-                constant = -np.log(((prior + SMOOTHING / n_classes) / (1 + SMOOTHING))[target[test]])
+                constant = -np.log(smoothed_prior(prior)[target[test]])
                 gains.append(constant + np.log(pooled[np.arange(len(test)), target[test]]))
                 baseline += float(np.sum(constant))
         gains = np.concatenate(gains)
@@ -642,13 +642,18 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         """No significant skill out of fold: the prior becomes the constant (the mean, or the
         smoothed class frequencies).
         """
-        self.weights_ = np.zeros_like(self.weights_)
         if self._classification:
-            self.prior_weight_ = 1.0
+            self.weights_, self.prior_weight_ = np.zeros_like(self.weights_), 1.0
             return
-        centre, scale = self._target_scaling_  # the meta-model works on y centred and scaled
-        self._meta_intercept_ = float(np.mean(target[:, 0]))
-        self.intercept_ = scale * self._meta_intercept_ + centre
+        self._set_regression_meta(np.zeros_like(self.weights_), float(np.mean(target[:, 0])))
+
+    def _set_regression_meta(self, weights, meta_intercept):
+        """The continuous meta-model: weights and intercept on y centred and scaled, and the
+        intercept in units of y (for the base models' outputs in y).
+        """
+        self.weights_, self._meta_intercept_ = weights, meta_intercept
+        centre, scale = self._target_scaling_
+        self.intercept_ = scale * meta_intercept + centre * (1 - weights.sum())
 
     def _combine(self, predictions) -> np.ndarray:
         if not self._classification:  # on the centred and scaled target

@@ -7,11 +7,18 @@ from scipy.optimize import minimize
 
 from geoembed.target_encoder._learners import one_hot
 
-__all__ = ["SMOOTHING", "fit_log_pool", "log_pool", "log_probabilities", "pool"]
+__all__ = ["SMOOTHING", "fit_log_pool", "log_pool", "log_probabilities", "pool", "smoothed_prior"]
 
 #: Probabilities are mixed with this share of the uniform distribution before log pooling,
 #: so that one model's zero cannot veto a class that the others find likely.
 SMOOTHING = 0.01
+
+
+def smoothed_prior(prior):
+    """The class frequencies as the pool gives them with every model's weight at zero: mixed with
+    ``SMOOTHING`` of the uniform distribution, like every probability the pool reads.
+    """
+    return (prior + SMOOTHING / len(prior)) / (1 + SMOOTHING)
 
 
 def log_probabilities(predictions, prior):
