@@ -694,18 +694,16 @@ def _airportsdata(cache_dir):
     return cached_table("airports_world", "airportsdata", version, build, cache_dir), f"airportsdata=={version}"
 
 
-def _load_airport_elevation(random_state=0, cache_dir=None):
-    frame, source = _airportsdata(cache_dir)
-    frame = _capped(frame, random_state)
-    return _task(
-        "airport_elevation",
-        "regression",
-        frame,
-        frame["elevation"].to_numpy(np.float64),
-        source,
-        "elevation (feet) of the world's airports and airfields",
-        5.0,
-    )
+def _regression_task(name, source, column, description, block, extra=(), capped=True):
+    """A confirmation task: ``column`` of a source table as a float64 target, ``extra`` as float64 features."""
+
+    def load(random_state=0, cache_dir=None):
+        frame, origin = source(cache_dir)
+        frame = (_capped(frame, random_state) if capped else frame).astype({c: np.float64 for c in extra})
+        y = frame[column].to_numpy(np.float64)
+        return _task(name, "regression", frame, y, origin, description, block, extra)
+
+    return load
 
 
 def _airport_region_task(name, column, description, block, at_least, where):
@@ -743,35 +741,6 @@ def _linke(cache_dir):
     return cached_table("linke_turbidity", "pvlib", version, build, cache_dir), f"pvlib=={version}"
 
 
-def _load_turbidity(random_state=0, cache_dir=None):
-    frame, source = _linke(cache_dir)
-    frame = _capped(frame, random_state)
-    return _task(
-        "turbidity",
-        "regression",
-        frame,
-        frame["turbidity"].to_numpy(),
-        source,
-        "yearly mean Linke turbidity (haze), land",
-        5.0,
-    )
-
-
-def _load_turbidity_added(random_state=0, cache_dir=None):
-    frame, source = _linke(cache_dir)
-    frame = _capped(frame, random_state).astype({"elevation": np.float64})
-    return _task(
-        "turbidity_added",
-        "regression",
-        frame,
-        frame["turbidity"].to_numpy(),
-        source,
-        "yearly mean Linke turbidity from elevation + location, land",
-        5.0,
-        ["elevation"],
-    )
-
-
 def _carshare(cache_dir):
     path, version = package_file("plotly", "carshare.csv.gz")
 
@@ -780,34 +749,6 @@ def _carshare(cache_dir):
         return raw.rename(columns={"centroid_lat": "lat", "centroid_lon": "lon"})
 
     return cached_table("carshare", "plotly", version, build, cache_dir), f"plotly=={version}"
-
-
-def _load_carshare(random_state=0, cache_dir=None):
-    frame, source = _carshare(cache_dir)
-    return _task(
-        "carshare_hours",
-        "regression",
-        frame,
-        frame["car_hours"].to_numpy(np.float64),
-        source,
-        "hours of car-sharing use per Montreal area, a month (249 rows)",
-        0.02,
-    )
-
-
-def _load_carshare_added(random_state=0, cache_dir=None):
-    frame, source = _carshare(cache_dir)
-    frame = frame.astype({"peak_hour": np.float64})
-    return _task(
-        "carshare_added",
-        "regression",
-        frame,
-        frame["car_hours"].to_numpy(np.float64),
-        source,
-        "hours of car-sharing use per Montreal area from its peak hour + location (249 rows)",
-        0.02,
-        ["peak_hour"],
-    )
 
 
 def _sids(cache_dir):
@@ -838,33 +779,6 @@ def _sids(cache_dir):
         return frame
 
     return cached_table("nc_sids", "libpysal", version, build, cache_dir), f"libpysal=={version}"
-
-
-def _load_sids(random_state=0, cache_dir=None):
-    frame, source = _sids(cache_dir)
-    return _task(
-        "nc_sids_rate",
-        "regression",
-        frame,
-        frame["SIDR79"].to_numpy(),
-        source,
-        "sudden infant death rate per 1,000 births 1979-84, North Carolina county centroids (100 rows)",
-        0.5,
-    )
-
-
-def _load_sids_added(random_state=0, cache_dir=None):
-    frame, source = _sids(cache_dir)
-    return _task(
-        "nc_sids_added",
-        "regression",
-        frame,
-        frame["SIDR79"].to_numpy(),
-        source,
-        "sudden infant death rate 1979-84 from births and non-white birth rate + location, North Carolina",
-        0.5,
-        ["NWR79", "BIR79"],
-    )
 
 
 def _suite(name):
@@ -1060,7 +974,19 @@ POOL = (
 #: judged several committed designs of the location prior: a confirmation set, measured once for
 #: the design of that day, never used to choose anything. Not part of :func:`make_split`'s draw.
 CONFIRMATION = (
-    HeldoutTask("airport_elevation", "location", _GLOBAL, (), _load_airport_elevation),
+    HeldoutTask(
+        "airport_elevation",
+        "location",
+        _GLOBAL,
+        (),
+        _regression_task(
+            "airport_elevation",
+            _airportsdata,
+            "elevation",
+            "elevation (feet) of the world's airports and airfields",
+            5.0,
+        ),
+    ),
     HeldoutTask(
         "airport_africa_country",
         "location",
@@ -1103,12 +1029,85 @@ CONFIRMATION = (
             lambda f: f["country"] == "AU",
         ),
     ),
-    HeldoutTask("turbidity", "location", _GLOBAL, (), _load_turbidity),
-    HeldoutTask("carshare_hours", "location", _CITY, ("skewed", "small table"), _load_carshare),
-    HeldoutTask("nc_sids_rate", "location", _REGIONAL, ("small table", "region centroids"), _load_sids),
-    HeldoutTask("turbidity_added", "added", _GLOBAL, (), _load_turbidity_added),
-    HeldoutTask("carshare_added", "added", _CITY, ("small table",), _load_carshare_added),
-    HeldoutTask("nc_sids_added", "added", _REGIONAL, ("small table", "region centroids"), _load_sids_added),
+    HeldoutTask(
+        "turbidity",
+        "location",
+        _GLOBAL,
+        (),
+        _regression_task("turbidity", _linke, "turbidity", "yearly mean Linke turbidity (haze), land", 5.0),
+    ),
+    HeldoutTask(
+        "carshare_hours",
+        "location",
+        _CITY,
+        ("skewed", "small table"),
+        _regression_task(
+            "carshare_hours",
+            _carshare,
+            "car_hours",
+            "hours of car-sharing use per Montreal area, a month (249 rows)",
+            0.02,
+            capped=False,
+        ),
+    ),
+    HeldoutTask(
+        "nc_sids_rate",
+        "location",
+        _REGIONAL,
+        ("small table", "region centroids"),
+        _regression_task(
+            "nc_sids_rate",
+            _sids,
+            "SIDR79",
+            "sudden infant death rate per 1,000 births 1979-84, North Carolina county centroids (100 rows)",
+            0.5,
+            capped=False,
+        ),
+    ),
+    HeldoutTask(
+        "turbidity_added",
+        "added",
+        _GLOBAL,
+        (),
+        _regression_task(
+            "turbidity_added",
+            _linke,
+            "turbidity",
+            "yearly mean Linke turbidity from elevation + location, land",
+            5.0,
+            extra=["elevation"],
+        ),
+    ),
+    HeldoutTask(
+        "carshare_added",
+        "added",
+        _CITY,
+        ("small table",),
+        _regression_task(
+            "carshare_added",
+            _carshare,
+            "car_hours",
+            "hours of car-sharing use per Montreal area from its peak hour + location (249 rows)",
+            0.02,
+            extra=["peak_hour"],
+            capped=False,
+        ),
+    ),
+    HeldoutTask(
+        "nc_sids_added",
+        "added",
+        _REGIONAL,
+        ("small table", "region centroids"),
+        _regression_task(
+            "nc_sids_added",
+            _sids,
+            "SIDR79",
+            "sudden infant death rate 1979-84 from births and non-white birth rate + location, North Carolina",
+            0.5,
+            extra=["NWR79", "BIR79"],
+            capped=False,
+        ),
+    ),
 )
 
 _BY_NAME = {task.name: task for task in (*POOL, *CONFIRMATION)}
