@@ -20,7 +20,8 @@ Needs ``pip install -e '.[bench]'``. The pool and its recorded split are
 
 ``--half confirmation`` runs the confirmation set (``geoembed.datasets.heldout.CONFIRMATION``):
 tasks from sources the project had not read, added after the evaluation half had judged several
-designs, run once for the design of the day. Summaries count each part on its own. GeoCLIP
+designs, run once for the design of the day; ``--half confirmation2`` runs the second one
+(``CONFIRMATION_2``), added after the first had judged two designs. Summaries count each part on its own. GeoCLIP
 features are computed once per task and looked up (``benchmarks.location_prior.PrecomputedFeatures``). Results go to
 ``benchmarks/results/heldout.{md,json}``.
 """
@@ -44,13 +45,27 @@ from threadpoolctl import threadpool_limits
 from benchmarks._report import RESULTS_DIR, machine_info, markdown_table, write_results
 from benchmarks.location_prior import PrecomputedFeatures, folds_of, paired_summary, precompute, score
 from geoembed import GeoEmbedder
-from geoembed.datasets.heldout import CONFIRMATION, HALVES, POOL, heldout_split, load_heldout_task
+from geoembed.datasets.heldout import (
+    CONFIRMATION,
+    CONFIRMATION_2,
+    HALVES,
+    POOL,
+    heldout_split,
+    load_heldout_task,
+)
 from geoembed.evaluation import make_probe
 from geoembed.target_encoder import LocationTargetEncoder
 
 BASELINES = ("linear probe, GeoCLIP", "boosted trees, lat/lon", "k-NN, lat/lon")
 TIE = 0.005  # a loss smaller than this counts as a tie
-GROUPS = {t.name: t for t in (*POOL, *CONFIRMATION)}
+GROUPS = {t.name: t for t in (*POOL, *CONFIRMATION, *CONFIRMATION_2)}
+#: Each part's title in the report.
+TITLES = {
+    "development": "Development half",
+    "evaluation": "Evaluation half",
+    "confirmation": "Confirmation set",
+    "confirmation2": "Second confirmation set",
+}
 
 
 def encoder_for(task, seed) -> LocationTargetEncoder:
@@ -416,8 +431,9 @@ def report(name, split, info):
             "development": " (for choosing designs only)",
             "evaluation": " (the half claims quote)",
             "confirmation": " (fresh sources added after the evaluation half had judged several designs)",
+            "confirmation2": " (fresh sources added after the first confirmation set had judged two designs)",
         }[half]
-        title = "Confirmation set" if half == "confirmation" else f"{half.capitalize()} half"
+        title = TITLES[half]
         if location_rows:
             notes.append(f"### {title}{quoted}: location only\n\n" + location_table(location_rows))
         if added_rows:

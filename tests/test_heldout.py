@@ -9,6 +9,7 @@ import pytest
 from geoembed.datasets import heldout
 from geoembed.datasets.heldout import (
     CONFIRMATION,
+    CONFIRMATION_2,
     POOL,
     heldout_split,
     list_heldout_tasks,
@@ -16,6 +17,7 @@ from geoembed.datasets.heldout import (
     make_split,
 )
 from geoembed.target_encoder import infer_target_type
+from geoembed.target_encoder._targets import MAX_INTEGER_CLASSES
 
 
 def test_recorded_split_is_the_seeded_rule_and_stable():
@@ -74,22 +76,36 @@ def test_float_copy_matches_its_int_task(tmp_path):
         load_heldout_task("nope")
 
 
-def test_confirmation_set_stands_outside_the_seeded_draw():
+@pytest.mark.parametrize(("part", "tasks"), [("confirmation", CONFIRMATION), ("confirmation2", CONFIRMATION_2)])
+def test_confirmation_sets_stand_outside_the_seeded_draw(part, tasks):
     split = heldout_split()
-    confirmation = [t.name for t in CONFIRMATION]
-    assert split["confirmation"] == confirmation == list_heldout_tasks("confirmation")
-    assert not set(confirmation) & {t.name for t in POOL}  # fresh tasks, none of the pool's
+    names = [t.name for t in tasks]
+    assert split[part] == names == list_heldout_tasks(part)
+    others = {t.name for t in (*POOL, *CONFIRMATION, *CONFIRMATION_2) if t not in tasks}
+    assert not set(names) & others  # fresh tasks, none of the pool's or the other set's
     # adding it moved no task between the halves: the draw is over the pool alone
     assert {k: make_split(split["seed"])[k] for k in ("development", "evaluation")} == {
         k: split[k] for k in ("development", "evaluation")
     }
-    assert {t.group for t in CONFIRMATION} == {"location", "added"}
-    assert list_heldout_tasks("confirmation", "added") == ["turbidity_added", "carshare_added", "nc_sids_added"]
-    with pytest.raises(ValueError, match="confirmation"):  # the message lists the parts
+    assert {t.group for t in tasks} == {"location", "added"}
+    assert list_heldout_tasks(part, "added") == [t.name for t in tasks if t.group == "added"]
+    with pytest.raises(ValueError, match="confirmation2"):  # the message lists the parts
         list_heldout_tasks("holdout")
 
 
-@pytest.mark.parametrize("name", [t.name for t in CONFIRMATION])
+def test_second_confirmation_set_covers_the_forms_of_real_data():
+    forms = {form for t in CONFIRMATION_2 for form in t.forms}
+    assert {"count", "skewed", "shared coordinates", "small table", "region centroids"} <= forms
+    assert {t.extent for t in CONFIRMATION_2} == {"within-city", "regional"}
+    assert len([t for t in CONFIRMATION_2 if t.group == "location"]) >= 7
+
+
+#: Tasks whose target the documented rule reads otherwise than the source means it: a count of
+#: 0 to 8 and 18 deaths (10 distinct integers) reads as 10 classes unless target_type says otherwise.
+READ_AS_CLASSES = {"soho_deaths"}
+
+
+@pytest.mark.parametrize("name", [t.name for t in (*CONFIRMATION, *CONFIRMATION_2)])
 def test_confirmation_tasks_load_with_the_kind_their_target_reads_as(name, tmp_path):
     task = load_heldout_task(name, cache_dir=tmp_path)
     lat, lon = task.frame["lat"].to_numpy(), task.frame["lon"].to_numpy()
@@ -97,6 +113,9 @@ def test_confirmation_tasks_load_with_the_kind_their_target_reads_as(name, tmp_p
     assert (np.abs(lat) <= 90).all() and (np.abs(lon) <= 180).all()
     assert len(task) <= heldout.MAX_ROWS and len(task) == len(task.y)
     expected = ("continuous",) if task.kind == "regression" else ("binary", "multiclass")
+    if name in READ_AS_CLASSES:  # integers with at most MAX_INTEGER_CLASSES distinct values are labels
+        assert task.y.dtype == np.int64 and len(np.unique(task.y)) <= MAX_INTEGER_CLASSES
+        expected = ("multiclass",)
     assert infer_target_type(task.y) in expected  # the encoder reads the target as the task means it
     if task.kind == "regression":
         assert np.isfinite(task.y.astype(np.float64)).all() and np.std(task.y) > 0

