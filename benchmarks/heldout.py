@@ -376,6 +376,7 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)  # LogisticRegression at its defaults
     warnings.filterwarnings("ignore", message=".*distinct labels, read as that many classes")
+    warnings.filterwarnings("ignore", message="y is an integer target with")  # the table's y column says so
     warnings.filterwarnings("ignore", message=".*found no significant location signal")  # counted in the rows
     info = machine_info()
     design = design_commit()

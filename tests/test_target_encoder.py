@@ -451,6 +451,33 @@ def test_bad_targets_and_a_failed_refit(data):
         cheap(learners=("knn",), block_size_km=150).fit(frame, (np.arange(len(frame)) % 60).astype(str))
 
 
+@pytest.mark.filterwarnings("ignore:.*no significant location signal")
+def test_integers_read_as_more_than_a_handful_of_classes_are_not_silent(data):
+    """A count of 0 to 8 (a real case: deaths per address) is read as 9 classes by the documented
+    rule; that must not happen silently. Label codes of a few classes, categoricals and an
+    explicit target_type stay quiet.
+    """
+    frame, _ = data
+    counts = np.arange(len(frame)) % 9  # int64, 9 distinct values
+    with pytest.warns(UserWarning, match="integer target with 9 distinct values.*target_type='continuous'"):
+        encoder = cheap(learners=("knn",), block_size_km=150).fit(frame, counts)
+    assert encoder.target_type_ == "multiclass" and len(encoder.classes_) == 9
+    nullable = pd.Series(counts, dtype="Int64")
+    with pytest.warns(UserWarning, match="integer target with 9 distinct values"):
+        cheap(learners=("knn",), block_size_km=150).fit(frame, nullable)
+    quiet = [
+        ({}, np.arange(len(frame)) % 3),  # three label codes: a handful
+        ({}, pd.Series(counts).astype("category")),  # the user said classes
+        ({"target_type": "multiclass"}, counts),
+        ({"target_type": "continuous"}, counts),
+    ]
+    for params, y in quiet:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            warnings.filterwarnings("ignore", message=".*no significant location signal")
+            cheap(learners=("knn",), block_size_km=150, **params).fit(frame, y)
+
+
 @pytest.mark.parametrize("kind", ["list", "array", "pandas", "polars"])
 def test_missing_targets_are_named_by_row_whatever_holds_y(data, kind):
     frame, smooth = data

@@ -22,7 +22,7 @@ from geoembed.encoders.embedder import GeoEmbedder
 from geoembed.model_selection import SpatialBlockKFold, automatic_block_size_km, block_labels
 from geoembed.target_encoder._learners import LEARNERS, make_learner
 from geoembed.target_encoder._pooling import fit_log_pool, log_pool, smoothed_prior
-from geoembed.target_encoder._targets import MANY_CLASSES, infer_target_type
+from geoembed.target_encoder._targets import HANDFUL_OF_CLASSES, MANY_CLASSES, infer_target_type, integer_target
 
 __all__ = ["SMALL_TABLE_ROWS", "LocationTargetEncoder"]
 
@@ -74,7 +74,9 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         prices, elevations, depths, counts). Integer class codes of more than 10 classes need
         ``target_type="multiclass"`` (or string / categorical labels). Classes inferred with
         more than 50 distinct values (``MANY_CLASSES``) give a warning, since each is one
-        output column. An explicit type always wins, and silences that warning.
+        output column; so do integers read as 6 to 10 classes (``HANDFUL_OF_CLASSES``), which
+        may be a small count or a rating (0 to 8 deaths per address) as well as label codes.
+        An explicit type always wins, and silences those warnings.
     cv : "auto", int, cross-validation splitter or iterable, default="auto"
         The folds of the cross-fitting. ``"auto"`` is 20 folds for a table of fewer than
         1,000 rows (``SMALL_TABLE_ROWS``; half the rows for tables under 40 rows, never fewer
@@ -501,6 +503,15 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
             warnings.warn(
                 f"y has {len(self.classes_)} distinct labels, read as that many classes (one output "
                 "column each); pass target_type='multiclass' to say so, or 'continuous' to regress on it",
+                UserWarning,
+                stacklevel=4,
+            )
+        elif self.target_type == "auto" and len(self.classes_) > HANDFUL_OF_CLASSES and integer_target(original):
+            warnings.warn(
+                f"y is an integer target with {len(self.classes_)} distinct values, read as that many classes "
+                "(one output column each): target_type='auto' reads integers with at most 10 distinct values "
+                "as labels. If y is a quantity (a count, a rating), pass target_type='continuous'; if it is "
+                "label codes, pass target_type='multiclass'",
                 UserWarning,
                 stacklevel=4,
             )

@@ -6,14 +6,27 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.multiclass import type_of_target
 
-__all__ = ["MANY_CLASSES", "MAX_INTEGER_CLASSES", "infer_target_type"]
+__all__ = ["HANDFUL_OF_CLASSES", "MANY_CLASSES", "MAX_INTEGER_CLASSES", "infer_target_type", "integer_target"]
 
 #: Targets read as classes by ``target_type="auto"`` with more distinct values than this get a
 #: warning: as many output columns as classes.
 MANY_CLASSES = 50
+#: Integer targets that ``target_type="auto"`` reads as more classes than this get a warning: with
+#: 6 to 10 distinct values an integer may as well be a small count or a rating as a label code.
+HANDFUL_OF_CLASSES = 5
 #: Integer targets with at most this many distinct values are class labels for
 #: ``target_type="auto"``; with more, a quantity (prices, elevations, depths, counts).
 MAX_INTEGER_CLASSES = 10
+
+
+def integer_target(y) -> bool:
+    """Whether ``y`` holds integers (numpy or pandas nullable), not categoricals or booleans."""
+    dtype = getattr(y, "dtype", None)
+    if isinstance(dtype, pd.CategoricalDtype):
+        return False
+    if dtype is not None and pd.api.types.is_integer_dtype(dtype):
+        return True
+    return np.asarray(y).dtype.kind in "iu"
 
 
 def infer_target_type(y) -> str:
