@@ -100,6 +100,14 @@ def test_second_confirmation_set_covers_the_forms_of_real_data():
     assert len([t for t in CONFIRMATION_2 if t.group == "location"]) >= 7
 
 
+#: Where the projected sources' points must land (latitude, longitude bounds), by task prefix.
+PLACES = {
+    "berlin": ((52.50, 52.58), (13.38, 13.48)),  # Prenzlauer Berg, from Web Mercator
+    "soho": ((51.50, 51.52), (-0.15, -0.12)),  # Soho, London, from Web Mercator
+    "tokyo": ((35.0, 36.4), (138.9, 140.7)),  # Tokyo metropolis, from Japan zone VI on the Tokyo datum
+    "oslo": ((59.4, 60.7), (10.3, 11.1)),  # the Oslo transect, from UTM 32N
+}
+
 #: Tasks whose target the documented rule reads otherwise than the source means it: a count of
 #: 0 to 8 and 18 deaths (10 distinct integers) reads as 10 classes unless target_type says otherwise.
 READ_AS_CLASSES = {"soho_deaths"}
@@ -119,4 +127,7 @@ def test_confirmation_tasks_load_with_the_kind_their_target_reads_as(name, tmp_p
     assert infer_target_type(task.y) in expected  # the encoder reads the target as the task means it
     if task.kind == "regression":
         assert np.isfinite(task.y.astype(np.float64)).all() and np.std(task.y) > 0
+    if name.split("_")[0] in PLACES:  # projected sources: the points land where the data was gathered
+        (south, north), (west, east) = PLACES[name.split("_")[0]]
+        assert lat.min() > south and lat.max() < north and lon.min() > west and lon.max() < east
     assert set(task.extra_features) <= set(task.frame.columns)

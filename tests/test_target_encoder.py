@@ -453,7 +453,7 @@ def test_bad_targets_and_a_failed_refit(data):
 
 @pytest.mark.filterwarnings("ignore:.*no significant location signal")
 def test_integers_read_as_more_than_a_handful_of_classes_are_not_silent(data):
-    """A count of 0 to 8 (a real case: deaths per address) is read as 9 classes by the documented
+    """A count of 0 to 8 (like the deaths per address of a held-out task) is read as 9 classes by the documented
     rule; that must not happen silently. Label codes of a few classes, categoricals and an
     explicit target_type stay quiet.
     """

@@ -785,7 +785,7 @@ def _sids(cache_dir):
     return cached_table("nc_sids", "libpysal", version, build, cache_dir), f"libpysal=={version}"
 
 
-# -- the second confirmation set: sources the project had not read before 2026-12-07 -----------------
+# -- the second confirmation set: sources the project had not read before 2026-12-06 -----------------
 def _projected_points(x, y, prj_path):
     """Longitude and latitude of planar coordinates in the CRS a shapefile's ``.prj`` names."""
     import pyproj
@@ -845,7 +845,8 @@ def _zipcodes(cache_dir):
         frame = pd.DataFrame(
             {"lat": raw["lat"].astype(float), "lon": raw["long"].astype(float), "type": raw["zip_code_type"]}
         )
-        return frame[(frame["lat"] != 0) & (frame["type"] != "MILITARY")]  # military ZIPs sit at (0, 0) or abroad
+        # ZIPs without a position are listed at latitude 0; military ZIPs are post offices abroad
+        return frame[(frame["lat"] != 0) & (frame["type"] != "MILITARY")]
 
     return cached_table("us_zipcodes", "zipcodes", version, build, cache_dir), f"zipcodes=={version}"
 
@@ -860,7 +861,7 @@ def _berlin(cache_dir):
 
         with tempfile.TemporaryDirectory() as folder:
             zipfile.ZipFile(path).extractall(folder)
-            columns = ["accommodat", "review_sco", "bedrooms", "bathrooms", "beds", "price", "X", "Y"]
+            columns = ["accommodat", "bedrooms", "bathrooms", "beds", "price", "X", "Y"]
             frame = _dbf_frame(Path(folder) / "prenzlauer.dbf", columns)
             lon, lat = _projected_points(frame["X"], frame["Y"], Path(folder) / "prenzlauer.prj")
         frame = frame.drop(columns=["X", "Y"]).astype(np.float64)
@@ -938,7 +939,7 @@ def _oslo(cache_dir):
         frame.insert(0, "lat", lat)
         return frame
 
-    return rdataset_table("r_oslo", "heplots/Oslo.pkl", build, cache_dir)
+    return rdataset_table("oslo_plants", "heplots/Oslo.pkl", build, cache_dir)
 
 
 def _load_zip_type(random_state=0, cache_dir=None):
@@ -1302,7 +1303,7 @@ CONFIRMATION = (
     ),
 )
 
-#: A second confirmation set, from sources the project had not read before 2026-12-07, added after the
+#: A second confirmation set, from sources the project had not read before 2026-12-06, added after the
 #: first had judged two committed designs: measured once for the design of that day, never used to
 #: choose anything. Not part of :func:`make_split`'s draw.
 CONFIRMATION_2 = (

@@ -22,7 +22,13 @@ from geoembed.encoders.embedder import GeoEmbedder
 from geoembed.model_selection import SpatialBlockKFold, automatic_block_size_km, block_labels
 from geoembed.target_encoder._learners import LEARNERS, make_learner
 from geoembed.target_encoder._pooling import fit_log_pool, log_pool, smoothed_prior
-from geoembed.target_encoder._targets import HANDFUL_OF_CLASSES, MANY_CLASSES, infer_target_type, integer_target
+from geoembed.target_encoder._targets import (
+    HANDFUL_OF_CLASSES,
+    MANY_CLASSES,
+    MAX_INTEGER_CLASSES,
+    infer_target_type,
+    integer_target,
+)
 
 __all__ = ["SMALL_TABLE_ROWS", "LocationTargetEncoder"]
 
@@ -75,7 +81,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         ``target_type="multiclass"`` (or string / categorical labels). Classes inferred with
         more than 50 distinct values (``MANY_CLASSES``) give a warning, since each is one
         output column; so do integers read as 6 to 10 classes (``HANDFUL_OF_CLASSES``), which
-        may be a small count or a rating (0 to 8 deaths per address) as well as label codes.
+        may be a small count or a rating (0 to 8 and 18 deaths per address) as well as label codes.
         An explicit type always wins, and silences those warnings.
     cv : "auto", int, cross-validation splitter or iterable, default="auto"
         The folds of the cross-fitting. ``"auto"`` is 20 folds for a table of fewer than
@@ -227,8 +233,8 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
 
     Small tables are where it is not reliably at par: on the held-out tasks that chose nothing
     (the evaluation half and both confirmation sets), it lost 5 of the 7 location-only tasks
-    under 350 rows, by 0.027 to 0.127 R², to k-NN on lat/lon or a linear probe on GeoCLIP
-    features, and 2 of the 24 larger ones. With a few hundred rows, compare it with those under
+    under 350 rows, by 0.027 to 0.127 R², to k-NN or boosted trees on lat/lon or a linear probe
+    on GeoCLIP features, and 2 of the 24 larger ones. With a few hundred rows, compare it with those under
     :class:`~geoembed.SpatialBlockKFold` before adopting it.
 
     Examples
@@ -509,8 +515,9 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         elif self.target_type == "auto" and len(self.classes_) > HANDFUL_OF_CLASSES and integer_target(original):
             warnings.warn(
                 f"y is an integer target with {len(self.classes_)} distinct values, read as that many classes "
-                "(one output column each): target_type='auto' reads integers with at most 10 distinct values "
-                "as labels. If y is a quantity (a count, a rating), pass target_type='continuous'; if it is "
+                "(one output column each): target_type='auto' reads integers with at most "
+                f"{MAX_INTEGER_CLASSES} distinct values as labels. If y is a quantity (a count, a rating), "
+                "pass target_type='continuous'; if it is "
                 "label codes, pass target_type='multiclass'",
                 UserWarning,
                 stacklevel=4,
