@@ -755,52 +755,49 @@ def _carshare(cache_dir):
     return cached_table("carshare", "plotly", version, build, cache_dir), f"plotly=={version}"
 
 
-def _sids(cache_dir):
-    """North Carolina's 100 counties (PySAL's sids2): polygon centroids and the 1979-84 rates."""
-    shp_path, version = package_file("libpysal", "sids2/sids2.shp")
-    dbf_path, _ = package_file("libpysal", "sids2/sids2.dbf")
-
-    def build():
-        import warnings
-
-        import libpysal
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)  # libpysal's own geometry classes
-            shapes = libpysal.io.open(str(shp_path))
-            try:
-                centroids = np.array([shape.centroid for shape in shapes], dtype=np.float64)
-            finally:
-                shapes.close()
-        table = libpysal.io.open(str(dbf_path))
-        try:
-            columns = {name: table.by_col(name) for name in ("NAME", "SIDR79", "NWR79", "BIR79")}
-        finally:
-            table.close()
-        frame = pd.DataFrame(columns).astype({"SIDR79": np.float64, "NWR79": np.float64, "BIR79": np.float64})
-        frame.insert(0, "lon", centroids[:, 0])
-        frame.insert(0, "lat", centroids[:, 1])
-        return frame
-
-    return cached_table("nc_sids", "libpysal", version, build, cache_dir), f"libpysal=={version}"
-
-
-# -- the second confirmation set: sources the project had not read before 2026-12-06 -----------------
-def _projected_points(x, y, prj_path):
-    """Longitude and latitude of planar coordinates in the CRS a shapefile's ``.prj`` names."""
+def _lonlat(x, y, crs):
+    """Longitude and latitude of planar coordinates in ``crs`` (anything pyproj reads: an EPSG code, WKT)."""
     import pyproj
 
-    crs = pyproj.CRS.from_wkt(Path(prj_path).read_text())
     return pyproj.Transformer.from_crs(crs, 4326, always_xy=True).transform(np.asarray(x), np.asarray(y))
 
 
-def _dbf_frame(path, columns):
+def _projected_points(x, y, prj_path):
+    """Longitude and latitude of planar coordinates in the CRS a shapefile's ``.prj`` names."""
+    return _lonlat(x, y, Path(prj_path).read_text())
+
+
+def _placed(frame, lon, lat):
+    """``frame`` with ``lat`` and ``lon`` as its first columns."""
+    frame = frame.copy()
+    frame.insert(0, "lon", np.asarray(lon, dtype=np.float64))
+    frame.insert(0, "lat", np.asarray(lat, dtype=np.float64))
+    return frame
+
+
+def _shape_points(path, point):
+    """``point(shape)`` of every shape of a shapefile as an (N, 2) array of x, y."""
     import warnings
 
     import libpysal
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # libpysal's own geometry classes
+        shapes = libpysal.io.open(str(path))
+        try:
+            return np.array([tuple(point(shape)) for shape in shapes], dtype=np.float64)
+        finally:
+            shapes.close()
+
+
+def _dbf_frame(path, columns):
+    """Columns of a shapefile's attribute table."""
+    import warnings
+
+    import libpysal
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # libpysal's own classes
         table = libpysal.io.open(str(path))
         try:
             return pd.DataFrame({name: table.by_col(name) for name in columns})
@@ -808,9 +805,24 @@ def _dbf_frame(path, columns):
             table.close()
 
 
+def _sids(cache_dir):
+    """North Carolina's 100 counties (PySAL's sids2): polygon centroids and the 1979-84 rates."""
+    shp_path, version = package_file("libpysal", "sids2/sids2.shp")
+    dbf_path, _ = package_file("libpysal", "sids2/sids2.dbf")
+
+    def build():
+        centroids = _shape_points(shp_path, lambda shape: shape.centroid)
+        frame = _dbf_frame(dbf_path, ("NAME", "SIDR79", "NWR79", "BIR79"))
+        frame = frame.astype({"SIDR79": np.float64, "NWR79": np.float64, "BIR79": np.float64})
+        return _placed(frame, centroids[:, 0], centroids[:, 1])
+
+    return cached_table("nc_sids", "libpysal", version, build, cache_dir), f"libpysal=={version}"
+
+
+# -- the second confirmation set: sources the project had not read before 2026-12-06 -----------------
 def _counties(cache_dir):
     """US counties' 2009 unemployment rate (bokeh_sampledata) at a point inside each county's largest part."""
-    path, version = package_file("bokeh_sampledata", "unemployment09.csv")
+    _, version = package_file("bokeh_sampledata", "unemployment09.csv")  # read through the package's own module
 
     def build():
         from bokeh_sampledata.unemployment import data as rates
@@ -829,7 +841,6 @@ def _counties(cache_dir):
             rows.append({"lat": point.y, "lon": point.x, "state": counties[key]["state"], "rate": float(rate)})
         return pd.DataFrame(rows)
 
-    del path  # located only to name the data's version (and fail early without the package)
     return cached_table("us_unemployment09", "bokeh_sampledata", version, build, cache_dir), (
         f"bokeh_sampledata=={version}"
     )
@@ -864,10 +875,7 @@ def _berlin(cache_dir):
             columns = ["accommodat", "bedrooms", "bathrooms", "beds", "price", "X", "Y"]
             frame = _dbf_frame(Path(folder) / "prenzlauer.dbf", columns)
             lon, lat = _projected_points(frame["X"], frame["Y"], Path(folder) / "prenzlauer.prj")
-        frame = frame.drop(columns=["X", "Y"]).astype(np.float64)
-        frame.insert(0, "lon", lon)
-        frame.insert(0, "lat", lat)
-        return frame
+        return _placed(frame.drop(columns=["X", "Y"]).astype(np.float64), lon, lat)
 
     return cached_table("berlin_airbnb", "libpysal", version, build, cache_dir), f"libpysal=={version}"
 
@@ -880,10 +888,7 @@ def _tokyo(cache_dir):
     def build():
         frame = pd.read_csv(path)
         lon, lat = _projected_points(frame["X_CENTROID"], frame["Y_CENTROID"], prj)
-        frame = frame[["db2564", "eb2564", "OCC_TEC", "OWNH", "POP65", "UNEMP"]].copy()
-        frame.insert(0, "lon", lon)
-        frame.insert(0, "lat", lat)
-        return frame
+        return _placed(frame[["db2564", "eb2564", "OCC_TEC", "OWNH", "POP65", "UNEMP"]], lon, lat)
 
     return cached_table("tokyo_mortality", "libpysal", version, build, cache_dir), f"libpysal=={version}"
 
@@ -905,22 +910,9 @@ def _soho(cache_dir):
     prj, _ = package_file("libpysal", "snow_maps/SohoPeople.prj")
 
     def build():
-        import warnings
-
-        import libpysal
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
-            shapes = libpysal.io.open(str(path))
-            try:
-                xy = np.array([tuple(point) for point in shapes], dtype=np.float64)
-            finally:
-                shapes.close()
-        frame = _dbf_frame(dbf, ["Count"]).astype({"Count": np.int64})
+        xy = _shape_points(path, lambda point: point)
         lon, lat = _projected_points(xy[:, 0], xy[:, 1], prj)
-        frame.insert(0, "lon", lon)
-        frame.insert(0, "lat", lat)
-        return frame
+        return _placed(_dbf_frame(dbf, ["Count"]).astype({"Count": np.int64}), lon, lat)
 
     return cached_table("soho_cholera", "libpysal", version, build, cache_dir), f"libpysal=={version}"
 
@@ -929,15 +921,8 @@ def _oslo(cache_dir):
     """Plant chemistry along a transect through Oslo (heplots' Oslo): 332 samples at 38 sites, UTM 32N."""
 
     def build(raw):
-        import pyproj
-
-        lon, lat = pyproj.Transformer.from_crs(32632, 4326, always_xy=True).transform(
-            raw["XC"].to_numpy(float), raw["YC"].to_numpy(float)
-        )
-        frame = raw[["Cu", "Fe", "K", "Mg", "Mn", "P", "Zn"]].astype(np.float64)
-        frame.insert(0, "lon", lon)
-        frame.insert(0, "lat", lat)
-        return frame
+        lon, lat = _lonlat(raw["XC"].to_numpy(float), raw["YC"].to_numpy(float), 32632)  # UTM 32N
+        return _placed(raw[["Cu", "Fe", "K", "Mg", "Mn", "P", "Zn"]].astype(np.float64), lon, lat)
 
     return rdataset_table("oslo_plants", "heplots/Oslo.pkl", build, cache_dir)
 
