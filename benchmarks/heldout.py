@@ -21,7 +21,9 @@ Needs ``pip install -e '.[bench]'``. The pool and its recorded split are
 ``--half confirmation`` runs the confirmation set (``geoembed.datasets.heldout.CONFIRMATION``):
 tasks from sources the project had not read, added after the evaluation half had judged several
 designs, run once for the design of the day; ``--half confirmation2`` runs the second one
-(``CONFIRMATION_2``), added after the first had judged two designs. Summaries count each part on its own. GeoCLIP
+(``CONFIRMATION_2``), added after the first had judged two designs, and ``--half confirmation3`` the third
+(``CONFIRMATION_3``, mostly small tables), added to judge a design for small tables against the design it
+would replace (``--name`` keeps each design's results apart). Summaries count each part on its own. GeoCLIP
 features are computed once per task and looked up (``benchmarks.location_prior.PrecomputedFeatures``). Results go to
 ``benchmarks/results/heldout.{md,json}``.
 """
@@ -48,6 +50,7 @@ from geoembed import GeoEmbedder
 from geoembed.datasets.heldout import (
     CONFIRMATION,
     CONFIRMATION_2,
+    CONFIRMATION_3,
     HALVES,
     POOL,
     heldout_split,
@@ -58,13 +61,14 @@ from geoembed.target_encoder import LocationTargetEncoder
 
 BASELINES = ("linear probe, GeoCLIP", "boosted trees, lat/lon", "k-NN, lat/lon")
 TIE = 0.005  # a loss smaller than this counts as a tie
-GROUPS = {t.name: t for t in (*POOL, *CONFIRMATION, *CONFIRMATION_2)}
+GROUPS = {t.name: t for t in (*POOL, *CONFIRMATION, *CONFIRMATION_2, *CONFIRMATION_3)}
 #: Each part's title in the report.
 TITLES = {
     "development": "Development half",
     "evaluation": "Evaluation half",
     "confirmation": "Confirmation set",
     "confirmation2": "Second confirmation set",
+    "confirmation3": "Third confirmation set",
 }
 
 
@@ -433,6 +437,7 @@ def report(name, split, info):
             "evaluation": " (the half claims quote)",
             "confirmation": " (fresh sources added after the evaluation half had judged several designs)",
             "confirmation2": " (fresh sources added after the first confirmation set had judged two designs)",
+            "confirmation3": " (fresh sources, mostly small tables, added to judge a design for small tables)",
         }[half]
         title = TITLES[half]
         if location_rows:

