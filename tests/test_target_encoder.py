@@ -19,7 +19,13 @@ from test_estimator_checks import NOT_APPLICABLE
 
 from geoembed import GeoEmbedder, make_encoder
 from geoembed.evaluation import SpatialBlockKFold, block_labels
-from geoembed.target_encoder import LocationTargetEncoder, infer_target_type
+from geoembed.model_selection import ROWS_PER_BLOCK, automatic_block_size_km
+from geoembed.target_encoder import (
+    SMALL_TABLE_ROWS,
+    SMALL_TABLE_ROWS_PER_BLOCK,
+    LocationTargetEncoder,
+    infer_target_type,
+)
 
 
 # the checks that a [lat, lon] input cannot take, with their reasons: the featurizers' list
@@ -377,10 +383,20 @@ def test_cv_options_and_automatic_blocks(data):
     encoder = cheap().fit(frame, smooth)
     assert encoder.block_size_km_ > 0
     blocks = SpatialBlockKFold(5, block_size_km=encoder.block_size_km_)
+    # a table under SMALL_TABLE_ROWS: blocks of about one row on average, 20 of them at the least
+    assert len(frame) < SMALL_TABLE_ROWS and encoder.n_splits_ == 20
+    lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
+    assert encoder.block_size_km_ == automatic_block_size_km(lat, lon, 20, rows_per_block=SMALL_TABLE_ROWS_PER_BLOCK)
     labels = block_labels(frame["lat"], frame["lon"], block_size_km=encoder.block_size_km_)
-    assert len(frame) / (labels.max() + 1) >= 10  # about 10 rows per occupied block, no fewer
-    smaller = block_labels(frame["lat"], frame["lon"], block_size_km=encoder.block_size_km_ / np.sqrt(2))
-    assert len(frame) / (smaller.max() + 1) < 10  # and the smallest such size
+    assert len(frame) / (labels.max() + 1) >= SMALL_TABLE_ROWS_PER_BLOCK
+    assert labels.max() + 1 > len(frame) / 10  # far finer than the blocks of 10 rows that larger tables get
+    # from SMALL_TABLE_ROWS rows on: about ROWS_PER_BLOCK (10) rows per occupied block, and the smallest such size
+    large, large_y = region(SMALL_TABLE_ROWS, seed=3)
+    size = cheap(learners=("knn",)).fit(large, large_y).block_size_km_
+    labels = block_labels(large["lat"], large["lon"], block_size_km=size)
+    assert len(large) / (labels.max() + 1) >= ROWS_PER_BLOCK
+    smaller = block_labels(large["lat"], large["lon"], block_size_km=size / np.sqrt(2))
+    assert len(large) / (smaller.max() + 1) < ROWS_PER_BLOCK
     assert cheap(cv=blocks).fit(frame, smooth).block_size_km_ is None
     assert cheap(cv=encoder_folds(frame)).fit(frame, smooth).oof_scores_["stack"] > 0.8
     with pytest.raises(ValueError, match="exactly one test fold"):

@@ -19,8 +19,20 @@ of the probabilities for classes. A multiclass target's columns are the classes'
 lifts, log(1 + n_classes * p) less their training mean, the form a logistic head reads best.
 """
 
-from geoembed.target_encoder._estimator import SKILL_Z, SMALL_TABLE_ROWS, LocationTargetEncoder
+from geoembed.target_encoder._estimator import (
+    SKILL_Z,
+    SMALL_TABLE_ROWS,
+    SMALL_TABLE_ROWS_PER_BLOCK,
+    LocationTargetEncoder,
+)
 from geoembed.target_encoder._learners import LEARNERS
 from geoembed.target_encoder._targets import infer_target_type
 
-__all__ = ["LEARNERS", "SKILL_Z", "SMALL_TABLE_ROWS", "LocationTargetEncoder", "infer_target_type"]
+__all__ = [
+    "LEARNERS",
+    "SKILL_Z",
+    "SMALL_TABLE_ROWS",
+    "SMALL_TABLE_ROWS_PER_BLOCK",
+    "LocationTargetEncoder",
+    "infer_target_type",
+]

@@ -1,0 +1,207 @@
+"""Small tables on the development half: the location prior on 100- to 300-row draws of its tasks.
+
+    python -m benchmarks.small_tables [--designs blocks_10 blocks_3 ...] [--sizes 100 200 300] [--draws 3]
+
+On the held-out tasks that chose nothing (the evaluation half and the confirmation sets) the encoder
+lost most location-only tasks under 350 rows. Only three development tasks are that small, too few
+to choose a design on, so this script makes more from the development half alone: random draws of
+``--sizes`` rows from every development location-only task of at least 600 rows (and the three
+small ones as they are), plus a copy of each first draw with the target permuted (no location
+signal at all: what a design that trusts weak signals costs).
+
+Each draw is scored like ``benchmarks.heldout``: spatially blocked 5-fold CV (the task's blocks,
+seed 0), the three single models (linear probe on GeoCLIP, boosted trees and k-NN on lat/lon) and
+``make_pipeline(LocationTargetEncoder(random_state=0), head)`` with LinearRegression or
+LogisticRegression, for each design of the encoder's cross-fitting folds on tables under
+``SMALL_TABLE_ROWS`` rows (see :data:`DESIGNS`). Larger tables and multiclass targets (whose default
+folds are shuffled rows) keep the default in every design. Results go to
+``benchmarks/results/small_tables.{md,json}`` and every draw's scores to ``small_tables_draws``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import KFold
+from threadpoolctl import threadpool_limits
+
+from benchmarks._report import write_results
+from benchmarks.location_prior import PrecomputedFeatures, folds_of, precompute, score
+from geoembed import GeoEmbedder
+from geoembed.core.geo import validate_latlon
+from geoembed.datasets.downstream import DownstreamTask
+from geoembed.datasets.heldout import POOL, heldout_split, load_heldout_task
+from geoembed.evaluation import make_probe
+from geoembed.model_selection import automatic_block_size_km
+from geoembed.target_encoder import SMALL_TABLE_ROWS, LocationTargetEncoder, infer_target_type
+
+BASELINES = ("linear probe, GeoCLIP", "boosted trees, lat/lon", "k-NN, lat/lon")
+MIN_ROWS_TO_DRAW = 600
+#: The cross-fitting folds of a table under SMALL_TABLE_ROWS rows, by design name: "default" is the
+#: encoder as installed; "blocks_<k>" are spatial blocks of the automatic size at which the occupied
+#: blocks hold k rows on average (10: the rule for every table before 2026-12-07); "shuffled" is
+#: shuffled rows, as multiclass targets get.
+DESIGNS = ("default", "blocks_10", "blocks_3", "blocks_1", "shuffled")
+
+
+def small_table_folds(n_rows) -> int:
+    """The encoder's number of folds for a small table (its ``cv="auto"`` rule)."""
+    return max(5, min(20, n_rows // 2))
+
+
+def make_encoder(design, key, latlon, y) -> LocationTargetEncoder:
+    """The encoder of a design, for training rows ``latlon`` (an (n, 2) array) and target ``y``."""
+    default = LocationTargetEncoder(PrecomputedFeatures(key), random_state=0)
+    if design == "default" or len(latlon) >= SMALL_TABLE_ROWS or infer_target_type(y) == "multiclass":
+        return default
+    n_splits = small_table_folds(len(latlon))
+    if design == "shuffled":
+        seed = int(np.random.RandomState(0).randint(np.iinfo(np.int32).max))
+        return default.set_params(cv=KFold(n_splits, shuffle=True, random_state=seed))
+    lat, lon, _ = validate_latlon(latlon[:, 0], latlon[:, 1])
+    rows = int(design.removeprefix("blocks_"))
+    size = automatic_block_size_km(lat, lon, n_splits, rows_per_block=rows)
+    return default.set_params(cv=n_splits, block_size_km=size)
+
+
+def development_tasks():
+    names = set(heldout_split()["development"])
+    return [t.name for t in POOL if t.name in names and t.group == "location"]
+
+
+def draws(name, sizes, n_draws):
+    task = load_heldout_task(name)
+    if len(task) < MIN_ROWS_TO_DRAW:
+        return [(task, "as is", False), (_permuted(task, 0), "as is", True)]
+    out = []
+    for size in sizes:
+        for draw in range(n_draws):
+            rng = np.random.default_rng(1000 * size + draw)
+            rows = np.sort(rng.choice(len(task), size, replace=False))
+            small = _subset(task, rows, f"{name}[{size}#{draw}]")
+            out.append((small, size, False))
+            if draw == 0:
+                out.append((_permuted(small, draw), size, True))
+    return out
+
+
+def _subset(task, rows, name):
+    frame = task.frame.iloc[rows].reset_index(drop=True)
+    return DownstreamTask(name, task.kind, frame, task.y[rows], task.source, task.description, [], task.block_size_deg)
+
+
+def _permuted(task, seed):
+    y = np.random.default_rng(seed + 7).permutation(task.y)
+    return DownstreamTask(task.name + " permuted", task.kind, task.frame, y, task.source, "", [], task.block_size_deg)
+
+
+def run_draw(args):
+    import torch
+
+    torch.set_num_threads(1)
+    warnings.simplefilter("ignore")
+    with threadpool_limits(1):
+        return _run_draw(*args)
+
+
+def _run_draw(task, size, permuted, designs):
+    key = f"geoclip:{task.name}"
+    geoclip = precompute(key, task.frame, GeoEmbedder())
+    latlon = task.frame[["lat", "lon"]].to_numpy()
+    classification = task.kind == "classification"
+    folds = folds_of(task)
+    scores = {name: [] for name in (*BASELINES, *designs)}
+    for train, test in folds:
+        for name, probe, X in (
+            ("linear probe, GeoCLIP", "linear", geoclip),
+            ("boosted trees, lat/lon", "hgb", latlon),
+            ("k-NN, lat/lon", "knn", latlon),
+        ):
+            model = make_probe(probe, task.kind).fit(X[train], task.y[train])
+            scores[name].append(score(task, task.y[test], model.predict(X[test])))
+        frame = task.frame[["lat", "lon"]]
+        for design in designs:
+            encoder = make_encoder(design, key, latlon[train], task.y[train])
+            z_train = encoder.fit_transform(frame.iloc[train], task.y[train])
+            head = LogisticRegression() if classification else LinearRegression()
+            head.fit(z_train, task.y[train])
+            scores[design].append(score(task, task.y[test], head.predict(encoder.transform(frame.iloc[test]))))
+    best = max(BASELINES, key=lambda name: np.mean(scores[name]))
+    row = {
+        "task": task.name,
+        "size": size,
+        "kind": task.kind,
+        "permuted": permuted,
+        "best": best,
+        "best score": float(np.mean(scores[best])),
+        **{design: float(np.mean(scores[design])) for design in designs},
+    }
+    print(f"{task.name}: best {best} {row['best score']:.3f}; " + " ".join(f"{d} {row[d]:.3f}" for d in designs))
+    return row
+
+
+def summarise(rows, designs):
+    table = []
+    for permuted in (False, True):
+        for size in dict.fromkeys(str(r["size"]) for r in rows):
+            for kind in ("regression", "classification"):
+                group = [r for r in rows if r["permuted"] == permuted and str(r["size"]) == size and r["kind"] == kind]
+                if not group:
+                    continue
+                entry = {"target": "permuted" if permuted else "real", "rows": size, "kind": kind, "draws": len(group)}
+                for design in designs:
+                    deltas = np.array([r[design] - r["best score"] for r in group])
+                    entry[design] = (
+                        f"{int((deltas > 0).sum())}/{int((deltas < -0.005).sum())}, {np.mean(deltas):+.3f}"
+                        f" ({np.median(deltas):+.3f})"
+                    )
+                table.append(entry)
+    return table
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--designs", nargs="+", choices=DESIGNS, default=["blocks_10", "blocks_3"])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 200, 300])
+    parser.add_argument("--draws", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--tasks", nargs="*")
+    parser.add_argument("--name", default="small_tables")
+    args = parser.parse_args(argv)
+    names = args.tasks or development_tasks()
+    start = time.time()
+    work = [(*d, args.designs) for name in names for d in draws(name, args.sizes, args.draws)]
+    print(f"{len(work)} draws from {len(names)} development tasks", flush=True)
+    with ProcessPoolExecutor(args.jobs) as pool:
+        rows = list(pool.map(run_draw, work))
+    minutes = (time.time() - start) / 60
+    table = summarise(rows, args.designs)
+    write_results(
+        args.name,
+        "Small tables: draws from the development half",
+        table,
+        list(table[0]),
+        notes=[
+            f"{len(rows)} draws ({minutes:.1f} min). Each design's cell: wins / losses (below -0.005) against the "
+            "best single model, then the mean (median) Δ; Δ = encoder + head (LinearRegression / "
+            "LogisticRegression) minus the best of the linear probe on GeoCLIP, boosted trees and k-NN on lat/lon, "
+            "spatially blocked 5-fold CV with the task's blocks. Designs (the cross-fitting folds of tables under "
+            "SMALL_TABLE_ROWS rows; multiclass targets keep shuffled rows): " + ", ".join(args.designs) + ".",
+            "Every draw's scores: " + args.name + "_draws.md.",
+        ],
+    )
+    write_results(
+        f"{args.name}_draws",
+        "Small tables: every draw",
+        rows,
+        ["task", "size", "kind", "permuted", "best", "best score", *args.designs],
+    )
+
+
+if __name__ == "__main__":
+    main()
