@@ -102,3 +102,34 @@ def test_skill_power_script_counts_kept_signals(tmp_path, monkeypatch):
     rows = json.loads((tmp_path / "skill_power.json").read_text())["rows"]
     assert [r["kept"] for r in rows] == ["0 of 2", "2 of 2"]
     assert rows[0]["signal share of y's variance"] == "0.0%"
+
+
+def test_small_tables_script_compares_fold_designs_through_public_parameters(tmp_path, monkeypatch):
+    from benchmarks import small_tables
+    from benchmarks.location_prior import precompute
+    from geoembed.datasets.heldout import load_heldout_task
+    from geoembed.model_selection import ROWS_PER_BLOCK
+    from geoembed.target_encoder import SMALL_TABLE_ROWS_PER_BLOCK
+
+    task = load_heldout_task("northampton_price")  # 104 rows: a small table as it is
+    key = f"geoclip:{task.name}"
+    precompute(key, task.frame, small_tables.GeoEmbedder(n_components=8))
+    latlon = task.frame[["lat", "lon"]].to_numpy()
+    sizes = {}
+    for design in ("default", "blocks_10", "blocks_1"):
+        encoder = small_tables.make_encoder(design, key, latlon, task.y).fit(task.frame, task.y)
+        sizes[design] = encoder.block_size_km_ if design == "default" else encoder.block_size_km
+        assert encoder.n_splits_ == small_tables.small_table_folds(len(task))
+    assert SMALL_TABLE_ROWS_PER_BLOCK == 1 < ROWS_PER_BLOCK
+    assert sizes["default"] == sizes["blocks_1"] < sizes["blocks_10"]  # the default is the one-row design
+    # a multiclass target keeps its shuffled rows in every design
+    labels = np.array(["a", "b", "c"])[np.arange(len(task)) % 3]
+    assert small_tables.make_encoder("blocks_10", key, latlon, labels).block_size_km is None
+
+    monkeypatch.setattr(benchmarks._report, "RESULTS_DIR", tmp_path)
+    small_tables.main(["--tasks", "northampton_price", "--designs", "blocks_10", "blocks_1", "--jobs", "1"])
+    saved = json.loads((tmp_path / "small_tables_draws.json").read_text())
+    assert [(r["size"], r["permuted"]) for r in saved["rows"]] == [("as is", False), ("as is", True)]
+    assert all({"blocks_10", "blocks_1", "best score"} <= set(r) for r in saved["rows"])
+    summary = json.loads((tmp_path / "small_tables.json").read_text())["rows"]
+    assert [(r["target"], r["rows"]) for r in summary] == [("real", "as is"), ("permuted", "as is")]

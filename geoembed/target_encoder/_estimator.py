@@ -245,10 +245,13 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
     on a 413-row table (Ontario growth, -0.048 to -0.023); the evaluation half and the
     confirmation sets are in ``benchmarks/results/heldout.md``.
 
-    Small tables are where it is not reliably at par: on the held-out tasks that chose nothing
-    (the evaluation half and both confirmation sets), it lost 5 of the 7 location-only tasks
-    under 350 rows, by 0.027 to 0.127 R², to k-NN or boosted trees on lat/lon or a linear probe
-    on GeoCLIP features, and 2 of the 24 larger ones. With a few hundred rows, compare it with those under
+    Small tables are where it is not reliably at par. Its folds for them (blocks of about one row,
+    see ``block_size_km``) were chosen on draws of the development half and judged on a third set
+    of fresh tasks, mostly small: 4 wins and 3 losses there against 2 and 5 with blocks of ten rows.
+    Across every held-out task that chose nothing (the evaluation half and three confirmation sets),
+    it still lost 7 of the 14 location-only tasks under 450 rows, by 0.009 to 0.092 R² or accuracy,
+    to k-NN or boosted trees on lat/lon or a linear probe on GeoCLIP features, and 1 of the 24
+    larger ones. With a few hundred rows, compare it with those under
     :class:`~geoembed.SpatialBlockKFold` before adopting it.
 
     Examples
