@@ -1584,8 +1584,8 @@ def _load_midwest_metro(random_state=0, cache_dir=None):
 
 #: A third confirmation set, from sources the project had not read before 2026-12-07, added after the
 #: second had judged the design of 2026-12-06 and when a design for small tables was to be judged:
-#: measured once for each of the designs of that day, never used to choose anything. Five of its seven
-#: location-only tasks are small tables (78 to 437 rows). Not part of :func:`make_split`'s draw.
+#: measured once for each of the designs of that day, never used to choose anything. Six of its seven
+#: location-only tasks are tables of 78 to 437 rows. Not part of :func:`make_split`'s draw.
 CONFIRMATION_3 = (
     HeldoutTask(
         "county_murder_rate",

@@ -36,7 +36,7 @@ __all__ = ["SMALL_TABLE_ROWS", "SMALL_TABLE_ROWS_PER_BLOCK", "LocationTargetEnco
 SMALL_TABLE_ROWS = 1000
 #: Below ``SMALL_TABLE_ROWS`` rows, the automatic blocks hold this many rows on average (10,
 #: ``geoembed.model_selection.ROWS_PER_BLOCK``, from there on): rows sharing a place stay together, and
-#: the folds of a small table are not continent-sized (see ``block_size_km``).
+#: the folds of a small table are not coarse for its extent (see ``block_size_km``).
 SMALL_TABLE_ROWS_PER_BLOCK = 1
 #: The one-sided 95% normal quantile: the location signal is kept when the out-of-fold gain of the
 #: meta-model over a constant is this many standard errors above zero.
@@ -94,15 +94,14 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         5 folds from 1,000 rows on. With 20 folds the base models of the out-of-fold encoding
         train on 95% of a small table instead of 80%, so the meta-model weighs them nearly as
         they will be when :meth:`transform` uses them fit on all rows (a ridge on 512 features
-        gains much from the last rows of a small table); under about 200 rows the automatic
-        blocks also shrink to make 20 of them (see ``block_size_km``). The rule steps at 1,000
+        gains much from the last rows of a small table). The rule steps at 1,000
         rows: a table just above it gets 5 folds, one just below 20. Chosen on the development
         half of the held-out protocol (``benchmarks/results/heldout.md``, a
         ``LinearRegression`` head): against 5 folds, +0.069 in R² on a 104-row table and
         -0.001 to +0.003 on the four other continuous tasks it changes (303 to 1,155 rows, the
         encoder fit on 80% of them). From 1,000 rows on, 5 folds keep the cost of a fit at 6
         fits of each base model instead of 21. On the evaluation half, run once after the
-        choice: the worst location-only task (a 197-row count) went from -0.071 to -0.039
+        choice (with blocks of ten rows): the worst location-only task (a 197-row count) went from -0.071 to -0.039
         against the best single model, 35 prefectures on 668 rows from +0.099 to +0.124 and a
         skewed 414-row target (every model's R² below zero) from +0.636 to +0.335.
         The number used is ``n_splits_``. An int gives that many spatially blocked folds of
@@ -119,11 +118,13 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         the occupied blocks hold 10 rows on average (1 row for a table under 1,000 rows:
         ``SMALL_TABLE_ROWS_PER_BLOCK``), or a smaller one where that gives fewer blocks than
         folds (fitted as ``block_size_km_``), except for a multiclass target, whose default
-        folds are shuffled rows (scikit-learn's ``KFold``). Blocks of 10 rows make 20 folds of
-        a small table very coarse (a world-wide table of 100 rows gets blocks of 4,096 km), so
-        the cross-fitting extrapolates much further than the table's own use will, and the
-        meta-model learns to distrust models that do well nearby; blocks of one row on average
-        keep rows that share a place together and little else. Chosen on the development half
+        folds are shuffled rows (scikit-learn's ``KFold``). Under 1,000 rows that is in effect
+        the smallest side, about 1 m: the folds are shuffled rows, except that rows at the same
+        point share a block (geocoded centroids stay out of each other's fits). Blocks of 10
+        rows made the 20 folds of a small table coarse for its extent (thousands of km for 100
+        rows spread over the world, 90 km for North Carolina's 90 counties), so the
+        cross-fitting extrapolated further than the table's own use would (a likely reason,
+        not measured, why the meta-model then underweighted models that do well nearby). Chosen on the development half
         (``benchmarks/results/small_tables.md``: 100-, 200- and 300-row draws of its 21 larger
         location-only tasks, three each): against blocks of 10 rows, the continuous tasks'
         mean R² rose by 0.035, 0.009 and 0.012, better on 20 to 24 of 30 draws and worse on 5
@@ -242,7 +243,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
     A target without location signal (``skill_`` not significantly above zero) gives a
     constant. On the development half of the held-out protocol this changed no location-only
     verdict and took boosted trees with the encoder from significantly worse to within noise
-    on a 413-row table (Ontario growth, -0.048 to -0.023); the evaluation half and the
+    on a 413-row table (Ontario growth, -0.048 to -0.023, with blocks of ten rows); the evaluation half and the
     confirmation sets are in ``benchmarks/results/heldout.md``.
 
     Small tables are where it is not reliably at par. Its folds for them (blocks of about one row,
