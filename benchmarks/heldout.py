@@ -97,6 +97,19 @@ def encode_fold(task, seed, train, test):
     return encoder, z_train, encoder.transform(latlon.iloc[test])
 
 
+def single_models(task, geoclip, latlon, train, test) -> dict:
+    """Each single model's score on one fold: the linear probe on GeoCLIP, boosted trees and k-NN on lat/lon."""
+    scores = {}
+    for name, probe, X in (
+        ("linear probe, GeoCLIP", "linear", geoclip),
+        ("boosted trees, lat/lon", "hgb", latlon),
+        ("k-NN, lat/lon", "knn", latlon),
+    ):
+        model = make_probe(probe, task.kind).fit(X[train], task.y[train])
+        scores[name] = score(task, task.y[test], model.predict(X[test]))
+    return scores
+
+
 def location_task(task, seeds):
     folds = folds_of(task)
     latlon = task.frame[["lat", "lon"]].to_numpy()
@@ -105,13 +118,8 @@ def location_task(task, seeds):
     per_fold = {name: [] for name in BASELINES}
     start = time.perf_counter()
     for train, test in folds:
-        for name, probe, X in (
-            ("linear probe, GeoCLIP", "linear", geoclip),
-            ("boosted trees, lat/lon", "hgb", latlon),
-            ("k-NN, lat/lon", "knn", latlon),
-        ):
-            model = make_probe(probe, task.kind).fit(X[train], task.y[train])
-            per_fold[name].append(score(task, task.y[test], model.predict(X[test])))
+        for name, value in single_models(task, geoclip, latlon, train, test).items():
+            per_fold[name].append(value)
     baseline_seconds = time.perf_counter() - start
     start = time.perf_counter()
     ours = "LocationTargetEncoder + head"

@@ -31,16 +31,15 @@ from sklearn.model_selection import KFold
 from threadpoolctl import threadpool_limits
 
 from benchmarks._report import write_results
+from benchmarks.heldout import BASELINES, single_models
 from benchmarks.location_prior import PrecomputedFeatures, folds_of, precompute, score
 from geoembed import GeoEmbedder
 from geoembed.core.geo import validate_latlon
 from geoembed.datasets.downstream import DownstreamTask
 from geoembed.datasets.heldout import POOL, heldout_split, load_heldout_task
-from geoembed.evaluation import make_probe
 from geoembed.model_selection import automatic_block_size_km
 from geoembed.target_encoder import SMALL_TABLE_ROWS, LocationTargetEncoder, infer_target_type
 
-BASELINES = ("linear probe, GeoCLIP", "boosted trees, lat/lon", "k-NN, lat/lon")
 MIN_ROWS_TO_DRAW = 600
 #: The cross-fitting folds of a table under SMALL_TABLE_ROWS rows, by design name: "default" is the
 #: encoder as installed; "blocks_<k>" are spatial blocks of the automatic size at which the occupied
@@ -117,13 +116,8 @@ def _run_draw(task, size, permuted, designs):
     folds = folds_of(task)
     scores = {name: [] for name in (*BASELINES, *designs)}
     for train, test in folds:
-        for name, probe, X in (
-            ("linear probe, GeoCLIP", "linear", geoclip),
-            ("boosted trees, lat/lon", "hgb", latlon),
-            ("k-NN, lat/lon", "knn", latlon),
-        ):
-            model = make_probe(probe, task.kind).fit(X[train], task.y[train])
-            scores[name].append(score(task, task.y[test], model.predict(X[test])))
+        for name, value in single_models(task, geoclip, latlon, train, test).items():
+            scores[name].append(value)
         frame = task.frame[["lat", "lon"]]
         for design in designs:
             encoder = make_encoder(design, key, latlon[train], task.y[train])
