@@ -715,6 +715,13 @@ def _regression_task(name, source, column, description, block, extra=(), capped=
     return load
 
 
+def _regression(name, group, extent, forms, source, column, description, block, extra=(), capped=True):
+    """A task of the pool whose target is ``column`` of a source table (see :func:`_regression_task`)."""
+    return HeldoutTask(
+        name, group, extent, forms, _regression_task(name, source, column, description, block, extra, capped)
+    )
+
+
 def _airport_region_task(name, column, description, block, at_least, where):
     def load(random_state=0, cache_dir=None):
         frame, source = _airportsdata(cache_dir)
@@ -825,6 +832,10 @@ def _sids(cache_dir):
 
 
 # -- the second confirmation set: sources the project had not read before 2026-12-06 -----------------
+def _bokeh_version():
+    return package_file("bokeh_sampledata", "unemployment09.csv")[1]
+
+
 def _county_point(county):
     """A point inside the largest part of a bokeh_sampledata county (rings separated by NaN)."""
     from shapely.geometry import Polygon
@@ -839,7 +850,7 @@ def _county_point(county):
 
 def _counties(cache_dir):
     """US counties' 2009 unemployment rate (bokeh_sampledata) at a point inside each county's largest part."""
-    _, version = package_file("bokeh_sampledata", "unemployment09.csv")  # read through the package's own module
+    version = _bokeh_version()  # the data is read through the package's own modules
 
     def build():
         from bokeh_sampledata.unemployment import data as rates
@@ -950,10 +961,6 @@ def _county_placed(frame, state_fips, county_fips):
     found = np.array([key in counties for key in keys])
     points = np.array([_county_point(counties[key]) for key in keys if key in counties]).reshape(-1, 2)
     return _placed(frame[found].reset_index(drop=True), points[:, 1], points[:, 0])
-
-
-def _bokeh_version():
-    return package_file("bokeh_sampledata", "unemployment09.csv")[1]
 
 
 def _county_murders(cache_dir):
@@ -1318,18 +1325,15 @@ POOL = (
 #: judged several committed designs of the location prior: a confirmation set, measured once for
 #: the design of that day, never used to choose anything. Not part of :func:`make_split`'s draw.
 CONFIRMATION = (
-    HeldoutTask(
+    _regression(
         "airport_elevation",
         "location",
         _GLOBAL,
         (),
-        _regression_task(
-            "airport_elevation",
-            _airportsdata,
-            "elevation",
-            "elevation (feet) of the world's airports and airfields",
-            5.0,
-        ),
+        _airportsdata,
+        "elevation",
+        "elevation (feet) of the world's airports and airfields",
+        5.0,
     ),
     HeldoutTask(
         "airport_africa_country",
@@ -1373,84 +1377,72 @@ CONFIRMATION = (
             lambda f: f["country"] == "AU",
         ),
     ),
-    HeldoutTask(
+    _regression(
         "turbidity",
         "location",
         _GLOBAL,
         (),
-        _regression_task("turbidity", _linke, "turbidity", "yearly mean Linke turbidity (haze), land", 5.0),
+        _linke,
+        "turbidity",
+        "yearly mean Linke turbidity (haze), land",
+        5.0,
     ),
-    HeldoutTask(
+    _regression(
         "carshare_hours",
         "location",
         _CITY,
         ("skewed", "small table"),
-        _regression_task(
-            "carshare_hours",
-            _carshare,
-            "car_hours",
-            "hours of car-sharing use per Montreal area, a month (249 rows)",
-            0.02,
-            capped=False,
-        ),
+        _carshare,
+        "car_hours",
+        "hours of car-sharing use per Montreal area, a month (249 rows)",
+        0.02,
+        capped=False,
     ),
-    HeldoutTask(
+    _regression(
         "nc_sids_rate",
         "location",
         _REGIONAL,
         ("small table", "region centroids"),
-        _regression_task(
-            "nc_sids_rate",
-            _sids,
-            "SIDR79",
-            "sudden infant death rate per 1,000 births 1979-84, North Carolina county centroids (100 rows)",
-            0.5,
-            capped=False,
-        ),
+        _sids,
+        "SIDR79",
+        "sudden infant death rate per 1,000 births 1979-84, North Carolina county centroids (100 rows)",
+        0.5,
+        capped=False,
     ),
-    HeldoutTask(
+    _regression(
         "turbidity_added",
         "added",
         _GLOBAL,
         (),
-        _regression_task(
-            "turbidity_added",
-            _linke,
-            "turbidity",
-            "yearly mean Linke turbidity from elevation + location, land",
-            5.0,
-            extra=["elevation"],
-        ),
+        _linke,
+        "turbidity",
+        "yearly mean Linke turbidity from elevation + location, land",
+        5.0,
+        extra=["elevation"],
     ),
-    HeldoutTask(
+    _regression(
         "carshare_added",
         "added",
         _CITY,
         ("small table",),
-        _regression_task(
-            "carshare_added",
-            _carshare,
-            "car_hours",
-            "hours of car-sharing use per Montreal area from its peak hour + location (249 rows)",
-            0.02,
-            extra=["peak_hour"],
-            capped=False,
-        ),
+        _carshare,
+        "car_hours",
+        "hours of car-sharing use per Montreal area from its peak hour + location (249 rows)",
+        0.02,
+        extra=["peak_hour"],
+        capped=False,
     ),
-    HeldoutTask(
+    _regression(
         "nc_sids_added",
         "added",
         _REGIONAL,
         ("small table", "region centroids"),
-        _regression_task(
-            "nc_sids_added",
-            _sids,
-            "SIDR79",
-            "sudden infant death rate 1979-84 from births and non-white birth rate + location, North Carolina",
-            0.5,
-            extra=["NWR79", "BIR79"],
-            capped=False,
-        ),
+        _sids,
+        "SIDR79",
+        "sudden infant death rate 1979-84 from births and non-white birth rate + location, North Carolina",
+        0.5,
+        extra=["NWR79", "BIR79"],
+        capped=False,
     ),
 )
 
@@ -1458,28 +1450,26 @@ CONFIRMATION = (
 #: first had judged two committed designs: measured once for the design of that day, never used to
 #: choose anything. Not part of :func:`make_split`'s draw.
 CONFIRMATION_2 = (
-    HeldoutTask(
+    _regression(
         "county_unemployment",
         "location",
         _REGIONAL,
         ("region centroids",),
-        _regression_task(
-            "county_unemployment", _counties, "rate", "unemployment rate 2009 (%) of US counties, a point in each", 2.0
-        ),
+        _counties,
+        "rate",
+        "unemployment rate 2009 (%) of US counties, a point in each",
+        2.0,
     ),
-    HeldoutTask(
+    _regression(
         "berlin_price",
         "location",
         _CITY,
         ("skewed",),
-        _regression_task(
-            "berlin_price",
-            _berlin,
-            "price",
-            "nightly price of Airbnb listings in Prenzlauer Berg, Berlin (2,203 rows)",
-            0.005,
-            capped=False,
-        ),
+        _berlin,
+        "price",
+        "nightly price of Airbnb listings in Prenzlauer Berg, Berlin (2,203 rows)",
+        0.005,
+        capped=False,
     ),
     HeldoutTask("zip_type", "location", _REGIONAL, ("imbalanced classes", "shared coordinates"), _load_zip_type),
     HeldoutTask(
@@ -1496,81 +1486,66 @@ CONFIRMATION_2 = (
             0.1,
         ),
     ),
-    HeldoutTask(
+    _regression(
         "oslo_zinc",
         "location",
         _REGIONAL,
         ("shared coordinates", "small table"),
-        _regression_task(
-            "oslo_zinc",
-            _oslo,
-            "Zn",
-            "zinc in plants (log) along a transect through Oslo: 332 samples at 38 sites",
-            0.1,
-            capped=False,
-        ),
+        _oslo,
+        "Zn",
+        "zinc in plants (log) along a transect through Oslo: 332 samples at 38 sites",
+        0.1,
+        capped=False,
     ),
-    HeldoutTask(
+    _regression(
         "georgia_bachelor",
         "location",
         _REGIONAL,
         ("skewed", "small table", "region centroids"),
-        _regression_task(
-            "georgia_bachelor",
-            _georgia,
-            "PctBach",
-            "share of adults with a bachelor's degree (%) in Georgia's 159 counties, 1990",
-            0.5,
-            capped=False,
-        ),
+        _georgia,
+        "PctBach",
+        "share of adults with a bachelor's degree (%) in Georgia's 159 counties, 1990",
+        0.5,
+        capped=False,
     ),
     HeldoutTask("soho_deaths", "location", _CITY, ("count", "small table"), _load_soho_deaths),
-    HeldoutTask(
+    _regression(
         "berlin_price_added",
         "added",
         _CITY,
         ("skewed",),
-        _regression_task(
-            "berlin_price_added",
-            _berlin,
-            "price",
-            "nightly Airbnb price in Prenzlauer Berg from guests, bedrooms, bathrooms and beds + location",
-            0.005,
-            extra=["accommodat", "bedrooms", "bathrooms", "beds"],
-            capped=False,
-        ),
+        _berlin,
+        "price",
+        "nightly Airbnb price in Prenzlauer Berg from guests, bedrooms, bathrooms and beds + location",
+        0.005,
+        extra=["accommodat", "bedrooms", "bathrooms", "beds"],
+        capped=False,
     ),
     HeldoutTask("tokyo_deaths_added", "added", _REGIONAL, ("count", "small table"), _load_tokyo_deaths_added),
-    HeldoutTask(
+    _regression(
         "georgia_bachelor_added",
         "added",
         _REGIONAL,
         ("small table",),
-        _regression_task(
-            "georgia_bachelor_added",
-            _georgia,
-            "PctBach",
-            "bachelor's degree share of Georgia's counties from rural, elderly, foreign-born, poverty and "
-            "Black shares + location",
-            0.5,
-            extra=["PctRural", "PctEld", "PctFB", "PctPov", "PctBlack"],
-            capped=False,
-        ),
+        _georgia,
+        "PctBach",
+        "bachelor's degree share of Georgia's counties from rural, elderly, foreign-born, poverty and "
+        "Black shares + location",
+        0.5,
+        extra=["PctRural", "PctEld", "PctFB", "PctPov", "PctBlack"],
+        capped=False,
     ),
-    HeldoutTask(
+    _regression(
         "oslo_zinc_added",
         "added",
         _REGIONAL,
         ("shared coordinates", "small table"),
-        _regression_task(
-            "oslo_zinc_added",
-            _oslo,
-            "Zn",
-            "zinc in plants along the Oslo transect from six other elements + location (38 sites)",
-            0.1,
-            extra=["Cu", "Fe", "K", "Mg", "Mn", "P"],
-            capped=False,
-        ),
+        _oslo,
+        "Zn",
+        "zinc in plants along the Oslo transect from six other elements + location (38 sites)",
+        0.1,
+        extra=["Cu", "Fe", "K", "Mg", "Mn", "P"],
+        capped=False,
     ),
 )
 
@@ -1587,151 +1562,121 @@ def _load_midwest_metro(random_state=0, cache_dir=None):
 #: measured once for each of the designs of that day, never used to choose anything. Six of its seven
 #: location-only tasks are tables of 78 to 437 rows. Not part of :func:`make_split`'s draw.
 CONFIRMATION_3 = (
-    HeldoutTask(
+    _regression(
         "county_murder_rate",
         "location",
         _REGIONAL,
         ("skewed", "region centroids"),
-        _regression_task(
-            "county_murder_rate",
-            _county_murders,
-            "murdrate",
-            "murders per 10,000 people in 1996 (half of them zero) of 2,196 US counties, a point in each",
-            2.0,
-        ),
+        _county_murders,
+        "murdrate",
+        "murders per 10,000 people in 1996 (half of them zero) of 2,196 US counties, a point in each",
+        2.0,
     ),
-    HeldoutTask(
+    _regression(
         "midwest_college",
         "location",
         _REGIONAL,
         ("region centroids",),
-        _regression_task(
-            "midwest_college",
-            _midwest,
-            "percollege",
-            "share of college graduates (%) of the 437 counties of five Midwest states, 2000",
-            1.0,
-            capped=False,
-        ),
+        _midwest,
+        "percollege",
+        "share of college graduates (%) of the 437 counties of five Midwest states, 2000",
+        1.0,
+        capped=False,
     ),
     HeldoutTask("midwest_metro", "location", _REGIONAL, ("region centroids",), _load_midwest_metro),
-    HeldoutTask(
+    _regression(
         "country_life_expectancy",
         "location",
         _GLOBAL,
         ("small table", "region centroids"),
-        _regression_task(
-            "country_life_expectancy",
-            _gapminder,
-            "lifeExp",
-            "life expectancy at birth in 2007 of 142 countries (gapminder), each at its capital",
-            10.0,
-            capped=False,
-        ),
+        _gapminder,
+        "lifeExp",
+        "life expectancy at birth in 2007 of 142 countries (gapminder), each at its capital",
+        10.0,
+        capped=False,
     ),
-    HeldoutTask(
+    _regression(
         "country_infant_mortality",
         "location",
         _GLOBAL,
         ("skewed", "small table", "region centroids"),
-        _regression_task(
-            "country_infant_mortality",
-            _infant_mortality,
-            "infant_mortality",
-            "infant deaths per 1,000 births in 2010 (dslabs' gapminder), countries at their capitals",
-            10.0,
-            capped=False,
-        ),
+        _infant_mortality,
+        "infant_mortality",
+        "infant deaths per 1,000 births in 2010 (dslabs' gapminder), countries at their capitals",
+        10.0,
+        capped=False,
     ),
-    HeldoutTask(
+    _regression(
         "nc_crime_rate",
         "location",
         _REGIONAL,
         ("small table", "region centroids"),
-        _regression_task(
-            "nc_crime_rate",
-            _nc_crime,
-            "crmrte",
-            "crimes per person in 1987 of North Carolina's 90 counties in Cornwell and Trumbull's panel",
-            0.5,
-            capped=False,
-        ),
+        _nc_crime,
+        "crmrte",
+        "crimes per person in 1987 of North Carolina's 90 counties in Cornwell and Trumbull's panel",
+        0.5,
+        capped=False,
     ),
-    HeldoutTask(
+    _regression(
         "stl_homicide_rate",
         "location",
         _REGIONAL,
         ("skewed", "small table", "region centroids"),
-        _regression_task(
-            "stl_homicide_rate",
-            _stl,
-            "HR8893",
-            "homicides per 100,000 people 1988-93 of the 78 counties around St Louis",
-            0.5,
-            capped=False,
-        ),
+        _stl,
+        "HR8893",
+        "homicides per 100,000 people 1988-93 of the 78 counties around St Louis",
+        0.5,
+        capped=False,
     ),
-    HeldoutTask(
+    _regression(
         "county_murders_added",
         "added",
         _REGIONAL,
         ("skewed",),
-        _regression_task(
-            "county_murders_added",
-            _county_murders,
-            "murdrate",
-            "US county murder rate 1996 from density, Black share, age and sex shares, income and "
-            "unemployment insurance per person + location",
-            2.0,
-            extra=["density", "percblack", "perc1019", "perc2029", "percmale", "rpcpersinc", "rpcunemins"],
-        ),
+        _county_murders,
+        "murdrate",
+        "US county murder rate 1996 from density, Black share, age and sex shares, income and "
+        "unemployment insurance per person + location",
+        2.0,
+        extra=["density", "percblack", "perc1019", "perc2029", "percmale", "rpcpersinc", "rpcunemins"],
     ),
-    HeldoutTask(
+    _regression(
         "midwest_poverty_added",
         "added",
         _REGIONAL,
         (),
-        _regression_task(
-            "midwest_poverty_added",
-            _midwest,
-            "percbelowpoverty",
-            "share below the poverty line in Midwest counties from schooling, density, white share and "
-            "metro status + location",
-            1.0,
-            extra=["perchsd", "percollege", "popdensity", "percwhite", "inmetro"],
-            capped=False,
-        ),
+        _midwest,
+        "percbelowpoverty",
+        "share below the poverty line in Midwest counties from schooling, density, white share and "
+        "metro status + location",
+        1.0,
+        extra=["perchsd", "percollege", "popdensity", "percwhite", "inmetro"],
+        capped=False,
     ),
-    HeldoutTask(
+    _regression(
         "country_life_added",
         "added",
         _GLOBAL,
         ("small table",),
-        _regression_task(
-            "country_life_added",
-            _gapminder,
-            "lifeExp",
-            "life expectancy of 142 countries in 2007 from log GDP per person and log population + location",
-            10.0,
-            extra=["log_gdp", "log_pop"],
-            capped=False,
-        ),
+        _gapminder,
+        "lifeExp",
+        "life expectancy of 142 countries in 2007 from log GDP per person and log population + location",
+        10.0,
+        extra=["log_gdp", "log_pop"],
+        capped=False,
     ),
-    HeldoutTask(
+    _regression(
         "nc_crime_added",
         "added",
         _REGIONAL,
         ("small table",),
-        _regression_task(
-            "nc_crime_added",
-            _nc_crime,
-            "crmrte",
-            "crime rate of North Carolina's counties in 1987 from arrest probability, police, density, "
-            "taxes, minority and young-male shares + location",
-            0.5,
-            extra=["prbarr", "polpc", "density", "taxpc", "pctmin", "pctymle"],
-            capped=False,
-        ),
+        _nc_crime,
+        "crmrte",
+        "crime rate of North Carolina's counties in 1987 from arrest probability, police, density, "
+        "taxes, minority and young-male shares + location",
+        0.5,
+        extra=["prbarr", "polpc", "density", "taxpc", "pctmin", "pctymle"],
+        capped=False,
     ),
 )
 
