@@ -1,0 +1,199 @@
+"""The location prior next to other features, on the development half: designs of its folds under two heads.
+
+    python -m benchmarks.added_designs [--designs default blocks_10 outer] [--sizes 100 300] [--draws 2]
+
+Issue 28 asks that adding the encoder's columns to a model's other features (and lat/lon) makes no
+task significantly worse under boosted trees. On the held-out parts that chose nothing, three added
+tasks were (two of them tables of 90 and 197 rows), while the development half has one added table
+under 600 rows. As ``benchmarks.small_tables`` does for location-only tasks, this script makes more
+from the development half alone: random draws of ``--sizes`` rows from its added tasks of at least
+600 rows, and the smaller ones as they are (the larger tasks as they are: ``benchmarks/results/heldout.md``
+and ``tree_head_variants.md``).
+
+Each draw is scored like ``benchmarks.heldout``'s added tasks: other + lat/lon with and without the
+encoder's columns under the suite's linear and boosted-tree probes (``make_probe``), paired over
+``--repeats`` reshuffles of the spatially blocked 5-fold outer CV (the task's blocks), the encoder
+reseeded with them. Designs of the encoder's cross-fitting folds (public parameters only):
+
+- ``default``: ``LocationTargetEncoder(random_state=seed)`` as installed;
+- ``blocks_10``: tables under ``SMALL_TABLE_ROWS`` rows get blocks holding ten rows on average
+  (the rule before 2026-12-07); larger tables and multiclass targets keep the default;
+- ``outer``: the blocks of the outer CV (``block_size_deg`` of the task), what the encoder's
+  docstring advises a user with a spatial CV of their own (multiclass targets get blocks too).
+
+Results: ``benchmarks/results/added_designs.{md,json}`` and every draw in ``added_designs_draws``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+from sklearn.base import clone
+from threadpoolctl import threadpool_limits
+
+from benchmarks._report import write_results
+from benchmarks.location_prior import PrecomputedFeatures, folds_of, paired_summary, precompute, score
+from benchmarks.small_tables import small_table_folds
+from geoembed import GeoEmbedder
+from geoembed.core.geo import validate_latlon
+from geoembed.datasets.downstream import DownstreamTask
+from geoembed.datasets.heldout import POOL, heldout_split, load_heldout_task
+from geoembed.evaluation import make_probe
+from geoembed.model_selection import automatic_block_size_km
+from geoembed.target_encoder import SMALL_TABLE_ROWS, LocationTargetEncoder, infer_target_type
+
+MIN_ROWS_TO_DRAW = 600
+DESIGNS = ("default", "blocks_10", "outer")
+HEADS = {"linear": "linear probe", "hgb": "boosted trees"}
+
+
+def make_encoder(design, task, key, latlon, y, seed) -> LocationTargetEncoder:
+    """The encoder of a design for training rows ``latlon`` ((n, 2)) and target ``y``."""
+    default = LocationTargetEncoder(PrecomputedFeatures(key), random_state=seed)
+    if design == "default":
+        return default
+    if design == "outer":
+        return default.set_params(block_size_deg=task.block_size_deg)
+    if design == "blocks_10":
+        if len(latlon) >= SMALL_TABLE_ROWS or infer_target_type(y) == "multiclass":
+            return default
+        n_splits = small_table_folds(len(latlon))
+        lat, lon, _ = validate_latlon(latlon[:, 0], latlon[:, 1])
+        size = automatic_block_size_km(lat, lon, n_splits, rows_per_block=10)
+        return default.set_params(cv=n_splits, block_size_km=size)
+    raise ValueError(f"unknown design {design!r}")
+
+
+def development_tasks():
+    names = set(heldout_split()["development"])
+    return [t.name for t in POOL if t.name in names and t.group == "added"]
+
+
+def draws(name, sizes, n_draws):
+    task = load_heldout_task(name)
+    if len(task) < MIN_ROWS_TO_DRAW:
+        return [(task, "as is")]
+    out = []
+    for size in sizes:
+        for draw in range(n_draws):
+            rows = np.sort(np.random.default_rng(1000 * size + draw).choice(len(task), size, replace=False))
+            frame = task.frame.iloc[rows].reset_index(drop=True)
+            small = DownstreamTask(
+                f"{name}[{size}#{draw}]",
+                task.kind,
+                frame,
+                task.y[rows],
+                task.source,
+                task.description,
+                task.extra_features,
+                task.block_size_deg,
+            )
+            out.append((small, size))
+    return out
+
+
+def run_draw(args):
+    import torch
+
+    torch.set_num_threads(1)
+    warnings.simplefilter("ignore")
+    with threadpool_limits(1):
+        return _run_draw(*args)
+
+
+def _run_draw(task, size, designs, repeats):
+    key = f"geoclip:{task.name}"
+    precompute(key, task.frame, GeoEmbedder())
+    latlon = task.frame[["lat", "lon"]].to_numpy()
+    plain = task.frame[[*task.extra_features, "lat", "lon"]].to_numpy(np.float64)
+    scores = {(head, name): np.zeros((repeats, 5)) for head in HEADS for name in ("plain", *designs)}
+    for seed in range(repeats):
+        for k, (train, test) in enumerate(folds_of(task, seed=seed)):
+            for head in HEADS:
+                model = clone(make_probe(head, task.kind)).fit(plain[train], task.y[train])
+                scores[(head, "plain")][seed, k] = score(task, task.y[test], model.predict(plain[test]))
+            for design in designs:
+                encoder = make_encoder(design, task, key, latlon[train], task.y[train], seed)
+                frame = task.frame[["lat", "lon"]]
+                z_train = encoder.fit_transform(frame.iloc[train], task.y[train])
+                z_test = encoder.transform(frame.iloc[test])
+                X_train, X_test = np.hstack([plain[train], z_train]), np.hstack([plain[test], z_test])
+                for head in HEADS:
+                    model = clone(make_probe(head, task.kind)).fit(X_train, task.y[train])
+                    scores[(head, design)][seed, k] = score(task, task.y[test], model.predict(X_test))
+    row = {"task": task.name, "size": size, "kind": task.kind, "n": len(task)}
+    for head in HEADS:
+        row[f"{head} plain"] = float(scores[(head, "plain")].mean())
+        for design in designs:
+            summary = paired_summary(scores[(head, design)].mean(axis=1) - scores[(head, "plain")].mean(axis=1))
+            row[f"{head} {design}"] = {k: summary[k] for k in ("mean", "lower95", "upper95", "wins")}
+    print(
+        task.name,
+        " ".join(f"{h}/{d} {row[f'{h} {d}']['mean']:+.4f}" for h in HEADS for d in designs),
+        flush=True,
+    )
+    return row
+
+
+def summarise(rows, designs):
+    table = []
+    for size in dict.fromkeys(str(r["size"]) for r in rows):
+        group = [r for r in rows if str(r["size"]) == size]
+        for head, label in HEADS.items():
+            entry = {"rows": size, "head": label, "draws": len(group)}
+            for design in designs:
+                cells = [r[f"{head} {design}"] for r in group]
+                means = np.array([c["mean"] for c in cells])
+                entry[design] = (
+                    f"{int((means > 0).sum())} gains / {sum(c['upper95'] < 0 for c in cells)} sig. worse, "
+                    f"mean {means.mean():+.4f}, worst {means.min():+.4f}"
+                )
+            table.append(entry)
+    return table
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--designs", nargs="+", choices=DESIGNS, default=list(DESIGNS))
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300])
+    parser.add_argument("--draws", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--tasks", nargs="*")
+    parser.add_argument("--name", default="added_designs")
+    args = parser.parse_args(argv)
+    names = args.tasks or development_tasks()
+    start = time.time()
+    work = [(*d, args.designs, args.repeats) for name in names for d in draws(name, args.sizes, args.draws)]
+    work.sort(key=lambda w: -len(w[0]))  # the large tables first, so the two workers finish together
+    print(f"{len(work)} draws from {len(names)} development tasks", flush=True)
+    with ProcessPoolExecutor(args.jobs) as pool:
+        rows = list(pool.map(run_draw, work))
+    minutes = (time.time() - start) / 60
+    table = summarise(rows, args.designs)
+    write_results(
+        args.name,
+        "Added tasks: designs of the prior's folds on the development half",
+        table,
+        list(table[0]),
+        notes=[
+            f"{len(rows)} draws ({minutes:.1f} min). Each cell: draws where adding the encoder's columns gained "
+            f"(mean paired Δ > 0) / draws significantly worse (one-sided 95% Student-t upper bound < 0 over "
+            f"{args.repeats} outer fold reshuffles), then the mean and worst Δ over draws. Heads: the suite's "
+            "probes (make_probe 'linear' and 'hgb') on other + lat/lon, with and without the encoder's columns.",
+            "Every draw: " + args.name + "_draws.md.",
+        ],
+    )
+    flat = [
+        {k: (f"{v['mean']:+.4f} [{v['upper95']:+.4f}]" if isinstance(v, dict) else v) for k, v in r.items()}
+        for r in rows
+    ]
+    write_results(f"{args.name}_draws", "Added tasks: every draw", flat, list(flat[0]))
+
+
+if __name__ == "__main__":
+    main()
