@@ -7,7 +7,7 @@ from scipy.optimize import minimize
 
 from geoembed.target_encoder._learners import one_hot
 
-__all__ = ["SMOOTHING", "fit_log_pool", "log_pool", "log_probabilities", "pool", "smoothed_prior"]
+__all__ = ["SMOOTHING", "fit_log_pool", "floored", "log_pool", "log_probabilities", "pool", "smoothed_prior"]
 
 #: Probabilities are mixed with this share of the uniform distribution before log pooling,
 #: so that one model's zero cannot veto a class that the others find likely.
@@ -19,6 +19,14 @@ def smoothed_prior(prior):
     ``SMOOTHING`` of the uniform distribution, like every probability the pool reads.
     """
     return (prior + SMOOTHING / len(prior)) / (1 + SMOOTHING)
+
+
+def floored(probabilities, n_classes):
+    """Probabilities mixed with ``SMOOTHING`` of the uniform distribution, as :func:`smoothed_prior`
+    mixes the frequencies: a forecast scored on them loses at most ``log((1 + SMOOTHING) * n_classes /
+    SMOOTHING)`` on one row, however sure and wrong it was.
+    """
+    return (probabilities + SMOOTHING / n_classes) / (1 + SMOOTHING)
 
 
 def log_probabilities(predictions, prior):
