@@ -1,6 +1,8 @@
 """Small tables on the development half: the location prior on 100- to 300-row draws of its tasks.
 
     python -m benchmarks.small_tables [--designs blocks_10 blocks_3 ...] [--sizes 100 200 300] [--draws 3]
+    python -m benchmarks.small_tables --compare small_tables_floored_draws:default small_tables_draws:blocks_1
+
 
 On the held-out tasks that chose nothing (the evaluation half and the confirmation sets) the encoder
 lost most location-only tasks under 350 rows. Only three development tasks are that small, too few
@@ -13,14 +15,20 @@ Each draw is scored like ``benchmarks.heldout``: spatially blocked 5-fold CV (th
 seed 0), the three single models (linear probe on GeoCLIP, boosted trees and k-NN on lat/lon) and
 ``make_pipeline(LocationTargetEncoder(random_state=0), head)`` with LinearRegression or
 LogisticRegression, for each design of the encoder's cross-fitting folds on tables under
-``SMALL_TABLE_ROWS`` rows (see :data:`DESIGNS`). Larger tables and multiclass targets (whose default
-folds are shuffled rows) keep the default in every design. Results go to
+``SMALL_TABLE_ROWS`` rows (see :data:`DESIGNS`). Larger tables keep the default in every design, and
+multiclass targets (whose default folds are shuffled rows) in every design but ``classes_blocks_<k>``. Results go to
 ``benchmarks/results/small_tables.{md,json}`` and every draw's scores to ``small_tables_draws``.
+
+``--compare NEW:DESIGN OLD:DESIGN`` runs nothing: it reads two saved draws files (a change of the
+encoder measured with the same draws, folds and seeds) and writes, for the draws they share, which
+changed and by how much, to ``<NEW>_changes``. The draws files keep three decimals, so changes under
+0.001 do not show.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -30,6 +38,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import KFold
 from threadpoolctl import threadpool_limits
 
+from benchmarks import _report
 from benchmarks._report import write_results
 from benchmarks.heldout import BASELINES, single_models
 from benchmarks.location_prior import PrecomputedFeatures, folds_of, precompute, score
@@ -44,8 +53,18 @@ MIN_ROWS_TO_DRAW = 600
 #: The cross-fitting folds of a table under SMALL_TABLE_ROWS rows, by design name: "default" is the
 #: encoder as installed; "blocks_<k>" are spatial blocks of the automatic size at which the occupied
 #: blocks hold k rows on average (10: the rule for every table before 2026-12-07); "shuffled" is
-#: shuffled rows, as multiclass targets get.
-DESIGNS = ("default", "blocks_10", "blocks_3", "blocks_1", "shuffled")
+#: shuffled rows, as multiclass targets get. Those apply to continuous and binary targets; the
+#: "classes_blocks_<k>" designs give multiclass targets (only) blocks of k rows.
+DESIGNS = (
+    "default",
+    "blocks_10",
+    "blocks_3",
+    "blocks_1",
+    "shuffled",
+    "classes_blocks_10",
+    "classes_blocks_3",
+    "classes_blocks_1",
+)
 
 
 def small_table_folds(n_rows) -> int:
@@ -56,14 +75,15 @@ def small_table_folds(n_rows) -> int:
 def make_encoder(design, key, latlon, y) -> LocationTargetEncoder:
     """The encoder of a design, for training rows ``latlon`` (an (n, 2) array) and target ``y``."""
     default = LocationTargetEncoder(PrecomputedFeatures(key), random_state=0)
-    if design == "default" or len(latlon) >= SMALL_TABLE_ROWS or infer_target_type(y) == "multiclass":
+    multiclass = infer_target_type(y) == "multiclass"
+    if design == "default" or len(latlon) >= SMALL_TABLE_ROWS or multiclass != design.startswith("classes_"):
         return default
     n_splits = small_table_folds(len(latlon))
     if design == "shuffled":
         seed = int(np.random.RandomState(0).randint(np.iinfo(np.int32).max))
         return default.set_params(cv=KFold(n_splits, shuffle=True, random_state=seed))
     lat, lon, _ = validate_latlon(latlon[:, 0], latlon[:, 1])
-    rows = int(design.removeprefix("blocks_"))
+    rows = int(design.removeprefix("classes_").removeprefix("blocks_"))
     size = automatic_block_size_km(lat, lon, n_splits, rows_per_block=rows)
     return default.set_params(cv=n_splits, block_size_km=size)
 
@@ -158,8 +178,56 @@ def summarise(rows, designs):
     return table
 
 
+def compare(new, old):
+    """Per size and target, the draws of ``new`` ("file:design") whose Δ changed against ``old``."""
+    (new_file, new_design), (old_file, old_design) = (spec.split(":") for spec in (new, old))
+    saved = {f: json.loads((_report.RESULTS_DIR / f"{f}.json").read_text())["rows"] for f in (new_file, old_file)}
+    new_rows, old_rows = ({r["task"]: r for r in saved[f]} for f in (new_file, old_file))
+    groups = {}
+    for name, row in new_rows.items():
+        before = old_rows[name]
+        if abs(before["best score"] - row["best score"]) > 6e-4:  # saved with three decimals
+            raise ValueError(f"{name}: the single models differ between the files; not the same draw")
+        change = round(row[new_design] - before[old_design], 3)
+        groups.setdefault(("permuted" if row["permuted"] else "real", str(row["size"]), row["kind"]), []).append(
+            (name, round(before[old_design] - before["best score"], 3), change)
+        )
+    table = []
+    for (target, size, kind), group in groups.items():
+        changes = np.array([c for _, _, c in group])
+        before = np.array([d for _, d, _ in group])
+        after = before + changes
+
+        def tally(d):
+            return f"{(d > 0).sum()}/{(d < -0.005).sum()}, {d.mean():+.3f}"
+
+        table.append(
+            {
+                "target": target,
+                "rows": size,
+                "kind": kind,
+                "draws": len(group),
+                "before: wins / losses, mean Δ": tally(before),
+                "after: wins / losses, mean Δ": tally(after),
+                "draws changed (better/worse)": f"{(changes != 0).sum()} ({(changes > 0).sum()}/{(changes < 0).sum()})",
+                "changes": "; ".join(f"{n} {d:+.3f} -> {d + c:+.3f}" for n, d, c in group if c != 0) or "none",
+            }
+        )
+    write_results(
+        f"{new_file}_changes",
+        f"Small tables: {new} against {old}, the same draws",
+        table,
+        list(table[0]),
+        notes=[
+            "Δ: the encoder + head minus the best single model (linear probe on GeoCLIP, boosted trees or k-NN on "
+            "lat/lon) of the same draw; wins Δ > 0, losses Δ < -0.005. Both files keep three decimals.",
+        ],
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--compare", nargs=2, metavar=("NEW:DESIGN", "OLD:DESIGN"))
     parser.add_argument("--designs", nargs="+", choices=DESIGNS, default=["blocks_10", "blocks_3"])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 200, 300])
     parser.add_argument("--draws", type=int, default=3)
@@ -167,6 +235,9 @@ def main(argv=None):
     parser.add_argument("--tasks", nargs="*")
     parser.add_argument("--name", default="small_tables")
     args = parser.parse_args(argv)
+    if args.compare:
+        compare(*args.compare)
+        return
     names = args.tasks or development_tasks()
     start = time.time()
     work = [(*d, args.designs) for name in names for d in draws(name, args.sizes, args.draws)]

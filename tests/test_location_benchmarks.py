@@ -133,3 +133,24 @@ def test_small_tables_script_compares_fold_designs_through_public_parameters(tmp
     assert all({"blocks_10", "blocks_1", "best score"} <= set(r) for r in saved["rows"])
     summary = json.loads((tmp_path / "small_tables.json").read_text())["rows"]
     assert [(r["target"], r["rows"]) for r in summary] == [("real", "as is"), ("permuted", "as is")]
+
+
+def test_small_tables_compare_lists_the_draws_a_change_moved(tmp_path, monkeypatch):
+    from benchmarks import small_tables
+
+    monkeypatch.setattr(benchmarks._report, "RESULTS_DIR", tmp_path)
+    row = {"size": 100, "kind": "classification", "permuted": False, "best": "k-NN, lat/lon", "best score": 0.5}
+    old = [{**row, "task": "a[100#0]", "blocks_1": 0.4}, {**row, "task": "b[100#0]", "blocks_1": 0.52}]
+    new = [{**row, "task": "a[100#0]", "default": 0.55}, {**row, "task": "b[100#0]", "default": 0.52}]
+    for name, rows in (("old", old), ("new", new)):
+        (tmp_path / f"{name}.json").write_text(json.dumps({"rows": rows}))
+    small_tables.main(["--compare", "new:default", "old:blocks_1"])
+    (entry,) = json.loads((tmp_path / "new_changes.json").read_text())["rows"]
+    assert entry["draws changed (better/worse)"] == "1 (1/0)"
+    assert entry["changes"] == "a[100#0] -0.100 -> +0.050"
+    assert entry["before: wins / losses, mean Δ"] == "1/1, -0.040"
+    assert entry["after: wins / losses, mean Δ"] == "2/0, +0.035"
+    new[1]["best score"] = 0.6  # other single models: not the same draw
+    (tmp_path / "new.json").write_text(json.dumps({"rows": new}))
+    with pytest.raises(ValueError, match="b\\[100#0\\].*not the same draw"):
+        small_tables.main(["--compare", "new:default", "old:blocks_1"])
