@@ -256,7 +256,9 @@ def main(argv=None):
             "best single model, then the mean (median) Δ; Δ = encoder + head (LinearRegression / "
             "LogisticRegression) minus the best of the linear probe on GeoCLIP, boosted trees and k-NN on lat/lon, "
             "spatially blocked 5-fold CV with the task's blocks. Designs (the cross-fitting folds of tables under "
-            "SMALL_TABLE_ROWS rows; multiclass targets keep shuffled rows): " + ", ".join(args.designs) + ".",
+            "SMALL_TABLE_ROWS rows; multiclass targets keep shuffled rows except under classes_blocks_<k>): "
+            + ", ".join(args.designs)
+            + ".",
             "Every draw's scores: " + args.name + "_draws.md.",
         ],
     )
