@@ -19,7 +19,10 @@ reseeded with them. Designs of the encoder's cross-fitting folds (public paramet
 - ``blocks_10``: tables under ``SMALL_TABLE_ROWS`` rows get blocks holding ten rows on average
   (the rule before 2026-12-07); larger tables and multiclass targets keep the default;
 - ``outer``: the blocks of the outer CV (``block_size_deg`` of the task), what the encoder's
-  docstring advises a user with a spatial CV of their own (multiclass targets get blocks too).
+  docstring advises a user with a spatial CV of their own (multiclass targets get blocks too);
+- ``shuffled_prior``: a control, not a design: the default encoder's columns with their rows
+  shuffled (training and test rows separately), the same values without their link to the rows.
+  What adding a column of that distribution costs the head, against what the prior's content does.
 
 Results: ``benchmarks/results/added_designs.{md,json}`` and every draw in ``added_designs_draws``.
 """
@@ -47,14 +50,14 @@ from geoembed.model_selection import automatic_block_size_km
 from geoembed.target_encoder import SMALL_TABLE_ROWS, LocationTargetEncoder, infer_target_type
 
 MIN_ROWS_TO_DRAW = 600
-DESIGNS = ("default", "blocks_10", "outer")
+DESIGNS = ("default", "blocks_10", "outer", "shuffled_prior")
 HEADS = {"linear": "linear probe", "hgb": "boosted trees"}
 
 
 def make_encoder(design, task, key, latlon, y, seed) -> LocationTargetEncoder:
     """The encoder of a design for training rows ``latlon`` ((n, 2)) and target ``y``."""
     default = LocationTargetEncoder(PrecomputedFeatures(key), random_state=seed)
-    if design == "default":
+    if design in ("default", "shuffled_prior"):
         return default
     if design == "outer":
         return default.set_params(block_size_deg=task.block_size_deg)
@@ -121,6 +124,9 @@ def _run_draw(task, size, designs, repeats):
                 frame = task.frame[["lat", "lon"]]
                 z_train = encoder.fit_transform(frame.iloc[train], task.y[train])
                 z_test = encoder.transform(frame.iloc[test])
+                if design == "shuffled_prior":
+                    shuffle = np.random.default_rng(seed)
+                    z_train, z_test = shuffle.permutation(z_train), shuffle.permutation(z_test)
                 X_train, X_test = np.hstack([plain[train], z_train]), np.hstack([plain[test], z_test])
                 for head in HEADS:
                     model = clone(make_probe(head, task.kind)).fit(X_train, task.y[train])
@@ -158,7 +164,7 @@ def summarise(rows, designs):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--designs", nargs="+", choices=DESIGNS, default=list(DESIGNS))
+    parser.add_argument("--designs", nargs="+", choices=DESIGNS, default=["default", "blocks_10", "outer"])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300])
     parser.add_argument("--draws", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
@@ -181,7 +187,8 @@ def main(argv=None):
         table,
         list(table[0]),
         notes=[
-            f"{len(rows)} draws ({minutes:.1f} min). Each cell: draws where adding the encoder's columns gained "
+            f"{len(rows)} draws ({minutes:.1f} min; --sizes {' '.join(map(str, args.sizes))} --draws {args.draws} "
+            f"--repeats {args.repeats}). Each cell: draws where adding the encoder's columns gained "
             f"(mean paired Δ > 0) / draws significantly worse (one-sided 95% Student-t upper bound < 0 over "
             f"{args.repeats} outer fold reshuffles), then the mean and worst Δ over draws. Heads: the suite's "
             "probes (make_probe 'linear' and 'hgb') on other + lat/lon, with and without the encoder's columns.",

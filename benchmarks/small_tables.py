@@ -3,7 +3,6 @@
     python -m benchmarks.small_tables [--designs blocks_10 blocks_3 ...] [--sizes 100 200 300] [--draws 3]
     python -m benchmarks.small_tables --compare small_tables_floored_draws:default small_tables_draws:blocks_1
 
-
 On the held-out tasks that chose nothing (the evaluation half and the confirmation sets) the encoder
 lost most location-only tasks under 350 rows. Only three development tasks are that small, too few
 to choose a design on, so this script makes more from the development half alone: random draws of
@@ -15,14 +14,19 @@ Each draw is scored like ``benchmarks.heldout``: spatially blocked 5-fold CV (th
 seed 0), the three single models (linear probe on GeoCLIP, boosted trees and k-NN on lat/lon) and
 ``make_pipeline(LocationTargetEncoder(random_state=0), head)`` with LinearRegression or
 LogisticRegression, for each design of the encoder's cross-fitting folds on tables under
-``SMALL_TABLE_ROWS`` rows (see :data:`DESIGNS`). Larger tables keep the default in every design, and
-multiclass targets (whose default folds are shuffled rows) in every design but ``classes_blocks_<k>``. Results go to
-``benchmarks/results/small_tables.{md,json}`` and every draw's scores to ``small_tables_draws``.
+``SMALL_TABLE_ROWS`` rows (see :data:`DESIGNS`). Larger tables keep the default in every design;
+``blocks_<k>`` and ``shuffled`` apply to continuous and binary targets (multiclass targets, whose
+default folds are shuffled rows, keep them), ``classes_blocks_<k>`` to multiclass targets only.
+Results go to ``benchmarks/results/<name>.{md,json}`` and every draw's scores to ``<name>_draws``
+(``--name``, default ``small_tables``). Wins are Δ > 1e-9 and losses Δ < -0.005 - 1e-9, so float
+rounding of a tie counts as neither.
 
 ``--compare NEW:DESIGN OLD:DESIGN`` runs nothing: it reads two saved draws files (a change of the
-encoder measured with the same draws, folds and seeds) and writes, for the draws they share, which
-changed and by how much, to ``<NEW>_changes``. The draws files keep three decimals, so changes under
-0.001 do not show.
+encoder measured with the same draws, folds and seeds; e.g. the default after a fix against the
+column that was the default before it) and writes, for every draw of NEW, whether and by how much
+its Δ changed, to ``<NEW>_changes``. Every draw of NEW must be in OLD with the same single models.
+Changes are rounded to 0.001, since ``small_tables_draws`` (written before 2026-12-07) keeps three
+decimals.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ from geoembed.model_selection import automatic_block_size_km
 from geoembed.target_encoder import SMALL_TABLE_ROWS, LocationTargetEncoder, infer_target_type
 
 MIN_ROWS_TO_DRAW = 600
+TIE = 0.005  # a loss smaller than this counts as a tie
+EPS = 1e-9  # float rounding: a Δ this close to a threshold is on it
 #: The cross-fitting folds of a table under SMALL_TABLE_ROWS rows, by design name: "default" is the
 #: encoder as installed; "blocks_<k>" are spatial blocks of the automatic size at which the occupied
 #: blocks hold k rows on average (10: the rule for every table before 2026-12-07); "shuffled" is
@@ -171,7 +177,7 @@ def summarise(rows, designs):
                 for design in designs:
                     deltas = np.array([r[design] - r["best score"] for r in group])
                     entry[design] = (
-                        f"{int((deltas > 0).sum())}/{int((deltas < -0.005).sum())}, {np.mean(deltas):+.3f}"
+                        f"{int((deltas > EPS).sum())}/{int((deltas < -TIE - EPS).sum())}, {np.mean(deltas):+.3f}"
                         f" ({np.median(deltas):+.3f})"
                     )
                 table.append(entry)
@@ -184,6 +190,9 @@ def compare(new, old):
     saved = {f: json.loads((_report.RESULTS_DIR / f"{f}.json").read_text())["rows"] for f in (new_file, old_file)}
     new_rows, old_rows = ({r["task"]: r for r in saved[f]} for f in (new_file, old_file))
     groups = {}
+    missing = [name for name in new_rows if name not in old_rows]
+    if missing:
+        raise ValueError(f"{len(missing)} draws of {new_file} are not in {old_file}, e.g. {missing[:3]}")
     for name, row in new_rows.items():
         before = old_rows[name]
         if abs(before["best score"] - row["best score"]) > 6e-4:  # saved with three decimals
@@ -199,7 +208,7 @@ def compare(new, old):
         after = before + changes
 
         def tally(d):
-            return f"{(d > 0).sum()}/{(d < -0.005).sum()}, {d.mean():+.3f}"
+            return f"{(d > EPS).sum()}/{(d < -TIE - EPS).sum()}, {d.mean():+.3f}"
 
         table.append(
             {
@@ -220,7 +229,8 @@ def compare(new, old):
         list(table[0]),
         notes=[
             "Δ: the encoder + head minus the best single model (linear probe on GeoCLIP, boosted trees or k-NN on "
-            "lat/lon) of the same draw; wins Δ > 0, losses Δ < -0.005. Both files keep three decimals.",
+            "lat/lon) of the same draw; wins Δ > 0, losses Δ < -0.005 (beyond float rounding); changes rounded to "
+            "0.001.",
         ],
     )
 

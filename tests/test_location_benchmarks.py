@@ -125,6 +125,9 @@ def test_small_tables_script_compares_fold_designs_through_public_parameters(tmp
     # a multiclass target keeps its shuffled rows in every design
     labels = np.array(["a", "b", "c"])[np.arange(len(task)) % 3]
     assert small_tables.make_encoder("blocks_10", key, latlon, labels).block_size_km is None
+    # the classes_blocks designs give blocks to multiclass targets only
+    assert small_tables.make_encoder("classes_blocks_10", key, latlon, labels).block_size_km == sizes["blocks_10"]
+    assert small_tables.make_encoder("classes_blocks_10", key, latlon, task.y).block_size_km is None
 
     monkeypatch.setattr(benchmarks._report, "RESULTS_DIR", tmp_path)
     small_tables.main(["--tasks", "northampton_price", "--designs", "blocks_10", "blocks_1", "--jobs", "1"])
@@ -139,6 +142,8 @@ def test_small_tables_compare_lists_the_draws_a_change_moved(tmp_path, monkeypat
     from benchmarks import small_tables
 
     monkeypatch.setattr(benchmarks._report, "RESULTS_DIR", tmp_path)
+    machine_info = benchmarks._report.machine_info
+    monkeypatch.setattr(benchmarks._report, "machine_info", lambda: machine_info(probe_gemm=False))
     row = {"size": 100, "kind": "classification", "permuted": False, "best": "k-NN, lat/lon", "best score": 0.5}
     old = [{**row, "task": "a[100#0]", "blocks_1": 0.4}, {**row, "task": "b[100#0]", "blocks_1": 0.52}]
     new = [{**row, "task": "a[100#0]", "default": 0.55}, {**row, "task": "b[100#0]", "default": 0.52}]
@@ -154,3 +159,22 @@ def test_small_tables_compare_lists_the_draws_a_change_moved(tmp_path, monkeypat
     (tmp_path / "new.json").write_text(json.dumps({"rows": new}))
     with pytest.raises(ValueError, match="b\\[100#0\\].*not the same draw"):
         small_tables.main(["--compare", "new:default", "old:blocks_1"])
+
+
+def test_added_designs_sets_each_design_through_public_parameters_and_scores_a_draw():
+    from benchmarks import added_designs
+
+    (task, size), *_ = added_designs.draws("sacramento_added", [100], 1)
+    assert size == 100 and len(task) == 100 and task.extra_features  # a draw keeps the other features
+    latlon, key = task.frame[["lat", "lon"]].to_numpy(), f"geoclip:{task.name}"
+    encoders = {d: added_designs.make_encoder(d, task, key, latlon, task.y, 0) for d in added_designs.DESIGNS}
+    assert encoders["outer"].block_size_deg == task.block_size_deg
+    assert encoders["blocks_10"].block_size_km > 0 and encoders["blocks_10"].cv < 100
+    for design in ("default", "shuffled_prior"):
+        assert encoders[design].block_size_km is None and encoders[design].cv == "auto"
+    row = added_designs._run_draw(task, size, ["default", "shuffled_prior"], 2)
+    for head in added_designs.HEADS:
+        default, control = row[f"{head} default"], row[f"{head} shuffled_prior"]
+        assert set(default) == {"mean", "lower95", "upper95", "wins"}
+        assert default["lower95"] <= default["mean"] <= default["upper95"]
+        assert default["mean"] != control["mean"]  # the shuffle unlinks the prior from its rows

@@ -113,10 +113,11 @@ def test_a_signal_within_noise_is_kept_when_the_rows_show_it():
 def test_a_sharp_class_signal_on_a_small_table_is_kept_despite_a_few_sure_mistakes():
     # 80 US airports (a 100-row draw of the development half's time-zone task, one outer training
     # fold), 7 zones, one of them (Honolulu) a single row: the stack is right on 96% of rows out of
-    # fold. The gate's meta-model, refit on 19 folds' rows, sharpens the pool until a few rows get
-    # probabilities near 1e-9 for their own zone; scored on the raw log-loss those rows outweighed
-    # the 76 others and the gate dropped the signal (skill_ -1.7). Both forecasts are now floored
-    # alike (1% of the uniform distribution) before the log-loss.
+    # fold. The gate refits the (uncapped, very sure) log pool on the other inner folds' rows; on
+    # the fold without Honolulu's zone, Honolulu got a probability of about 1e-168 for it (385
+    # nats), which outweighed the 79 other rows on the raw log-loss, and the gate dropped the
+    # signal (skill_ -1.72). Both forecasts are now mixed alike with 1% of the uniform
+    # distribution before the log-loss.
     from geoembed.datasets.heldout import load_heldout_task
 
     task = load_heldout_task("airports_tzone")

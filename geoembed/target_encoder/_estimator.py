@@ -201,10 +201,11 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         The meta-model's skill out of fold: on each fold's rows, the meta-model fit on the
         other folds' rows against a constant fit on those same rows (their mean, or their class
         frequencies); R² for a continuous target, one less the ratio of log-losses for classes,
-        both forecasts mixed with 1% of the uniform distribution first (one sure mistake then costs
-        at most ``log(101 * n_classes)``; unmixed, a meta-model refit on the 76 rows of a small
-        table's other folds could sharpen the pool until a few rows outweighed the rest, and a
-        signal right on 96% of the rows was dropped: ``benchmarks/results/small_tables_floored.md``).
+        both forecasts mixed alike with 1% of the uniform distribution first, so that one row costs
+        at most ``log(101 * n_classes)``. (Unmixed, a row whose class was missing from a refit's
+        rows could cost hundreds of nats and outweigh all the others: on 80 airports with one row
+        of its own time zone, a signal right on 96% of rows out of fold was dropped;
+        ``benchmarks/results/small_tables_floored_draws_changes.md``.)
         The location signal is kept only when the rows' paired gains put it above zero at
         one-sided 95% (a z score above ``SKILL_Z``, the rows taken as independent); otherwise
         the encoder warns and its output is that constant for every row (``weights_`` all zero;
