@@ -24,7 +24,9 @@ reseeded with them. Designs of the encoder's cross-fitting folds (public paramet
   shuffled (training and test rows separately), the same values without their link to the rows.
   What adding a column of that distribution costs the head, against what the prior's content does.
 
-Results: ``benchmarks/results/added_designs.{md,json}`` and every draw in ``added_designs_draws``.
+Results: ``benchmarks/results/<name>.{md,json}`` and every draw in ``<name>_draws`` (``--name``,
+default ``added_designs``). ``--tasks ... --as-is`` scores named tasks as they are, no draws: how a
+design chosen here fares on held-out added tasks.
 """
 
 from __future__ import annotations
@@ -76,9 +78,9 @@ def development_tasks():
     return [t.name for t in POOL if t.name in names and t.group == "added"]
 
 
-def draws(name, sizes, n_draws):
+def draws(name, sizes, n_draws, as_is=False):
     task = load_heldout_task(name)
-    if len(task) < MIN_ROWS_TO_DRAW:
+    if as_is or len(task) < MIN_ROWS_TO_DRAW:
         return [(task, "as is")]
     out = []
     for size in sizes:
@@ -169,26 +171,28 @@ def main(argv=None):
     parser.add_argument("--draws", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--tasks", nargs="*")
+    parser.add_argument("--tasks", nargs="*", help="held-out added tasks (default: the development half's)")
+    parser.add_argument("--as-is", action="store_true", help="every task as it is, no draws (held-out tasks)")
     parser.add_argument("--name", default="added_designs")
     args = parser.parse_args(argv)
     names = args.tasks or development_tasks()
     start = time.time()
-    work = [(*d, args.designs, args.repeats) for name in names for d in draws(name, args.sizes, args.draws)]
+    work = [(*d, args.designs, args.repeats) for name in names for d in draws(name, args.sizes, args.draws, args.as_is)]
     work.sort(key=lambda w: -len(w[0]))  # the large tables first, so the two workers finish together
-    print(f"{len(work)} draws from {len(names)} development tasks", flush=True)
+    print(f"{len(work)} draws from {len(names)} tasks", flush=True)
     with ProcessPoolExecutor(args.jobs) as pool:
         rows = list(pool.map(run_draw, work))
     minutes = (time.time() - start) / 60
     table = summarise(rows, args.designs)
     write_results(
         args.name,
-        "Added tasks: designs of the prior's folds on the development half",
+        "Added tasks: designs of the prior's folds, " + ("tasks as they are" if args.as_is else "development draws"),
         table,
         list(table[0]),
         notes=[
             f"{len(rows)} draws ({minutes:.1f} min; --sizes {' '.join(map(str, args.sizes))} --draws {args.draws} "
-            f"--repeats {args.repeats}). Each cell: draws where adding the encoder's columns gained "
+            f"--repeats {args.repeats}{' --as-is' if args.as_is else ''}). Each cell: draws where adding the encoder's "
+            "columns gained "
             f"(mean paired Δ > 0) / draws significantly worse (one-sided 95% Student-t upper bound < 0 over "
             f"{args.repeats} outer fold reshuffles), then the mean and worst Δ over draws. Heads: the suite's "
             "probes (make_probe 'linear' and 'hgb') on other + lat/lon, with and without the encoder's columns.",
