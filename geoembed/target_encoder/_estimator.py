@@ -139,8 +139,11 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         accuracy on the three tasks of 51 to 118 classes (US states, time zones, countries) and
         changed the seven others by at most 0.01. Binary and continuous targets keep the
         blocks, which keep a downstream model's trust in the prior honest for places far from
-        the training rows. Use the size of your own spatial cross-validation's blocks when you
-        have one; for a multiclass target, giving a size brings the blocks back.
+        the training rows. Giving the size of your own spatial cross-validation's blocks is not
+        a measured gain: on the 15 held-out added tasks it lowered a linear head's mean gain from
+        0.090 to 0.084 and left boosted trees significantly worse on 4 tasks instead of 3
+        (``benchmarks/results/added_designs_heldout.md``). For a multiclass target, giving a size
+        brings the blocks back.
     random_state : int, RandomState instance or None, default=None
         Seeds the fold assignment and the trees. As everywhere in scikit-learn, None draws new
         folds and trees at every fit, so two runs of one script differ; pass an int for the same
