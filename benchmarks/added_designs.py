@@ -32,17 +32,13 @@ design chosen here fares on held-out added tasks.
 from __future__ import annotations
 
 import argparse
-import time
-import warnings
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 from sklearn.base import clone
-from threadpoolctl import threadpool_limits
 
 from benchmarks._report import write_results
 from benchmarks.location_prior import PrecomputedFeatures, folds_of, paired_summary, precompute, score
-from benchmarks.small_tables import small_table_folds
+from benchmarks.small_tables import run_all, single_threaded, small_table_folds
 from geoembed import GeoEmbedder
 from geoembed.core.geo import validate_latlon
 from geoembed.datasets.downstream import DownstreamTask
@@ -102,12 +98,7 @@ def draws(name, sizes, n_draws, as_is=False):
 
 
 def run_draw(args):
-    import torch
-
-    torch.set_num_threads(1)
-    warnings.simplefilter("ignore")
-    with threadpool_limits(1):
-        return _run_draw(*args)
+    return single_threaded(_run_draw, args)
 
 
 def _run_draw(task, size, designs, repeats):
@@ -176,13 +167,10 @@ def main(argv=None):
     parser.add_argument("--name", default="added_designs")
     args = parser.parse_args(argv)
     names = args.tasks or development_tasks()
-    start = time.time()
     work = [(*d, args.designs, args.repeats) for name in names for d in draws(name, args.sizes, args.draws, args.as_is)]
     work.sort(key=lambda w: -len(w[0]))  # the large tables first, so the two workers finish together
     print(f"{len(work)} draws from {len(names)} tasks", flush=True)
-    with ProcessPoolExecutor(args.jobs) as pool:
-        rows = list(pool.map(run_draw, work))
-    minutes = (time.time() - start) / 60
+    rows, minutes = run_all(run_draw, work, args.jobs)
     table = summarise(rows, args.designs)
     write_results(
         args.name,

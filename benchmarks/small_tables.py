@@ -125,13 +125,26 @@ def _permuted(task, seed):
     return DownstreamTask(task.name + " permuted", task.kind, task.frame, y, task.source, "", [], task.block_size_deg)
 
 
-def run_draw(args):
+def single_threaded(function, args):
+    """``function(*args)`` with one torch, BLAS and OpenMP thread and warnings off: a pool worker's job."""
     import torch
 
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
     with threadpool_limits(1):
-        return _run_draw(*args)
+        return function(*args)
+
+
+def run_draw(args):
+    return single_threaded(_run_draw, args)
+
+
+def run_all(worker, work, jobs) -> tuple[list, float]:
+    """``worker`` on every item of ``work`` in ``jobs`` processes: the rows, in order, and the minutes taken."""
+    start = time.time()
+    with ProcessPoolExecutor(jobs) as pool:
+        rows = list(pool.map(worker, work))
+    return rows, (time.time() - start) / 60
 
 
 def _run_draw(task, size, permuted, designs):
@@ -249,12 +262,9 @@ def main(argv=None):
         compare(*args.compare)
         return
     names = args.tasks or development_tasks()
-    start = time.time()
     work = [(*d, args.designs) for name in names for d in draws(name, args.sizes, args.draws)]
     print(f"{len(work)} draws from {len(names)} development tasks", flush=True)
-    with ProcessPoolExecutor(args.jobs) as pool:
-        rows = list(pool.map(run_draw, work))
-    minutes = (time.time() - start) / 60
+    rows, minutes = run_all(run_draw, work, args.jobs)
     table = summarise(rows, args.designs)
     write_results(
         args.name,
