@@ -14,19 +14,19 @@ __all__ = ["SMOOTHING", "fit_log_pool", "floored", "log_pool", "log_probabilitie
 SMOOTHING = 0.01
 
 
-def smoothed_prior(prior):
-    """The class frequencies as the pool gives them with every model's weight at zero: mixed with
-    ``SMOOTHING`` of the uniform distribution, like every probability the pool reads.
-    """
-    return (prior + SMOOTHING / len(prior)) / (1 + SMOOTHING)
-
-
 def floored(probabilities, n_classes):
-    """Probabilities mixed with ``SMOOTHING`` of the uniform distribution, as :func:`smoothed_prior`
-    mixes the frequencies: a forecast scored on them loses at most ``log((1 + SMOOTHING) * n_classes /
-    SMOOTHING)`` on one row, however sure and wrong it was.
+    """Probabilities mixed with ``SMOOTHING`` of the uniform distribution: a forecast scored on them
+    loses at most ``log((1 + SMOOTHING) * n_classes / SMOOTHING)`` on one row, however sure and wrong
+    it was.
     """
     return (probabilities + SMOOTHING / n_classes) / (1 + SMOOTHING)
+
+
+def smoothed_prior(prior):
+    """The class frequencies as the pool gives them with every model's weight at zero: mixed with
+    ``SMOOTHING`` of the uniform distribution (:func:`floored`), like every probability the pool reads.
+    """
+    return floored(prior, len(prior))
 
 
 def log_probabilities(predictions, prior):
