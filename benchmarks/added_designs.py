@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from sklearn.base import clone
 
 from benchmarks._report import write_results
 from benchmarks.location_prior import PrecomputedFeatures, folds_of, paired_summary, precompute, score
@@ -49,7 +48,40 @@ from geoembed.target_encoder import SMALL_TABLE_ROWS, LocationTargetEncoder, inf
 
 MIN_ROWS_TO_DRAW = 600
 DESIGNS = ("default", "blocks_10", "outer", "shuffled_prior")
-HEADS = {"linear": "linear probe", "hgb": "boosted trees"}
+HEADS = {
+    "linear": "linear probe",
+    "hgb": "boosted trees",
+    "hgb_additive": "boosted trees, prior additive",
+    "hgb_monotone": "boosted trees, prior monotone",
+    "hgb_replace": "boosted trees, prior monotone instead of lat/lon",
+    "hgb_rising": "boosted trees, prior monotone (no interaction group)",
+}
+#: The heads run unless ``--heads`` says otherwise.
+DEFAULT_HEADS = ("linear", "hgb")
+
+
+def make_head(head, kind, n_plain, n_prior):
+    """The head ``head`` for ``n_plain`` other + lat/lon columns followed by ``n_prior`` prior columns.
+
+    ``hgb_additive``: the suite's boosted trees, with the prior's columns in an interaction group of
+    their own (``interaction_cst``): a tree that splits on the prior splits on nothing else, so the
+    prior adds an additive term of its own instead of a column every tree may mix with the others.
+    ``hgb_monotone``: that, and the target (or the probability of ``classes_[1]``) told to rise with
+    the prior (``monotonic_cst``; scikit-learn has no monotone constraint for multiclass targets, so
+    those get the additive head). ``hgb_replace``: the monotone head on other + prior, without lat/lon
+    (the caller drops them). ``hgb_rising``: only the monotone constraint, no interaction group (the
+    suite's trees for a multiclass target). Without prior columns every variant is the suite's trees.
+    """
+    model = make_probe("linear" if head == "linear" else "hgb", kind)
+    if head in ("linear", "hgb") or n_prior == 0:
+        return model
+    plain, prior = list(range(n_plain)), list(range(n_plain, n_plain + n_prior))
+    if head == "hgb_rising":
+        return model.set_params(monotonic_cst=[0] * n_plain + [1]) if n_prior == 1 else model
+    model.set_params(interaction_cst=[plain, prior])
+    if head in ("hgb_monotone", "hgb_replace") and n_prior == 1:
+        model.set_params(monotonic_cst=[0] * n_plain + [1])
+    return model
 
 
 def make_encoder(design, task, key, latlon, y, seed) -> LocationTargetEncoder:
@@ -101,16 +133,21 @@ def run_draw(args):
     return single_threaded(_run_draw, args)
 
 
-def _run_draw(task, size, designs, repeats):
+def _run_draw(task, size, designs, repeats, heads=DEFAULT_HEADS):
     key = f"geoclip:{task.name}"
     precompute(key, task.frame, GeoEmbedder())
     latlon = task.frame[["lat", "lon"]].to_numpy()
     plain = task.frame[[*task.extra_features, "lat", "lon"]].to_numpy(np.float64)
-    scores = {(head, name): np.zeros((repeats, 5)) for head in HEADS for name in ("plain", *designs)}
+    scores = {(head, name): np.zeros((repeats, 5)) for head in heads for name in ("plain", *designs)}
     for seed in range(repeats):
         for k, (train, test) in enumerate(folds_of(task, seed=seed)):
-            for head in HEADS:
-                model = clone(make_probe(head, task.kind)).fit(plain[train], task.y[train])
+            for head in heads:
+                # without prior columns the trees' variants are the suite's trees: fit those once
+                twin = "linear" if head == "linear" else next(h for h in heads if h != "linear")
+                if twin != head:
+                    scores[(head, "plain")][seed, k] = scores[(twin, "plain")][seed, k]
+                    continue
+                model = make_head(head, task.kind, plain.shape[1], 0).fit(plain[train], task.y[train])
                 scores[(head, "plain")][seed, k] = score(task, task.y[test], model.predict(plain[test]))
             for design in designs:
                 encoder = make_encoder(design, task, key, latlon[train], task.y[train], seed)
@@ -121,28 +158,34 @@ def _run_draw(task, size, designs, repeats):
                     shuffle = np.random.default_rng(seed)
                     z_train, z_test = shuffle.permutation(z_train), shuffle.permutation(z_test)
                 X_train, X_test = np.hstack([plain[train], z_train]), np.hstack([plain[test], z_test])
-                for head in HEADS:
-                    model = clone(make_probe(head, task.kind)).fit(X_train, task.y[train])
-                    scores[(head, design)][seed, k] = score(task, task.y[test], model.predict(X_test))
+                for head in heads:
+                    # the prior in place of lat/lon: other features first, lat/lon the last two columns
+                    keep = np.arange(X_train.shape[1])
+                    if head == "hgb_replace":
+                        keep = np.delete(keep, [plain.shape[1] - 2, plain.shape[1] - 1])
+                    n_plain = plain.shape[1] - (2 if head == "hgb_replace" else 0)
+                    model = make_head(head, task.kind, n_plain, z_train.shape[1]).fit(X_train[:, keep], task.y[train])
+                    scores[(head, design)][seed, k] = score(task, task.y[test], model.predict(X_test[:, keep]))
     row = {"task": task.name, "size": size, "kind": task.kind, "n": len(task)}
-    for head in HEADS:
+    for head in heads:
         row[f"{head} plain"] = float(scores[(head, "plain")].mean())
         for design in designs:
             summary = paired_summary(scores[(head, design)].mean(axis=1) - scores[(head, "plain")].mean(axis=1))
             row[f"{head} {design}"] = {k: summary[k] for k in ("mean", "lower95", "upper95", "wins")}
     print(
         task.name,
-        " ".join(f"{h}/{d} {row[f'{h} {d}']['mean']:+.4f}" for h in HEADS for d in designs),
+        " ".join(f"{h}/{d} {row[f'{h} {d}']['mean']:+.4f}" for h in heads for d in designs),
         flush=True,
     )
     return row
 
 
-def summarise(rows, designs):
+def summarise(rows, designs, heads=DEFAULT_HEADS):
     table = []
     for size in dict.fromkeys(str(r["size"]) for r in rows):
         group = [r for r in rows if str(r["size"]) == size]
-        for head, label in HEADS.items():
+        for head in heads:
+            label = HEADS[head]
             entry = {"rows": size, "head": label, "draws": len(group)}
             for design in designs:
                 cells = [r[f"{head} {design}"] for r in group]
@@ -164,14 +207,17 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--tasks", nargs="*", help="held-out added tasks (default: the development half's)")
     parser.add_argument("--as-is", action="store_true", help="every task as it is, no draws (held-out tasks)")
+    parser.add_argument("--heads", nargs="+", choices=HEADS, default=list(DEFAULT_HEADS))
     parser.add_argument("--name", default="added_designs")
     args = parser.parse_args(argv)
     names = args.tasks or development_tasks()
-    work = [(*d, args.designs, args.repeats) for name in names for d in draws(name, args.sizes, args.draws, args.as_is)]
+    heads = tuple(args.heads)
+    tables = [d for name in names for d in draws(name, args.sizes, args.draws, args.as_is)]
+    work = [(*d, args.designs, args.repeats, heads) for d in tables]
     work.sort(key=lambda w: -len(w[0]))  # the large tables first, so the two workers finish together
     print(f"{len(work)} draws from {len(names)} tasks", flush=True)
     rows, minutes = run_all(run_draw, work, args.jobs)
-    table = summarise(rows, args.designs)
+    table = summarise(rows, args.designs, heads)
     write_results(
         args.name,
         "Added tasks: designs of the prior's folds, " + ("tasks as they are" if args.as_is else "development draws"),
@@ -183,7 +229,10 @@ def main(argv=None):
             "columns gained "
             f"(mean paired Δ > 0) / draws significantly worse (one-sided 95% Student-t upper bound < 0 over "
             f"{args.repeats} outer fold reshuffles), then the mean and worst Δ over draws. Heads: the suite's "
-            "probes (make_probe 'linear' and 'hgb') on other + lat/lon, with and without the encoder's columns.",
+            "probes (make_probe 'linear' and 'hgb') on other + lat/lon, with and without the encoder's columns; "
+            "'prior additive': the trees with the prior's columns in an interaction group of their own "
+            "(interaction_cst); 'prior monotone': that, and monotonic_cst +1 on a single prior column (continuous "
+            "and binary targets). Without the prior, every trees variant is the suite's trees.",
             "Every draw: " + args.name + "_draws.md.",
         ],
     )

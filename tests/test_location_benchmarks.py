@@ -173,8 +173,35 @@ def test_added_designs_sets_each_design_through_public_parameters_and_scores_a_d
     for design in ("default", "shuffled_prior"):
         assert encoders[design].block_size_km is None and encoders[design].cv == "auto"
     row = added_designs._run_draw(task, size, ["default", "shuffled_prior"], 2)
-    for head in added_designs.HEADS:
+    for head in added_designs.DEFAULT_HEADS:
         default, control = row[f"{head} default"], row[f"{head} shuffled_prior"]
         assert set(default) == {"mean", "lower95", "upper95", "wins"}
         assert default["lower95"] <= default["mean"] <= default["upper95"]
         assert default["mean"] != control["mean"]  # the shuffle unlinks the prior from its rows
+
+
+def test_added_designs_heads_constrain_only_the_prior_columns():
+    from sklearn.base import clone
+
+    from benchmarks import added_designs
+    from geoembed.evaluation import make_probe
+
+    suite = make_probe("hgb", "regression").get_params()
+    for head in added_designs.HEADS:  # without prior columns, every trees head is the suite's trees
+        if head != "linear":
+            assert added_designs.make_head(head, "regression", 4, 0).get_params() == suite
+    monotone = added_designs.make_head("hgb_monotone", "regression", 4, 1)
+    assert monotone.interaction_cst == [[0, 1, 2, 3], [4]] and list(monotone.monotonic_cst) == [0, 0, 0, 0, 1]
+    # a multiclass prior (one column per class) gets its interaction group, and no monotone constraint
+    classes = added_designs.make_head("hgb_monotone", "classification", 4, 3)
+    assert classes.interaction_cst == [[0, 1, 2, 3], [4, 5, 6]] and classes.monotonic_cst is None
+    rising = added_designs.make_head("hgb_rising", "regression", 4, 1)
+    assert rising.interaction_cst is None and list(rising.monotonic_cst) == [0, 0, 0, 0, 1]
+    # the constraints bind: a target falling with the prior column is fit rising by the monotone head
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=(200, 4)), np.linspace(0, 1, 200)])
+    y = -X[:, 4]
+    fitted = clone(monotone).fit(X, y)
+    grid = np.column_stack([np.zeros((50, 4)), np.linspace(0, 1, 50)])
+    assert np.all(np.diff(fitted.predict(grid)) >= -1e-12)
+    assert np.any(np.diff(clone(added_designs.make_head("hgb", "regression", 5, 0)).fit(X, y).predict(grid)) < 0)
