@@ -20,8 +20,6 @@ reseeded with them. Designs of the encoder's cross-fitting folds (public paramet
   (the rule before 2026-12-07); larger tables and multiclass targets keep the default;
 - ``outer``: the blocks of the outer CV (``block_size_deg`` of the task), what the encoder's
   docstring advises a user with a spatial CV of their own (multiclass targets get blocks too);
-- ``baseline_trees``: ``baseline="trees"``: the location signal is kept only where it beats the
-  encoder's own trees on coordinates out of fold (what trees with lat/lon can learn themselves);
 - ``shuffled_prior``: a control, not a design: the default encoder's columns with their rows
   shuffled (training and test rows separately), the same values without their link to the rows.
   What adding a column of that distribution costs the head, against what the prior's content does.
@@ -49,7 +47,7 @@ from geoembed.model_selection import automatic_block_size_km
 from geoembed.target_encoder import SMALL_TABLE_ROWS, LocationTargetEncoder, infer_target_type
 
 MIN_ROWS_TO_DRAW = 600
-DESIGNS = ("default", "blocks_10", "outer", "shuffled_prior", "baseline_trees")
+DESIGNS = ("default", "blocks_10", "outer", "shuffled_prior")
 HEADS = {
     "linear": "linear probe",
     "hgb": "boosted trees",
@@ -93,8 +91,6 @@ def make_encoder(design, task, key, latlon, y, seed) -> LocationTargetEncoder:
         return default
     if design == "outer":
         return default.set_params(block_size_deg=task.block_size_deg)
-    if design == "baseline_trees":
-        return default.set_params(baseline="trees")
     if design == "blocks_10":
         if len(latlon) >= SMALL_TABLE_ROWS or infer_target_type(y) == "multiclass":
             return default

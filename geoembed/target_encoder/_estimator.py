@@ -305,7 +305,6 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         "lat_col": [None, str],
         "lon_col": [None, str],
         "multiclass_output": [Options("log_lift", "probabilities")],
-        "baseline": [Options("constant", "trees")],
     }
 
     def __init__(
@@ -322,7 +321,6 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         lat_col=None,
         lon_col=None,
         multiclass_output="log_lift",
-        baseline="constant",
     ):
         self.encoder = encoder
         self.learners = learners
@@ -335,7 +333,6 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         self.lat_col = lat_col
         self.lon_col = lon_col
         self.multiclass_output = multiclass_output
-        self.baseline = baseline
 
     # -- scikit-learn API ----------------------------------------------------------------
     def fit(self, X, y):
@@ -469,15 +466,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         self.oof_scores_ = {name: self._score(p, target) for name, p in zip(learners, oof)}
         self.oof_scores_["stack"] = self._score(combined, target)
         skill, z = self._skill(oof, target, folds)
-        keep, z_trees = z > SKILL_Z, None
-        if keep and self.baseline == "trees":  # and it must beat the trees on coordinates out of fold
-            if "trees" in learners:
-                reference = oof[learners.index("trees")]
-            else:
-                trees = make_learner("trees", self._classification, seed, self.n_jobs)
-                reference = trees.cross_fit(inputs[trees.input], target, folds)
-            z_trees = self._skill(oof, target, folds, reference)[1]
-            keep = z_trees > SKILL_Z
+        keep = z > SKILL_Z
         if not keep:
             self._forget_location(target)
             combined = self._combine(oof)
@@ -486,17 +475,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
             # centred on the training rows' out-of-fold encoding: a logistic head's lbfgs converges
             self.lift_offset_ = np.log1p(len(self.classes_) * combined).mean(axis=0)
         self.skill_ = skill  # set last: the estimator is fitted once it has skill_
-        if z_trees is not None and not keep:
-            warnings.warn(
-                f"{type(self).__name__} found no significant location signal in y beyond its trees on "
-                f"coordinates (baseline='trees'): out of fold its models beat a constant (skill_ = {skill:.3f}) "
-                f"but not those trees (z = {z_trees:.2f}, not above {SKILL_Z:.3f}), so its output is the constant for "
-                "every row (the training mean, or the class frequencies smoothed as the pool smooths every "
-                "probability): a head with lat/lon among its features learns the rest itself",
-                UserWarning,
-                stacklevel=3,
-            )
-        elif not keep:  # after the fit is complete, so that an error raised from it leaves a whole fit
+        if not keep:  # after the fit is complete, so that an error raised from it leaves a whole fit
             warnings.warn(
                 f"{type(self).__name__} found no significant location signal in y: out of fold, its "
                 f"models do no better than a constant (skill_ = {skill:.3f}, z = {z:.2f}, not above "
@@ -673,7 +652,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         self.class_prior_ = np.bincount(target, minlength=len(self.classes_)) / len(target)
         self.weights_, self.prior_weight_ = fit_log_pool(oof, self.class_prior_, target)
 
-    def _skill(self, oof, target, folds, reference=None) -> tuple[float, float]:
+    def _skill(self, oof, target, folds) -> tuple[float, float]:
         """The meta-model's skill out of fold, and its z score.
 
         On each fold's rows, the meta-model fit on the other folds' rows is compared with a
@@ -687,8 +666,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
             P, y = np.column_stack([p[:, 0] for p in oof]), target[:, 0]
             for train, test in folds:
                 meta = LinearRegression(positive=True).fit(P[train], y[train])
-                expected = y[train].mean() if reference is None else reference[test, 0]
-                constant = (y[test] - expected) ** 2
+                constant = (y[test] - y[train].mean()) ** 2
                 gains.append(constant - (y[test] - meta.predict(P[test])) ** 2)
                 baseline += float(np.sum(constant))
         else:
@@ -699,8 +677,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
                 pooled = log_pool([p[test] for p in oof], prior, weights, prior_weight)
                 # both forecasts floored alike: the pool's weights, refit on a few dozen rows, can
                 # sharpen it until one sure mistake outweighs every other row of the test
-                expected = smoothed_prior(prior)[target[test]] if reference is None else reference[test, target[test]]
-                constant = -np.log(floored(expected, n_classes))
+                constant = -np.log(floored(smoothed_prior(prior)[target[test]], n_classes))
                 gains.append(constant + np.log(floored(pooled[np.arange(len(test)), target[test]], n_classes)))
                 baseline += float(np.sum(constant))
         gains = np.concatenate(gains)
