@@ -222,8 +222,19 @@ def paired_deltas(task, head, make_prior, repeats, *, configure_head=None, basel
     return np.asarray(deltas)
 
 
+#: Paired deltas this small are float round-off between two scores of the same predictions (means
+#: summed in another order): they count as ties, not as wins, losses or a bound below zero.
+ROUND_OFF = 1e-12
+
+
 def paired_summary(deltas: np.ndarray) -> dict:
-    """Mean, standard error, one-sided 95% Student-t bounds, wins and ties of paired deltas."""
+    """Mean, standard error, one-sided 95% Student-t bounds, wins and ties of paired deltas.
+
+    Deltas within ``ROUND_OFF`` of zero are taken as zero first (identical predictions scored in
+    another order of summation differ by about 1e-16: a tie, not a win).
+    """
+    deltas = np.asarray(deltas, dtype=np.float64)
+    deltas = np.where(np.abs(deltas) <= ROUND_OFF, 0.0, deltas)
     mean = float(deltas.mean())
     se = float(deltas.std(ddof=1) / np.sqrt(len(deltas))) if len(deltas) > 1 else float("nan")
     half_width = float(stats.t.ppf(0.95, len(deltas) - 1) * se) if len(deltas) > 1 else float("nan")

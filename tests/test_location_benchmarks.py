@@ -21,6 +21,14 @@ def test_summary_bounds_are_one_sided_student_t():
     assert result["wins"] == 2 and result["ties"] == 0 and result["deltas"] == deltas.tolist()
 
 
+def test_summary_counts_round_off_as_ties():
+    # the same predictions scored with another order of summation differ by ~1e-16: no win, no loss
+    result = paired_summary(np.array([1.1e-16, -2.2e-17, 1.1e-16, 0.0, 5.5e-17]))
+    assert result["wins"] == 0 and result["ties"] == 5 and result["mean"] == 0.0
+    assert result["upper95"] == 0.0 and result["lower95"] == 0.0  # not "significantly worse" (upper < 0)
+    assert paired_summary(np.array([1e-9, 2e-9, 3e-9]))["wins"] == 3  # a small real change still counts
+
+
 def test_tree_head_variants_script_reports_every_design(tmp_path, monkeypatch):
     machine_info = benchmarks._report.machine_info
     monkeypatch.setattr(benchmarks._report, "RESULTS_DIR", tmp_path)
