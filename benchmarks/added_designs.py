@@ -1,6 +1,7 @@
 """The location prior next to other features, on the development half: designs of its folds under two heads.
 
     python -m benchmarks.added_designs [--designs default blocks_10 outer] [--sizes 100 300] [--draws 2]
+        [--heads linear hgb hgb_monotone ...]
 
 Issue 28 asks that adding the encoder's columns to a model's other features (and lat/lon) makes no
 task significantly worse under boosted trees. On the held-out parts that chose nothing, three added
@@ -23,6 +24,10 @@ reseeded with them. Designs of the encoder's cross-fitting folds (public paramet
 - ``shuffled_prior``: a control, not a design: the default encoder's columns with their rows
   shuffled (training and test rows separately), the same values without their link to the rows.
   What adding a column of that distribution costs the head, against what the prior's content does.
+
+``--heads`` adds variants of the boosted-tree head that constrain only the prior's columns (see
+``make_head``; ``benchmarks/results/added_heads*.md``: on the development tables none had fewer
+significantly worse tables than the suite's trees).
 
 Results: ``benchmarks/results/<name>.{md,json}`` and every draw in ``<name>_draws`` (``--name``,
 default ``added_designs``). ``--tasks ... --as-is`` scores named tasks as they are, no draws: how a
