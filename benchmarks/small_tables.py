@@ -178,6 +178,12 @@ def _run_draw(task, size, permuted, designs):
     return row
 
 
+def tally(deltas) -> str:
+    """ "wins/losses, mean Δ" of deltas against the best single model (a loss is below -``TIE``)."""
+    deltas = np.asarray(deltas)
+    return f"{int((deltas > EPS).sum())}/{int((deltas < -TIE - EPS).sum())}, {np.mean(deltas):+.3f}"
+
+
 def summarise(rows, designs):
     table = []
     for permuted in (False, True):
@@ -189,10 +195,7 @@ def summarise(rows, designs):
                 entry = {"target": "permuted" if permuted else "real", "rows": size, "kind": kind, "draws": len(group)}
                 for design in designs:
                     deltas = np.array([r[design] - r["best score"] for r in group])
-                    entry[design] = (
-                        f"{int((deltas > EPS).sum())}/{int((deltas < -TIE - EPS).sum())}, {np.mean(deltas):+.3f}"
-                        f" ({np.median(deltas):+.3f})"
-                    )
+                    entry[design] = f"{tally(deltas)} ({np.median(deltas):+.3f})"
                 table.append(entry)
     return table
 
@@ -219,10 +222,6 @@ def compare(new, old):
         changes = np.array([c for _, _, c in group])
         before = np.array([d for _, d, _ in group])
         after = before + changes
-
-        def tally(d):
-            return f"{(d > EPS).sum()}/{(d < -TIE - EPS).sum()}, {d.mean():+.3f}"
-
         table.append(
             {
                 "target": target,
