@@ -99,7 +99,8 @@ def run_downstream(
     tasks=None,
     encoders=None,
     probes=("linear", "knn"),
-    n_samples: int = 4000,
+    half: str | None = None,
+    n_samples: int | None = None,
     folds: int = 5,
     overwrite: bool = False,
     progress: bool = True,
@@ -116,13 +117,22 @@ def run_downstream(
         ``OUTPUT.csv`` (one row per task, encoder and probe) and ``OUTPUT.png`` (a heat map,
         needs matplotlib). None prints the tables only.
     tasks : list of str, default=None
-        Task names (:func:`geoembed.datasets.list_tasks`); None runs them all.
+        Task names (:func:`geoembed.datasets.list_tasks`, or with ``half`` the tasks of that part
+        of the held-out pool); None runs them all (with ``half``, the part's location-only tasks).
     encoders : list of str, default=None
         Names among :func:`default_encoders`' keys; None runs them all.
     probes : sequence of str, default=("linear", "knn")
         Among :data:`PROBES`.
-    n_samples : int, default=4000
-        Rows per task (the small tables always use all of theirs).
+    half : str, default=None
+        None runs the suite's tasks (:func:`geoembed.datasets.list_tasks`), which the project
+        designed its encoders and defaults on, so its scores flatter them. A part of the held-out
+        pool (:data:`geoembed.datasets.heldout.HALVES`; ``"evaluation"`` is the half nothing was
+        tuned on) runs that part's tasks (:func:`geoembed.datasets.list_heldout_tasks`) instead:
+        the scores to quote.
+    n_samples : int, default=None
+        Rows per suite task (None: 4,000; the small tables always use all of theirs). The
+        held-out tasks keep the rows they were recorded with (at most 4,000), so with ``half``
+        it must be None.
     folds : int, default=5
         Spatially blocked folds.
     overwrite : bool, default=False
@@ -137,14 +147,26 @@ def run_downstream(
     results : DataFrame
         One row per (task, encoder, probe), as :func:`geoembed.evaluation.compare_encoders`.
     """
-    from geoembed.datasets import list_tasks, load_task
+    from geoembed.datasets import list_heldout_tasks, list_tasks, load_heldout_task, load_task
+    from geoembed.datasets.heldout import HALVES
     from geoembed.evaluation import compare_encoders
 
     available = default_encoders()
-    tasks = list_tasks() if tasks is None else list(tasks)
-    unknown = sorted(set(tasks) - set(list_tasks()))
+    if half is not None and half not in HALVES:
+        raise ValueError(f"half must be None (the suite) or one of {HALVES}; got {half!r}")
+    if half is not None and n_samples is not None:
+        raise ValueError(
+            f"n_samples applies to the suite's tasks; the held-out tasks of half={half!r} keep the rows they "
+            "were recorded with: leave n_samples at None"
+        )
+    known = list_tasks() if half is None else list_heldout_tasks(half)
+    if tasks is None:
+        tasks = known if half is None else list_heldout_tasks(half, group="location")
+    tasks = list(tasks)
+    unknown = sorted(set(tasks) - set(known))
     if unknown or not tasks:
-        raise ValueError(f"tasks: unknown {unknown or 'none given'}; available: {list_tasks()}")
+        where = "" if half is None else f" in half {half!r}"
+        raise ValueError(f"tasks: unknown{where} {unknown or 'none given'}; available: {known}")
     names = list(available) if encoders is None else list(encoders)
     unknown = sorted(set(names) - set(available))
     if unknown or not names:
@@ -153,7 +175,7 @@ def run_downstream(
     unknown = sorted(set(probes) - set(PROBES))
     if unknown or not probes:
         raise ValueError(f"probes: unknown {unknown or 'none given'}; available: {list(PROBES)}")
-    for name, value in (("n_samples", n_samples), ("folds", folds)):
+    for name, value in (("n_samples", 4000 if n_samples is None else n_samples), ("folds", folds)):
         if isinstance(value, bool) or not isinstance(value, int) or value < (2 if name == "folds" else 1):
             raise ValueError(f"{name} must be an integer >= {2 if name == 'folds' else 1}; got {value!r}")
     stem = None
@@ -167,7 +189,10 @@ def run_downstream(
 
     start = time.perf_counter()
     chosen = {name: available[name] for name in names}
-    loaded = [load_task(name, n_samples=n_samples) for name in tasks]
+    if half is None:
+        loaded = [load_task(name, n_samples=4000 if n_samples is None else n_samples) for name in tasks]
+    else:
+        loaded = [load_heldout_task(name) for name in tasks]
     results = compare_encoders(chosen, loaded, probes=probes, n_splits=folds, progress=progress)
     elapsed = time.perf_counter() - start
 
@@ -187,7 +212,14 @@ def run_downstream(
     ]
     columns = ["encoder", "embedding time (ms per 1,000 points)"]
     rows = [{"encoder": k, columns[1]: v} for k, v in timing.items()]
+    part = (
+        "the downstream suite (the project chose its designs and defaults on these tasks: their scores flatter them)"
+        if half is None
+        else f"the {half} part of the held-out pool (geoembed.datasets.list_heldout_tasks({half!r}))"
+        + (": no design or default was chosen on them" if half == "evaluation" else "")
+    )
     notes = [
+        f"Tasks: {part}.",
         "Scores: accuracy (classification) or R² (regression), mean ± std over spatially blocked folds "
         "(SpatialBlockKFold: blocks of the task's size, assigned largest first to the smallest fold, shuffled "
         "with seed 0). The *_added tasks have other features next to location; the encoder 'none' is those "

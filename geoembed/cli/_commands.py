@@ -224,6 +224,7 @@ def bench_downstream_command(args) -> int:
         tasks=args.tasks,
         encoders=args.encoders,
         probes=args.probes,
+        half=args.half,
         n_samples=args.n_samples,
         folds=args.folds,
         overwrite=args.overwrite,

@@ -32,6 +32,7 @@ from geoembed.cli._commands import (
 from geoembed.cli._exits import EXIT_USAGE
 from geoembed.cli.demo import DEFAULT_DEMO_CITIES
 from geoembed.core.params import PRECISIONS
+from geoembed.datasets.heldout import HALVES
 from geoembed.geofiles import add_geodata_options
 
 
@@ -181,12 +182,21 @@ def build_parser() -> argparse.ArgumentParser:
     downstream = bench.add_parser(
         "downstream", help="the downstream suite: location encoders x real tasks x probes (spatially blocked CV)"
     )
-    downstream.add_argument("--tasks", nargs="+", metavar="TASK", help="default: every task (geoembed.datasets)")
+    downstream.add_argument(
+        "--half",
+        choices=HALVES,
+        help="run this part of the held-out pool instead of the suite; 'evaluation' is the half nothing was tuned on",
+    )
+    downstream.add_argument(
+        "--tasks", nargs="+", metavar="TASK", help="default: every suite task, or with --half its location-only tasks"
+    )
     downstream.add_argument("--encoders", nargs="+", metavar="NAME", help="default: GeoCLIP and the classic encoders")
     downstream.add_argument(
         "--probes", nargs="+", default=["linear", "knn"], choices=PROBES, metavar="PROBE", help=f"among {PROBES}"
     )
-    downstream.add_argument("--n-samples", type=positive_int, default=4000, help="rows per task")
+    downstream.add_argument(
+        "--n-samples", type=positive_int, help="rows per suite task (default 4000; held-out tasks keep theirs)"
+    )
     downstream.add_argument("--folds", type=positive_int, default=5, help="spatially blocked folds")
     downstream.add_argument("-o", "--output", help="write OUTPUT.md, .json (with the machine), .csv and .png")
     downstream.add_argument("-q", "--quiet", action="store_true")
