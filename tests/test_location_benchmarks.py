@@ -213,3 +213,18 @@ def test_added_designs_heads_constrain_only_the_prior_columns():
     grid = np.column_stack([np.zeros((50, 4)), np.linspace(0, 1, 50)])
     assert np.all(np.diff(fitted.predict(grid)) >= -1e-12)
     assert np.any(np.diff(clone(added_designs.make_head("hgb", "regression", 5, 0)).fit(X, y).predict(grid)) < 0)
+
+
+def test_added_designs_partial_keeps_a_prior_only_where_it_adds_to_the_other_features():
+    from benchmarks import added_designs
+
+    rng = np.random.default_rng(0)
+    plain = rng.normal(size=(300, 3))
+    signal = rng.normal(size=300)
+    y = plain[:, 0] + signal + 0.3 * rng.normal(size=300)
+    assert added_designs._adds(plain, (signal + 0.1 * rng.normal(size=300))[:, None], y, "regression", 0)
+    assert not added_designs._adds(plain, plain[:, :1] * 2.0, y, "regression", 0)  # nothing the others lack
+    labels = np.where(signal > 0, "north", "south")
+    prior = np.column_stack([signal, -signal])
+    assert added_designs._adds(plain, prior, labels, "classification", 0)
+    assert not added_designs._adds(plain, rng.normal(size=(300, 2)), labels, "classification", 0)
