@@ -22,6 +22,8 @@ COMMANDS = {
     "lite, 30 epochs": "geoembed distill --epochs 30",
     "hidden 192, 30 epochs": "geoembed distill --epochs 30 --hidden-dim 192",
     "hidden 512": "geoembed distill --hidden-dim 512",
+    "hidden 96": "geoembed distill --hidden-dim 96",
+    "hidden 64": "geoembed distill --hidden-dim 64",
     "128 frequencies, hidden 256": "geoembed distill --n-frequencies 128 --hidden-dim 256",
     "grid12": (
         "geoembed distill --config benchmarks/results/grid12_distill_config.json (12-level grid branch, 600K points)"
