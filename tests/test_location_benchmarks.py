@@ -228,3 +228,21 @@ def test_added_designs_partial_keeps_a_prior_only_where_it_adds_to_the_other_fea
     prior = np.column_stack([signal, -signal])
     assert added_designs._adds(plain, prior, labels, "classification", 0)
     assert not added_designs._adds(plain, rng.normal(size=(300, 2)), labels, "classification", 0)
+
+
+def test_distill_seeds_trains_every_width_and_seed_and_compares_seed_means(tmp_path, monkeypatch):
+    from benchmarks import distill_seeds
+
+    machine_info = benchmarks._report.machine_info
+    monkeypatch.setattr(benchmarks._report, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(distill_seeds, "machine_info", lambda: machine_info(probe_gemm=False))
+    arguments = ["--widths", "16", "8", "--seeds", "0", "1", "--tasks", "northampton_price", "--points", "2000"]
+    rows = distill_seeds.main([*arguments, "--epochs", "1", "--name", "seeds"])
+    (row,) = rows
+    assert row["task"] == "northampton_price" and len(row["hidden 16: seeds"].split(" / ")) == 2
+    means = [float(row[f"hidden {w}: mean over seeds"]) for w in (16, 8)]
+    seeds = [[float(v) for v in row[f"hidden {w}: seeds"].split(" / ")] for w in (16, 8)]
+    assert means == pytest.approx([round(np.mean(s), 3) for s in seeds], abs=1.5e-3)
+    delta = float(row["Δ hidden 8 - hidden 16 (se)"].split(" ")[0])
+    assert delta == pytest.approx(np.mean(seeds[1]) - np.mean(seeds[0]), abs=2e-3)
+    assert "Tasks within 0.01 of GeoCLIP, per seed" in (tmp_path / "seeds.md").read_text()
