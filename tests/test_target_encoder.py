@@ -337,6 +337,27 @@ def test_target_type_inference_and_errors(data):
         cheap().fit(frame, np.where(np.arange(len(frame)) == 3, np.nan, smooth))
     with pytest.raises(ValueError, match="'target_type' parameter"):
         cheap(target_type="ordinal").fit(frame, smooth)
+    # an object column of ints and strings, as a bad CSV join leaves it
+    mixed = pd.Series([1 if i % 2 == 0 else "a" for i in range(len(frame))], index=frame.index, dtype=object)
+    with pytest.raises(ValueError, match=r"'unknown' is not supported.*mixes numbers and strings.*astype\(str\)"):
+        cheap().fit(frame, mixed)
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        pd.Series(pd.date_range("2020-01-01", periods=120, freq="D")),
+        pd.Series(pd.date_range("2020-01-01", periods=120, freq="h", tz="Europe/Paris")),
+        pd.Series(pd.to_timedelta(np.arange(120), unit="h")),
+        np.arange(120).astype("datetime64[D]"),
+    ],
+)
+def test_dates_are_no_target_type_auto_can_read(data, dates):
+    frame, _ = data
+    with pytest.raises(ValueError, match="dates or durations"):
+        infer_target_type(dates)
+    with pytest.raises(ValueError, match=r"dates or durations.*\.dt\.days"):
+        cheap().fit(frame.head(120), dates)
 
 
 def test_frames_other_columns_and_outputs(data):

@@ -515,7 +515,13 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
             raise ValueError(f"y contains NaN or missing values at {len(missing)} row(s), e.g. rows {rows}")
         kind = self.target_type if self.target_type != "auto" else infer_target_type(original)
         if kind not in ("continuous", "binary", "multiclass"):
-            raise ValueError(f"target type {kind!r} is not supported: y must be continuous, binary or multiclass")
+            hint = (
+                " (an object column that mixes numbers and strings reads as 'unknown': give it one type, "
+                "y.astype(str) for classes or pd.to_numeric(y) for a quantity)"
+                if kind == "unknown"
+                else ""
+            )
+            raise ValueError(f"target type {kind!r} is not supported: y must be continuous, binary or multiclass{hint}")
         self.target_type_ = kind
         if not self._classification:
             try:

@@ -47,11 +47,16 @@ def infer_target_type(y) -> str:
     y : array-like of shape (n_samples,)
         The target, without missing values.
 
+    Dates and durations (``datetime64``, ``timedelta64``, time-zone aware pandas dates) are none
+    of these: as labels, every distinct moment would be a class. They raise a ``ValueError`` that
+    says how to convert them.
+
     Returns
     -------
     str
         ``"continuous"``, ``"binary"`` or ``"multiclass"``, or what ``type_of_target`` says for
-        other targets (e.g. ``"multilabel-indicator"``), which callers reject.
+        other targets (e.g. ``"multilabel-indicator"``, or ``"unknown"`` for an object column that
+        mixes numbers and strings), which callers reject.
 
     Examples
     --------
@@ -65,6 +70,15 @@ def infer_target_type(y) -> str:
     'binary'
     """
     dtype = getattr(y, "dtype", None)
+    if (
+        pd.api.types.is_datetime64_any_dtype(dtype)
+        or pd.api.types.is_timedelta64_dtype(dtype)
+        or (dtype is None and np.asarray(y).dtype.kind in "mM")
+    ):
+        raise ValueError(
+            "y holds dates or durations, not a target type='auto' can read: convert them to numbers for a "
+            "continuous target (days since a date: (y - y.min()).dt.days) or to strings for classes"
+        )
     if isinstance(dtype, pd.CategoricalDtype):
         n_classes = pd.Series(y).nunique()
         return "binary" if n_classes <= 2 else "multiclass"
