@@ -86,7 +86,8 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         more than 50 distinct values (``MANY_CLASSES``) give a warning, since each is one
         output column; so do integers read as 6 to 10 classes (``HANDFUL_OF_CLASSES``), which
         may be a small count or a rating (0 to 8 and 18 deaths per address) as well as label codes.
-        An explicit type always wins, and silences those warnings.
+        Dates and durations are refused under "auto", with how to convert them. An explicit
+        type always wins, and silences those warnings.
     cv : "auto", int, cross-validation splitter or iterable, default="auto"
         The folds of the cross-fitting. ``"auto"`` is 20 folds for a table of fewer than
         1,000 rows (``SMALL_TABLE_ROWS``; half the rows for tables under 40 rows, never fewer
