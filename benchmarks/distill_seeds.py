@@ -16,6 +16,7 @@ with its standard error, and how many tasks each seed puts within 0.01 of GeoCLI
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import tempfile
 import time
 from pathlib import Path
@@ -27,7 +28,6 @@ from geoembed import GeoEmbedder
 from geoembed.datasets.heldout import list_heldout_tasks, load_heldout_task
 from geoembed.evaluation import evaluate
 from geoembed.evaluation.probing import METRICS
-from geoembed.models.geoclip import LocationEncoderConfig
 from geoembed.training import DistillConfig, Distiller
 
 MARGIN = 0.01
@@ -35,9 +35,7 @@ MARGIN = 0.01
 
 def train(width: int, seed: int, out: Path, n_points: int = 200_000, epochs: int = 10) -> Path:
     """``geoembed distill --hidden-dim width --random-state seed`` into ``out``; the checkpoint's path."""
-    student = LocationEncoderConfig(
-        sigmas=(1.0, 16.0, 256.0), n_frequencies=48, hidden_dim=width, n_hidden_layers=1, embed_dim=512
-    )
+    student = dataclasses.replace(DistillConfig().student, hidden_dim=width)  # the default student, another width
     config = DistillConfig(student=student, random_state=seed, n_points=n_points, epochs=epochs)
     Distiller(config).fit(out, progress=False)
     return out / "location_encoder.safetensors"

@@ -23,7 +23,7 @@ from geoembed.encoders.registry import list_encoders, make_encoder
 from geoembed.io import atomic_output
 from geoembed.io.paths import check_output_path
 
-__all__ = ["NOT_FROM_REGISTRY", "OUTPUT_SUFFIXES", "PROBES", "default_encoders", "run_downstream"]
+__all__ = ["NOT_FROM_REGISTRY", "OUTPUT_SUFFIXES", "PROBES", "SUITE_ROWS", "default_encoders", "run_downstream"]
 
 #: Registered encoders the suite does not take from the registry as they are: GeoCLIP runs
 #: through its front door (GeoEmbedder), "rff" is configured (xyz inputs, sigma 4), and
@@ -31,6 +31,8 @@ __all__ = ["NOT_FROM_REGISTRY", "OUTPUT_SUFFIXES", "PROBES", "default_encoders",
 NOT_FROM_REGISTRY = ("geoclip", "rff", "grid_onehot")
 #: The probes :func:`geoembed.evaluation.compare_encoders` knows.
 PROBES = ("linear", "knn", "mlp", "hgb")
+#: Rows per suite task unless ``n_samples`` says otherwise.
+SUITE_ROWS = 4000
 #: Suffixes of the files that ``output`` names.
 OUTPUT_SUFFIXES = (".md", ".json", ".csv", ".png")
 
@@ -148,18 +150,15 @@ def run_downstream(
         One row per (task, encoder, probe), as :func:`geoembed.evaluation.compare_encoders`.
     """
     from geoembed.datasets import list_heldout_tasks, list_tasks, load_heldout_task, load_task
-    from geoembed.datasets.heldout import HALVES
     from geoembed.evaluation import compare_encoders
 
     available = default_encoders()
-    if half is not None and half not in HALVES:
-        raise ValueError(f"half must be None (the suite) or one of {HALVES}; got {half!r}")
     if half is not None and n_samples is not None:
         raise ValueError(
             f"n_samples applies to the suite's tasks; the held-out tasks of half={half!r} keep the rows they "
             "were recorded with: leave n_samples at None"
         )
-    known = list_tasks() if half is None else list_heldout_tasks(half)
+    known = list_tasks() if half is None else list_heldout_tasks(half)  # which checks half
     if tasks is None:
         tasks = known if half is None else list_heldout_tasks(half, group="location")
     tasks = list(tasks)
@@ -175,7 +174,8 @@ def run_downstream(
     unknown = sorted(set(probes) - set(PROBES))
     if unknown or not probes:
         raise ValueError(f"probes: unknown {unknown or 'none given'}; available: {list(PROBES)}")
-    for name, value in (("n_samples", 4000 if n_samples is None else n_samples), ("folds", folds)):
+    rows_per_task = SUITE_ROWS if n_samples is None else n_samples
+    for name, value in (("n_samples", rows_per_task), ("folds", folds)):
         if isinstance(value, bool) or not isinstance(value, int) or value < (2 if name == "folds" else 1):
             raise ValueError(f"{name} must be an integer >= {2 if name == 'folds' else 1}; got {value!r}")
     stem = None
@@ -190,7 +190,7 @@ def run_downstream(
     start = time.perf_counter()
     chosen = {name: available[name] for name in names}
     if half is None:
-        loaded = [load_task(name, n_samples=4000 if n_samples is None else n_samples) for name in tasks]
+        loaded = [load_task(name, n_samples=rows_per_task) for name in tasks]
     else:
         loaded = [load_heldout_task(name) for name in tasks]
     results = compare_encoders(chosen, loaded, probes=probes, n_splits=folds, progress=progress)
