@@ -21,6 +21,7 @@ import pkgutil
 import shutil
 import sys
 import warnings
+from fnmatch import fnmatch
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
@@ -30,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 import geoembed  # noqa: E402
 
 
-def _sync(sources: dict[Path, Path], target_dir: Path) -> None:
-    """Make ``target_dir`` hold exactly ``sources`` (target path -> source path).
+def _sync(sources: dict[Path, Path | bytes], target_dir: Path) -> None:
+    """Make ``target_dir`` hold exactly ``sources`` (target path -> source path, or the bytes to write).
 
     Files whose bytes did not change are left alone, so incremental builds stay incremental.
     """
@@ -43,23 +44,69 @@ def _sync(sources: dict[Path, Path], target_dir: Path) -> None:
             elif path.is_dir() and not any(path.iterdir()):
                 path.rmdir()
     for target, source in sources.items():
-        data = source.read_bytes()
+        data = source if isinstance(source, bytes) else source.read_bytes()
         if target.exists() and target.read_bytes() == data:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-        shutil.copystat(source, target)
+        if not isinstance(source, bytes):
+            shutil.copystat(source, target)
+
+
+#: Result files measured on tasks that chose designs (the downstream suite, the development half of
+#: the held-out pool and draws from it): their rendered page opens with DEVELOPMENT_NOTE. Patterns
+#: match names in ``benchmarks/results/``; EXCEPT wins (held-out runs of a design chosen there).
+DEVELOPMENT_RESULTS = (
+    "downstream.md",
+    "location_prior.md",
+    "distill_*.md",
+    "small_tables*.md",
+    "added_*.md",
+    "tree_head_variants.md",
+    "heldout_lite_hidden96.md",
+)
+DEVELOPMENT_EXCEPT = ("added_designs_heldout*.md",)
+#: Result files whose rows carry their half (development, evaluation, confirmation sets).
+MIXED_RESULTS = ("heldout.md", "heldout_blocks10.md", "heldout_lite.md", "heldout_lite_grid*.md", "nested_prefixes.md")
+DEVELOPMENT_NOTE = (
+    "> **Development measurement.** These tasks chose the project's designs and defaults (the "
+    "downstream suite, the development half of the held-out pool, or draws from it), so the numbers "
+    "flatter those designs. The documentation's claims come from the evaluation half and the "
+    "confirmation sets (see the Benchmarks page)."
+)
+MIXED_NOTE = (
+    "> **Both halves.** Rows say which part of the held-out pool they come from: development rows "
+    "chose designs and flatter them; claims quote only the evaluation half and the confirmation sets."
+)
+
+
+def result_label(name: str) -> str:
+    """``"development"``, ``"mixed"`` or ``""`` for a file name in ``benchmarks/results/``."""
+    if any(fnmatch(name, p) for p in DEVELOPMENT_RESULTS) and not any(fnmatch(name, p) for p in DEVELOPMENT_EXCEPT):
+        return "development"
+    return "mixed" if any(fnmatch(name, p) for p in MIXED_RESULTS) else ""
+
+
+def _labelled(text: str, label: str) -> str:
+    """``text`` with the note of ``label`` after its first line (the title)."""
+    note = {"development": DEVELOPMENT_NOTE, "mixed": MIXED_NOTE}.get(label)
+    if not note:
+        return text
+    title, _, rest = text.partition("\n")
+    return f"{title}\n\n{note}\n{rest}"
 
 
 def copy_external_sources() -> None:
-    """Copy the notebooks and the benchmark results into the source tree."""
+    """Copy the notebooks and the benchmark results into the source tree, labelling development results."""
     notebooks = ROOT / "notebooks"
     _sync({DOCS / "_notebooks" / nb.name: nb for nb in sorted(notebooks.glob("*.ipynb"))}, DOCS / "_notebooks")
     results = ROOT / "benchmarks" / "results"
-    files = {}
+    files: dict[Path, Path | bytes] = {}
     for source in sorted(results.rglob("*")):
         if source.is_file() and source.suffix in {".md", ".png"}:
-            files[DOCS / "_results" / source.relative_to(results)] = source
+            label = result_label(source.name) if source.parent == results and source.suffix == ".md" else ""
+            text = _labelled(source.read_text(encoding="utf-8"), label) if label else None
+            files[DOCS / "_results" / source.relative_to(results)] = text.encode("utf-8") if text else source
     _sync(files, DOCS / "_results")
 
 
