@@ -34,7 +34,9 @@ reseeded with them. Designs of the encoder's cross-fitting folds (public paramet
   prior carries only what location adds to them (partialling out); classes keep the default.
   Measured on the development tasks as they are (``benchmarks/results/added_residual_asis*.md``):
   boosted trees significantly worse on 2 of 9 (quakes -0.0066 besides mpls_citation) against 1,
-  linear mean gain +0.1366 against +0.1363, so it went no further (no draws, no held-out run);
+  linear mean gain +0.1366 against +0.1363, so it went no further (no draws, no held-out run). The
+  same verdict as the older "prior of the residual" of ``benchmarks/tree_head_variants.py`` (five
+  suite tasks), which this repeats on the development half's nine;
 - ``shuffled_prior``: a control, not a design: the default encoder's columns with their rows
   shuffled (training and test rows separately), the same values without their link to the rows.
   What adding a column of that distribution costs the head, against what the prior's content does.
