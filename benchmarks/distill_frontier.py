@@ -31,15 +31,22 @@ COMMANDS = {
 }
 
 
-def main(argv=None) -> int:
-    rows, machines = [], set()
-    for path in sorted(RESULTS_DIR.glob("distill_*.json")):
-        if path.stem == "distill_frontier":
-            continue
+#: The column that marks a results file of ``benchmarks.distill_students`` (a same-run speed-up).
+SPEED_COLUMN = "speed-up (exact / fast)"
+
+
+def frontier_rows(results_dir=RESULTS_DIR) -> list[dict]:
+    """One row per student of every ``distill_*.json`` that ``benchmarks.distill_students`` wrote in
+    ``results_dir``, fastest first. Other ``distill_*`` files (``distill_seeds``, the frontier itself)
+    measure no speed and are skipped.
+    """
+    rows = []
+    for path in sorted(results_dir.glob("distill_*.json")):
         data = json.loads(path.read_text())
-        machines.add(data["machine"]["cpu"])
+        if not data.get("rows") or SPEED_COLUMN not in data["rows"][0]:
+            continue
         for row in data["rows"][1:]:  # the first row is the teacher
-            exact, fast = (float(x.strip(" x")) for x in row["speed-up (exact / fast)"].split("/"))
+            exact, fast = (float(x.strip(" x")) for x in row[SPEED_COLUMN].split("/"))
             worst, mean = (float(x) for x in row["linear: worst / mean change vs GeoCLIP"].split("/"))
             probed = sum(key.startswith("linear: ") and "change" not in key for key in row)
             rows.append(
@@ -61,6 +68,11 @@ def main(argv=None) -> int:
                 }
             )
     rows.sort(key=lambda r: -r["speed-up exact"])
+    return rows
+
+
+def main(argv=None) -> int:
+    rows = frontier_rows()
     for row in rows:
         row["speed-up exact"] = f"{row['speed-up exact']:.1f}x"
         row["speed-up fast"] = f"{row['speed-up fast']:.1f}x"

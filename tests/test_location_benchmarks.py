@@ -246,3 +246,20 @@ def test_distill_seeds_trains_every_width_and_seed_and_compares_seed_means(tmp_p
     delta = float(row["Δ hidden 8 - hidden 16 (se)"].split(" ")[0])
     assert delta == pytest.approx(np.mean(seeds[1]) - np.mean(seeds[0]), abs=2e-3)
     assert "Tasks within 0.01 of GeoCLIP, per seed" in (tmp_path / "seeds.md").read_text()
+
+
+def test_distill_frontier_reads_only_speed_runs(tmp_path):
+    """distill_seeds.json (no speed) sits next to the speed runs; the frontier skips it and itself."""
+    import shutil
+
+    from benchmarks import distill_frontier
+
+    results = benchmarks._report.RESULTS_DIR
+    for name in ("distill_narrower.json", "distill_seeds.json", "distill_frontier.json"):
+        shutil.copy(results / name, tmp_path / name)
+    rows = distill_frontier.frontier_rows(tmp_path)
+    students = [r["encoder"] for r in json.loads((results / "distill_narrower.json").read_text())["rows"][1:]]
+    assert sorted(r["student"] for r in rows) == sorted(students)
+    assert {r["results file"] for r in rows} == {"distill_narrower.json"}
+    speeds = [r["speed-up exact"] for r in rows]
+    assert speeds == sorted(speeds, reverse=True)
