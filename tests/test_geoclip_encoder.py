@@ -277,6 +277,37 @@ def test_prepacked_and_plain_weights_agree(precision, weights, random_latlon):
         assert_geoclip_close(per_branch, random_latlon[:500], path, what="forward")
 
 
+@pytest.mark.parametrize("weights", ["geoclip-1.3.0", "geoclip-lite"])
+@pytest.mark.parametrize("precision", ["exact", "fast"])
+def test_embedding_into_a_given_tensor_with_a_workspace(precision, weights, random_latlon):
+    # GeoEmbedder's loop: each batch written into its rows of one output, intermediates kept in a
+    # workspace across batches of changing size; values as from a plain call, nothing aliased
+    path = resolve_location_weights(weights)
+    encoder = load_location_encoder(path)
+    x = torch.tensor(random_latlon[:600], dtype=torch.float32)
+    bfloat16 = precision == "fast" and bfloat16_is_fast(x.device)
+    out, workspace = torch.full((600, encoder.embed_dim), float("nan")), {}
+    for start, stop in [(0, 256), (256, 512), (512, 600)]:
+        rows = out[start:stop]
+        returned = encoder.embed_resolved(x[start:stop], bfloat16=bfloat16, out=rows, workspace=workspace)
+        assert returned.data_ptr() == rows.data_ptr()
+    if weights == "geoclip-lite":
+        assert set(workspace) == ({"features", "hidden"} if not bfloat16 else {"features"})
+    with torch.inference_mode():  # the buffers are inference tensors
+        for buffer in workspace.values():  # the output shares no memory with the intermediates
+            buffer.fill_(float("nan"))
+    embedded = out.numpy()
+    assert np.isfinite(embedded).all()
+    if bfloat16:
+        reference, _ = geoclip_reference(random_latlon[:600], str(path))
+        assert cosine_rows(embedded, reference).min() >= 0.9999
+    else:
+        assert_geoclip_close(embedded, random_latlon[:600], path, what="into a given tensor")
+    for wrong in (torch.empty(10, 3), torch.empty(10, encoder.embed_dim, dtype=torch.float64)):
+        with pytest.raises(ValueError, match="out must be a float32 tensor"):  # never silently resized
+            encoder.embed_resolved(x[:10], bfloat16=bfloat16, out=wrong, workspace={})
+
+
 def test_one_resolver_for_every_spelling_of_weights(tmp_path):
     """None, a name, an entry and a bundled path resolve to the same file, entry and recorded sha256."""
     import shutil

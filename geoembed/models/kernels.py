@@ -70,15 +70,19 @@ def prepare_inference_weights(model, precision: str, device: torch.device, *, pr
                 w, b = w.to(dtype), b.to(dtype)
                 return torch.ops.mkldnn._reorder_linear_weight(w, PACK_BATCH_HINT), b
 
-            def linear(h, layer, relu):
-                return torch.ops.mkldnn._linear_pointwise(h, layer[0], layer[1], "relu" if relu else "none", [], "")
+            def linear(h, layer, relu, out=None):
+                result = torch.ops.mkldnn._linear_pointwise(h, layer[0], layer[1], "relu" if relu else "none", [], "")
+                return result if out is None else out.copy_(result)
         else:
 
             def pack(w, b):
                 return torch.ops.mkl._mkl_reorder_linear_weight(w, PACK_BATCH_HINT), w, b
 
-            def linear(h, layer, relu):
-                out = torch.ops.mkl._mkl_linear(h, layer[0], layer[1], layer[2], PACK_BATCH_HINT)
+            def linear(h, layer, relu, out=None):
+                if out is None:
+                    out = torch.ops.mkl._mkl_linear(h, layer[0], layer[1], layer[2], PACK_BATCH_HINT)
+                else:  # the same MKL GEMM, into the caller's tensor
+                    torch.addmm(layer[2], h, layer[1].t(), out=out)
                 return out.relu_() if relu else out
 
         if stacked is not None:
@@ -93,8 +97,11 @@ def prepare_inference_weights(model, precision: str, device: torch.device, *, pr
         return InferenceWeights(linear, packed, head, head_bias, dtype, grid_hidden)
     except (RuntimeError, AttributeError):
 
-        def linear(h, layer, relu):
-            out = torch.nn.functional.linear(h, layer[0], layer[1])
+        def linear(h, layer, relu, out=None):
+            if out is None:
+                out = torch.nn.functional.linear(h, layer[0], layer[1])
+            else:
+                torch.addmm(layer[1], h, layer[0].t(), out=out)
             return out.relu_() if relu else out
 
         if stacked is not None:
@@ -109,7 +116,9 @@ def prepare_inference_weights(model, precision: str, device: torch.device, *, pr
 class InferenceWeights(NamedTuple):
     """What :func:`prepare_inference_weights` returns, read by name."""
 
-    linear: object  # linear(h, layer, relu) -> Tensor, for the layers below in their packed form
+    # linear(h, layer, relu, out=None) -> Tensor, for the layers below in their packed form; with
+    # ``out`` (of the layer's dtype) the result is written there
+    linear: object
     branch_layers: object  # per-branch lists of layers, or a StackedBranches
     head: tuple  # the fused head GEMM's layer
     head_bias: Tensor | None  # the summed heads' float32 bias, added after the GEMM

@@ -360,9 +360,17 @@ class GeoCLIPEncoder(LocationFeaturizer):
             latlon, inverse = _unique_rows(latlon)
         out = np.empty((latlon.shape[0], self.n_features_out_), dtype=self._output_dtype())
         if self.interpolation_km is None:
+            workspace = {}  # this call's intermediate tensors, reused from batch to batch
+            # rows that need nothing after the model go straight into the output (one copy less)
+            plain = self.projection_ is None and not self.normalize
+            direct = plain and device.type == "cpu" and out.dtype == np.float32
             for start in range(0, latlon.shape[0], self.batch_size):
                 chunk = torch.from_numpy(latlon[start : start + self.batch_size]).to(device)
-                self._write_rows(out, start, module.embed_resolved(chunk, bfloat16=bfloat16))
+                if direct:
+                    rows = torch.from_numpy(out[start : start + chunk.shape[0]])
+                    module.embed_resolved(chunk, bfloat16=bfloat16, out=rows, workspace=workspace)
+                else:
+                    self._write_rows(out, start, module.embed_resolved(chunk, bfloat16=bfloat16, workspace=workspace))
         else:
             from geoembed.core.geo import KM_PER_DEGREE, bilinear_grid_cells
 
