@@ -239,9 +239,10 @@ def _run_draw(task, size, designs, repeats, heads=DEFAULT_HEADS):
                 if design == "residual" and task.kind == "regression":
                     target = target - _other_fit(plain[train][:, :-2], target, seed)
                 z_train = encoder.fit_transform(frame.iloc[train], target)
-                z_test = encoder.transform(frame.iloc[test])
                 if design == "fold_mean":
                     z_test = _fold_mean(encoder, frame.iloc[train], target, frame.iloc[test], seed)
+                else:
+                    z_test = encoder.transform(frame.iloc[test])
                 if design == "shuffled_prior":
                     shuffle = np.random.default_rng(seed)
                     z_train, z_test = shuffle.permutation(z_train), shuffle.permutation(z_test)

@@ -92,6 +92,10 @@ def main(argv=None) -> int:
         "falls behind inside cities (benchmarks/results/heldout_lite_grid.md).",
         "Speed-ups compare only within one results file (one run, one machine): the machine line below is the "
         "quiet Zen 5 run of distill_students.json; each row names its own CPU.",
+        "Kernels: runs before 2026-12-07's distill_lite_speed_features, _workspace and _branches ran every "
+        "student's hidden layers as one block-diagonal GEMM (n_branches times their FLOPs); those three and "
+        "later runs use the current kernels (a GEMM per branch from _branches on). Compare students within "
+        "one file only.",
     ]
     info = json.loads((RESULTS_DIR / "distill_students.json").read_text())["machine"]
     write_results(

@@ -69,10 +69,11 @@ DEVELOPMENT_EXCEPT = ("added_designs_heldout*.md",)
 #: Result files whose rows carry their half (development, evaluation, confirmation sets).
 MIXED_RESULTS = ("heldout.md", "heldout_blocks10.md", "heldout_lite.md", "heldout_lite_grid*.md", "nested_prefixes.md")
 DEVELOPMENT_NOTE = (
-    "> **Development measurement.** These tasks chose the project's designs and defaults (the "
-    "downstream suite, the development half of the held-out pool, or draws from it), so the numbers "
-    "flatter those designs. The documentation's claims come from the evaluation half and the "
-    "confirmation sets (see the Benchmarks page)."
+    "> **Development measurement.** The accuracy numbers here come from tasks that chose the "
+    "project's designs and defaults (the downstream suite, the development half of the held-out pool, "
+    "or draws from it), so they flatter those designs; speed figures are not affected. The "
+    "documentation's accuracy claims come from the evaluation half and the confirmation sets (see the "
+    "Benchmarks page)."
 )
 MIXED_NOTE = (
     "> **Both halves.** Rows say which part of the held-out pool they come from: development rows "

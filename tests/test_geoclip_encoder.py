@@ -249,7 +249,7 @@ def test_damaged_checkpoints_raise_the_package_error_naming_the_file(tmp_path, d
 @pytest.mark.parametrize("weights", ["geoclip-1.3.0", "geoclip-lite"])
 @pytest.mark.parametrize("precision", ["exact", "fast"])
 def test_prepacked_and_plain_weights_agree(precision, weights, random_latlon):
-    # geoclip-lite's one-layer branches run stacked (a block-diagonal hidden layer): same numbers
+    # geoclip-lite's one-layer branches run stacked (one product for all angles, a GEMM per branch)
     from geoembed.models.kernels import prepare_inference_weights
 
     path = resolve_location_weights(weights)
@@ -279,33 +279,60 @@ def test_prepacked_and_plain_weights_agree(precision, weights, random_latlon):
 
 @pytest.mark.parametrize("weights", ["geoclip-1.3.0", "geoclip-lite"])
 @pytest.mark.parametrize("precision", ["exact", "fast"])
-def test_embedding_into_a_given_tensor_with_a_workspace(precision, weights, random_latlon):
+@pytest.mark.parametrize("prepack", [True, False])
+def test_embedding_into_a_given_tensor_with_a_workspace(precision, weights, prepack, random_latlon):
     # GeoEmbedder's loop: each batch written into its rows of one output, intermediates kept in a
     # workspace across batches of changing size; values as from a plain call, nothing aliased
+    from geoembed.models.kernels import prepare_inference_weights
+
     path = resolve_location_weights(weights)
     encoder = load_location_encoder(path)
     x = torch.tensor(random_latlon[:600], dtype=torch.float32)
     bfloat16 = precision == "fast" and bfloat16_is_fast(x.device)
+    if prepack:
+
+        def run(batch, out=None, workspace=None):
+            return encoder.embed_resolved(batch, bfloat16=bfloat16, out=out, workspace=workspace)
+
+    else:  # the plain F.linear kernels (CUDA, or CPU builds without the pre-packing ops)
+        plain = prepare_inference_weights(encoder, "fast" if bfloat16 else "exact", x.device, prepack=False)
+
+        def run(batch, out=None, workspace=None):
+            with torch.inference_mode():
+                return encoder._mlp(geoclip_projection(batch), plain, out, workspace)
+
+    batches = [(0, 256), (256, 512), (512, 600)]
     out, workspace = torch.full((600, encoder.embed_dim), float("nan")), {}
-    for start, stop in [(0, 256), (256, 512), (512, 600)]:
+    for start, stop in batches:
         rows = out[start:stop]
-        returned = encoder.embed_resolved(x[start:stop], bfloat16=bfloat16, out=rows, workspace=workspace)
-        assert returned.data_ptr() == rows.data_ptr()
+        assert run(x[start:stop], out=rows, workspace=workspace).data_ptr() == rows.data_ptr()
+    kept = {}  # without out: every batch's result is its own tensor, whatever later batches do
+    separate = torch.cat([run(x[start:stop], workspace=kept) for start, stop in batches])
     if weights == "geoclip-lite":
         assert set(workspace) == ({"features", "hidden"} if not bfloat16 else {"features"})
     with torch.inference_mode():  # the buffers are inference tensors
-        for buffer in workspace.values():  # the output shares no memory with the intermediates
+        for buffer in [*workspace.values(), *kept.values()]:  # no result shares their memory
             buffer.fill_(float("nan"))
-    embedded = out.numpy()
-    assert np.isfinite(embedded).all()
-    if bfloat16:
-        reference, _ = geoclip_reference(random_latlon[:600], str(path))
-        assert cosine_rows(embedded, reference).min() >= 0.9999
-    else:
-        assert_geoclip_close(embedded, random_latlon[:600], path, what="into a given tensor")
+    for what, embedded in (("into a given tensor", out.numpy()), ("returned", separate.numpy())):
+        assert np.isfinite(embedded).all(), what
+        if bfloat16:
+            reference, _ = geoclip_reference(random_latlon[:600], str(path))
+            assert cosine_rows(embedded, reference).min() >= 0.9999, what
+        else:
+            assert_geoclip_close(embedded, random_latlon[:600], path, what=what)
     for wrong in (torch.empty(10, 3), torch.empty(10, encoder.embed_dim, dtype=torch.float64)):
         with pytest.raises(ValueError, match="out must be a float32 tensor"):  # never silently resized
             encoder.embed_resolved(x[:10], bfloat16=bfloat16, out=wrong, workspace={})
+
+
+def test_geoembedder_writes_a_students_rows_straight_into_its_output(random_latlon):
+    # float32, no projection: the rows go straight into the output, the last batch short (600 = 2 x 256 + 88)
+    from geoembed import GeoEmbedder
+
+    path = resolve_location_weights("geoclip-lite")
+    embedded = GeoEmbedder(weights="geoclip-lite", batch_size=256).fit_transform(random_latlon[:600])
+    assert embedded.dtype == np.float32
+    assert_geoclip_close(embedded, random_latlon[:600], path, what="GeoEmbedder, straight into its output")
 
 
 def test_one_resolver_for_every_spelling_of_weights(tmp_path):

@@ -92,6 +92,9 @@ def test_encoder_with_a_grid_embeds_the_same_way_on_every_path_and_round_trips(t
         for precision, tolerance in (("exact", 1e-5), ("fast", 5e-2)):
             weights = prepare_inference_weights(model, precision, xy.device, prepack=False)
             np.testing.assert_allclose(model._mlp(xy, weights).numpy(), reference.numpy(), atol=tolerance * scale)
+            into = torch.full_like(reference, float("nan"))  # GeoEmbedder's loop: into its rows, a workspace
+            model._mlp(xy, weights, into, {})
+            np.testing.assert_allclose(into.numpy(), reference.numpy(), atol=tolerance * scale)
     path = model.save(tmp_path / "grid.safetensors")
     loaded = GeoCLIPLocationEncoder.from_checkpoint(path)
     assert loaded.config == model.config

@@ -171,7 +171,8 @@ def _buffer(workspace: dict | None, name: str, shape: tuple, dtype, device) -> T
     if workspace is None:
         return torch.empty(shape, dtype=dtype, device=device)
     kept = workspace.get(name)
-    if kept is None or kept.shape[0] < shape[0] or kept.shape[1:] != shape[1:] or kept.dtype != dtype:
+    fits = kept is not None and kept.shape[0] >= shape[0] and kept.shape[1:] == shape[1:]
+    if not fits or kept.dtype != dtype or kept.device != torch.device(device):
         kept = workspace[name] = torch.empty(shape, dtype=dtype, device=device)
     return kept[: shape[0]]
 
@@ -331,11 +332,13 @@ class GeoCLIPLocationEncoder(nn.Module):
         ``out``: a float32 tensor of shape (N, ``embed_dim``) on the model's device to write the
         embedding into (and return). ``workspace``: a dict the caller keeps across the batches of
         one loop (never shared between threads), in which the distilled students keep their
-        intermediate tensors instead of allocating them per batch. Both change no value; on a CPU
-        they spare the page faults of fresh multi-MB tensors that the C allocator maps and unmaps
-        for every batch (AMD Zen 5, 2 threads, torch 2.13: the lite's float32 path through
-        :class:`~geoembed.GeoEmbedder` on 50,000 points from 177-179K to 227-234K points/s, with
-        the contiguous Fourier features; on 1M points the output's own page faults dominate).
+        intermediate tensors instead of allocating them per batch. The values are a plain call's up
+        to float32 rounding (a float32 GEMM into ``out`` is MKL's sgemm on the unpacked weight,
+        not its packed variant; bit-identical on the CPU measured). On a CPU they spare the page
+        faults of fresh multi-MB tensors that the C allocator maps and unmaps for every batch (one
+        A/B run, AMD Zen 5, 2 threads, torch 2.13: the lite's float32 path through
+        :class:`~geoembed.GeoEmbedder` on 50,000 points from 177-179K to 227-234K points/s, with the
+        contiguous Fourier features; on 1M points the output's own page faults dominate).
         """
         if out is not None and (
             out.shape != (latlon.shape[0], self.embed_dim) or out.dtype != torch.float32 or out.device != latlon.device

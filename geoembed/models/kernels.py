@@ -1,6 +1,6 @@
 """Inference kernels of GeoCLIP-style location encoders: weights pre-packed once for the CPU's GEMM
-libraries (MKL for float32, oneDNN for bfloat16), the block-diagonal form of one-hidden-layer
-branches (the distilled students), and whether bfloat16 runs natively.
+libraries (MKL for float32, oneDNN for bfloat16), the stacked form of one-hidden-layer branches
+(the distilled students), and whether bfloat16 runs natively.
 
 They read a model's layers and never build one, so :mod:`geoembed.models.geoclip` (the module)
 imports them, not the other way round.
@@ -81,7 +81,7 @@ def prepare_inference_weights(model, precision: str, device: torch.device, *, pr
             def linear(h, layer, relu, out=None):
                 if out is None:
                     out = torch.ops.mkl._mkl_linear(h, layer[0], layer[1], layer[2], PACK_BATCH_HINT)
-                else:  # the same MKL GEMM, into the caller's tensor
+                else:  # MKL's sgemm on the unpacked weight, into the caller's tensor
                     torch.addmm(layer[2], h, layer[1].t(), out=out)
                 return out.relu_() if relu else out
 
