@@ -154,14 +154,15 @@ def _as_tuples(fields: dict) -> dict:
     return fields
 
 
-def _add_bias(out: Tensor, bias: Tensor) -> Tensor:
-    """``out`` (a fresh GEMM output, float32 or bfloat16) in float32 plus the float32 ``bias``.
+def _add_bias(result: Tensor, bias: Tensor, out: Tensor | None = None) -> Tensor:
+    """``result`` (a fresh GEMM output, float32 or bfloat16) in float32 plus the float32 ``bias``,
+    in ``out`` when given.
 
-    The same values as ``torch.add(out, bias)``, whose mixed-dtype kernel took twice as long as a
-    conversion and an in-place add on a bfloat16 output (AMD Zen 5, 2 threads, torch 2.13: the
-    lite's fast path 342K to 361K points/s); a float32 output is added to in place.
+    The same values as ``torch.add(result, bias)``, whose mixed-dtype kernel took twice as long as
+    a conversion and an in-place add on a bfloat16 output (AMD Zen 5, 2 threads, torch 2.13: the
+    lite's fast path 342K to 361K points/s); a float32 result is added to in place.
     """
-    return out.float().add_(bias)
+    return (result.float() if out is None else out.copy_(result)).add_(bias)
 
 
 def _buffer(workspace: dict | None, name: str, shape: tuple, dtype, device) -> Tensor:
@@ -363,8 +364,7 @@ class GeoCLIPLocationEncoder(nn.Module):
                 h = linear(h, layer, relu=True)
             hidden.append(h)
         hidden += self._grid_hidden(xy, weights)
-        result = _add_bias(linear(torch.cat(hidden, dim=1), weights.head, relu=False), weights.head_bias)
-        return result if out is None else out.copy_(result)
+        return _add_bias(linear(torch.cat(hidden, dim=1), weights.head, relu=False), weights.head_bias, out)
 
     def _stacked_mlp(self, xy: Tensor, weights, out: Tensor | None = None, workspace: dict | None = None) -> Tensor:
         """One-hidden-layer branches: every branch's angles in one product, each branch's hidden
@@ -399,8 +399,7 @@ class GeoCLIPLocationEncoder(nn.Module):
             hidden = torch.cat([hidden, *grid_hidden], dim=1)
         if weights.head_bias is None:  # float32: the bias inside the GEMM
             return linear(hidden, weights.head, relu=False, out=out)
-        result = linear(hidden, weights.head, relu=False)
-        return _add_bias(result, weights.head_bias) if out is None else out.copy_(result).add_(weights.head_bias)
+        return _add_bias(linear(hidden, weights.head, relu=False), weights.head_bias, out)
 
     def _grid_hidden(self, xy: Tensor, weights) -> list[Tensor]:
         """The grid branch's hidden units (a one-item list), or an empty list without a grid."""

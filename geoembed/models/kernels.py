@@ -79,29 +79,27 @@ def prepare_inference_weights(model, precision: str, device: torch.device, *, pr
                 return torch.ops.mkl._mkl_reorder_linear_weight(w, PACK_BATCH_HINT), w, b
 
             def linear(h, layer, relu, out=None):
-                if out is None:
-                    out = torch.ops.mkl._mkl_linear(h, layer[0], layer[1], layer[2], PACK_BATCH_HINT)
-                else:  # MKL's sgemm on the unpacked weight, into the caller's tensor
-                    torch.addmm(layer[2], h, layer[1].t(), out=out)
+                if out is not None:
+                    return _into(h, layer, relu, out)
+                out = torch.ops.mkl._mkl_linear(h, layer[0], layer[1], layer[2], PACK_BATCH_HINT)
                 return out.relu_() if relu else out
 
-        if stacked is not None:
-            packed = stacked._replace(layers=tuple(pack(*layer) for layer in stacked.layers))
-            probe_layer, width = packed.layers[0], stacked.layers[0][0].shape[1]
-        else:
+        if stacked is None:
             packed = [[pack(w, b) for w, b in branch] for branch in pairs]
-            probe_layer, width = packed[0][0], pairs[0][0][0].shape[1]
+        elif dtype == torch.float32:
+            packed = stacked  # float32 branch GEMMs always write into their columns (_into): unpacked
+        else:
+            packed = stacked._replace(layers=tuple(pack(*layer) for layer in stacked.layers))
         head = pack(head_weight, head_gemm_bias)
         grid_hidden = pack(grid.hidden.weight, grid.hidden.bias) if grid is not None else None
-        linear(torch.zeros(2, width, dtype=dtype), probe_layer, relu=True)  # the ops exist and take these weights
+        linear(torch.zeros(2, head_weight.shape[1], dtype=dtype), head, relu=False)  # the ops exist and take these
         return InferenceWeights(linear, packed, head, head_bias, dtype, grid_hidden)
     except (RuntimeError, AttributeError):
 
         def linear(h, layer, relu, out=None):
-            if out is None:
-                out = torch.nn.functional.linear(h, layer[0], layer[1])
-            else:
-                torch.addmm(layer[1], h, layer[0].t(), out=out)
+            if out is not None:
+                return _into(h, layer, relu, out)
+            out = torch.nn.functional.linear(h, layer[0], layer[1])
             return out.relu_() if relu else out
 
         if stacked is not None:
@@ -111,6 +109,15 @@ def prepare_inference_weights(model, precision: str, device: torch.device, *, pr
         grid_hidden = (grid.hidden.weight.to(dtype), grid.hidden.bias.to(dtype)) if grid is not None else None
         head = (head_weight.to(dtype), head_gemm_bias.to(dtype))
         return InferenceWeights(linear, cast, head, head_bias, dtype, grid_hidden)
+
+
+def _into(h: Tensor, layer: tuple, relu: bool, out: Tensor) -> Tensor:
+    """``h`` through a float32 layer into ``out``: the layer's plain weight and bias are the last two
+    items of each of its float32 forms, (packed, weight, bias) or (weight, bias); ``torch.addmm``
+    (MKL's sgemm on the unpacked weight on a CPU) writes into a given tensor, the packed op cannot.
+    """
+    torch.addmm(layer[-1], h, layer[-2].t(), out=out)
+    return out.relu_() if relu else out
 
 
 class InferenceWeights(NamedTuple):
