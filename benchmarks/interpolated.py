@@ -8,8 +8,12 @@ point's interpolated embedding to the exact one and the suite's linear probe on 
 Speed: ``GeoEmbedder.transform`` on the same points, exact (rate on a subsample: the exact
 model costs the same per point however many there are) against interpolated on all of them,
 for points inside one city, inside one US state and spread over the globe (the case where
-interpolation cannot help). Writes ``benchmarks/results/interpolated.{md,json}`` (fidelity)
-and ``benchmarks/results/interpolated_speed.{md,json}`` (speed).
+interpolation cannot help), and a stream over one country measured against its projection.
+Country streams: model evaluations of 100 million points over one country, counted with the node
+cache's policy for the default ``interpolation_cache_gb`` and a larger one, in random order and
+sorted by location, turned into hours at the rates measured in the same run. Writes
+``benchmarks/results/interpolated.{md,json}`` (fidelity), ``interpolated_speed.{md,json}`` and
+``interpolated_country.{md,json}`` (speed).
 """
 
 from __future__ import annotations
@@ -36,6 +40,12 @@ EXTENTS = [
     ("one city (Minneapolis, 30 x 30 km)", 44.84, -93.46, 45.11, -93.08),
     ("one state (Iowa, ~150,000 km2)", 40.38, -96.64, 43.50, -90.14),
 ]
+
+#: The country of the 100-million-point streams (its bounding box, ~620,000 km2; Germany is ~357,000).
+COUNTRY = ("Germany's bounding box", 47.27, 5.87, 55.06, 15.04)
+
+#: Node cache sizes (GiB) the country streams compare: the default, and one that holds 0.5 km nodes.
+CACHE_GB = (2.0, 6.0)
 
 
 def fidelity():
@@ -148,13 +158,100 @@ def speed(n_points: int, exact_points: int):
             }
         )
         print(rows[-1], flush=True)
+    # the country at 1 km, measured, against the count-based projection for the same points
+    _, south, west, north, east = COUNTRY
+    points = equal_area_points(rng, 2 * n_points, south, west, north, east)
+    encoder = GeoEmbedder(interpolation_km=1.0).fit(points[:10])
+    start = time.perf_counter()
+    for chunk in np.array_split(points, 5):
+        out = encoder.transform(chunk)
+        del out
+    measured = time.perf_counter() - start
+    seen = np.empty(0, dtype=np.int64)
+    for chunk in np.array_split(points, 5):
+        keys = _grid_keys(chunk, 1.0)
+        seen = np.union1d(seen, keys)
+    predicted = len(seen) / exact_rate + len(points) / steady
+    rows.append(
+        {
+            "points inside": COUNTRY[0],
+            "spacing": "1 km",
+            "call": f"5 chunks of {len(points) // 5:,}, measured ({measured:.0f} s; projected from the node count "
+            f"and the state's rates: {predicted:.0f} s)",
+            "points": f"{len(points):,}",
+            "grid nodes touched": f"{len(seen):,}",
+            "exact points/s": f"{exact_rate:,.0f}",
+            "interpolated points/s": f"{len(points) / measured:,.0f}",
+            "speed-up": f"{len(points) / measured / exact_rate:.1f}x",
+        }
+    )
+    print(rows[-1], flush=True)
+    streams = country_streams(exact_rate, steady)
     hundred_million = seconds[0] + 1e8 / steady
     projection = (
         f"Projected from these rates, 100 million points inside the state at 1 km: {hundred_million / 60:,.0f} min "
         f"(the nodes once, then the cached rate) against {1e8 / exact_rate / 3600:,.1f} h exact "
         f"({1e8 / exact_rate / hundred_million:,.0f}x)."
     )
-    return rows, projection
+    return rows, projection, streams
+
+
+def _grid_keys(points: np.ndarray, km: float) -> np.ndarray:
+    """One int64 per grid node that ``points`` touch at ``km`` spacing, in the grid's order."""
+    step = km / KM_PER_DEGREE
+    nodes, _, _ = bilinear_grid_cells(points[:, 0], points[:, 1], step)
+    index = np.rint(nodes / step).astype(np.int64)
+    return index[:, 0] * 2**32 + index[:, 1]
+
+
+def _stream_evaluations(km, cache_gb, chunks, chunk_rows, rng, *, sorted_rows=False):
+    """Model evaluations of a stream of ``chunks`` chunks over :data:`COUNTRY`, with the node cache's
+    policy (each call computes the nodes it lacks and keeps as many as fit, in the order the grid
+    lists them). Points uniform in area; ``sorted_rows``: the stream ordered by latitude (chunk c
+    holds the c-th band), as rows sorted by location would be. Counts only, no model runs.
+    """
+    _, south, west, north, east = COUNTRY
+    limit = int(cache_gb * 2**30) // (512 * 4)
+    cached = np.empty(0, dtype=np.int64)
+    evaluations = 0
+    sin_edges = np.linspace(np.sin(np.radians(south)), np.sin(np.radians(north)), chunks + 1)
+    for c in range(chunks):
+        if sorted_rows:
+            band = np.degrees(np.arcsin(sin_edges[c : c + 2]))
+            points = equal_area_points(rng, chunk_rows, band[0], west, band[1], east)
+        else:
+            points = equal_area_points(rng, chunk_rows, south, west, north, east)
+        keys = _grid_keys(points, km)
+        new = keys[~np.isin(keys, cached, assume_unique=True)]
+        evaluations += len(new)
+        cached = np.concatenate([cached, new[: max(limit - len(cached), 0)]])
+    return evaluations
+
+
+def country_streams(exact_rate: float, cached_rate: float, chunks: int = 100, chunk_rows: int = 1_000_000):
+    """100 million points over :data:`COUNTRY` in chunks of a million: model evaluations counted with the
+    cache's policy, and the hours they imply at this run's exact and cached rates."""
+    rng = np.random.default_rng(1)
+    n = chunks * chunk_rows
+    exact_hours = n / exact_rate / 3600
+    rows = []
+    for km, cache_gb, sorted_rows in [(1.0, 2.0, False), (0.5, 2.0, False), (0.5, 6.0, False), (0.5, 2.0, True)]:
+        start = time.perf_counter()
+        evaluations = _stream_evaluations(km, cache_gb, chunks, chunk_rows, rng, sorted_rows=sorted_rows)
+        hours = evaluations / exact_rate / 3600 + n / cached_rate / 3600
+        rows.append(
+            {
+                "points inside": COUNTRY[0],
+                "spacing": f"{km:g} km",
+                "call": f"{chunks} chunks of {chunk_rows:,}, {'sorted by latitude' if sorted_rows else 'random order'}",
+                "interpolation_cache_gb": f"{cache_gb:g}",
+                "model evaluations": f"{evaluations:,} ({evaluations / n:.3f} per point)",
+                "projected hours": f"{hours:.2f} (exact: {exact_hours:.1f})",
+                "speed-up": f"{exact_hours / hours:.1f}x",
+            }
+        )
+        print(rows[-1], f"{time.perf_counter() - start:.0f} s", flush=True)
+    return rows
 
 
 def main(argv=None):
@@ -189,7 +286,7 @@ def main(argv=None):
         )
     if args.part in ("speed", "both"):
         bandwidth = _copy_bandwidth_gb_s()  # also touches 2 GiB, so that timings pay no first-touch cost
-        rows, projection = speed(args.points, args.exact_points)
+        rows, projection, streams = speed(args.points, args.exact_points)
         notes = [
             f"GeoEmbedder.transform on {args.points:,} points uniform in area inside each extent (exact: its rate "
             f"on the first {args.exact_points:,}, since it costs the same per point at any size; interpolated: on "
@@ -214,6 +311,22 @@ def main(argv=None):
             rows,
             columns,
             notes,
+            info,
+        )
+        write_results(
+            "interpolated_country",
+            "GeoCLIP interpolated on a grid: 100 million points inside one country",
+            streams,
+            list(streams[0]),
+            [
+                "Model evaluations of a stream of 100 million points (chunks of 1,000,000, uniform in area over "
+                "the country's bounding box) counted with the node cache's policy: each call computes the nodes "
+                "it lacks and keeps as many as fit in interpolation_cache_gb (2 KiB per node). 'sorted by "
+                "latitude': the same stream with rows ordered by location (chunk c holds the c-th band). No "
+                "model runs here: hours = evaluations / the exact rate + points / the cached rate, both "
+                "measured in this run (interpolated_speed.md, whose country row checks such a projection "
+                "against a measured stream).",
+            ],
             info,
         )
 

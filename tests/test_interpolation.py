@@ -131,6 +131,16 @@ def test_the_cli_interpolates_when_asked_and_refuses_it_for_other_encoders(tmp_p
     assert main(["embed", str(path), "-o", str(refused), "--encoder", "sphereC+", "--interpolation-km", "1"]) == 2
     assert "--interpolation-km 1.0 does not apply to --encoder sphereC+" in capsys.readouterr().err
     assert not refused.exists()
+    # the node cache's size is an option too; chunks of points spread wide with no cache warn, same values
+    wide = _points(150, seed=12, half_width=2.0)
+    pd.DataFrame({"Latitude": wide[:, 0], "Longitude": wide[:, 1]}).to_csv(path, index=False)
+    args = ["embed", str(path), "-o", str(out), "--overwrite", "--interpolation-km", "0.5", "--chunk-rows", "64", "-q"]
+    assert main([*args, "--interpolation-cache-gb", "0"]) == 0
+    assert "geoembed: warning: RuntimeWarning: interpolation_km=0.5: " in capsys.readouterr().err
+    expected = GeoEmbedder(interpolation_km=0.5).fit_transform(wide)
+    np.testing.assert_allclose(np.load(out), expected, rtol=0, atol=64 * FLOAT32_UNIT_ROUNDOFF * np.abs(expected).max())
+    assert main([*args, "--interpolation-cache-gb", "-1"]) == 2
+    assert "--interpolation-cache-gb: must be a number >= 0" in capsys.readouterr().err
 
 
 def _count_embedded_rows(monkeypatch, encoder):
@@ -157,8 +167,8 @@ def test_a_stream_of_chunks_computes_each_node_once(monkeypatch):
     first = encoder.transform(points[:200])
     n_first = sum(counted)
     second = encoder.transform(points[200:])
-    nodes_all, _, _ = bilinear_grid_cells(points[:, 0], points[:, 1], 1.0 / KM_PER_DEGREE)
-    nodes_first, _, _ = bilinear_grid_cells(points[:200, 0], points[:200, 1], 1.0 / KM_PER_DEGREE)
+    nodes_all, *_ = bilinear_grid_cells(points[:, 0], points[:, 1], 1.0 / KM_PER_DEGREE)
+    nodes_first, *_ = bilinear_grid_cells(points[:200, 0], points[:200, 1], 1.0 / KM_PER_DEGREE)
     assert n_first == len(nodes_first)
     assert sum(counted) == len(nodes_all)  # the second call embedded only the nodes the first did not
     again = encoder.transform(points)
@@ -178,15 +188,38 @@ def test_a_stream_of_chunks_computes_each_node_once(monkeypatch):
     )
 
 
-def test_the_node_cache_stays_within_its_bound(monkeypatch):
-    from geoembed.encoders.geoclip import estimator
+def test_the_node_cache_stays_within_its_bound():
+    import warnings
 
     points = _points(300, seed=17)
-    encoder = GeoCLIPEncoder(interpolation_km=1.0).fit(points)
-    nodes_first, _, _ = bilinear_grid_cells(points[:150, 0], points[:150, 1], 1.0 / KM_PER_DEGREE)
+    nodes_first, *_ = bilinear_grid_cells(points[:150, 0], points[:150, 1], 1.0 / KM_PER_DEGREE)
     row_bytes = 512 * 4
-    monkeypatch.setattr(estimator, "NODE_CACHE_BYTES", (len(nodes_first) + 5) * row_bytes)
-    out = np.concatenate([encoder.transform(points[:150]), encoder.transform(points[150:])])
-    assert encoder._node_cache.buffer.shape[0] * row_bytes <= estimator.NODE_CACHE_BYTES
+    limit = (len(nodes_first) + 5) * row_bytes
+    encoder = GeoCLIPEncoder(interpolation_km=1.0, interpolation_cache_gb=limit / 2**30).fit(points)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # fewer new nodes than points: no warning
+        out = np.concatenate([encoder.transform(points[:150]), encoder.transform(points[150:])])
+    assert encoder._node_cache.buffer.shape[0] * row_bytes <= limit
+    # the second call kept as many of its new nodes as fit
+    assert len(encoder._node_cache.sorted_keys) == len(nodes_first) + 5
     whole = GeoCLIPEncoder(interpolation_km=1.0).fit_transform(points)
     np.testing.assert_allclose(out, whole, rtol=0, atol=64 * FLOAT32_UNIT_ROUNDOFF * np.abs(whole).max())
+
+
+def test_a_full_node_cache_warns_once_when_interpolating_costs_more_than_the_model():
+    import warnings
+
+    # points spread over a region at a fine spacing: each needs about four nodes of its own
+    points = _points(200, seed=19, half_width=2.0)
+    encoder = GeoCLIPEncoder(interpolation_km=0.5, interpolation_cache_gb=0).fit(points)
+    with pytest.warns(RuntimeWarning, match=r"interpolation_cache_gb=0.*computed [0-9,]+ nodes for 100 points") as seen:
+        first = encoder.transform(points[:100])
+    assert seen[0].filename == __file__  # it points at the caller's line
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        second = encoder.transform(points[100:])  # once per transformer
+    assert encoder._node_cache.buffer is None  # a zero bound caches nothing
+    # the values do not depend on the cache
+    whole = GeoCLIPEncoder(interpolation_km=0.5).fit_transform(points)
+    atol = 64 * FLOAT32_UNIT_ROUNDOFF * np.abs(whole).max()
+    np.testing.assert_allclose(np.concatenate([first, second]), whole, rtol=0, atol=atol)

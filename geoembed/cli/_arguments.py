@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import math
 
-__all__ = ["finite_float", "integer", "non_negative_int", "positive_float", "positive_int", "training_batch_size"]
+__all__ = [
+    "finite_float",
+    "integer",
+    "non_negative_float",
+    "non_negative_int",
+    "positive_float",
+    "positive_int",
+    "training_batch_size",
+]
 
 
 from geoembed.core.params import MAX_INT
@@ -51,6 +59,13 @@ def finite_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be a finite number; got {text!r}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    value = finite_float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0; got {text!r}")
     return value
 
 

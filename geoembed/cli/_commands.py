@@ -78,6 +78,7 @@ _ENCODER_OPTIONS = {
     "--weights": "weights",
     "--precision": "precision",
     "--interpolation-km": "interpolation_km",
+    "--interpolation-cache-gb": "interpolation_cache_gb",
     "--batch-size": "batch_size",
     "--device": "device",
 }

@@ -10,6 +10,7 @@ __all__ = ["build_parser"]
 from geoembed.benchmarks.downstream import PROBES
 from geoembed.cli._arguments import (
     finite_float,
+    non_negative_float,
     non_negative_int,
     positive_float,
     positive_int,
@@ -82,6 +83,13 @@ def _add_encoder_options(parser) -> None:
         "city, region or country, the cost follows the area instead of the number of points (0.5 km kept exact "
         "GeoCLIP's probe scores within 0.01 on every held-out evaluation task; slower for points spread over "
         "the globe)",
+    )
+    parser.add_argument(
+        "--interpolation-cache-gb",
+        type=non_negative_float,
+        metavar="GB",
+        help="GiB of grid-node embeddings kept from chunk to chunk with --interpolation-km (default 2; a country "
+        "at 0.5 km needs more: raise it, or sort the rows by location)",
     )
 
 

@@ -10,7 +10,15 @@ import importlib
 import warnings
 from pathlib import Path
 
-__all__ = ["DISTRIBUTION", "file_sha256", "moved_attribute", "moved_names", "optional_import", "resolve_device"]
+__all__ = [
+    "DISTRIBUTION",
+    "caller_stacklevel",
+    "file_sha256",
+    "moved_attribute",
+    "moved_names",
+    "optional_import",
+    "resolve_device",
+]
 
 #: The name under which the package is installed (``pip install <DISTRIBUTION>[extra]``).
 DISTRIBUTION = "geoembed-toolkit"
@@ -29,6 +37,20 @@ def resolve_device(device: str):
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} requested but CUDA is not available; use device='cpu'")
     return resolved
+
+
+def caller_stacklevel() -> int:
+    """The ``stacklevel`` for ``warnings.warn`` called by the caller of this function that points at
+    the user's code: the first frame outside this package and scikit-learn (whose ``set_output``
+    and pipelines wrap ``transform``), however deep the call went.
+    """
+    import inspect
+
+    skipped = (str(Path(__file__).resolve().parents[1]), str(Path(importlib.import_module("sklearn").__file__).parent))
+    frame, level = inspect.currentframe().f_back, 1  # the function that will call warnings.warn
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(skipped):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def file_sha256(path: str | Path) -> str:

@@ -19,6 +19,7 @@ _ENCODER_SETTINGS = {
     "weights": None,
     "n_components": None,
     "interpolation_km": None,
+    "interpolation_cache_gb": 2.0,
     "precision": "exact",
     "batch_size": 4096,
     "device": "cpu",
@@ -70,6 +71,10 @@ class GeoEmbedder(LocationFeaturizer):
         the linear probe matched the exact model's within 0.01 on 18 of 18 held-out
         evaluation tasks (see :class:`~geoembed.encoders.GeoCLIPEncoder`); for points spread
         over the globe it is slower. None computes every point.
+    interpolation_cache_gb : float, default=2.0
+        GiB of grid-node embeddings ``interpolation_km`` keeps across ``transform`` calls (about
+        a million nodes: 250,000 km2 at 0.5 km). Raise it for a larger area streamed in chunks;
+        outputs do not depend on it.
     normalize : bool, default=False
         L2-normalise each row. The default returns the raw reference embedding, the same
         numbers as the official ``LocationEncoder``.
@@ -146,6 +151,7 @@ class GeoEmbedder(LocationFeaturizer):
         weights=None,
         n_components=None,
         interpolation_km=None,
+        interpolation_cache_gb=2.0,
         normalize=False,
         precision="exact",
         dtype="float32",
@@ -161,6 +167,7 @@ class GeoEmbedder(LocationFeaturizer):
         self.weights = weights
         self.n_components = n_components
         self.interpolation_km = interpolation_km
+        self.interpolation_cache_gb = interpolation_cache_gb
         self.normalize = normalize
         self.precision = precision
         self.dtype = dtype

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from geoembed.core.params import PRECISIONS, Interval, Options
-from geoembed.core.utils import resolve_device
+from geoembed.core.utils import caller_stacklevel, resolve_device
 from geoembed.encoders.base import LocationFeaturizer
 from geoembed.encoders.registry import register_encoder
 
@@ -30,8 +30,8 @@ def _unique_rows(latlon32: np.ndarray):
 #: Points per weighted gather of ``interpolation_km`` (no model runs there, so not ``batch_size``).
 _GATHER_ROWS = 16384
 
-#: Most bytes of grid-node embeddings that ``interpolation_km`` keeps across transform calls.
-NODE_CACHE_BYTES = 2 * 2**30
+#: Default of ``interpolation_cache_gb``: GiB of grid-node embeddings kept across transform calls.
+NODE_CACHE_GB = 2.0
 
 
 def _find(sorted_keys: np.ndarray, keys: np.ndarray):
@@ -42,10 +42,16 @@ def _find(sorted_keys: np.ndarray, keys: np.ndarray):
     return sorted_keys[position] == keys, position
 
 
+def _node_keys(nodes: np.ndarray, step: float) -> np.ndarray:
+    """One int64 per node of :func:`~geoembed.core.geo.bilinear_grid_cells`'s grid of ``step`` degrees."""
+    index = np.rint(nodes / step).astype(np.int64)
+    return index[:, 0] * 2**32 + index[:, 1]  # |index| < 2**30 for any allowed spacing
+
+
 class _NodeCache:
     """Embeddings of grid nodes kept across ``transform`` calls, so that a stream of chunks over one
-    region computes each node once. Holds at most :data:`NODE_CACHE_BYTES`; nodes beyond that are
-    computed for the call that needs them.
+    region computes each node once. Holds at most the ``limit`` bytes given to :meth:`embed`;
+    nodes beyond that are computed for the call that needs them.
 
     Rows are appended to a buffer that doubles when full (so adding nodes costs what they are,
     not what the cache holds) and found through sorted keys. Thread-safe (Dask may call one
@@ -59,53 +65,57 @@ class _NodeCache:
         self.sorted_rows = np.empty(0, dtype=np.int64)  # row in ``buffer`` of each sorted key
         self.buffer = None
         self.lock = threading.Lock()
+        self.warned = False  # about a full cache, once
 
     def _locate(self, keys):
         found, position = _find(self.sorted_keys, keys)
         return found, self.sorted_rows[position] if len(self.sorted_rows) else position
 
-    def embed(self, node_index, nodes, compute):
-        """(table, rows): a tensor of node embeddings and, for each of ``nodes``, its row there.
+    def embed(self, keys, nodes, compute, limit):
+        """(table, rows, uncached): a tensor of node embeddings, for each of ``nodes`` its row there,
+        and how many nodes this call computed and could not keep (the cache being full).
 
-        ``node_index`` (n, 2) holds the nodes' integer grid coordinates; ``compute`` embeds the
-        (lat, lon) rows of the nodes not cached yet.
+        ``keys`` (n,) are the nodes' integer keys (:func:`_node_keys`);
+        ``compute`` embeds the (lat, lon) rows of the nodes not cached yet.
         """
         import torch
 
-        keys = node_index[:, 0] * 2**32 + node_index[:, 1]  # |index| < 2**30 for any allowed spacing
         with self.lock:
             hit, rows = self._locate(keys)
             buffer = self.buffer
         if hit.all():
-            return buffer, rows
+            return buffer, rows, 0
         new_keys, new_values = keys[~hit], compute(nodes[~hit])
         row_bytes = new_values.shape[1] * new_values.element_size()
         with self.lock:
             present, _ = self._locate(new_keys)  # another thread may have added some
-            add_keys, add_values = new_keys[~present], new_values[torch.from_numpy(~present)]
             count = len(self.sorted_keys)
-            if (count + len(add_keys)) * row_bytes <= NODE_CACHE_BYTES:
-                if self.buffer is None or count + len(add_keys) > self.buffer.shape[0]:
-                    capacity = max(2 * (count + len(add_keys)), 1024)
-                    capacity = min(capacity, NODE_CACHE_BYTES // row_bytes)
+            # as many of the new nodes as fit, in their order: a stream over a larger area keeps a part
+            add = np.flatnonzero(~present)[: max(limit // row_bytes - count, 0)]
+            if len(add):
+                add_keys, add_values = new_keys[add], new_values[torch.from_numpy(add)]
+                if self.buffer is None or count + len(add) > self.buffer.shape[0]:
+                    capacity = min(max(2 * (count + len(add)), 1024), limit // row_bytes)
                     grown = add_values.new_empty((capacity, add_values.shape[1]))
                     if count:
                         grown[:count] = self.buffer[:count]
                     self.buffer = grown
-                self.buffer[count : count + len(add_keys)] = add_values.to(self.buffer.device)
+                self.buffer[count : count + len(add)] = add_values.to(self.buffer.device)
                 merged_keys = np.concatenate([self.sorted_keys, add_keys])
-                merged_rows = np.concatenate([self.sorted_rows, np.arange(count, count + len(add_keys))])
+                merged_rows = np.concatenate([self.sorted_rows, np.arange(count, count + len(add))])
                 order = np.argsort(merged_keys, kind="stable")
                 self.sorted_keys, self.sorted_rows = merged_keys[order], merged_rows[order]
-                found, rows = self._locate(keys)
-                if found.all():
-                    return self.buffer, rows
-        # beyond the bound: a table of this call's nodes alone
+            uncached = int((~present).sum()) - len(add)
+            found, rows = self._locate(keys)
+            if found.all():
+                return self.buffer, rows, uncached
+            buffer = self.buffer
+        # beyond the bound: a table of this call's nodes, from the cache where it has them
         table = new_values.new_empty((len(keys), new_values.shape[1]))
         table[torch.from_numpy(~hit)] = new_values
         if hit.any():
             table[torch.from_numpy(hit)] = buffer[torch.from_numpy(rows[hit])].to(table.device)
-        return table, np.arange(len(keys))
+        return table, np.arange(len(keys)), uncached
 
 
 def weights_feature_prefix(weights) -> str:
@@ -187,13 +197,22 @@ class GeoCLIPEncoder(LocationFeaturizer):
         region or country: the model then runs once per grid node the points touch instead of
         once per point, so the cost is bounded by the area, not the number of points. The
         result is a fixed function of each point (the nodes depend on the spacing alone).
-        Node embeddings are kept across calls (up to 2 GiB), so a stream of chunks over one
-        region computes each node once. On the evaluation half of the held-out task pool
+        Node embeddings are kept across calls (up to ``interpolation_cache_gb``), so a stream
+        of chunks over one region computes each node once. On the evaluation half of the held-out task pool
         (``benchmarks/results/interpolated.md``), at 0.5 km the linear probe is within 0.01 of
         the exact model's on 18 of 18 tasks and no point's cosine to its exact embedding is
         below 0.9994; at 1 km, 17 of 18 (-0.024 on Minneapolis neighbourhoods) and 0.994.
         It gains nothing for points spread over the globe (each point then needs four nodes
         of its own): there it is slower than None, which computes each point.
+    interpolation_cache_gb : float, default=2.0
+        GiB of node embeddings that ``interpolation_km`` keeps from one ``transform`` call to
+        the next (2 KiB per node for 512 float32 columns: 2 GiB hold about a million nodes, a
+        region of 250,000 km2 at 0.5 km on the equator, 160,000 km2 at 50 degrees north, where
+        the grid's meridians are closer; four times that at 1 km). Nodes beyond it are computed
+        again by each call that needs them, which can cost more than the exact model when
+        chunks in random order cover a larger area: a ``RuntimeWarning`` then says so, once.
+        Raise it, pass chunks sorted by location, or use a larger spacing. Outputs do not
+        depend on it; 0 keeps nothing.
     normalize : bool, default=False
         L2-normalise each row (after the projection, if any). The default returns the raw
         embedding, the same numbers as the official ``LocationEncoder``.
@@ -239,6 +258,7 @@ class GeoCLIPEncoder(LocationFeaturizer):
         "weights": [None, str, Path],
         "n_components": [None, Interval(Integral, 1, None, closed="left")],
         "interpolation_km": [None, Interval(Real, 0.001, 1000, closed="both")],
+        "interpolation_cache_gb": [Interval(Real, 0, None, closed="left")],
         "normalize": ["boolean"],
         "precision": [Options(*PRECISIONS)],
         "dtype": [Options("float32", "float16")],
@@ -254,6 +274,7 @@ class GeoCLIPEncoder(LocationFeaturizer):
         *,
         n_components=None,
         interpolation_km=None,
+        interpolation_cache_gb=NODE_CACHE_GB,
         normalize=False,
         precision="exact",
         dtype="float32",
@@ -267,6 +288,7 @@ class GeoCLIPEncoder(LocationFeaturizer):
         self.weights = weights
         self.n_components = n_components
         self.interpolation_km = interpolation_km
+        self.interpolation_cache_gb = interpolation_cache_gb
         self.normalize = normalize
         self.precision = precision
         self.dtype = dtype
@@ -376,6 +398,7 @@ class GeoCLIPEncoder(LocationFeaturizer):
 
             step = self.interpolation_km / KM_PER_DEGREE
             nodes, rows, weights = bilinear_grid_cells(latlon[:, 0], latlon[:, 1], step)
+            keys = _node_keys(nodes, step)
 
             def embed_nodes(latlon_nodes):
                 latlon_nodes = torch.from_numpy(latlon_nodes.astype(np.float32))
@@ -390,7 +413,11 @@ class GeoCLIPEncoder(LocationFeaturizer):
             cache = getattr(self, "_node_cache", None)
             if cache is None or cache.key != key:
                 cache = self._node_cache = _NodeCache(key)
-            at_nodes, where = cache.embed(np.rint(nodes / step).astype(np.int64), nodes, embed_nodes)
+            limit = int(self.interpolation_cache_gb * 2**30)
+            at_nodes, where, uncached = cache.embed(keys, nodes, embed_nodes, limit)
+            if uncached > latlon.shape[0] and not cache.warned:  # interpolating cost more than the model
+                cache.warned = True
+                self._warn_cache_full(cache, uncached, latlon.shape[0], at_nodes.shape[1] * at_nodes.element_size())
             rows = torch.from_numpy(where[rows]).to(device)
             weights = torch.from_numpy(weights.astype(np.float32)).to(device)
             for start in range(0, latlon.shape[0], _GATHER_ROWS):
@@ -400,6 +427,22 @@ class GeoCLIPEncoder(LocationFeaturizer):
                 )
                 self._write_rows(out, start, mixed)
         return out if inverse is None else out[inverse]
+
+    def _warn_cache_full(self, cache, uncached, n_points, row_bytes):
+        import warnings
+
+        warnings.warn(
+            f"interpolation_km={self.interpolation_km:g}: the grid nodes of these points do not fit in the "
+            f"node cache (interpolation_cache_gb={self.interpolation_cache_gb:g}, full at "
+            f"{len(cache.sorted_keys):,} nodes), so this call computed {uncached:,} nodes for "
+            f"{n_points:,} points: more model evaluations than interpolation_km=None would make, and again "
+            "for each later call over the same area. Raise interpolation_cache_gb (each node takes "
+            f"{row_bytes:,} bytes; the nodes of an area: geoembed.core.geo.bilinear_grid_cells), "
+            "pass chunks of rows sorted by location (each node is then needed by few chunks), or use a "
+            "larger interpolation_km. Warned once per transformer.",
+            RuntimeWarning,
+            stacklevel=caller_stacklevel(),
+        )
 
     def _write_rows(self, out, start, embedding):
         """Project and normalise a batch of raw embeddings as asked and copy it into ``out[start:]``."""
