@@ -44,8 +44,8 @@ EXTENTS = [
 #: The country of the 100-million-point streams (its bounding box, ~620,000 km2; Germany is ~357,000).
 COUNTRY = ("Germany's bounding box", 47.27, 5.87, 55.06, 15.04)
 
-#: Node cache sizes (GiB) the country streams compare: the default, and one that holds 0.5 km nodes.
-CACHE_GB = (2.0, 6.0)
+#: The compact output the streams also time: nodes are then kept projected, 64 columns each.
+COMPONENTS = 64
 
 
 def fidelity():
@@ -126,24 +126,27 @@ def speed(n_points: int, exact_points: int):
     # a stream of chunks over one state: the first chunk computes the nodes, the next ones reuse them
     label, points = cases[1]
     chunks = np.array_split(points, 5)
-    streams = []
-    for _ in range(3):  # three streams, each by a fresh transformer; the median one by total time is kept
-        encoder = GeoEmbedder(interpolation_km=1.0).fit(points[:10])
-        seconds = []
-        for chunk in chunks:
-            start = time.perf_counter()
-            out = encoder.transform(chunk)
-            seconds.append(time.perf_counter() - start)
-            del out
-        streams.append(seconds)
-    seconds = sorted(streams, key=sum)[1]
+    streams = {None: [], COMPONENTS: []}
+    for _ in range(3):  # three streams of each, interleaved, each by a fresh transformer; the median one is kept
+        for n_components, mine in streams.items():
+            encoder = GeoEmbedder(interpolation_km=1.0, n_components=n_components).fit(points[:10])
+            seconds = []
+            for chunk in chunks:
+                start = time.perf_counter()
+                out = encoder.transform(chunk)
+                seconds.append(time.perf_counter() - start)
+                del out
+            mine.append(seconds)
+    seconds, seconds_projected = (sorted(streams[k], key=sum)[1] for k in (None, COMPONENTS))
     nodes, _, _ = bilinear_grid_cells(points[:, 0], points[:, 1], 1.0 / KM_PER_DEGREE)
     steady = sum(len(c) for c in chunks[1:]) / sum(seconds[1:])
+    steady_projected = sum(len(c) for c in chunks[1:]) / sum(seconds_projected[1:])
     exact_rate = exact_rates[label]
     for what, n, rate in [
         (f"first of 5 chunks ({seconds[0]:.1f} s)", len(chunks[0]), len(chunks[0]) / seconds[0]),
         ("chunks 2-5, nodes cached", sum(len(c) for c in chunks[1:]), steady),
         ("all 5 chunks", len(points), len(points) / sum(seconds)),
+        (f"chunks 2-5, nodes cached, n_components={COMPONENTS}", sum(len(c) for c in chunks[1:]), steady_projected),
     ]:
         rows.append(
             {
@@ -186,7 +189,7 @@ def speed(n_points: int, exact_points: int):
         }
     )
     print(rows[-1], flush=True)
-    streams = country_streams(exact_rate, steady)
+    streams = country_streams(exact_rate, {None: steady, COMPONENTS: steady_projected})
     hundred_million = seconds[0] + 1e8 / steady
     projection = (
         f"Projected from these rates, 100 million points inside the state at 1 km: {hundred_million / 60:,.0f} min "
@@ -204,14 +207,14 @@ def _grid_keys(points: np.ndarray, km: float) -> np.ndarray:
     return index[:, 0] * 2**32 + index[:, 1]
 
 
-def _stream_evaluations(km, cache_gb, chunks, chunk_rows, rng, *, sorted_rows=False):
+def _stream_evaluations(km, cache_gb, chunks, chunk_rows, rng, *, sorted_rows=False, columns=512):
     """Model evaluations of a stream of ``chunks`` chunks over :data:`COUNTRY`, with the node cache's
     policy (each call computes the nodes it lacks and keeps as many as fit, in the order the grid
     lists them). Points uniform in area; ``sorted_rows``: the stream ordered by latitude (chunk c
     holds the c-th band), as rows sorted by location would be. Counts only, no model runs.
     """
     _, south, west, north, east = COUNTRY
-    limit = int(cache_gb * 2**30) // (512 * 4)
+    limit = int(cache_gb * 2**30) // (columns * 4)
     cached = np.empty(0, dtype=np.int64)
     evaluations = 0
     sin_edges = np.linspace(np.sin(np.radians(south)), np.sin(np.radians(north)), chunks + 1)
@@ -228,23 +231,35 @@ def _stream_evaluations(km, cache_gb, chunks, chunk_rows, rng, *, sorted_rows=Fa
     return evaluations
 
 
-def country_streams(exact_rate: float, cached_rate: float, chunks: int = 100, chunk_rows: int = 1_000_000):
+def country_streams(exact_rate: float, cached_rates: dict, chunks: int = 100, chunk_rows: int = 1_000_000):
     """100 million points over :data:`COUNTRY` in chunks of a million: model evaluations counted with the
-    cache's policy, and the hours they imply at this run's exact and cached rates."""
+    cache's policy, and the hours they imply at this run's exact and cached rates (``cached_rates``:
+    n_components -> points/s)."""
     rng = np.random.default_rng(1)
     n = chunks * chunk_rows
     exact_hours = n / exact_rate / 3600
     rows = []
-    for km, cache_gb, sorted_rows in [(1.0, 2.0, False), (0.5, 2.0, False), (0.5, 6.0, False), (0.5, 2.0, True)]:
+    for km, cache_gb, sorted_rows, n_components in [
+        (1.0, 2.0, False, None),
+        (0.5, 2.0, False, None),
+        (0.5, 6.0, False, None),
+        (0.5, 8.0, False, None),
+        (0.5, 2.0, True, None),
+        (0.5, 2.0, False, COMPONENTS),
+    ]:
         start = time.perf_counter()
-        evaluations = _stream_evaluations(km, cache_gb, chunks, chunk_rows, rng, sorted_rows=sorted_rows)
-        hours = evaluations / exact_rate / 3600 + n / cached_rate / 3600
+        columns = n_components or 512
+        evaluations = _stream_evaluations(
+            km, cache_gb, chunks, chunk_rows, rng, sorted_rows=sorted_rows, columns=columns
+        )
+        hours = evaluations / exact_rate / 3600 + n / cached_rates[n_components] / 3600
         rows.append(
             {
                 "points inside": COUNTRY[0],
                 "spacing": f"{km:g} km",
                 "call": f"{chunks} chunks of {chunk_rows:,}, {'sorted by latitude' if sorted_rows else 'random order'}",
                 "interpolation_cache_gb": f"{cache_gb:g}",
+                "n_components": str(n_components),
                 "model evaluations": f"{evaluations:,} ({evaluations / n:.3f} per point)",
                 "projected hours": f"{hours:.2f} (exact: {exact_hours:.1f})",
                 "speed-up": f"{exact_hours / hours:.1f}x",
@@ -296,7 +311,8 @@ def main(argv=None):
             "by fresh transformers (empty node cache), with the slowest and fastest in brackets. The spread "
             "is this VM's memory: the first touch of fresh pages for the 200 MB outputs varies run to run "
             "(a plain 2 GB allocation and fill took 10.7 s once, then 0.24 s). Exact: median of 3 runs. "
-            "The state stream: chunks of 200,000, the median of 3 streams.",
+            "The state stream: chunks of 200,000, the median of 3 streams (and of 3 with "
+            f"n_components={COMPONENTS}, interleaved; their nodes are kept projected, 64 columns each).",
             "Interpolated cost = the exact model on each grid node touched + a gather of 4 rows of 512 floats per "
             f"point (8 KiB read, 2 KiB written). This run's plain-copy memory bandwidth: {bandwidth:.1f} GB/s, "
             f"so the gather alone allows about {bandwidth * 1e9 / 10240:,.0f} points/s.",
@@ -321,7 +337,8 @@ def main(argv=None):
             [
                 "Model evaluations of a stream of 100 million points (chunks of 1,000,000, uniform in area over "
                 "the country's bounding box) counted with the node cache's policy: each call computes the nodes "
-                "it lacks and keeps as many as fit in interpolation_cache_gb (2 KiB per node). 'sorted by "
+                "it lacks and keeps as many as fit in interpolation_cache_gb (2 KiB per node; 256 bytes with "
+                f"n_components={COMPONENTS}, the nodes being kept projected). 'sorted by "
                 "latitude': the same stream with rows ordered by location (chunk c holds the c-th band). No "
                 "model runs here: hours = evaluations / the exact rate + points / the cached rate, both "
                 "measured in this run (interpolated_speed.md, whose country row checks such a projection "

@@ -101,6 +101,15 @@ def test_interpolation_composes_with_projection_normalisation_and_keeps_the_inde
     projected /= np.linalg.norm(projected, axis=1, keepdims=True)
     np.testing.assert_allclose(out.to_numpy(), projected, rtol=0, atol=1e-4)
     np.testing.assert_allclose(np.linalg.norm(out.to_numpy(), axis=1), 1.0, atol=1e-5)
+    # the nodes are kept projected (16 columns, not 512); another n_components is another cache
+    assert embedder.encoder_._node_cache.buffer.shape[1] == 16
+    embedder.set_params(n_components=8).fit(frame)
+    np.testing.assert_allclose(
+        embedder.transform(frame).to_numpy(),
+        out.to_numpy()[:, :8] / np.linalg.norm(out.to_numpy()[:, :8], axis=1, keepdims=True),
+        rtol=0,
+        atol=1e-4,
+    )
 
 
 @pytest.mark.parametrize("value", [0, -1.0, 1e-6, 5000.0])

@@ -206,13 +206,15 @@ class GeoCLIPEncoder(LocationFeaturizer):
         of its own): there it is slower than None, which computes each point.
     interpolation_cache_gb : float, default=2.0
         GiB of node embeddings that ``interpolation_km`` keeps from one ``transform`` call to
-        the next (2 KiB per node for 512 float32 columns: 2 GiB hold about a million nodes, a
-        region of 250,000 km2 at 0.5 km on the equator, 160,000 km2 at 50 degrees north, where
-        the grid's meridians are closer; four times that at 1 km). Nodes beyond it are computed
-        again by each call that needs them, which can cost more than the exact model when
-        chunks in random order cover a larger area: a ``RuntimeWarning`` then says so, once.
-        Raise it, pass chunks sorted by location, or use a larger spacing. Outputs do not
-        depend on it; 0 keeps nothing.
+        the next. A node takes 2 KiB (512 float32 columns), so 2 GiB hold about a million
+        nodes: a region of 250,000 km2 at 0.5 km on the equator, 160,000 km2 at 50 degrees
+        north (the grid's meridians are closer there), four times that at 1 km. With
+        ``n_components`` the nodes are kept projected, 4 bytes per component (the projection
+        commutes with the interpolation), so 64 components hold 8 times the area. Nodes beyond
+        it are computed again by each call that needs them, which can cost more than the exact
+        model when chunks in random order cover a larger area: a ``RuntimeWarning`` then says
+        so, once. Raise it, pass chunks sorted by location, use ``n_components`` or a larger
+        spacing. Outputs do not depend on it; 0 keeps nothing.
     normalize : bool, default=False
         L2-normalise each row (after the projection, if any). The default returns the raw
         embedding, the same numbers as the official ``LocationEncoder``.
@@ -401,15 +403,19 @@ class GeoCLIPEncoder(LocationFeaturizer):
             keys = _node_keys(nodes, step)
 
             def embed_nodes(latlon_nodes):
+                # nodes are kept projected: a projection commutes with the weighted mean (weights sum
+                # to 1), and n_components columns take n_components / 512 of the cache and the gather
                 latlon_nodes = torch.from_numpy(latlon_nodes.astype(np.float32))
                 return torch.cat(
                     [
-                        module.embed_resolved(latlon_nodes[i : i + self.batch_size].to(device), bfloat16=bfloat16)
+                        self._project(
+                            module.embed_resolved(latlon_nodes[i : i + self.batch_size].to(device), bfloat16=bfloat16)
+                        )
                         for i in range(0, latlon_nodes.shape[0], self.batch_size)
                     ]
                 )
 
-            key = (self.weights, str(device), bfloat16, self.interpolation_km)
+            key = (self.weights, str(device), bfloat16, self.interpolation_km, self.n_components)
             cache = getattr(self, "_node_cache", None)
             if cache is None or cache.key != key:
                 cache = self._node_cache = _NodeCache(key)
@@ -425,7 +431,7 @@ class GeoCLIPEncoder(LocationFeaturizer):
                 mixed = torch.nn.functional.embedding_bag(
                     rows[start:stop], at_nodes, per_sample_weights=weights[start:stop], mode="sum"
                 )
-                self._write_rows(out, start, mixed)
+                self._write_rows(out, start, mixed, projected=True)
         return out if inverse is None else out[inverse]
 
     def _warn_cache_full(self, cache, uncached, n_points, row_bytes):
@@ -438,19 +444,29 @@ class GeoCLIPEncoder(LocationFeaturizer):
             f"{n_points:,} points: more model evaluations than interpolation_km=None would make, and again "
             "for each later call over the same area. Raise interpolation_cache_gb (each node takes "
             f"{row_bytes:,} bytes; the nodes of an area: geoembed.core.geo.bilinear_grid_cells), "
-            "pass chunks of rows sorted by location (each node is then needed by few chunks), or use a "
-            "larger interpolation_km. Warned once per transformer.",
+            "pass chunks of rows sorted by location (each node is then needed by few chunks), keep fewer "
+            "columns per node (n_components), or use a larger interpolation_km. Warned once per transformer.",
             RuntimeWarning,
             stacklevel=caller_stacklevel(),
         )
 
-    def _write_rows(self, out, start, embedding):
-        """Project and normalise a batch of raw embeddings as asked and copy it into ``out[start:]``."""
+    def _project(self, embedding):
+        """A batch of raw embeddings on the principal components, when ``n_components`` asks for them."""
         import torch
 
-        if self.projection_ is not None:
-            mean, components = (torch.from_numpy(a).to(embedding.device) for a in self.projection_)
-            embedding = (embedding - mean) @ components.T
+        if self.projection_ is None:
+            return embedding
+        mean, components = (torch.from_numpy(a).to(embedding.device) for a in self.projection_)
+        return (embedding - mean) @ components.T
+
+    def _write_rows(self, out, start, embedding, *, projected=False):
+        """Project (unless ``projected``) and normalise a batch of embeddings as asked, and copy it into
+        ``out[start:]``.
+        """
+        import torch
+
+        if not projected:
+            embedding = self._project(embedding)
         if self.normalize:
             embedding = torch.nn.functional.normalize(embedding, dim=1)
         # one copy (device to host and dtype conversion together) straight into the output
