@@ -67,6 +67,40 @@ def test_weights_load_once_per_worker(client, points):
     assert len(loads) == 2 and all(n <= 1 for n in loads.values()) and sum(loads.values()) >= 1
 
 
+def test_grid_nodes_are_computed_once_per_worker(client):
+    # interpolation over one city: the nodes a worker computed for one partition serve its next ones
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"lat": 44.9 + rng.uniform(-0.2, 0.2, 4000), "lon": -93.2 + rng.uniform(-0.2, 0.2, 4000)})
+    encoder = GeoEmbedder(interpolation_km=1.0).fit(frame)
+
+    def count_rows():  # in each worker: rows through the model
+        import geoembed.models.geoclip as module
+
+        original = module.GeoCLIPLocationEncoder.embed_resolved
+        module.ROWS = 0
+
+        def counted(self, latlon, **kwargs):
+            module.ROWS += latlon.shape[0]
+            return original(self, latlon, **kwargs)
+
+        module.GeoCLIPLocationEncoder.embed_resolved = counted
+
+    client.run(count_rows)
+    lazy = encoder.transform(dd.from_pandas(frame, npartitions=16))
+    result = lazy.compute()
+    rows = client.run(lambda: __import__("geoembed.models.geoclip", fromlist=["x"]).ROWS)
+    from geoembed.core.geo import KM_PER_DEGREE, bilinear_grid_cells
+
+    nodes, _, _ = bilinear_grid_cells(frame["lat"], frame["lon"], 1.0 / KM_PER_DEGREE)
+    # each of the 2 workers computes each node at most once (16 partitions each touch most nodes)
+    assert 0 < sum(rows.values()) <= 2 * len(nodes)
+    np.testing.assert_allclose(result.to_numpy(), encoder.transform(frame), rtol=0, atol=1e-5)
+    # a second compute of the same graph reuses them (only nodes of partitions a worker did not run before)
+    lazy.compute()
+    again = client.run(lambda: __import__("geoembed.models.geoclip", fromlist=["x"]).ROWS)
+    assert sum(again.values()) - sum(rows.values()) < 0.1 * sum(rows.values())
+
+
 def test_dask_backed_xarray(client):
     grid = xr.Dataset(
         {"t": (("lat", "lon"), np.zeros((13, 18)))},

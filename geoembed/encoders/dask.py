@@ -1,11 +1,16 @@
 """Out-of-core and distributed transforms: dask DataFrames and dask-backed xarray objects.
 
 Dask is optional (``pip install 'geoembed-toolkit[dask]'``). The fitted featurizer is shipped to
-workers without its weights (GeoEmbedder pickles hold none); each worker process loads them
-once into its own cache, not once per partition.
+workers pickled, without its weights (GeoEmbedder pickles hold none), and unpickled once per
+worker process and call of :func:`transform_dask`, not once per partition: each process loads
+the weights once, and what the featurizer keeps from call to call (the grid nodes of
+``interpolation_km``) serves every partition that process runs.
 """
 
 from __future__ import annotations
+
+import threading
+import uuid
 
 import numpy as np
 import pandas as pd
@@ -14,8 +19,29 @@ from geoembed.core.inputs import broadcast_latlon, read_coordinates
 
 __all__ = ["transform_dask"]
 
+# one unpickled featurizer per process and call of transform_dask(), as geoembed.spark keeps one
+_PROCESS_CACHE: dict = {}
+_PROCESS_CACHE_LOCK = threading.Lock()  # the threaded scheduler's partitions unpickle it once too
 
-def _transform_partition(frame: pd.DataFrame, estimator, names) -> pd.DataFrame:
+
+def _process_estimator(payload: bytes, key: str):
+    """The featurizer of the call of :func:`transform_dask` named ``key``, unpickled once per process.
+
+    ``key`` is a random token made by that call, so a later call's featurizer (another fit, other
+    parameters) is never mistaken for this one; it replaces the last one kept.
+    """
+    with _PROCESS_CACHE_LOCK:
+        estimator = _PROCESS_CACHE.get(key)
+        if estimator is None:
+            import cloudpickle
+
+            _PROCESS_CACHE.clear()
+            estimator = _PROCESS_CACHE[key] = cloudpickle.loads(payload)
+    return estimator
+
+
+def _transform_partition(frame: pd.DataFrame, payload: bytes, key: str, names) -> pd.DataFrame:
+    estimator = _process_estimator(payload, key)
     coords = read_coordinates(frame, lat_col=estimator.lat_col, lon_col=estimator.lon_col)
     values = estimator.encode_latlon(coords.lat, coords.lon, row_labels=coords.row_labels)
     values = values.toarray() if hasattr(values, "toarray") else values
@@ -29,15 +55,18 @@ def transform_dask(estimator, X):
     ``estimator`` is a fitted featurizer: its public ``encode_latlon``, ``get_feature_names_out``,
     ``lat_col`` and ``lon_col`` are all that is used.
     """
+    import cloudpickle  # dask's own dependency: a featurizer defined in a notebook pickles too
+
     names = list(estimator.get_feature_names_out())
     dtype = estimator.encode_latlon(np.zeros(1), np.zeros(1)).dtype
+    payload, key = cloudpickle.dumps(estimator), uuid.uuid4().hex
     if type(X).__module__.startswith("xarray"):
-        return _transform_xarray(estimator, X, names, dtype)
+        return _transform_xarray(estimator, payload, key, X, names, dtype)
     meta = pd.DataFrame({name: pd.Series([], dtype=dtype) for name in names})
-    return X.map_partitions(_transform_partition, estimator, names, meta=meta)
+    return X.map_partitions(_transform_partition, payload, key, names, meta=meta)
 
 
-def _transform_xarray(estimator, X, names, dtype):
+def _transform_xarray(estimator, payload, key, X, names, dtype):
     import xarray as xr
 
     lat, lon = broadcast_latlon(X, lat_col=estimator.lat_col, lon_col=estimator.lon_col)
@@ -49,7 +78,7 @@ def _transform_xarray(estimator, X, names, dtype):
     lon = lon.chunk(template.chunksizes) if template.chunks else lon
 
     def block(lat_block, lon_block):
-        values = estimator.encode_latlon(lat_block.reshape(-1), lon_block.reshape(-1))
+        values = _process_estimator(payload, key).encode_latlon(lat_block.reshape(-1), lon_block.reshape(-1))
         values = values.toarray() if hasattr(values, "toarray") else values
         return np.asarray(values, dtype=dtype).reshape(*lat_block.shape, len(names))
 
