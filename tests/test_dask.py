@@ -77,13 +77,18 @@ def test_grid_nodes_are_computed_once_per_worker(client):
         import geoembed.models.geoclip as module
 
         original = module.GeoCLIPLocationEncoder.embed_resolved
-        module.ROWS = 0
+        module.ROWS, module.ORIGINAL = 0, original
 
         def counted(self, latlon, **kwargs):
             module.ROWS += latlon.shape[0]
             return original(self, latlon, **kwargs)
 
         module.GeoCLIPLocationEncoder.embed_resolved = counted
+
+    def restore():
+        import geoembed.models.geoclip as module
+
+        module.GeoCLIPLocationEncoder.embed_resolved = module.ORIGINAL
 
     client.run(count_rows)
     lazy = encoder.transform(dd.from_pandas(frame, npartitions=16))
@@ -99,6 +104,30 @@ def test_grid_nodes_are_computed_once_per_worker(client):
     lazy.compute()
     again = client.run(lambda: __import__("geoembed.models.geoclip", fromlist=["x"]).ROWS)
     assert sum(again.values()) - sum(rows.values()) < 0.1 * sum(rows.values())
+    client.run(restore)
+
+
+def test_grid_nodes_are_computed_once_by_the_threaded_scheduler(monkeypatch):
+    # one process, two threads: one unpickled transformer and one node cache for every partition
+    import geoembed.models.geoclip as module
+    from geoembed.core.geo import KM_PER_DEGREE, bilinear_grid_cells
+
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"lat": 48.8 + rng.uniform(-0.2, 0.2, 3000), "lon": 2.3 + rng.uniform(-0.2, 0.2, 3000)})
+    encoder = GeoEmbedder(interpolation_km=1.0).fit(frame)
+    rows = []
+    original = module.GeoCLIPLocationEncoder.embed_resolved
+
+    def counted(self, latlon, **kwargs):
+        rows.append(latlon.shape[0])
+        return original(self, latlon, **kwargs)
+
+    monkeypatch.setattr(module.GeoCLIPLocationEncoder, "embed_resolved", counted)
+    result = encoder.transform(dd.from_pandas(frame, npartitions=12)).compute(scheduler="threads", num_workers=2)
+    nodes, _, _ = bilinear_grid_cells(frame["lat"], frame["lon"], 1.0 / KM_PER_DEGREE)
+    # two threads may both compute a node neither had cached yet, never more
+    assert 0 < sum(rows) <= 2 * len(nodes)
+    np.testing.assert_allclose(result.to_numpy(), encoder.transform(frame), rtol=0, atol=1e-5)
 
 
 def test_dask_backed_xarray(client):

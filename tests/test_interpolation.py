@@ -221,7 +221,9 @@ def test_a_full_node_cache_warns_once_when_interpolating_costs_more_than_the_mod
     # points spread over a region at a fine spacing: each needs about four nodes of its own
     points = _points(200, seed=19, half_width=2.0)
     encoder = GeoCLIPEncoder(interpolation_km=0.5, interpolation_cache_gb=0).fit(points)
-    with pytest.warns(RuntimeWarning, match=r"interpolation_cache_gb=0.*computed [0-9,]+ nodes for 100 points") as seen:
+    with pytest.warns(
+        RuntimeWarning, match=r"interpolation_cache_gb=0: 0 nodes.*computed [0-9,]+ grid nodes for 100 distinct points"
+    ) as seen:
         first = encoder.transform(points[:100])
     assert seen[0].filename == __file__  # it points at the caller's line
     with warnings.catch_warnings():
@@ -232,3 +234,37 @@ def test_a_full_node_cache_warns_once_when_interpolating_costs_more_than_the_mod
     whole = GeoCLIPEncoder(interpolation_km=0.5).fit_transform(points)
     atol = 64 * FLOAT32_UNIT_ROUNDOFF * np.abs(whole).max()
     np.testing.assert_allclose(np.concatenate([first, second]), whole, rtol=0, atol=atol)
+
+
+def test_a_refit_starts_a_new_node_cache_and_a_lower_bound_a_smaller_one():
+    points = _points(200, seed=23)
+    encoder = GeoCLIPEncoder(interpolation_km=1.0).fit(points)
+    encoder.transform(points)  # raw nodes cached
+    encoder.set_params(n_components=16).fit(points)
+    projected = encoder.transform(points)
+    fresh = GeoCLIPEncoder(interpolation_km=1.0, n_components=16).fit_transform(points)
+    np.testing.assert_allclose(projected, fresh, rtol=0, atol=64 * FLOAT32_UNIT_ROUNDOFF * np.abs(fresh).max())
+    assert encoder._node_cache.buffer.shape[1] == 16
+    # a bound set below what the cache holds is kept by the next call
+    row_bytes = 16 * 4
+    encoder.set_params(interpolation_cache_gb=50 * row_bytes / 2**30)
+    again = encoder.transform(points)
+    assert encoder._node_cache.held_bytes() <= 50 * row_bytes
+    np.testing.assert_allclose(again, fresh, rtol=0, atol=64 * FLOAT32_UNIT_ROUNDOFF * np.abs(fresh).max())
+
+
+@pytest.mark.filterwarnings("ignore:interpolation_km=25:RuntimeWarning")  # the cache is meant to fill
+def test_the_benchmarks_count_of_model_evaluations_is_the_caches(monkeypatch):
+    from benchmarks.interpolated import COUNTRY, _stream_evaluations
+    from geoembed.core.geo import equal_area_points
+
+    km, cache_gb, chunks, chunk_rows = 25.0, 300 * 512 * 4 / 2**30, 4, 400
+    counted, table = _stream_evaluations(km, cache_gb, chunks, chunk_rows, np.random.default_rng(5))
+    rng = np.random.default_rng(5)  # the same chunks, through the estimator
+    encoder = GeoCLIPEncoder(interpolation_km=km, interpolation_cache_gb=cache_gb).fit(_points(2))
+    embedded = _count_embedded_rows(monkeypatch, encoder)
+    for _ in range(chunks):
+        encoder.transform(equal_area_points(rng, chunk_rows, *COUNTRY[1:]))
+    assert sum(embedded) == counted
+    assert len(encoder._node_cache.sorted_keys) == 300  # the cache filled, so the policy mattered
+    assert table > 0

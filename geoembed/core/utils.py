@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import os
 import warnings
 from pathlib import Path
 
@@ -46,7 +47,8 @@ def caller_stacklevel() -> int:
     """
     import inspect
 
-    skipped = (str(Path(__file__).resolve().parents[1]), str(Path(importlib.import_module("sklearn").__file__).parent))
+    folders = (Path(__file__).resolve().parents[1], Path(importlib.import_module("sklearn").__file__).resolve().parent)
+    skipped = tuple(str(folder) + os.sep for folder in folders)  # the separator: not geoembed_demo.py
     frame, level = inspect.currentframe().f_back, 1  # the function that will call warnings.warn
     while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(skipped):
         frame, level = frame.f_back, level + 1

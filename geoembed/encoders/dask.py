@@ -4,13 +4,16 @@ Dask is optional (``pip install 'geoembed-toolkit[dask]'``). The fitted featuriz
 workers pickled, without its weights (GeoEmbedder pickles hold none), and unpickled once per
 worker process and call of :func:`transform_dask`, not once per partition: each process loads
 the weights once, and what the featurizer keeps from call to call (the grid nodes of
-``interpolation_km``) serves every partition that process runs.
+``interpolation_km``) serves every partition that process runs. A worker process keeps the last
+call's featurizer, with those nodes, until the next call; in the process that made the call
+(Dask's threaded scheduler) the partitions use the featurizer itself, no copy.
 """
 
 from __future__ import annotations
 
 import threading
 import uuid
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -22,6 +25,8 @@ __all__ = ["transform_dask"]
 # one unpickled featurizer per process and call of transform_dask(), as geoembed.spark keeps one
 _PROCESS_CACHE: dict = {}
 _PROCESS_CACHE_LOCK = threading.Lock()  # the threaded scheduler's partitions unpickle it once too
+# the featurizers of this process's calls, by key: partitions run here use them, not a copy
+_CALLERS = weakref.WeakValueDictionary()
 
 
 def _process_estimator(payload: bytes, key: str):
@@ -30,6 +35,9 @@ def _process_estimator(payload: bytes, key: str):
     ``key`` is a random token made by that call, so a later call's featurizer (another fit, other
     parameters) is never mistaken for this one; it replaces the last one kept.
     """
+    estimator = _CALLERS.get(key)
+    if estimator is not None:
+        return estimator
     with _PROCESS_CACHE_LOCK:
         estimator = _PROCESS_CACHE.get(key)
         if estimator is None:
@@ -60,6 +68,7 @@ def transform_dask(estimator, X):
     names = list(estimator.get_feature_names_out())
     dtype = estimator.encode_latlon(np.zeros(1), np.zeros(1)).dtype
     payload, key = cloudpickle.dumps(estimator), uuid.uuid4().hex
+    _CALLERS[key] = estimator
     if type(X).__module__.startswith("xarray"):
         return _transform_xarray(estimator, payload, key, X, names, dtype)
     meta = pd.DataFrame({name: pd.Series([], dtype=dtype) for name in names})

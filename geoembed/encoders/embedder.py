@@ -7,7 +7,7 @@ from sklearn import config_context
 
 from geoembed.core.params import validate_params
 from geoembed.encoders.base import LocationFeaturizer
-from geoembed.encoders.geoclip.estimator import GeoCLIPEncoder
+from geoembed.encoders.geoclip.estimator import NODE_CACHE_GB, GeoCLIPEncoder
 from geoembed.encoders.registry import encoder_class
 
 __all__ = ["GeoEmbedder"]
@@ -19,7 +19,7 @@ _ENCODER_SETTINGS = {
     "weights": None,
     "n_components": None,
     "interpolation_km": None,
-    "interpolation_cache_gb": 2.0,
+    "interpolation_cache_gb": NODE_CACHE_GB,
     "precision": "exact",
     "batch_size": 4096,
     "device": "cpu",
@@ -151,7 +151,7 @@ class GeoEmbedder(LocationFeaturizer):
         weights=None,
         n_components=None,
         interpolation_km=None,
-        interpolation_cache_gb=2.0,
+        interpolation_cache_gb=NODE_CACHE_GB,
         normalize=False,
         precision="exact",
         dtype="float32",

@@ -33,6 +33,9 @@ _GATHER_ROWS = 16384
 #: Default of ``interpolation_cache_gb``: GiB of grid-node embeddings kept across transform calls.
 NODE_CACHE_GB = 2.0
 
+# one node cache per transformer, even when Dask's threads transform with it at once
+_NODE_CACHE_LOCK = threading.Lock()
+
 
 def _find(sorted_keys: np.ndarray, keys: np.ndarray):
     """(found, position): whether each of ``keys`` is in ``sorted_keys``, and where."""
@@ -67,13 +70,18 @@ class _NodeCache:
         self.lock = threading.Lock()
         self.warned = False  # about a full cache, once
 
+    def held_bytes(self) -> int:
+        """Bytes of the buffer (its capacity, which is at most the limit it grew under)."""
+        return 0 if self.buffer is None else self.buffer.shape[0] * self.buffer.shape[1] * self.buffer.element_size()
+
     def _locate(self, keys):
         found, position = _find(self.sorted_keys, keys)
         return found, self.sorted_rows[position] if len(self.sorted_rows) else position
 
     def embed(self, keys, nodes, compute, limit):
-        """(table, rows, uncached): a tensor of node embeddings, for each of ``nodes`` its row there,
-        and how many nodes this call computed and could not keep (the cache being full).
+        """(table, rows, computed, uncached): a tensor of node embeddings, for each of ``nodes`` its row
+        there, how many nodes this call computed, and how many of those it could not keep (the cache
+        being full).
 
         ``keys`` (n,) are the nodes' integer keys (:func:`_node_keys`);
         ``compute`` embeds the (lat, lon) rows of the nodes not cached yet.
@@ -84,7 +92,7 @@ class _NodeCache:
             hit, rows = self._locate(keys)
             buffer = self.buffer
         if hit.all():
-            return buffer, rows, 0
+            return buffer, rows, 0, 0
         new_keys, new_values = keys[~hit], compute(nodes[~hit])
         row_bytes = new_values.shape[1] * new_values.element_size()
         with self.lock:
@@ -108,14 +116,14 @@ class _NodeCache:
             uncached = int((~present).sum()) - len(add)
             found, rows = self._locate(keys)
             if found.all():
-                return self.buffer, rows, uncached
+                return self.buffer, rows, len(new_keys), uncached
             buffer = self.buffer
         # beyond the bound: a table of this call's nodes, from the cache where it has them
         table = new_values.new_empty((len(keys), new_values.shape[1]))
         table[torch.from_numpy(~hit)] = new_values
         if hit.any():
             table[torch.from_numpy(hit)] = buffer[torch.from_numpy(rows[hit])].to(table.device)
-        return table, np.arange(len(keys)), uncached
+        return table, np.arange(len(keys)), len(new_keys), uncached
 
 
 def weights_feature_prefix(weights) -> str:
@@ -326,6 +334,7 @@ class GeoCLIPEncoder(LocationFeaturizer):
         # the basis first: a missing or mismatched one is refused before the encoder is loaded
         basis = None if self.n_components is None else self._pca_basis()
         self.sigmas_ = tuple(self.module_.config.sigmas)
+        self._node_cache = None  # nodes of an earlier fit (another projection, a rewritten checkpoint)
         self.projection_ = None
         if basis is not None:
             self.projection_ = (basis["mean"], basis["components"][: self.n_components])
@@ -416,14 +425,18 @@ class GeoCLIPEncoder(LocationFeaturizer):
                 )
 
             key = (self.weights, str(device), bfloat16, self.interpolation_km, self.n_components)
-            cache = getattr(self, "_node_cache", None)
-            if cache is None or cache.key != key:
-                cache = self._node_cache = _NodeCache(key)
-            limit = int(self.interpolation_cache_gb * 2**30)
-            at_nodes, where, uncached = cache.embed(keys, nodes, embed_nodes, limit)
-            if uncached > latlon.shape[0] and not cache.warned:  # interpolating cost more than the model
-                cache.warned = True
-                self._warn_cache_full(cache, uncached, latlon.shape[0], at_nodes.shape[1] * at_nodes.element_size())
+            limit = int(float(self.interpolation_cache_gb) * 2**30)
+            with _NODE_CACHE_LOCK:
+                cache = getattr(self, "_node_cache", None)
+                if cache is None or cache.key != key or cache.held_bytes() > limit:  # a lowered limit too
+                    cache = self._node_cache = _NodeCache(key)
+            at_nodes, where, computed, uncached = cache.embed(keys, nodes, embed_nodes, limit)
+            if uncached and not cache.warned:
+                distinct = np.unique(np.ascontiguousarray(latlon).view(np.uint64)).size
+                if uncached > distinct:  # interpolating cost more model evaluations than the points
+                    cache.warned = True
+                    row_bytes = at_nodes.shape[1] * at_nodes.element_size()
+                    self._warn_cache_full(cache, computed, uncached, distinct, row_bytes)
             rows = torch.from_numpy(where[rows]).to(device)
             weights = torch.from_numpy(weights.astype(np.float32)).to(device)
             for start in range(0, latlon.shape[0], _GATHER_ROWS):
@@ -434,18 +447,20 @@ class GeoCLIPEncoder(LocationFeaturizer):
                 self._write_rows(out, start, mixed, projected=True)
         return out if inverse is None else out[inverse]
 
-    def _warn_cache_full(self, cache, uncached, n_points, row_bytes):
+    def _warn_cache_full(self, cache, computed, uncached, distinct, row_bytes):
         import warnings
 
         warnings.warn(
-            f"interpolation_km={self.interpolation_km:g}: the grid nodes of these points do not fit in the "
-            f"node cache (interpolation_cache_gb={self.interpolation_cache_gb:g}, full at "
-            f"{len(cache.sorted_keys):,} nodes), so this call computed {uncached:,} nodes for "
-            f"{n_points:,} points: more model evaluations than interpolation_km=None would make, and again "
-            "for each later call over the same area. Raise interpolation_cache_gb (each node takes "
-            f"{row_bytes:,} bytes; the nodes of an area: geoembed.core.geo.bilinear_grid_cells), "
-            "pass chunks of rows sorted by location (each node is then needed by few chunks), keep fewer "
-            "columns per node (n_components), or use a larger interpolation_km. Warned once per transformer.",
+            f"interpolation_km={self.interpolation_km:g}: the node cache is full (interpolation_cache_gb="
+            f"{self.interpolation_cache_gb:g}: {len(cache.sorted_keys):,} nodes of {row_bytes:,} bytes), and "
+            f"this call computed {computed:,} grid nodes for {distinct:,} distinct points, {uncached:,} of "
+            "which it could not keep: more model evaluations than interpolation_km=None would make, and "
+            "each later call over the same area computes them again. If the points cover a larger area "
+            "than the cache holds, raise interpolation_cache_gb (the nodes of an area: "
+            "geoembed.core.geo.bilinear_grid_cells), pass chunks of rows sorted by location (each node is "
+            "then needed by few chunks), or keep fewer columns per node (n_components); if they are spread "
+            "over a continent or the globe, interpolation cannot pay off: use interpolation_km=None. "
+            "Warned once per transformer.",
             RuntimeWarning,
             stacklevel=caller_stacklevel(),
         )
