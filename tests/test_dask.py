@@ -108,21 +108,21 @@ def test_grid_nodes_are_computed_once_per_worker(client):
 
 
 def test_grid_nodes_are_computed_once_by_the_threaded_scheduler(monkeypatch):
-    # one process, two threads: one unpickled transformer and one node cache for every partition
-    import geoembed.models.geoclip as module
+    # one process, two threads: one transformer and one node cache for every partition
     from geoembed.core.geo import KM_PER_DEGREE, bilinear_grid_cells
 
     rng = np.random.default_rng(2)
     frame = pd.DataFrame({"lat": 48.8 + rng.uniform(-0.2, 0.2, 3000), "lon": 2.3 + rng.uniform(-0.2, 0.2, 3000)})
     encoder = GeoEmbedder(interpolation_km=1.0).fit(frame)
     rows = []
-    original = module.GeoCLIPLocationEncoder.embed_resolved
+    loaded = encoder.encoder_.module_  # the process's one loaded model, which every copy uses
+    original = loaded.embed_resolved
 
-    def counted(self, latlon, **kwargs):
+    def counted(latlon, **kwargs):
         rows.append(latlon.shape[0])
-        return original(self, latlon, **kwargs)
+        return original(latlon, **kwargs)
 
-    monkeypatch.setattr(module.GeoCLIPLocationEncoder, "embed_resolved", counted)
+    monkeypatch.setattr(loaded, "embed_resolved", counted)
     result = encoder.transform(dd.from_pandas(frame, npartitions=12)).compute(scheduler="threads", num_workers=2)
     nodes, _, _ = bilinear_grid_cells(frame["lat"], frame["lon"], 1.0 / KM_PER_DEGREE)
     # two threads may both compute a node neither had cached yet, never more
