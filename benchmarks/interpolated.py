@@ -27,7 +27,7 @@ from sklearn.base import clone
 from benchmarks._report import machine_info, write_results
 from benchmarks.encoder_speed import cosine_rows
 from geoembed import GeoEmbedder
-from geoembed.core.geo import KM_PER_DEGREE, bilinear_grid_cells, equal_area_points
+from geoembed.core.geo import KM_PER_DEGREE, bilinear_grid_cells, equal_area_points, grid_node_keys
 from geoembed.datasets.heldout import list_heldout_tasks, load_heldout_task
 from geoembed.evaluation import evaluate
 from geoembed.evaluation.probing import METRICS, embed_task
@@ -203,8 +203,7 @@ def _grid_keys(points: np.ndarray, km: float) -> np.ndarray:
     """One int64 per grid node that ``points`` touch at ``km`` spacing, in the grid's order."""
     step = km / KM_PER_DEGREE
     nodes, _, _ = bilinear_grid_cells(points[:, 0], points[:, 1], step)
-    index = np.rint(nodes / step).astype(np.int64)
-    return index[:, 0] * 2**32 + index[:, 1]
+    return grid_node_keys(nodes, step)
 
 
 def _stream_evaluations(km, cache_gb, chunks, chunk_rows, rng, *, sorted_rows=False, columns=512):

@@ -29,7 +29,7 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from geoembed.core.inputs import LAT_NAMES, LON_NAMES
-from geoembed.core.utils import optional_import
+from geoembed.core.utils import one_per_process, optional_import
 
 __all__ = ["DTYPES", "OUTPUTS", "transform", "write_parquet"]
 
@@ -88,10 +88,6 @@ def _feature_names(transformer) -> list[str]:
     return [str(name) for name in transformer.get_feature_names_out()]
 
 
-# one unpickled transformer per Python worker and call of transform()
-_WORKER_CACHE: dict = {}
-
-
 def _worker_transformer(broadcast, key: str):
     """The transformer of the call of :func:`transform` named ``key``, unpickled once per worker.
 
@@ -100,12 +96,9 @@ def _worker_transformer(broadcast, key: str):
     no id of its own, and ``id()`` of one is reused as soon as the last is freed (which once
     handed a job the previous job's transformer).
     """
-    if key not in _WORKER_CACHE:
-        from pyspark import cloudpickle
+    from pyspark import cloudpickle
 
-        _WORKER_CACHE.clear()  # a new job's transformer replaces the last one
-        _WORKER_CACHE[key] = cloudpickle.loads(broadcast.value)
-    return _WORKER_CACHE[key]
+    return one_per_process(key, lambda: cloudpickle.loads(broadcast.value))
 
 
 def transform(

@@ -24,6 +24,7 @@ __all__ = [
     "bilinear_grid_cells",
     "equal_area_points",
     "equal_earth",
+    "grid_node_keys",
     "haversine_km",
     "latlon_to_unit_xyz",
     "validate_latlon",
@@ -363,3 +364,18 @@ def bilinear_grid_cells(lat, lon, step):
     nodes = np.column_stack([node_i * step, (node_j - span // 2) * step])
     weights = np.column_stack([(1 - fa) * (1 - fb), fa * (1 - fb), (1 - fa) * fb, fa * fb])
     return nodes, corner.reshape(-1, 4)[cell], weights
+
+
+def grid_node_keys(nodes, step):
+    """One int64 per node of :func:`bilinear_grid_cells`'s grid of ``step`` degrees, the same in every
+    call (for keeping node values across calls).
+
+    Examples
+    --------
+    >>> nodes, _, _ = bilinear_grid_cells([0.25, 0.75], [0.5, 0.5], step=1.0)
+    >>> keys = grid_node_keys(nodes, 1.0)
+    >>> len(set(keys.tolist())) == len(nodes)
+    True
+    """
+    index = np.rint(np.asarray(nodes, dtype=np.float64) / step).astype(np.int64)
+    return index[:, 0] * 2**32 + index[:, 1]  # |index| < 2**30 for any spacing interpolation_km allows

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
+import threading
 import warnings
 from pathlib import Path
 
@@ -17,6 +18,7 @@ __all__ = [
     "file_sha256",
     "moved_attribute",
     "moved_names",
+    "one_per_process",
     "optional_import",
     "resolve_device",
 ]
@@ -53,6 +55,26 @@ def caller_stacklevel() -> int:
     while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(skipped):
         frame, level = frame.f_back, level + 1
     return level
+
+
+_ONE_PER_PROCESS: dict = {}
+_ONE_PER_PROCESS_LOCK = threading.Lock()
+
+
+def one_per_process(key: str, load):
+    """The object ``load()`` makes for ``key``, made once per process and then shared.
+
+    For the transformer of one distributed call (Spark, Dask): every task a worker process runs
+    for that call uses one unpickled copy, so the weights load once and what the transformer keeps
+    between calls (the grid nodes of ``interpolation_km``) serves all of them. ``key`` is a random
+    token made by the call on the driver; a new key replaces the object kept for the last one
+    (worker processes outlive jobs, and only the current call's object is worth its memory).
+    """
+    with _ONE_PER_PROCESS_LOCK:
+        if key not in _ONE_PER_PROCESS:
+            _ONE_PER_PROCESS.clear()
+            _ONE_PER_PROCESS[key] = load()
+        return _ONE_PER_PROCESS[key]
 
 
 def file_sha256(path: str | Path) -> str:

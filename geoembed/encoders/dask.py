@@ -11,7 +11,6 @@ call's featurizer, with those nodes, until the next call; in the process that ma
 
 from __future__ import annotations
 
-import threading
 import uuid
 import weakref
 
@@ -19,12 +18,10 @@ import numpy as np
 import pandas as pd
 
 from geoembed.core.inputs import broadcast_latlon, read_coordinates
+from geoembed.core.utils import one_per_process
 
 __all__ = ["transform_dask"]
 
-# one unpickled featurizer per process and call of transform_dask(), as geoembed.spark keeps one
-_PROCESS_CACHE: dict = {}
-_PROCESS_CACHE_LOCK = threading.Lock()  # the threaded scheduler's partitions unpickle it once too
 # the featurizers of this process's calls, by key: partitions run here use them, not a copy
 _CALLERS = weakref.WeakValueDictionary()
 
@@ -33,19 +30,14 @@ def _process_estimator(payload: bytes, key: str):
     """The featurizer of the call of :func:`transform_dask` named ``key``, unpickled once per process.
 
     ``key`` is a random token made by that call, so a later call's featurizer (another fit, other
-    parameters) is never mistaken for this one; it replaces the last one kept.
+    parameters) is never mistaken for this one.
     """
     estimator = _CALLERS.get(key)
     if estimator is not None:
         return estimator
-    with _PROCESS_CACHE_LOCK:
-        estimator = _PROCESS_CACHE.get(key)
-        if estimator is None:
-            import cloudpickle
+    import cloudpickle
 
-            _PROCESS_CACHE.clear()
-            estimator = _PROCESS_CACHE[key] = cloudpickle.loads(payload)
-    return estimator
+    return one_per_process(key, lambda: cloudpickle.loads(payload))
 
 
 def _transform_partition(frame: pd.DataFrame, payload: bytes, key: str, names) -> pd.DataFrame:

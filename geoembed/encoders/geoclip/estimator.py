@@ -45,12 +45,6 @@ def _find(sorted_keys: np.ndarray, keys: np.ndarray):
     return sorted_keys[position] == keys, position
 
 
-def _node_keys(nodes: np.ndarray, step: float) -> np.ndarray:
-    """One int64 per node of :func:`~geoembed.core.geo.bilinear_grid_cells`'s grid of ``step`` degrees."""
-    index = np.rint(nodes / step).astype(np.int64)
-    return index[:, 0] * 2**32 + index[:, 1]  # |index| < 2**30 for any allowed spacing
-
-
 class _NodeCache:
     """Embeddings of grid nodes kept across ``transform`` calls, so that a stream of chunks over one
     region computes each node once. Holds at most the ``limit`` bytes given to :meth:`embed`;
@@ -83,7 +77,7 @@ class _NodeCache:
         there, how many nodes this call computed, and how many of those it could not keep (the cache
         being full).
 
-        ``keys`` (n,) are the nodes' integer keys (:func:`_node_keys`);
+        ``keys`` (n,) are the nodes' integer keys (:func:`~geoembed.core.geo.grid_node_keys`);
         ``compute`` embeds the (lat, lon) rows of the nodes not cached yet.
         """
         import torch
@@ -405,11 +399,11 @@ class GeoCLIPEncoder(LocationFeaturizer):
                 else:
                     self._write_rows(out, start, module.embed_resolved(chunk, bfloat16=bfloat16, workspace=workspace))
         else:
-            from geoembed.core.geo import KM_PER_DEGREE, bilinear_grid_cells
+            from geoembed.core.geo import KM_PER_DEGREE, bilinear_grid_cells, grid_node_keys
 
             step = self.interpolation_km / KM_PER_DEGREE
             nodes, rows, weights = bilinear_grid_cells(latlon[:, 0], latlon[:, 1], step)
-            keys = _node_keys(nodes, step)
+            keys = grid_node_keys(nodes, step)
 
             def embed_nodes(latlon_nodes):
                 # nodes are kept projected: a projection commutes with the weighted mean (weights sum
@@ -432,7 +426,7 @@ class GeoCLIPEncoder(LocationFeaturizer):
                     cache = self._node_cache = _NodeCache(key)
             at_nodes, where, computed, uncached = cache.embed(keys, nodes, embed_nodes, limit)
             if uncached and not cache.warned:
-                distinct = np.unique(np.ascontiguousarray(latlon).view(np.uint64)).size
+                distinct = len(_unique_rows(latlon)[0])
                 if uncached > distinct:  # interpolating cost more model evaluations than the points
                     cache.warned = True
                     row_bytes = at_nodes.shape[1] * at_nodes.element_size()
