@@ -211,13 +211,12 @@ def _stream_evaluations(km, cache_gb, chunks, chunk_rows, rng, *, sorted_rows=Fa
     policy (each call computes the nodes it lacks and keeps as many as fit, in the order the grid
     lists them). Points uniform in area; ``sorted_rows``: the stream ordered by latitude (chunk c
     holds the c-th band), as rows sorted by location would be. Counts only, no model runs:
-    (evaluations, the most nodes one call gathered from a table of its own because the cache could
-    not keep them all).
+    (evaluations, the most nodes one call computed: rows it holds next to the cache while it runs).
     """
     _, south, west, north, east = COUNTRY
     limit = int(cache_gb * 2**30) // (columns * 4)
     cached = np.empty(0, dtype=np.int64)
-    evaluations = largest_table = 0
+    evaluations = most_computed = 0
     sin_edges = np.linspace(np.sin(np.radians(south)), np.sin(np.radians(north)), chunks + 1)
     for c in range(chunks):
         if sorted_rows:
@@ -228,11 +227,9 @@ def _stream_evaluations(km, cache_gb, chunks, chunk_rows, rng, *, sorted_rows=Fa
         keys = _grid_keys(points, km)
         new = keys[~np.isin(keys, cached, assume_unique=True)]
         evaluations += len(new)
-        kept = new[: max(limit - len(cached), 0)]
-        if len(kept) < len(new):
-            largest_table = max(largest_table, len(keys))
-        cached = np.concatenate([cached, kept])
-    return evaluations, largest_table
+        most_computed = max(most_computed, len(new))
+        cached = np.concatenate([cached, new[: max(limit - len(cached), 0)]])
+    return evaluations, most_computed
 
 
 def country_streams(exact_rate: float, cached_rates: dict, chunks: int = 100, chunk_rows: int = 1_000_000):
@@ -256,7 +253,7 @@ def country_streams(exact_rate: float, cached_rates: dict, chunks: int = 100, ch
         start = time.perf_counter()
         n_chunks = n // rows_per_chunk
         columns = n_components or 512
-        evaluations, largest_table = _stream_evaluations(
+        evaluations, most_computed = _stream_evaluations(
             km, cache_gb, n_chunks, rows_per_chunk, rng, sorted_rows=sorted_rows, columns=columns
         )
         hours = evaluations / exact_rate / 3600 + n / cached_rates[n_components] / 3600
@@ -270,7 +267,7 @@ def country_streams(exact_rate: float, cached_rates: dict, chunks: int = 100, ch
                 "n_components": str(n_components),
                 "model evaluations": f"{evaluations:,} ({evaluations / n:.3f} per point)",
                 "projected hours": f"{hours:.2f} (exact: {exact_hours:.1f})",
-                "largest per-call node table": f"{largest_table * columns * 4 / 2**30:.1f} GiB" * bool(largest_table),
+                "largest call's computed nodes": f"{most_computed * columns * 4 / 2**30:.2f} GiB",
                 "speed-up": f"{exact_hours / hours:.1f}x",
             }
         )
@@ -351,9 +348,9 @@ def main(argv=None):
                 "latitude': the same stream with rows ordered by location (chunk c holds the c-th band). No "
                 "model runs here: hours = evaluations / the exact rate + points / the cached rate, both "
                 "measured in this run (interpolated_speed.md, whose country row checks such a projection "
-                "against a measured stream). Where the cache overflows, a call gathers from a table of all "
-                "the nodes it touches, copied next to the cache: the last column is the largest such table "
-                "(memory on top of the cache); the hours leave out that copy.",
+                "against a measured stream). 'largest call's computed nodes': the embeddings one call computes, "
+                "held next to the cache while it runs (the cache keeps those that fit; the call gathers the "
+                "others from where they were computed, without copying the nodes it touches).",
             ],
             info,
         )

@@ -215,6 +215,35 @@ def test_the_node_cache_stays_within_its_bound():
     np.testing.assert_allclose(out, whole, rtol=0, atol=64 * FLOAT32_UNIT_ROUNDOFF * np.abs(whole).max())
 
 
+def test_beyond_its_bound_the_cache_gathers_from_two_parts_without_copying_the_calls_nodes():
+    import torch
+
+    from geoembed.encoders.geoclip.estimator import _NodeCache
+
+    def compute(latlon):  # a node's "embedding" is its own coordinates and their sum
+        latlon = torch.from_numpy(np.asarray(latlon, dtype=np.float32))
+        return torch.cat([latlon, latlon.sum(1, keepdim=True)], dim=1)
+
+    nodes = np.stack([np.arange(20.0), -np.arange(20.0) / 2], axis=1)
+    keys = np.arange(20, dtype=np.int64) * 7
+    cache = _NodeCache("key")
+    limit = 8 * 3 * 4  # eight nodes of three float32 columns
+    cache.embed(keys[:6], nodes[:6], compute, limit)  # six nodes cached
+    wanted = np.array([3, 15, 1, 9, 12, 5, 19])  # cached, new and kept, new beyond the bound
+    parts, computed, uncached = cache.embed(keys[wanted], nodes[wanted], compute, limit)
+    assert (computed, uncached) == (4, 2) and len(parts) == 2
+    cached_table, new_table = (table for table, _ in parts)
+    assert new_table.shape[0] == computed  # only the computed rows, no table of all 7 nodes
+    assert cached_table is cache.buffer
+    got = np.zeros((len(wanted), 3), dtype=np.float32)
+    for table, where in parts:
+        assert ((where >= 0).sum() > 0) and (where < table.shape[0]).all()
+        got[where >= 0] = table[torch.from_numpy(where[where >= 0])].numpy()
+    covered = sum((where >= 0).astype(int) for _, where in parts)
+    assert (covered == 1).all()  # every node in exactly one part
+    np.testing.assert_array_equal(got, compute(nodes[wanted]).numpy())
+
+
 def test_a_full_node_cache_warns_once_when_interpolating_costs_more_than_the_model():
     import warnings
 
@@ -259,12 +288,15 @@ def test_the_benchmarks_count_of_model_evaluations_is_the_caches(monkeypatch):
     from geoembed.core.geo import equal_area_points
 
     km, cache_gb, chunks, chunk_rows = 25.0, 300 * 512 * 4 / 2**30, 4, 400
-    counted, table = _stream_evaluations(km, cache_gb, chunks, chunk_rows, np.random.default_rng(5))
+    counted, most = _stream_evaluations(km, cache_gb, chunks, chunk_rows, np.random.default_rng(5))
     rng = np.random.default_rng(5)  # the same chunks, through the estimator
     encoder = GeoCLIPEncoder(interpolation_km=km, interpolation_cache_gb=cache_gb).fit(_points(2))
     embedded = _count_embedded_rows(monkeypatch, encoder)
+    per_call = []
     for _ in range(chunks):
+        before = sum(embedded)
         encoder.transform(equal_area_points(rng, chunk_rows, *COUNTRY[1:]))
+        per_call.append(sum(embedded) - before)
     assert sum(embedded) == counted
     assert len(encoder._node_cache.sorted_keys) == 300  # the cache filled, so the policy mattered
-    assert table > 0
+    assert most == max(per_call)  # the memory column: the most nodes one call computes

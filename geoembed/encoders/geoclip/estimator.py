@@ -73,9 +73,13 @@ class _NodeCache:
         return found, self.sorted_rows[position] if len(self.sorted_rows) else position
 
     def embed(self, keys, nodes, compute, limit):
-        """(table, rows, computed, uncached): a tensor of node embeddings, for each of ``nodes`` its row
-        there, how many nodes this call computed, and how many of those it could not keep (the cache
-        being full).
+        """(parts, computed, uncached): where each of ``nodes`` has its embedding, how many nodes this
+        call computed, and how many of those it could not keep (the cache being full).
+
+        ``parts`` is a list of (table, rows): a tensor of node embeddings and, for each node, its row
+        there or -1 where another part has it. One part (the cache) when it holds every node; beyond
+        its bound a second part, this call's computed rows, instead of a copy of every node the call
+        touches (4.6 GiB for a million points at 0.5 km over a country).
 
         ``keys`` (n,) are the nodes' integer keys (:func:`~geoembed.core.geo.grid_node_keys`);
         ``compute`` embeds the (lat, lon) rows of the nodes not cached yet.
@@ -86,7 +90,7 @@ class _NodeCache:
             hit, rows = self._locate(keys)
             buffer = self.buffer
         if hit.all():
-            return buffer, rows, 0, 0
+            return [(buffer, rows)], 0, 0
         new_keys, new_values = keys[~hit], compute(nodes[~hit])
         row_bytes = new_values.shape[1] * new_values.element_size()
         with self.lock:
@@ -110,14 +114,15 @@ class _NodeCache:
             uncached = int((~present).sum()) - len(add)
             found, rows = self._locate(keys)
             if found.all():
-                return self.buffer, rows, len(new_keys), uncached
+                return [(self.buffer, rows)], len(new_keys), uncached
             buffer = self.buffer
-        # beyond the bound: a table of this call's nodes, from the cache where it has them
-        table = new_values.new_empty((len(keys), new_values.shape[1]))
-        table[torch.from_numpy(~hit)] = new_values
-        if hit.any():
-            table[torch.from_numpy(hit)] = buffer[torch.from_numpy(rows[hit])].to(table.device)
-        return table, np.arange(len(keys)), len(new_keys), uncached
+        # beyond the bound: the nodes the cache has from it, the others from this call's rows
+        # (rows of ``new_values`` are in the order of ``keys[~hit]``, and a node not found is not a hit)
+        new_rows = np.where(found, -1, np.cumsum(~hit) - 1)
+        parts = [(new_values, new_rows)]
+        if found.any():
+            parts.insert(0, (buffer, np.where(found, rows, -1)))
+        return parts, len(new_keys), uncached
 
 
 def weights_feature_prefix(weights) -> str:
@@ -424,20 +429,30 @@ class GeoCLIPEncoder(LocationFeaturizer):
                 cache = getattr(self, "_node_cache", None)
                 if cache is None or cache.key != key or cache.held_bytes() > limit:  # a lowered limit too
                     cache = self._node_cache = _NodeCache(key)
-            at_nodes, where, computed, uncached = cache.embed(keys, nodes, embed_nodes, limit)
+            parts, computed, uncached = cache.embed(keys, nodes, embed_nodes, limit)
             if uncached and not cache.warned:
                 distinct = len(_unique_rows(latlon)[0])
                 if uncached > distinct:  # interpolating cost more model evaluations than the points
                     cache.warned = True
-                    row_bytes = at_nodes.shape[1] * at_nodes.element_size()
+                    row_bytes = parts[0][0].shape[1] * parts[0][0].element_size()
                     self._warn_cache_full(cache, computed, uncached, distinct, row_bytes)
-            rows = torch.from_numpy(where[rows]).to(device)
-            weights = torch.from_numpy(weights.astype(np.float32)).to(device)
+            weights = weights.astype(np.float32)
+            gathers = []  # per part: each corner's row in its table, and its weight (0 where another part has it)
+            for table, where in parts:
+                part_rows = where[rows]
+                if len(parts) == 1:
+                    gathers.append((table, part_rows, weights))
+                else:  # a corner of another part reads row 0 with weight 0
+                    gathers.append((table, np.maximum(part_rows, 0), np.where(part_rows >= 0, weights, 0)))
+            gathers = [(t, torch.from_numpy(r).to(device), torch.from_numpy(w).to(device)) for t, r, w in gathers]
             for start in range(0, latlon.shape[0], _GATHER_ROWS):
                 stop = start + _GATHER_ROWS
-                mixed = torch.nn.functional.embedding_bag(
-                    rows[start:stop], at_nodes, per_sample_weights=weights[start:stop], mode="sum"
-                )
+                mixed = None
+                for table, part_rows, part_weights in gathers:
+                    part = torch.nn.functional.embedding_bag(
+                        part_rows[start:stop], table, per_sample_weights=part_weights[start:stop], mode="sum"
+                    )
+                    mixed = part if mixed is None else mixed.add_(part)
                 self._write_rows(out, start, mixed, projected=True)
         return out if inverse is None else out[inverse]
 
