@@ -56,7 +56,7 @@ def block_labels(lat, lon, *, block_size_deg=None, block_size_km=None) -> np.nda
     size = block_size_deg if block_size_km is None else block_size_km
     if isinstance(size, (bool, np.bool_)) or not isinstance(size, Real) or not size > 0:
         raise ValueError(f"the block size must be a positive number; got {size!r}")
-    lat, lon, _ = validate_latlon(lat, lon)
+    lat, lon, _ = validate_latlon(lat, lon, wrap_option=None)
     if block_size_km is None:
         rows, cols = (lat + 90.0) / block_size_deg, (lon + 180.0) / block_size_deg
     else:
@@ -99,6 +99,10 @@ class SpatialBlockKFold(BaseCrossValidator):
     lat_col, lon_col : str, default=None
         Column names in data frames. By default they are found by name, as in
         :class:`~geoembed.GeoEmbedder`: lat/latitude and lon/lng/long/longitude, in any case.
+    wrap_longitude : bool, default=False
+        Map any finite longitude into [-180, 180) instead of rejecting ``|lon| > 180`` (data
+        given in [0, 360), or across the antimeridian as 165 to 188), as in
+        :class:`~geoembed.GeoEmbedder`.
 
     See Also
     --------
@@ -137,6 +141,7 @@ class SpatialBlockKFold(BaseCrossValidator):
         "random_state": ["random_state"],
         "lat_col": [None, str],
         "lon_col": [None, str],
+        "wrap_longitude": ["boolean"],
     }
 
     def __init__(
@@ -149,6 +154,7 @@ class SpatialBlockKFold(BaseCrossValidator):
         random_state=None,
         lat_col=None,
         lon_col=None,
+        wrap_longitude=False,
     ):
         self.n_splits = n_splits
         self.block_size_deg = block_size_deg
@@ -157,6 +163,7 @@ class SpatialBlockKFold(BaseCrossValidator):
         self.random_state = random_state
         self.lat_col = lat_col
         self.lon_col = lon_col
+        self.wrap_longitude = wrap_longitude
 
     def get_params(self, deep=True):
         """The constructor's parameters, by name (as for estimators).
@@ -235,7 +242,13 @@ class SpatialBlockKFold(BaseCrossValidator):
                 "to its default (None), or set shuffle=True."
             )
         coords = read_coordinates(X, lat_col=self.lat_col, lon_col=self.lon_col)
-        lat, lon, _ = validate_latlon(coords.lat, coords.lon, row_labels=coords.row_labels)
+        lat, lon, _ = validate_latlon(
+            coords.lat,
+            coords.lon,
+            row_labels=coords.row_labels,
+            wrap_longitude=self.wrap_longitude,
+            names=coords.names,
+        )
         labels = block_labels(lat, lon, block_size_deg=self.block_size_deg, block_size_km=self.block_size_km)
         sizes = np.bincount(labels)
         if len(sizes) < self.n_splits:

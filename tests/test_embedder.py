@@ -174,10 +174,44 @@ def test_invalid_values_name_the_rows(lat, lon, message):
 
 
 def test_swapped_columns_are_detected():
-    # Longitudes beyond 90 in the "lat" column while "lon" stays within +-90: [lon, lat] order.
+    # Longitudes beyond 90 in the "lat" column while "lon" stays within +-90: names swapped
     frame = pd.DataFrame({"lat": [2.35, -74.0, 151.2], "lon": [48.9, 40.7, -33.9]})
-    with pytest.raises(ValueError, match=r"rows \[2\] have 151.2.*\[lon, lat\] order"):
+    with pytest.raises(ValueError, match=r"rows \[2\] have 151.2 in column 'lat'.*names are swapped.*lat_col="):
         GeoEmbedder().fit(frame)
+    # an array's columns are in [lat, lon] order
+    with pytest.raises(ValueError, match=r"rows \[2\] have 151.2\..*\[lon, lat\] order"):
+        GeoEmbedder().fit(frame.to_numpy())
+    # no hint where swapping would not make every row valid, and none about arrays for a frame
+    frame = pd.DataFrame({"lat": [44.0, 95.0, 43.0], "lon": [1.0, 2.0, 120.0]})
+    with pytest.raises(ValueError) as error:
+        GeoEmbedder().fit(frame)
+    assert "swapped" not in str(error.value) and "[lon, lat]" not in str(error.value)
+
+
+def test_a_caller_without_wrap_longitude_says_how_to_wrap():
+    from geoembed import LocationTargetEncoder
+    from geoembed.core.geo import validate_latlon
+    from geoembed.evaluation import SpatialBlockKFold
+
+    lon = [170.0, 181.5, 185.0, 175.0, 178.0, 186.0]  # across the antimeridian, as R's quakes
+    frame = pd.DataFrame({"lat": [-20.0, -21.0, -22.0, -23.0, -24.0, -25.0], "lon": lon})
+    wrapped = frame.assign(lon=(frame["lon"] + 180) % 360 - 180)
+    y = np.arange(6.0)
+    message = r"rows \[1, 2, 5\] have 181.5, 185, 186 in column 'lon'.*Pass wrap_longitude=True"
+    encoder = LocationTargetEncoder(encoder="sphereC+", cv=2, random_state=0)
+    with pytest.raises(ValueError, match=message):
+        encoder.fit(frame, y)
+    encoder.set_params(wrap_longitude=True)  # the option the message names exists, and wraps
+    np.testing.assert_array_equal(encoder.fit(frame, y).transform(frame), encoder.transform(wrapped))
+    splitter = SpatialBlockKFold(2, block_size_km=50)
+    with pytest.raises(ValueError, match=message):
+        list(splitter.split(frame))
+    splitter = SpatialBlockKFold(2, block_size_km=50, wrap_longitude=True)
+    folds = [test.tolist() for _, test in splitter.split(frame)]
+    assert folds == [test.tolist() for _, test in splitter.split(wrapped)]
+    # callers without the option say how to wrap the column instead
+    with pytest.raises(ValueError, match=r"Wrap them into \[-180, 180\) first"):
+        validate_latlon(frame["lat"], frame["lon"], wrap_option=None)
 
 
 def test_non_numeric_values_name_the_rows():

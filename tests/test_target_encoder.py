@@ -616,12 +616,35 @@ def test_automatic_folds_at_few_places_take_as_many_folds_as_blocks():
     y = frame["lat"].to_numpy() + rng.normal(0, 0.1, len(frame))
     encoder = cheap(learners=("knn",)).fit(frame, y)
     assert encoder.n_splits_ == 12 and encoder.oof_scores_["stack"] > 0.5
-    with pytest.raises(ValueError, match="occupy only 12"):
+    with pytest.raises(ValueError, match=r"120 rows sit at only 12 distinct points, fewer than the 20.*cv=20"):
         cheap(learners=("knn",), cv=20).fit(frame, y)
     big, smooth = region(500, seed=4)
     blocks = block_labels(big["lat"], big["lon"], block_size_km=1000).max() + 1
     assert 5 < blocks < 20
     assert cheap(learners=("knn",), block_size_km=1000).fit(big, smooth).n_splits_ == blocks
+
+
+def test_rows_at_few_places_say_what_the_folds_did_and_how_to_predict_at_the_same_places():
+    """Geocoded centroids with a level of each place that does not follow location: the default folds
+    keep each place's rows together, so there is no signal for new places, and the warning says so and
+    names the remedy; with shuffled folds the place levels are kept. Fewer places than folds: an error
+    that names cv and the remedy, not a block size."""
+    from sklearn.model_selection import KFold
+
+    rng = np.random.default_rng(0)
+    towns = np.column_stack([rng.uniform(40, 45, 30), rng.uniform(-5, 5, 30)])
+    level, town = rng.normal(0, 1, 30), rng.integers(0, 30, 1200)
+    frame = pd.DataFrame(towns[town], columns=["lat", "lon"])
+    y = level[town] + rng.normal(0, 0.5, len(town))
+    with pytest.warns(UserWarning, match=r"1,200 rows sit at 30 distinct points.*cv=KFold\(5, shuffle=True\)"):
+        cheap(learners=("knn",)).fit(frame, y)
+    shuffled = cheap(learners=("knn",), cv=KFold(5, shuffle=True, random_state=0)).fit(frame, y)
+    assert shuffled.oof_scores_["stack"] > 0.6 and shuffled.weights_.any()
+    few = frame.iloc[np.flatnonzero(town < 4)]
+    with pytest.raises(
+        ValueError, match=r"sit at only 4 distinct points, fewer than the 5 cross-fitting folds \(cv='auto'\)"
+    ):
+        cheap(learners=("knn",)).fit(few, y[town < 4])
 
 
 def test_a_failed_refit_is_not_fitted_for_scikit_learn(data):

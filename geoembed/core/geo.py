@@ -145,6 +145,8 @@ def validate_latlon(
     row_labels=None,
     wrap_longitude: bool = False,
     on_invalid: str = "raise",
+    wrap_option: str | None = "wrap_longitude=True",
+    names=None,
 ):
     """Check latitude/longitude in degrees and return them as float64 arrays.
 
@@ -159,6 +161,13 @@ def validate_latlon(
     on_invalid : {"raise", "nan"}, default="raise"
         "raise" raises ``ValueError`` naming the problem and the first offending rows.
         "nan" returns a mask of valid rows instead, so callers can emit NaN rows.
+    wrap_option : str or None, default="wrap_longitude=True"
+        How the caller's user asks for ``wrap_longitude``, named in the error for ``|lon| > 180``;
+        None where the caller has no such option (the error then says how to wrap the column).
+    names : (str, str), default=None
+        The latitude and longitude columns' names, when they were read from a frame by name:
+        errors name them, and a hint about swapped columns speaks of their names, not of the
+        [lat, lon] order of an array.
 
     Returns
     -------
@@ -191,18 +200,35 @@ def validate_latlon(
         shown = np.where(np.isfinite(lat), lon, lat)
         problems.append(f"coordinates must be finite (no NaN or inf); {_describe_rows(row_labels, shown, bad)}")
     if bad_lat.any():
-        looks_swapped = bool(np.all(np.abs(lon[finite]) <= 90.0))
-        hint = (
-            " The longitude column is entirely within [-90, 90]: are the columns in [lon, lat] "
-            "order? Arrays must be [lat, lon]."
-            if looks_swapped
-            else ""
-        )
-        problems.append(f"latitude must be in [-90, 90]; {_describe_rows(row_labels, lat, bad_lat)}.{hint}")
+        # swapping would make every row valid: a hint (for named columns a conditional one: a typo in
+        # one row of data whose longitudes lie in [-90, 90], all of Europe and Africa, looks the same)
+        swap_fixes = bool(np.all(np.abs(lon[finite]) <= 90.0) and np.all(np.abs(lat[finite]) <= 180.0))
+        if names is None:
+            hint = (
+                " The longitude column is entirely within [-90, 90]: are the columns in [lon, lat] "
+                "order? Arrays must be [lat, lon]."
+                if swap_fixes
+                else ""
+            )
+            where = ""
+        else:
+            hint = (
+                f" If the two columns' names are swapped (column {names[1]!r} is entirely within [-90, 90]), "
+                "name them with lat_col= and lon_col=."
+                if swap_fixes
+                else ""
+            )
+            where = f" in column {names[0]!r}"
+        problems.append(f"latitude must be in [-90, 90]; {_describe_rows(row_labels, lat, bad_lat)}{where}.{hint}")
     if bad_lon.any():
+        remedy = (
+            f"Pass {wrap_option} to wrap longitudes into [-180, 180)."
+            if wrap_option
+            else "Wrap them into [-180, 180) first: lon = (lon + 180) % 360 - 180."
+        )
+        where = "" if names is None else f" in column {names[1]!r}"
         problems.append(
-            f"longitude must be in [-180, 180]; {_describe_rows(row_labels, lon, bad_lon)}. "
-            "Pass wrap_longitude=True to wrap longitudes into [-180, 180)."
+            f"longitude must be in [-180, 180]; {_describe_rows(row_labels, lon, bad_lon)}{where}. {remedy}"
         )
     raise ValueError(" Also: ".join(p if p.endswith(".") else p + "." for p in problems))
 

@@ -48,6 +48,7 @@ class Coordinates:
     grid: object = None  # xarray template: (dims, shape, coords) when the input was a grid
     one_column: bool = False  # one column of geometries (a GeoSeries or an array of shapely points)
     no_geometry: object = None  # bool mask of missing or empty geometries (point geometry inputs only)
+    names: tuple | None = None  # the (latitude, longitude) columns' names, when read from a frame by name
 
     def __len__(self) -> int:
         return self.lat.size
@@ -167,6 +168,7 @@ def _read_frame(columns, column_values, index, lat_col, lon_col) -> Coordinates:
         lat=_to_float(column_values(lat_name), f"latitude column {lat_name!r}", index),
         lon=_to_float(column_values(lon_name), f"longitude column {lon_name!r}", index),
         row_labels=index,
+        names=(lat_name, lon_name),
     )
 
 

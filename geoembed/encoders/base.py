@@ -255,6 +255,7 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             row_labels=coords.row_labels,
             wrap_longitude=self.wrap_longitude,
             on_invalid=self.on_invalid,
+            names=coords.names,
         )
 
     def _check_columns(self, X, coords, *, reset: bool) -> None:

@@ -55,7 +55,7 @@ def read_geoloc_csv(csv_path, image_dir=None) -> pd.DataFrame:
     bad = out[["true_lat", "true_lon"]].isna().any(axis=1)
     if bad.any():
         raise ValueError(f"{csv_path}: rows {list(out.index[bad][:5])} have missing or non-numeric LAT/LON")
-    validate_latlon(out["true_lat"], out["true_lon"], row_labels=out.index)
+    validate_latlon(out["true_lat"], out["true_lon"], row_labels=out.index, wrap_option=None)
     base = Path(image_dir) if image_dir is not None else Path(csv_path).parent
     out["path"] = [str(base / name) for name in out["image"]]
     return out

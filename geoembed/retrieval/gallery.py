@@ -35,7 +35,7 @@ class GPSGallery:
         latlon = np.asarray(latlon, dtype=np.float64)
         if latlon.ndim != 2 or latlon.shape[1] != 2 or len(latlon) == 0:
             raise ValueError(f"a gallery needs a non-empty (n, 2) array of [lat, lon]; got shape {latlon.shape}")
-        validate_latlon(latlon[:, 0], latlon[:, 1])
+        validate_latlon(latlon[:, 0], latlon[:, 1], wrap_option=None)
         # float32, the dtype in which the location encoder reads coordinates
         self.latlon = latlon.astype(np.float32)
         self.name = name

@@ -121,7 +121,10 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         folds (fitted as ``block_size_km_``), except for a multiclass target, whose default
         folds are shuffled rows (scikit-learn's ``KFold``). Under 1,000 rows that is in effect
         the smallest side, about 1 m: the folds are shuffled rows, except that rows at the same
-        point share a block (geocoded centroids stay out of each other's fits). Blocks of 10
+        point share a block (geocoded centroids stay out of each other's fits: the encoding
+        extrapolates to places it has not seen, so a level of each place that does not follow
+        location is not kept as signal, and fewer distinct points than folds is an error; to
+        predict at the same places, pass ``cv=KFold(5, shuffle=True)``). Blocks of 10
         rows made the 20 folds of a small table coarse for its extent (thousands of km for 100
         rows spread over the world, 90 km for North Carolina's 90 counties), so the
         cross-fitting extrapolated further than the table's own use would (a likely reason,
@@ -159,6 +162,10 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         Column names in data frames. By default they are found by name, as in
         :class:`~geoembed.GeoEmbedder`: lat/latitude and lon/lng/long/longitude, in any case.
         Other columns are ignored, so the encoder can take a whole table.
+    wrap_longitude : bool, default=False
+        Map any finite longitude into [-180, 180) instead of rejecting ``|lon| > 180`` (data
+        given in [0, 360), or across the antimeridian as 165 to 188), as in
+        :class:`~geoembed.GeoEmbedder`. Every base model then sees the wrapped longitudes.
     multiclass_output : {"log_lift", "probabilities"}, default="log_lift"
         The form of a multiclass target's columns (binary and continuous targets are not
         affected). ``"log_lift"``: ``log(1 + n_classes * p) - lift_offset_`` for each class's
@@ -305,6 +312,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         "n_jobs": [None, Integral],
         "lat_col": [None, str],
         "lon_col": [None, str],
+        "wrap_longitude": ["boolean"],
         "multiclass_output": [Options("log_lift", "probabilities")],
     }
 
@@ -321,6 +329,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         n_jobs=None,
         lat_col=None,
         lon_col=None,
+        wrap_longitude=False,
         multiclass_output="log_lift",
     ):
         self.encoder = encoder
@@ -333,6 +342,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.lat_col = lat_col
         self.lon_col = lon_col
+        self.wrap_longitude = wrap_longitude
         self.multiclass_output = multiclass_output
 
     # -- scikit-learn API ----------------------------------------------------------------
@@ -477,11 +487,12 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
             self.lift_offset_ = np.log1p(len(self.classes_) * combined).mean(axis=0)
         self.skill_ = skill  # set last: the estimator is fitted once it has skill_
         if not keep:  # after the fit is complete, so that an error raised from it leaves a whole fit
+            note = _shared_points_note(lat, lon, folds)
             warnings.warn(
                 f"{type(self).__name__} found no significant location signal in y: out of fold, its "
-                f"models do no better than a constant (skill_ = {skill:.3f}, z = {z:.2f}, not above "
+                f"models do no better than a constant (skill_ = {skill:.3g}, z = {z:.2f}, not above "
                 f"{SKILL_Z:.3f}), so its output is that constant for every row (the training mean, or "
-                "the class frequencies smoothed as the pool smooths every probability)",
+                f"the class frequencies smoothed as the pool smooths every probability){note}",
                 UserWarning,
                 stacklevel=3,
             )
@@ -496,7 +507,13 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
 
     def _coordinates(self, X):
         coords = read_coordinates(X, lat_col=self.lat_col, lon_col=self.lon_col)
-        lat, lon, _ = validate_latlon(coords.lat, coords.lon, row_labels=coords.row_labels)
+        lat, lon, _ = validate_latlon(
+            coords.lat,
+            coords.lon,
+            row_labels=coords.row_labels,
+            wrap_longitude=self.wrap_longitude,
+            names=coords.names,
+        )
         return lat, lon
 
     def _encode_target(self, y, n_samples):
@@ -584,6 +601,18 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
                 splitter = KFold(n_splits, shuffle=True, random_state=int(rng.randint(np.iinfo(np.int32).max)))
                 folds = list(splitter.split(lat))
                 return self._check_folds(folds, len(lat))
+            places = len(np.unique(np.column_stack([lat, lon]), axis=0))
+            needed = min(n_splits, 5) if isinstance(self.cv, str) else n_splits  # "auto" takes 5 at least
+            if places < needed:
+                raise ValueError(
+                    f"the {len(lat)} rows sit at only {places} distinct points, fewer than the {needed} "
+                    f"cross-fitting folds (cv={self.cv!r}), whose spatial blocks keep each point's rows "
+                    "together (a row's encoding never uses rows at its own point, as for a place the models "
+                    "have not seen). A location prior learns how y varies between places, which needs more "
+                    "places than that. If you will predict at these same places, encode them as categories "
+                    "(scikit-learn's TargetEncoder on a place id), or pass cv=KFold(5, shuffle=True) so that "
+                    "rows at one point inform each other's encodings"
+                )
             automatic = size_deg is None and size_km is None
             rows_per_block = SMALL_TABLE_ROWS_PER_BLOCK if len(lat) < SMALL_TABLE_ROWS else None
             if automatic:
@@ -755,3 +784,27 @@ def _centre_and_scale(values) -> tuple[float, float]:
         return mean, 1.0  # a constant target: the learners see zeros
     step = 2.0 ** (math.ceil(math.log2(spread)) + 3)
     return float(np.round(mean / step) * step), 2.0 ** round(math.log2(spread))
+
+
+def _shared_points_note(lat, lon, folds) -> str:
+    """For the no-signal warning: a note when rows share points (geocoded centroids) that the folds kept
+    together, since a level of each place that does not follow location is then no signal; else ''.
+    """
+    _, point = np.unique(np.column_stack([lat, lon]), axis=0, return_inverse=True)
+    point = point.reshape(-1)
+    places = int(point.max()) + 1
+    if places > len(lat) / 2:  # most rows at points of their own
+        return ""
+    fold = np.empty(len(lat), dtype=np.int64)
+    for i, (_, test) in enumerate(folds):
+        fold[test] = i
+    split = np.unique(np.column_stack([point, fold]), axis=0)
+    if len(split) > places:  # some point's rows were in several folds: they informed each other
+        return ""
+    return (
+        f". Its {len(lat):,} rows sit at {places:,} distinct points, and the folds kept each point's rows "
+        "together (a row's encoding never used rows at its own point, as for a place the models have not "
+        "seen): a level of each place that does not follow location is no signal for new places. If you will "
+        "predict at these same places, pass cv=KFold(5, shuffle=True), so that rows at one point inform each "
+        "other's encodings, or encode the places as categories (scikit-learn's TargetEncoder on a place id)"
+    )

@@ -254,7 +254,7 @@ class ContrastiveLocationTrainer:
             raise ValueError(
                 f"features must be finite; rows {np.flatnonzero(~np.isfinite(features).all(1))[:5].tolist()}"
             )
-        validate_latlon(latlon[:, 0], latlon[:, 1])
+        validate_latlon(latlon[:, 0], latlon[:, 1], wrap_option=None)
         if self.config.bbox is not None:
             inside = self.config.bbox.contains(latlon[:, 0], latlon[:, 1])
             if not inside.any():
