@@ -7,14 +7,15 @@ reads anything are :func:`geoembed.io.paths.check_output_path`.
 
 from __future__ import annotations
 
-import itertools
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from geoembed.core.inputs import find_latlon_columns
-from geoembed.core.utils import moved_attribute
+from geoembed.core.geo import validate_latlon
+from geoembed.core.inputs import find_latlon_columns, read_coordinates
+from geoembed.core.utils import caller_stacklevel, moved_attribute
 from geoembed.encoders.embedder import GeoEmbedder
 from geoembed.io.paths import check_output_path
 from geoembed.io.tables import OUTPUT_FORMATS, ChunkWriter, iter_input_chunks, read_columns
@@ -43,8 +44,16 @@ def embed_file(
     """Stream a CSV or Parquet file through :class:`~geoembed.GeoEmbedder` into Parquet, CSV or npy.
 
     Memory stays bounded by ``chunk_rows``. The output appears only when every row has been
-    embedded: an invalid row in any chunk (with ``on_invalid="raise"``) or an interruption
-    leaves no new file at ``output_path`` (and a previous one as it was).
+    embedded: an interruption leaves no new file at ``output_path`` (and a previous one as it was).
+
+    Before any embedding, a first pass over the file checks what would otherwise stop a long run
+    half way: the coordinates of every row (only the two columns of a Parquet file are read), all
+    invalid rows reported in one error under ``on_invalid="raise"``, their count in a warning under
+    ``"nan"``; and, for a CSV written to Parquet, the type of every column, since each chunk of a
+    CSV infers its own (a column of postcodes read as integers in the first rows and holding
+    "2A004" further down is read as text throughout; integers in some chunks and decimals in
+    others, as decimals). That pass costs one more read of the file, small next to embedding it.
+    A Parquet input's index stored by pandas (a named index) is written to the output as well.
 
     Parameters
     ----------
@@ -91,26 +100,39 @@ def embed_file(
         raise ValueError(f"unsupported output format {Path(output_path).suffix!r}; use .parquet, .csv or .npy")
     if not Path(input_path).is_file():
         raise FileNotFoundError(f"input file not found: {input_path}")
-    chunks = iter_input_chunks(input_path, chunk_rows)
-    n_rows = next(chunks)
     # everything that can be checked without embedding is checked before the progress bar:
-    # the columns (by the header), the embedder's parameters and weights (fitted on the first chunk)
-    find_latlon_columns(
-        read_columns(input_path),
-        lat_col=embedder_params.get("lat_col"),
-        lon_col=embedder_params.get("lon_col"),
-        hints=column_hints,
+    # the columns (by the header), the embedder's parameters and weights (fitted on one row), the
+    # names of the output columns, and every row's coordinates (and a CSV's column types)
+    columns = read_columns(input_path)
+    names = find_latlon_columns(
+        columns, lat_col=embedder_params.get("lat_col"), lon_col=embedder_params.get("lon_col"), hints=column_hints
     )
     embedder = GeoEmbedder(**embedder_params)
-    first = next(chunks, None)
-    embedder.fit(first if first is not None else np.zeros((0, 2)))
+    # fitted on one row with the file's columns: the output names and dtype depend on the parameters alone
+    embedder.fit(pd.DataFrame({column: [0.0] for column in columns}))
+    feature_names = embedder.get_feature_names_out()
+    output_format = OUTPUT_FORMATS[Path(output_path).suffix.lower()]
+    if keep_columns and output_format != "npy":
+        clash = sorted(set(map(str, feature_names)) & set(map(str, columns)))
+        if clash:
+            raise ValueError(
+                f"input columns {clash[:5]}{' ...' if len(clash) > 5 else ''} clash with the embedding's names; "
+                "rename them first (or drop the input columns)"
+            )
+    types_needed = (
+        keep_columns and output_format == "parquet" and Path(input_path).suffix.lower() not in (".parquet", ".pq")
+    )
+    dtype = _check_rows(input_path, chunk_rows, names, embedder_params, column_types=types_needed, progress=progress)
+    chunks = iter_input_chunks(input_path, chunk_rows, dtype=dtype)
+    n_rows = next(chunks)
     writer = None
     written = 0
     try:
-        writer = ChunkWriter(output_path, n_rows, embedder.get_feature_names_out(), embedder.dtype, overwrite=overwrite)
+        writer = ChunkWriter(output_path, n_rows, feature_names, embedder.dtype, overwrite=overwrite)
         with tqdm(total=n_rows, unit="pt", disable=not progress, desc="embedding") as bar:
-            for chunk in itertools.chain([first] if first is not None else [], chunks):
-                chunk.index = pd.RangeIndex(written, written + len(chunk))  # row numbers in errors
+            for chunk in chunks:
+                if isinstance(chunk.index, pd.RangeIndex) and chunk.index.name is None:
+                    chunk.index = pd.RangeIndex(written, written + len(chunk))  # row numbers in errors
                 embedding = embedder.transform(chunk)
                 writer.write(embedding, chunk if keep_columns else None)
                 written += len(chunk)
@@ -121,3 +143,67 @@ def embed_file(
         raise
     writer.close()
     return written
+
+
+#: Invalid rows named in the warning of :func:`embed_file` under ``on_invalid="nan"``.
+_SHOWN_ROWS = 5
+
+
+def _check_rows(path, chunk_rows, names, embedder_params, *, column_types: bool, progress: bool):
+    """The first pass of :func:`embed_file`: every row's coordinates (and a CSV's column types).
+
+    Raises the one error of :func:`~geoembed.core.geo.validate_latlon` for every invalid row under
+    ``on_invalid="raise"``, warns with their count under ``"nan"``; returns the ``dtype`` mapping that
+    reads a CSV's columns with one type in every chunk (None when there is nothing to unify).
+    """
+    from tqdm.auto import tqdm
+
+    wrap = bool(embedder_params.get("wrap_longitude", False))
+    on_invalid = embedder_params.get("on_invalid", "raise")
+    chunks = iter_input_chunks(path, chunk_rows, columns=None if column_types else list(names))
+    n_rows = next(chunks)
+    bad_rows, bad_lat, bad_lon, kinds, start = [], [], [], {}, 0
+    with tqdm(total=n_rows, unit="pt", disable=not progress, desc="checking") as bar:
+        for chunk in chunks:
+            chunk.index = pd.RangeIndex(start, start + len(chunk))  # row numbers in errors
+            coords = read_coordinates(chunk, lat_col=names[0], lon_col=names[1])
+            lat, lon = coords.lat, coords.lon
+            _, _, valid = validate_latlon(lat, lon, wrap_longitude=wrap, on_invalid="nan")
+            if not valid.all():
+                bad_rows.append(np.flatnonzero(~valid) + start)
+                bad_lat.append(lat[~valid])
+                bad_lon.append(lon[~valid])
+            if column_types:
+                for column, values in chunk.items():
+                    kinds.setdefault(column, set()).add(values.dtype)
+            start += len(chunk)
+            bar.update(len(chunk))
+    if bad_rows:
+        rows = np.concatenate(bad_rows)
+        if on_invalid == "raise":  # the usual error, for every invalid row of the file at once
+            validate_latlon(
+                np.concatenate(bad_lat), np.concatenate(bad_lon), row_labels=rows, wrap_longitude=wrap, names=names
+            )
+        shown = ", ".join(str(r) for r in rows[:_SHOWN_ROWS]) + (" ..." if len(rows) > _SHOWN_ROWS else "")
+        warnings.warn(
+            f"{len(rows):,} of {start:,} rows ({100 * len(rows) / max(start, 1):.3g}%) have invalid coordinates in "
+            f"columns {names[0]!r} and {names[1]!r} (rows {shown}); they are written as NaN rows (on_invalid='nan')"
+            + (": every row. Are these columns in degrees?" if len(rows) == start else ""),
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+    return _unified_types(kinds) if column_types else None
+
+
+def _unified_types(kinds: dict) -> dict | None:
+    """One dtype per column of a CSV whose chunks inferred different ones: integers and decimals
+    as decimals, anything else mixed (numbers and text, or a column empty in some chunks and text
+    in others) as text. None when every column kept one type.
+    """
+    unified = {}
+    for column, seen in kinds.items():
+        if len(seen) < 2:
+            continue
+        numeric = all(pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_bool_dtype(d) for d in seen)
+        unified[column] = "float64" if numeric else str
+    return unified or None

@@ -470,3 +470,42 @@ def test_eval_geoloc_with_a_wrong_image_folder_fails_before_a_model_loads(tmp_pa
     monkeypatch.setattr("geoembed.cli._commands._locator", lambda args: pytest.fail("a model was loaded"))
     assert main(["eval-geoloc", str(csv), str(tmp_path / "empty")]) == 2
     assert "none of the 2 images of" in capsys.readouterr().err
+
+
+def test_embed_takes_n_components_and_refuses_options_that_would_change_nothing(points_csv, tmp_path, capsys):
+    path, frame = points_csv
+    out = tmp_path / "out.parquet"
+    assert main(["embed", str(path), "-o", str(out), "--weights", "geoclip-lite", "--n-components", "16", "-q"]) == 0
+    table = pd.read_parquet(out)
+    expected = GeoEmbedder(weights="geoclip-lite", n_components=16).fit_transform(frame)
+    np.testing.assert_allclose(table.iloc[:, 3:].to_numpy(), expected, rtol=0, atol=1e-5)
+    for extra, message in [
+        (["--points-per-region", "8"], "--points-per-region applies to --regions only"),
+        (["--interpolation-cache-gb", "3"], "--interpolation-cache-gb applies to --interpolation-km only"),
+    ]:
+        assert main(["embed", str(path), "-o", str(tmp_path / "x.npy"), "-q", *extra]) == 2
+        assert capsys.readouterr().err == f"geoembed: error: {message}\n"
+    assert not (tmp_path / "x.npy").exists()
+
+
+def test_messages_of_the_library_name_the_command_line_options(tmp_path, capsys):
+    frame = pd.DataFrame({"lat": [10.0, 20.0], "lon": [5.0, 200.0]})
+    path = tmp_path / "p.csv"
+    frame.to_csv(path, index=False)
+    assert main(["embed", str(path), "-o", str(tmp_path / "o.npy"), "--encoder", "cartesian3d", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "Pass --wrap-longitude to wrap" in err and "wrap_longitude" not in err
+    assert main(["embed", str(path), "-o", str(tmp_path / "o.npy"), "--interpolation-km", "1e-9", "-q"]) == 2
+    assert capsys.readouterr().err.startswith("geoembed: error: --interpolation-km must be")
+    argv = ["embed", str(path), "-o", str(tmp_path / "o.npy"), "--encoder", "cartesian3d", "--on-invalid", "nan"]
+    assert main([*argv, "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "1 of 2 rows (50%) have invalid coordinates" in err and "(--on-invalid nan)" in err
+    from geoembed.cli._app import _cli_spelling
+
+    text = "interpolation_km=0.5: cache (interpolation_cache_gb=2: ...) use n_components, or interpolation_km=None"
+    assert _cli_spelling(text) == (
+        "--interpolation-km 0.5: cache (--interpolation-cache-gb 2: ...) use --n-components, or without "
+        "--interpolation-km"
+    )
+    assert _cli_spelling("see runs/interpolation_km/a.csv") == "see runs/interpolation_km/a.csv"

@@ -403,3 +403,102 @@ def test_zarr_grid_writer_can_refuse_an_existing_store(tmp_path, grid_values):
         ZarrGridWriter(path, lat, lon, names, dtype="float32", rows_per_band=3, overwrite=False)
     np.testing.assert_array_equal(open_grid(path).values, values)
     assert listing(tmp_path) == ["g.zarr"]
+
+
+# -- embed_file: the first pass over the rows, and what the output keeps -----------------------
+
+
+def _count_transforms(monkeypatch):
+    calls = []
+    original = GeoEmbedder.transform
+
+    def counting(self, X):
+        calls.append(len(X))
+        return original(self, X)
+
+    monkeypatch.setattr(GeoEmbedder, "transform", counting)
+    return calls
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_embed_file_reports_every_invalid_row_before_embedding_any(points, suffix, monkeypatch):
+    path, frame = points
+    frame.loc[2, "lat"] = np.nan  # first chunk
+    frame.loc[29, "lon"] = 500.0  # last chunk
+    source = path.with_suffix(suffix)
+    frame.to_parquet(source) if suffix == ".parquet" else frame.to_csv(source, index=False)
+    calls = _count_transforms(monkeypatch)
+    with pytest.raises(ValueError, match=r"rows \[2\] have nan.*rows \[29\] have 500 in column 'lon'"):
+        embed_file(source, path.parent / "out.parquet", chunk_rows=8, progress=False, encoder="cartesian3d")
+    assert calls == [] and not (path.parent / "out.parquet").exists()
+    # under on_invalid="nan": a warning with their count, and NaN rows in place
+    with pytest.warns(UserWarning, match=r"2 of 30 rows \(6.67%\) have invalid coordinates.*rows 2, 29"):
+        embed_file(
+            source, path.parent / "out.npy", chunk_rows=8, progress=False, encoder="cartesian3d", on_invalid="nan"
+        )
+    out = np.load(path.parent / "out.npy")
+    assert np.isnan(out[[2, 29]]).all() and not np.isnan(np.delete(out, [2, 29], axis=0)).any()
+
+
+def test_embed_file_reads_each_csv_column_with_one_type_in_every_chunk(points):
+    path, frame = points
+    # postcodes read as integers in the first chunks, one holding text later; integers then decimals;
+    # a column empty in the first chunks
+    frame["code"] = [str(10000 + i) for i in range(30)]
+    frame.loc[25, "code"] = "2A004"
+    frame["count"] = np.arange(30.0)
+    frame.loc[20, "count"] = 0.5
+    frame["note"] = pd.Series([None] * 30, dtype=object)
+    frame.loc[28, "note"] = "corner"
+    frame.to_csv(path, index=False)
+    out = path.parent / "out.parquet"
+    assert embed_file(path, out, chunk_rows=8, progress=False, encoder="cartesian3d") == 30
+    table = pd.read_parquet(out)
+    assert table["code"].tolist() == frame["code"].tolist()  # as text throughout, "10000" as it was
+    assert table["count"].dtype == np.float64 and table["count"].tolist() == frame["count"].tolist()
+    assert table.loc[28, "note"] == "corner" and table["note"].isna().sum() == 29
+    np.testing.assert_allclose(read_output(out), GeoEmbedder(encoder="cartesian3d").fit_transform(frame), atol=1e-6)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_embed_file_keeps_a_parquet_inputs_named_index(points, suffix):
+    path, frame = points
+    named = frame.assign(site=[f"s{i}" for i in range(30)]).set_index("site")
+    source = path.with_suffix(".parquet")
+    named.to_parquet(source)
+    out = path.parent / f"out{suffix}"
+    embed_file(source, out, chunk_rows=8, progress=False, encoder="cartesian3d")
+    table = pd.read_parquet(out) if suffix == ".parquet" else pd.read_csv(out, index_col="site")
+    assert table.index.name == "site" and table.index.tolist() == named.index.tolist()
+    assert table.columns[:3].tolist() == ["id", "lat", "lon"]
+    # a plain row numbering stays implicit
+    frame.to_parquet(source)
+    embed_file(source, out, chunk_rows=8, progress=False, encoder="cartesian3d", overwrite=True)
+    table = pd.read_parquet(out) if suffix == ".parquet" else pd.read_csv(out)
+    assert table.index.tolist() == list(range(30)) and "site" not in table and "Unnamed: 0" not in table
+
+
+def test_embed_file_reads_semicolon_separated_csv(points):
+    path, frame = points
+    frame.to_csv(path, index=False, sep=";")
+    out = path.parent / "out.csv"
+    assert embed_file(path, out, chunk_rows=8, progress=False, encoder="cartesian3d") == 30
+    np.testing.assert_allclose(read_output(out), GeoEmbedder(encoder="cartesian3d").fit_transform(frame), atol=1e-6)
+
+
+def test_embed_file_refuses_input_columns_named_like_the_embedding_before_embedding(points, monkeypatch):
+    path, frame = points
+    frame.assign(xyz_y=1.0).to_csv(path, index=False)
+    calls = _count_transforms(monkeypatch)
+    with pytest.raises(ValueError, match=r"input columns \['xyz_y'\] clash with the embedding's names"):
+        embed_file(path, path.parent / "out.parquet", chunk_rows=8, progress=False, encoder="cartesian3d")
+    assert calls == []
+    # without the input columns there is nothing to clash with
+    embed_file(path, path.parent / "out.npy", chunk_rows=8, progress=False, encoder="cartesian3d")
+
+
+def test_projected_metres_are_named_as_such(points):
+    path, frame = points
+    metres = frame.assign(lat=frame["lat"] * 1e5 + 5e6, lon=frame["lon"] * 1e4 + 5e5)
+    with pytest.raises(ValueError, match=r"coordinates must be degrees; 30 of 30 rows.*projected coordinates.*CRS"):
+        GeoEmbedder(encoder="cartesian3d").fit(metres)

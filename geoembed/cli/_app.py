@@ -72,8 +72,34 @@ def _is_input_error(err: BaseException) -> bool:
     return backbone is not None and isinstance(err, backbone.BackboneNotAvailableError)
 
 
+#: The library's spelling of a parameter in a message -> the command line's (errors and warnings
+#: come from the estimators, which name their parameters; a user of the command types options).
+_CLI_SPELLINGS = [
+    (r"\bThe '(\w+)' parameter of \w+ must be", lambda m: f"--{m[1].replace('_', '-')} must be"),
+    (r"\bwrap_longitude=True\b", "--wrap-longitude"),
+    (r"\bon_invalid='nan'", "--on-invalid nan"),
+    (r"\buse interpolation_km=None\b", "leave out --interpolation-km"),
+    (r"\binterpolation_km=None\b", "without --interpolation-km"),
+    (r"(?<![-\w/.])(interpolation_km|interpolation_cache_gb|n_components)=([0-9][0-9.e+-]*)", r"--\1 \2"),
+    (r"(?<![-\w/.])(interpolation_km|interpolation_cache_gb|n_components)\b", r"--\1"),
+    (r"\b(device|precision)='([\w:]+)'", r"--\1 \2"),
+    (r"\b(lat|lon)_col=(\.\.\.)?", r"--\1-col"),
+    (r"\(given as (lat|lon)_col\)", r"(given as --\1-col)"),
+]
+
+
+def _cli_spelling(text: str) -> str:
+    """``text`` with the library's parameter spellings replaced by the command line's options."""
+    import re
+
+    for pattern, replacement in _CLI_SPELLINGS:
+        text = re.sub(pattern, replacement, text)
+    # option names use hyphens
+    return re.sub(r"--(\w+)", lambda m: "--" + m[1].replace("_", "-"), text)
+
+
 def _one_line(err: BaseException) -> str:
-    text = "; ".join(line.strip() for line in str(err).splitlines() if line.strip())
+    text = _cli_spelling("; ".join(line.strip() for line in str(err).splitlines() if line.strip()))
     if isinstance(err, (ValueError, OSError, ImportError)) and text:
         return text
     return f"{type(err).__name__}: {text}" if text else type(err).__name__
@@ -117,7 +143,7 @@ def main(argv=None) -> int:
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Warnings as one line, ``geoembed: warning: ...``, like errors (the full form with --debug)."""
     kind = "" if issubclass(category, (UserWarning, DeprecationWarning, FutureWarning)) else f"{category.__name__}: "
-    text = "; ".join(part.strip() for part in str(message).splitlines() if part.strip())
+    text = _cli_spelling("; ".join(part.strip() for part in str(message).splitlines() if part.strip()))
     print(f"geoembed: warning: {kind}{text}", file=file or sys.stderr)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import sys
 import time
 from pathlib import Path
@@ -77,6 +78,7 @@ def demo_command(args) -> int:
 _ENCODER_OPTIONS = {
     "--weights": "weights",
     "--precision": "precision",
+    "--n-components": "n_components",
     "--interpolation-km": "interpolation_km",
     "--interpolation-cache-gb": "interpolation_cache_gb",
     "--batch-size": "batch_size",
@@ -117,10 +119,17 @@ def embed_command(args) -> int:
         raise FileNotFoundError(f"input file not found: {args.input}")
     start = time.perf_counter()
     job = embed_file
-    if is_geodata_file(args.input):  # GeoParquet, GeoPackage...: points, or polygons with --regions
+    geodata = is_geodata_file(args.input)
+    if geodata:  # GeoParquet, GeoPackage...: points, or polygons with --regions
         job = functools.partial(embed_geofile, regions=args.regions, points_per_region=args.points_per_region)
     elif args.regions:
         raise ValueError(f"--regions needs a geodata input (GeoParquet, GeoPackage, GeoJSON); {args.input} is a table")
+    # an option that would change nothing is refused, rather than silently ignored
+    default_points = inspect.signature(embed_geofile).parameters["points_per_region"].default
+    if args.points_per_region != default_points and not args.regions:
+        raise ValueError("--points-per-region applies to --regions only")
+    if args.interpolation_cache_gb is not None and args.interpolation_km is None:
+        raise ValueError("--interpolation-cache-gb applies to --interpolation-km only")
     n = job(
         args.input,
         args.output,

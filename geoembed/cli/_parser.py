@@ -85,6 +85,14 @@ def _add_encoder_options(parser) -> None:
         "the globe)",
     )
     parser.add_argument(
+        "--n-components",
+        type=positive_int,
+        metavar="K",
+        help="GeoCLIP features projected on their first K principal components (nested: the first k columns "
+        "of any larger K are the output for k); with --interpolation-km the grid nodes are kept projected, "
+        "so a cache holds 512 / K times the area",
+    )
+    parser.add_argument(
         "--interpolation-cache-gb",
         type=non_negative_float,
         metavar="GB",

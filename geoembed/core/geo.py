@@ -195,6 +195,19 @@ def validate_latlon(
         raise ValueError(f"on_invalid must be 'raise' or 'nan'; got {on_invalid!r}")
 
     problems = []  # every kind of problem in one error, each with its rows
+    out_of_range = bad_lat | bad_lon
+    if out_of_range.sum() > finite.sum() / 2 and np.median(np.abs(np.r_[lat[out_of_range], lon[out_of_range]])) > 1000:
+        # most rows far beyond degrees: metres (or feet) of a projected CRS, not a typo or a wrap
+        columns = "" if names is None else f" (columns {names[0]!r}, {names[1]!r})"
+        problems.append(
+            f"coordinates must be degrees; {int(out_of_range.sum()):,} of {int(finite.sum()):,} rows{columns} are "
+            f"far outside them (median |lat| {np.median(np.abs(lat[out_of_range])):,.0f}, |lon| "
+            f"{np.median(np.abs(lon[out_of_range])):,.0f}; {_describe_rows(row_labels, lat, out_of_range)}): "
+            "projected coordinates, such as metres of a national CRS (EPSG:25832...)? Give them with their CRS: "
+            "a GeoDataFrame (geopandas.points_from_xy(x, y, crs=...)), or a GeoParquet or GeoPackage file for "
+            "geoembed embed, is read in its CRS and reprojected"
+        )
+        raise ValueError(problems[0] + ".")
     if not finite.all():
         bad = ~finite
         shown = np.where(np.isfinite(lat), lon, lat)

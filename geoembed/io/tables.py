@@ -14,7 +14,18 @@ import pandas as pd
 
 from geoembed.io.atomic import atomic_output
 
-__all__ = ["INPUT_FORMATS", "OUTPUT_FORMATS", "ChunkWriter", "count_csv_rows", "iter_input_chunks", "read_table"]
+__all__ = [
+    "INPUT_FORMATS",
+    "OUTPUT_FORMATS",
+    "ChunkWriter",
+    "count_csv_rows",
+    "csv_separator",
+    "iter_input_chunks",
+    "read_table",
+]
+
+#: Field separators :func:`csv_separator` recognises, in order of preference on a tie.
+CSV_SEPARATORS = (",", ";", "\t", "|")
 
 #: Output file suffix (lower case) -> format written by :class:`ChunkWriter`.
 OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".npy": "npy"}
@@ -51,15 +62,48 @@ def count_csv_rows(path) -> int:
     return max(n_newlines + (last != b"\n") - 1, 0)
 
 
-def iter_input_chunks(path, chunk_rows: int):
+def csv_separator(path) -> str:
+    """The field separator of a CSV file, from its header line: the one of :data:`CSV_SEPARATORS`
+    it holds most often outside quotes (``,`` when it holds none). Semicolons are common in
+    European exports, whose decimal comma makes the comma unusable as a separator.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    str
+    """
+    with open(path, "rb") as f:
+        header = f.readline(1 << 20).decode("utf-8", errors="replace")
+    outside, quoted = [], False
+    for char in header:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted:
+            outside.append(char)
+    counts = {sep: outside.count(sep) for sep in CSV_SEPARATORS}
+    best = max(CSV_SEPARATORS, key=lambda sep: (counts[sep], -CSV_SEPARATORS.index(sep)))
+    return best if counts[best] else ","
+
+
+def iter_input_chunks(path, chunk_rows: int, *, columns=None, dtype=None):
     """Read a CSV or Parquet file as DataFrames of at most ``chunk_rows`` rows.
 
     Parameters
     ----------
     path : str or Path
-        ``.csv``/``.txt`` or ``.parquet``/``.pq``.
+        ``.csv``/``.txt`` or ``.parquet``/``.pq``. A CSV's separator is found by
+        :func:`csv_separator`.
     chunk_rows : int
         Rows per chunk.
+    columns : list of str, default=None
+        Read only these columns (all by default).
+    dtype : dict, default=None
+        Column name -> dtype for a CSV (pandas ``read_csv``'s ``dtype``): the same types in
+        every chunk, where each chunk would infer its own. Ignored for Parquet, whose types
+        are in its schema.
 
     Yields
     ------
@@ -79,11 +123,11 @@ def iter_input_chunks(path, chunk_rows: int):
 
         parquet = pq.ParquetFile(path)
         yield parquet.metadata.num_rows
-        for batch in parquet.iter_batches(batch_size=chunk_rows):
+        for batch in parquet.iter_batches(batch_size=chunk_rows, columns=columns):
             yield batch.to_pandas()
     else:
         yield count_csv_rows(path)
-        yield from pd.read_csv(path, chunksize=chunk_rows)
+        yield from pd.read_csv(path, chunksize=chunk_rows, sep=csv_separator(path), usecols=columns, dtype=dtype)
 
 
 def read_columns(path) -> list:
@@ -102,8 +146,20 @@ def read_columns(path) -> list:
     if _input_format(path) == "parquet":
         import pyarrow.parquet as pq
 
-        return list(pq.read_schema(path).names)
-    return list(pd.read_csv(path, nrows=0).columns)
+        schema = pq.read_schema(path)
+        index = _pandas_index_columns(schema)
+        return [name for name in schema.names if name not in index]
+    return list(pd.read_csv(path, nrows=0, sep=csv_separator(path)).columns)
+
+
+def _pandas_index_columns(schema) -> list:
+    """The columns of a Parquet schema that pandas stored for a DataFrame's index (not data columns)."""
+    import json
+
+    metadata = (schema.metadata or {}).get(b"pandas")
+    if not metadata:
+        return []
+    return [c for c in json.loads(metadata).get("index_columns", []) if isinstance(c, str)]
 
 
 def read_table(path) -> pd.DataFrame:
@@ -119,7 +175,9 @@ def read_table(path) -> pd.DataFrame:
     pandas.DataFrame
     """
     path = Path(path)
-    return pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    return pd.read_csv(path, sep=csv_separator(path))
 
 
 class ChunkWriter:
@@ -173,6 +231,9 @@ class ChunkWriter:
             The embedding rows.
         passthrough : DataFrame of n rows or None
             Input columns written before the embedding columns (Parquet and CSV; ignored for npy).
+            Its index is kept when it is not a plain row numbering (an unnamed ``RangeIndex``):
+            a Parquet file stores it as pandas does (``read_parquet`` gives it back as the index),
+            a CSV file in its first columns.
         """
         if self.format == "npy":  # header first, then raw rows: no memory map, flat RSS
             if self._handle is None:
@@ -186,19 +247,20 @@ class ChunkWriter:
             np.ascontiguousarray(embedding, dtype=self.dtype).tofile(self._handle)
             self._offset += len(embedding)
             return
-        frame = pd.DataFrame(embedding, columns=self.names, copy=False)
+        keep_index = passthrough is not None and not _row_numbers(passthrough.index)
+        frame = pd.DataFrame(embedding, columns=self.names, index=passthrough.index if keep_index else None, copy=False)
         if passthrough is not None:
-            frame = pd.concat([passthrough.reset_index(drop=True), frame], axis=1)
+            frame = pd.concat([passthrough if keep_index else passthrough.reset_index(drop=True), frame], axis=1)
         if self.format == "csv":
             first = not self._csv_started
-            frame.to_csv(self._temporary, mode="w" if first else "a", header=first, index=False)
+            frame.to_csv(self._temporary, mode="w" if first else "a", header=first, index=keep_index)
             self._csv_started = True
             self._offset += len(frame)
             return
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        table = pa.Table.from_pandas(frame, preserve_index=keep_index)
         if self._handle is None:
             self._handle = pq.ParquetWriter(self._temporary, table.schema)
         self._handle.write_table(table)
@@ -244,3 +306,8 @@ class ChunkWriter:
         handle, self._handle = self._handle, None
         if handle is not None:
             handle.close()
+
+
+def _row_numbers(index) -> bool:
+    """Whether ``index`` is a plain numbering of rows (an unnamed RangeIndex), which outputs leave out."""
+    return isinstance(index, pd.RangeIndex) and index.name is None
