@@ -331,8 +331,15 @@ def test_target_type_inference_and_errors(data):
         cheap(block_size_km=150, target_type="binary").fit(frame, counts)
     with pytest.raises(ValueError, match="one-dimensional"):
         cheap().fit(frame, np.column_stack([smooth, smooth]))
-    with pytest.raises(ValueError, match="single class"):
+    with pytest.raises(ValueError, match=r"y is constant \(every row is 0\)"):
         cheap().fit(frame, np.zeros(len(frame), dtype=int))
+    with pytest.raises(ValueError, match=r"single class \('a'\)"):
+        cheap().fit(frame, np.full(len(frame), "a"))
+    mixed = pd.Series([1, "a"] * (len(frame) // 2), dtype=object)
+    with pytest.raises(ValueError, match=r"mixes numbers and strings"):
+        cheap().fit(frame.iloc[: len(mixed)], mixed)
+    with pytest.raises(ValueError, match=r"cannot be ordered \(numbers and strings\).*astype\(str\)"):
+        cheap(target_type="multiclass").fit(frame.iloc[: len(mixed)], mixed)
     with pytest.raises(ValueError, match="NaN"):
         cheap().fit(frame, np.where(np.arange(len(frame)) == 3, np.nan, smooth))
     with pytest.raises(ValueError, match="'target_type' parameter"):
@@ -496,7 +503,7 @@ def test_bad_targets_and_a_failed_refit(data):
     with pytest.raises(ValueError, match=r"missing values at 2 row\(s\), e.g. rows \[1004, 1007\]"):
         cheap(block_size_km=150).fit(frame, labels)
     encoder = cheap(block_size_km=150).fit(frame, labels.fillna("low"))
-    with pytest.raises(ValueError, match="single class"):
+    with pytest.raises(ValueError, match="constant"):
         encoder.fit(frame, np.zeros(len(frame), dtype=int))
     with pytest.raises(NotFittedError):  # nothing of the earlier fit is left to half-work
         encoder.transform(frame.head(3))
@@ -650,7 +657,7 @@ def test_rows_at_few_places_say_what_the_folds_did_and_how_to_predict_at_the_sam
 def test_a_failed_refit_is_not_fitted_for_scikit_learn(data):
     frame, smooth = data
     encoder = cheap(learners=("knn",), block_size_km=150).fit(frame, smooth)
-    with pytest.raises(ValueError, match="single class"):
+    with pytest.raises(ValueError, match="constant"):
         encoder.fit(frame, np.zeros(len(frame), dtype=int))
     with pytest.raises(NotFittedError):
         check_is_fitted(encoder)  # scikit-learn's generic check, as Pipeline and clone-free code use it

@@ -554,7 +554,12 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
             return ((values - self._target_scaling_[0]) / self._target_scaling_[1])[:, None]
         if y.dtype.kind == "f" and not np.isfinite(y).all():
             raise ValueError("y holds NaN or infinite values")
-        self.classes_, codes = np.unique(y, return_inverse=True)
+        try:
+            self.classes_, codes = np.unique(y, return_inverse=True)
+        except TypeError:  # labels that do not compare: numbers and strings mixed
+            raise ValueError(
+                "y mixes labels that cannot be ordered (numbers and strings): give it one type, y.astype(str)"
+            ) from None
         if self.target_type == "auto" and len(self.classes_) > MANY_CLASSES:
             warnings.warn(
                 f"y has {len(self.classes_)} distinct labels, read as that many classes (one output "
@@ -568,14 +573,20 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
                 "(one output column each): target_type='auto' reads integers with at most "
                 f"{MAX_INTEGER_CLASSES} distinct values as labels. If y is a quantity (a count, a rating), "
                 "pass target_type='continuous'; if it is "
-                "label codes, pass target_type='multiclass'",
+                "label codes, pass target_type='multiclass'. Inside cross-validation each fit infers its own "
+                "type, so a fold that lacks one of the values can read y otherwise: pass target_type there",
                 UserWarning,
                 stacklevel=4,
             )
         if kind == "binary" and len(self.classes_) > 2:
             raise ValueError(f"target_type='binary' but y has {len(self.classes_)} classes")
         if len(self.classes_) < 2:
-            raise ValueError("y has a single class; a location prior needs at least two")
+            only = self.classes_[0].item() if isinstance(self.classes_[0], np.generic) else self.classes_[0]
+            if y.dtype.kind in "biuf":
+                raise ValueError(
+                    f"y is constant (every row is {only!r}); a location prior needs a target that varies"
+                )
+            raise ValueError(f"y has a single class ({only!r}); a location prior needs at least two")
         return codes.reshape(-1)
 
     def _folds(self, X, y, lat, lon, rng):
