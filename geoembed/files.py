@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from geoembed.core.geo import validate_latlon
-from geoembed.core.inputs import find_latlon_columns, read_coordinates
+from geoembed.core.geometry import check_crs, to_wgs84
+from geoembed.core.inputs import find_latlon_columns, find_xy_columns, read_coordinates
 from geoembed.core.utils import caller_stacklevel, moved_attribute
 from geoembed.encoders.embedder import GeoEmbedder
 from geoembed.io.paths import check_output_path
@@ -39,6 +40,9 @@ def embed_file(
     progress: bool = True,
     overwrite: bool = True,
     column_hints=(None, None),
+    crs=None,
+    x_col=None,
+    y_col=None,
     **embedder_params,
 ) -> int:
     """Stream a CSV or Parquet file through :class:`~geoembed.GeoEmbedder` into Parquet, CSV or npy.
@@ -75,7 +79,14 @@ def embed_file(
         ``geoembed embed`` command refuses by default and passes True only with ``--overwrite``.
     column_hints : (str, str), default=(None, None)
         How errors spell the options naming the latitude and longitude columns (the CLI
-        passes ``("--lat-col NAME", "--lon-col NAME")``); by default ``lat_col=...``/``lon_col=...``.
+        passes ``("--lat-col NAME", "--lon-col NAME")``); by default ``lat_col=...``/``lon_col=...``,
+        and for projected columns ``x_col=...``/``y_col=...``.
+    crs : str, int or pyproj.CRS, default=None
+        The coordinates are projected x/y columns in this CRS (e.g. ``"EPSG:25832"``, metres of
+        a national grid), reprojected to WGS84 degrees before embedding; the output keeps the
+        input's x/y columns. None: latitude/longitude columns in degrees.
+    x_col, y_col : str, default=None
+        With ``crs``: the projected columns, found by name otherwise (x/easting, y/northing, any case).
     **embedder_params
         Passed to :class:`~geoembed.GeoEmbedder` (``lat_col``, ``precision``, ``dtype``, ...).
 
@@ -104,12 +115,25 @@ def embed_file(
     # the columns (by the header), the embedder's parameters and weights (fitted on one row), the
     # names of the output columns, and every row's coordinates (and a CSV's column types)
     columns = read_columns(input_path)
-    names = find_latlon_columns(
-        columns, lat_col=embedder_params.get("lat_col"), lon_col=embedder_params.get("lon_col"), hints=column_hints
-    )
+    if crs is None:
+        if x_col is not None or y_col is not None:
+            raise ValueError("x_col and y_col name projected columns: give their crs as well")
+        names = find_latlon_columns(
+            columns, lat_col=embedder_params.get("lat_col"), lon_col=embedder_params.get("lon_col"), hints=column_hints
+        )
+        degrees = _Degrees(None, names)
+    else:
+        if embedder_params.get("lat_col") is not None or embedder_params.get("lon_col") is not None:
+            raise ValueError("with crs, the coordinates are projected columns: name them with x_col and y_col")
+        hints = ("--x-col NAME", "--y-col NAME") if column_hints[0] else (None, None)
+        names = find_xy_columns(columns, x_col=x_col, y_col=y_col, hints=hints)
+        try:
+            degrees = _Degrees(check_crs(crs, "crs"), names)
+        except Exception as err:  # pyproj's CRSError: an unknown code or a malformed definition
+            raise ValueError(f"crs {crs!r} is not a coordinate reference system pyproj knows: {err}") from None
     embedder = GeoEmbedder(**embedder_params)
-    # fitted on one row with the file's columns: the output names and dtype depend on the parameters alone
-    embedder.fit(pd.DataFrame({column: [0.0] for column in columns}))
+    # fitted on one row with the columns it will read: the output names and dtype depend on the parameters alone
+    embedder.fit(pd.DataFrame({column: [0.0] for column in (columns if crs is None else ["lat", "lon"])}))
     feature_names = embedder.get_feature_names_out()
     output_format = OUTPUT_FORMATS[Path(output_path).suffix.lower()]
     if keep_columns and output_format != "npy":
@@ -122,7 +146,7 @@ def embed_file(
     types_needed = (
         keep_columns and output_format == "parquet" and Path(input_path).suffix.lower() not in (".parquet", ".pq")
     )
-    dtype = _check_rows(input_path, chunk_rows, names, embedder_params, column_types=types_needed, progress=progress)
+    dtype = _check_rows(input_path, chunk_rows, degrees, embedder_params, column_types=types_needed, progress=progress)
     chunks = iter_input_chunks(input_path, chunk_rows, dtype=dtype)
     n_rows = next(chunks)
     writer = None
@@ -133,7 +157,9 @@ def embed_file(
             for chunk in chunks:
                 if isinstance(chunk.index, pd.RangeIndex) and chunk.index.name is None:
                     chunk.index = pd.RangeIndex(written, written + len(chunk))  # row numbers in errors
-                embedding = embedder.transform(chunk)
+                embedding = embedder.transform(
+                    degrees.frame(chunk, on_failure=embedder_params.get("on_invalid", "raise"))
+                )
                 writer.write(embedding, chunk if keep_columns else None)
                 written += len(chunk)
                 bar.update(len(chunk))
@@ -149,7 +175,31 @@ def embed_file(
 _SHOWN_ROWS = 5
 
 
-def _check_rows(path, chunk_rows, names, embedder_params, *, column_types: bool, progress: bool):
+class _Degrees:
+    """What :func:`embed_file` embeds of a chunk: the chunk itself (latitude/longitude columns
+    ``names``), or its projected ``names`` = (x, y) columns in ``crs`` reprojected to degrees.
+    """
+
+    def __init__(self, crs, names):
+        self.crs, self.names = crs, names
+
+    def latlon(self, chunk, on_failure: str):
+        """Latitude and longitude of the chunk's rows (float64 degrees, not yet validated)."""
+        if self.crs is None:
+            coords = read_coordinates(chunk, lat_col=self.names[0], lon_col=self.names[1])
+            return coords.lat, coords.lon
+        coords = read_coordinates(chunk, lat_col=self.names[1], lon_col=self.names[0])  # numbers, rows named
+        lon, lat = to_wgs84(coords.lon, coords.lat, self.crs, row_labels=chunk.index, on_failure=on_failure)
+        return lat, lon
+
+    def frame(self, chunk, on_failure: str):
+        if self.crs is None:
+            return chunk
+        lat, lon = self.latlon(chunk, "nan" if on_failure == "nan" else "raise")
+        return pd.DataFrame({"lat": lat, "lon": lon}, index=chunk.index)
+
+
+def _check_rows(path, chunk_rows, degrees, embedder_params, *, column_types: bool, progress: bool):
     """The first pass of :func:`embed_file`: every row's coordinates (and a CSV's column types).
 
     Raises the one error of :func:`~geoembed.core.geo.validate_latlon` for every invalid row under
@@ -160,14 +210,15 @@ def _check_rows(path, chunk_rows, names, embedder_params, *, column_types: bool,
 
     wrap = bool(embedder_params.get("wrap_longitude", False))
     on_invalid = embedder_params.get("on_invalid", "raise")
+    names = degrees.names
     chunks = iter_input_chunks(path, chunk_rows, columns=None if column_types else list(names))
+    latlon_names = names if degrees.crs is None else (names[1], names[0])  # (y, x): north first, as lat
     n_rows = next(chunks)
     bad_rows, bad_lat, bad_lon, kinds, start = [], [], [], {}, 0
     with tqdm(total=n_rows, unit="pt", disable=not progress, desc="checking") as bar:
         for chunk in chunks:
             chunk.index = pd.RangeIndex(start, start + len(chunk))  # row numbers in errors
-            coords = read_coordinates(chunk, lat_col=names[0], lon_col=names[1])
-            lat, lon = coords.lat, coords.lon
+            lat, lon = degrees.latlon(chunk, "nan" if on_invalid == "nan" else "raise")
             _, _, valid = validate_latlon(lat, lon, wrap_longitude=wrap, on_invalid="nan")
             if not valid.all():
                 bad_rows.append(np.flatnonzero(~valid) + start)
@@ -182,13 +233,17 @@ def _check_rows(path, chunk_rows, names, embedder_params, *, column_types: bool,
         rows = np.concatenate(bad_rows)
         if on_invalid == "raise":  # the usual error, for every invalid row of the file at once
             validate_latlon(
-                np.concatenate(bad_lat), np.concatenate(bad_lon), row_labels=rows, wrap_longitude=wrap, names=names
+                np.concatenate(bad_lat),
+                np.concatenate(bad_lon),
+                row_labels=rows,
+                wrap_longitude=wrap,
+                names=latlon_names,
             )
         shown = ", ".join(str(r) for r in rows[:_SHOWN_ROWS]) + (" ..." if len(rows) > _SHOWN_ROWS else "")
         warnings.warn(
             f"{len(rows):,} of {start:,} rows ({100 * len(rows) / max(start, 1):.3g}%) have invalid coordinates in "
-            f"columns {names[0]!r} and {names[1]!r} (rows {shown}); they are written as NaN rows (on_invalid='nan')"
-            + (": every row. Are these columns in degrees?" if len(rows) == start else ""),
+            f"columns {latlon_names[0]!r} and {latlon_names[1]!r} (rows {shown}); they are written as NaN rows "
+            "(on_invalid='nan')" + (": every row. Are these columns in degrees?" if len(rows) == start else ""),
             UserWarning,
             stacklevel=caller_stacklevel(),
         )

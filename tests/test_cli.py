@@ -509,3 +509,31 @@ def test_messages_of_the_library_name_the_command_line_options(tmp_path, capsys)
         "--interpolation-km"
     )
     assert _cli_spelling("see runs/interpolation_km/a.csv") == "see runs/interpolation_km/a.csv"
+
+
+def test_embed_reads_projected_columns_of_a_table_with_crs(tmp_path, capsys):
+    from pyproj import Transformer
+
+    rng = np.random.default_rng(7)
+    lat, lon = rng.uniform(49.5, 51.0, 40), rng.uniform(-5.0, 1.0, 40)  # southern Britain
+    easting, northing = Transformer.from_crs(4326, 27700, always_xy=True).transform(lon, lat)
+    path = tmp_path / "grid.csv"
+    pd.DataFrame({"ref": np.arange(40), "easting": easting, "northing": northing}).to_csv(path, index=False)
+    out = tmp_path / "out.parquet"
+    assert main(["embed", str(path), "-o", str(out), "--crs", "EPSG:27700", "--encoder", "cartesian3d", "-q"]) == 0
+    table = pd.read_parquet(out)
+    back_lon, back_lat = Transformer.from_crs(27700, 4326, always_xy=True).transform(easting, northing)
+    assert np.abs(back_lat - lat).max() < 1e-3  # the same places (pipelines may differ by metres)
+    expected = GeoEmbedder(encoder="cartesian3d").fit_transform(np.column_stack([back_lat, back_lon]))
+    np.testing.assert_allclose(table.iloc[:, 3:].to_numpy(), expected, rtol=0, atol=1e-6)
+    # without --crs the metres are named as such, with the option that reads them
+    assert (
+        main(["embed", str(path), "-o", str(tmp_path / "o.npy"), "--lat-col", "northing", "--lon-col", "easting"]) == 2
+    )
+    err = capsys.readouterr().err
+    assert "coordinates must be degrees" in err and "with --crs" in err
+    assert main(["embed", str(path), "-o", str(tmp_path / "o.npy"), "--x-col", "easting"]) == 2
+    assert (
+        capsys.readouterr().err
+        == "geoembed: error: --x-col and --y-col name projected columns: give their --crs as well\n"
+    )

@@ -502,3 +502,28 @@ def test_projected_metres_are_named_as_such(points):
     metres = frame.assign(lat=frame["lat"] * 1e5 + 5e6, lon=frame["lon"] * 1e4 + 5e5)
     with pytest.raises(ValueError, match=r"coordinates must be degrees; 30 of 30 rows.*projected coordinates.*CRS"):
         GeoEmbedder(encoder="cartesian3d").fit(metres)
+
+
+def test_embed_file_reprojects_a_tables_projected_columns_given_their_crs(points):
+    from pyproj import Transformer
+
+    path, frame = points
+    inside = frame.assign(lat=47.5 + (frame["lat"] + 80) / 160 * 7, lon=6 + (frame["lon"] + 180) / 360 * 8)  # Germany
+    easting, northing = Transformer.from_crs(4326, 25832, always_xy=True).transform(inside["lon"], inside["lat"])
+    projected = pd.DataFrame({"id": frame["id"], "Easting": easting, "Northing": northing})
+    projected.to_csv(path, index=False)
+    out = path.parent / "out.parquet"
+    embed_file(path, out, chunk_rows=8, progress=False, encoder="cartesian3d", crs="EPSG:25832")
+    table = pd.read_parquet(out)
+    assert table.columns[:3].tolist() == ["id", "Easting", "Northing"]  # the input's columns, as they were
+    expected = GeoEmbedder(encoder="cartesian3d").fit_transform(inside)
+    np.testing.assert_allclose(read_output(out), expected, rtol=0, atol=1e-6)
+    kwargs = {"chunk_rows": 8, "progress": False, "encoder": "cartesian3d", "overwrite": True}
+    with pytest.raises(ValueError, match="give their crs as well"):
+        embed_file(path, out, x_col="Easting", **kwargs)
+    with pytest.raises(ValueError, match="name them with x_col and y_col"):
+        embed_file(path, out, crs=25832, lat_col="Northing", **kwargs)
+    with pytest.raises(ValueError, match="'EPSG:99999' is not a coordinate reference system"):
+        embed_file(path, out, crs="EPSG:99999", **kwargs)
+    with pytest.raises(ValueError, match=r"projected x column 'nope' not found"):
+        embed_file(path, out, crs=25832, x_col="nope", **kwargs)

@@ -130,6 +130,17 @@ def embed_command(args) -> int:
         raise ValueError("--points-per-region applies to --regions only")
     if args.interpolation_cache_gb is not None and args.interpolation_km is None:
         raise ValueError("--interpolation-cache-gb applies to --interpolation-km only")
+    projected = {"crs": args.crs, "x_col": args.x_col, "y_col": args.y_col}
+    if geodata and any(v is not None for v in projected.values()):
+        raise ValueError(
+            f"{args.input} is a geodata file, read in its own CRS: --crs, --x-col and --y-col are for tables"
+        )
+    if args.crs is None and (args.x_col or args.y_col):
+        raise ValueError("--x-col and --y-col name projected columns: give their --crs as well")
+    if args.crs is not None and (args.lat_col or args.lon_col):
+        raise ValueError("with --crs the coordinates are projected columns: name them with --x-col and --y-col")
+    if not geodata:
+        job = functools.partial(job, **projected)
     n = job(
         args.input,
         args.output,

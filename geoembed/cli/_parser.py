@@ -147,6 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("-o", "--output", required=True, help="output .parquet, .csv or .npy")
     embed.add_argument("--lat-col", help="latitude column (default: found by name)")
     embed.add_argument("--lon-col", help="longitude column (default: found by name)")
+    embed.add_argument(
+        "--crs",
+        help="the table's coordinates are projected x/y columns in this CRS (e.g. EPSG:25832, EPSG:2154, "
+        "EPSG:27700), reprojected to degrees; geodata files carry their own CRS",
+    )
+    embed.add_argument("--x-col", help="with --crs: the x (easting) column (default: found by name, x or easting)")
+    embed.add_argument("--y-col", help="with --crs: the y (northing) column (default: found by name, y or northing)")
     _add_encoder_options(embed)
     embed.add_argument("--normalize", action="store_true", help="L2-normalise each embedding")
     embed.add_argument("--dtype", choices=["float32", "float16"], default="float32")

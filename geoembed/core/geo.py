@@ -204,8 +204,8 @@ def validate_latlon(
             f"far outside them (median |lat| {np.median(np.abs(lat[out_of_range])):,.0f}, |lon| "
             f"{np.median(np.abs(lon[out_of_range])):,.0f}; {_describe_rows(row_labels, lat, out_of_range)}): "
             "projected coordinates, such as metres of a national CRS (EPSG:25832...)? Give them with their CRS: "
-            "a GeoDataFrame (geopandas.points_from_xy(x, y, crs=...)), or a GeoParquet or GeoPackage file for "
-            "geoembed embed, is read in its CRS and reprojected"
+            "a GeoDataFrame (geopandas.points_from_xy(x, y, crs=...)) is reprojected; geoembed embed reads "
+            "GeoParquet and GeoPackage files in their CRS, and tables' x/y columns with --crs"
         )
         raise ValueError(problems[0] + ".")
     if not finite.all():

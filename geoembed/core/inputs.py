@@ -94,6 +94,20 @@ def find_latlon_columns(columns, *, lat_col=None, lon_col=None, hints=(None, Non
     )
 
 
+def find_xy_columns(columns, *, x_col=None, y_col=None, hints=(None, None)) -> tuple:
+    """The (x, y) column names of projected coordinates among ``columns``: named x/easting and
+    y/northing (any case, :data:`X_NAMES`, :data:`Y_NAMES`), or given as ``x_col``/``y_col``.
+
+    ``hints`` spell the options that name the columns in errors (default ``x_col=...``/``y_col=...``).
+    Raises ``ValueError`` for a missing or ambiguous column.
+    """
+    columns = list(columns)
+    return (
+        _find_column(columns, X_NAMES, "projected x", x_col, hints[0] or "x_col=..."),
+        _find_column(columns, Y_NAMES, "projected y", y_col, hints[1] or "y_col=..."),
+    )
+
+
 def _to_float(values, label: str, row_labels) -> np.ndarray:
     """Numeric conversion that names the rows holding non-numbers."""
     values = np.asarray(values)
