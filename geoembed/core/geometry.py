@@ -17,6 +17,7 @@ import numpy as np
 
 __all__ = [
     "GeometryInput",
+    "check_area_of_use",
     "check_crs",
     "is_geopandas",
     "is_shapely_array",
@@ -39,6 +40,7 @@ class GeometryInput:
     row_labels: object = None  # pandas index of a frame or series, else None
     is_frame: bool = False  # a GeoDataFrame (2-D, has columns) rather than a series or an array
     missing: object = None  # bool mask of missing or empty geometries, set by read_points
+    unprojectable: object = None  # bool mask of points that could not be reprojected, set by read_points
 
 
 def is_geopandas(X) -> bool:
@@ -116,7 +118,7 @@ def _is_wgs84(crs) -> bool:
     return crs.equals(CRS.from_epsg(4326), ignore_axis_order=True) or crs.to_epsg() == 4326
 
 
-def to_wgs84(x, y, crs):
+def to_wgs84(x, y, crs, *, row_labels=None, owner=None, on_failure: str = "raise"):
     """Longitude and latitude (degrees, WGS84) of ``x``, ``y`` in ``crs`` (float64; NaN stays NaN).
 
     Parameters
@@ -126,10 +128,27 @@ def to_wgs84(x, y, crs):
         and shapely store them.
     crs : pyproj.CRS, str, int or None
         None or WGS84 (EPSG:4326, OGC:CRS84) returns the input unchanged.
+    row_labels : sequence, default=None
+        Labels naming the rows in errors (e.g. a pandas index); positions otherwise.
+    owner : array-like of int, default=None
+        The row of each coordinate, when rows have several (the vertices of polygons); by
+        default coordinate ``i`` is row ``i``.
+    on_failure : {"raise", "nan"}, default="raise"
+        Finite coordinates that cannot be reprojected (outside the area where the CRS is
+        defined, e.g. ``Point(1e12, 1e12)`` in a UTM zone): "raise" raises ``ValueError``
+        naming their rows; "nan" returns NaN for them.
 
     Returns
     -------
     lon, lat : ndarray of float64
+
+    Raises
+    ------
+    ValueError
+        Coordinates that cannot be reprojected (with ``on_failure="raise"``), or that do not
+        look like coordinates in a projected ``crs``: most of them far outside the CRS's area
+        of use, or most of them longitude/latitude degrees inside it (see
+        :func:`check_area_of_use`).
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -138,24 +157,127 @@ def to_wgs84(x, y, crs):
     crs = check_crs(crs)
     if _is_wgs84(crs):
         return x, y
-    lon, lat = _transformer(crs.to_wkt()).transform(x, y)
+    wkt = crs.to_wkt()
+    lon, lat = _transformer(wkt).transform(x, y)
     lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
     finite = np.isfinite(x) & np.isfinite(y)
     failed = finite & ~(np.isfinite(lon) & np.isfinite(lat))
     if failed.any():
-        raise ValueError(
-            f"coordinates outside the area where {crs.name!r} is defined: {int(failed.sum())} point(s) "
-            "could not be reprojected to longitude/latitude"
-        )
+        if on_failure == "raise":
+            rows = _rows(row_labels, _per_row(failed, owner))
+            raise ValueError(
+                f"coordinates outside the area where {crs.name!r} is defined: {int(failed.sum())} point(s) "
+                f"could not be reprojected to longitude/latitude, in rows {rows}. Check these rows' coordinates "
+                "and the CRS they are labelled with"
+            )
+        lon = np.where(failed, np.nan, lon)
+        lat = np.where(failed, np.nan, lat)
+    check_area_of_use(x, y, lon, lat, crs, row_labels=row_labels, owner=owner, _wkt=wkt)
     return lon, lat
+
+
+def _per_row(mask, owner):
+    """``mask`` over coordinates as a mask over rows (a row is flagged when any of its coordinates is)."""
+    if owner is None:
+        return mask
+    owner = np.asarray(owner)
+    n = int(owner.max()) + 1 if owner.size else 0
+    return np.bincount(owner[mask], minlength=n) > 0
+
+
+@lru_cache(maxsize=16)
+def _area_of_use(crs_wkt: str):
+    from pyproj import CRS
+
+    crs = CRS.from_wkt(crs_wkt)
+    area = crs.area_of_use if crs.is_projected else None
+    return None if area is None else tuple(float(v) for v in area.bounds)
+
+
+def _inside(lon, lat, bounds, margin_fraction: float, min_margin: float):
+    """Whether (lon, lat) lies in the area (west, south, east, north), widened by a margin on each side.
+
+    The margin is ``margin_fraction`` of the area's width (height), at least ``min_margin``
+    degrees. An area whose west edge is east of its east edge crosses the antimeridian.
+    """
+    west, south, east, north = bounds
+    width = (east - west) % 360.0 or (360.0 if east != west else 0.0)
+    lon_margin = max(min_margin, margin_fraction * width)
+    lat_margin = max(min_margin, margin_fraction * (north - south))
+    in_lat = (lat >= south - lat_margin) & (lat <= north + lat_margin)
+    if width + 2 * lon_margin >= 360.0 or south - lat_margin <= -90.0 and north + lat_margin >= 90.0:
+        return in_lat
+    offset = (lon - west) % 360.0  # east of the west edge, in [0, 360)
+    in_lon = (offset <= width + lon_margin) | (offset >= 360.0 - lon_margin)
+    return in_lat & in_lon
+
+
+def check_area_of_use(x, y, lon, lat, crs, *, row_labels=None, owner=None, _wkt=None) -> None:
+    """Refuse coordinates that are not what their projected CRS says, before anything is embedded.
+
+    A frame labelled with a projected CRS but holding longitude/latitude degrees (e.g.
+    ``Point(9, 51)`` labelled EPSG:25832) would otherwise be embedded near the CRS's false
+    origin, silently. Two signs give it away, each judged on the majority of the points, so
+    that a few stray points never raise:
+
+    - most reprojected points lie far outside the CRS's area of use (``pyproj.CRS.area_of_use``,
+      widened on each side by half its size, at least 10 degrees: legitimate data near the edges,
+      or a whole country in one UTM zone, stays well inside);
+    - most raw coordinates, read as longitude/latitude degrees, fall inside that area.
+
+    CRSs without an area of use, and geographic CRSs, are not checked.
+
+    Parameters
+    ----------
+    x, y : ndarray of float64
+        The coordinates in ``crs``.
+    lon, lat : ndarray of float64
+        The same reprojected to WGS84 degrees (NaN where unknown).
+    crs : pyproj.CRS
+    row_labels, owner : optional
+        As in :func:`to_wgs84`, to name the rows.
+
+    Raises
+    ------
+    ValueError
+        Naming the CRS, its area of use and the first rows concerned.
+    """
+    bounds = _area_of_use(_wkt if _wkt is not None else crs.to_wkt())
+    if bounds is None:
+        return
+    known = np.isfinite(lon) & np.isfinite(lat)
+    n = int(known.sum())
+    if n == 0:
+        return
+    far = known & ~_inside(lon, lat, bounds, 0.5, 10.0)
+    with np.errstate(invalid="ignore"):
+        degrees = known & (np.abs(x) <= 180.0) & (np.abs(y) <= 90.0)
+    degrees &= _inside(x, y, bounds, 0.0, 0.0)
+    if 2 * int(far.sum()) > n:
+        problem, mask = "most points lie far outside its area of use", far
+    elif 2 * int(degrees.sum()) > n:
+        problem, mask = "most coordinates are longitude/latitude degrees inside its area of use", degrees
+    else:
+        return
+    west, south, east, north = bounds
+    code = crs.to_string() if crs.to_epsg() is not None else "a custom CRS"
+    raise ValueError(
+        f"the coordinates do not look like {crs.name!r} ({code}), the CRS they are labelled with: {problem} "
+        f"(longitude {west:g} to {east:g}, latitude {south:g} to {north:g}), e.g. rows "
+        f"{_rows(row_labels, _per_row(mask, owner))}. Coordinates in longitude/latitude degrees must be labelled "
+        "as such (gdf.set_crs(4326, allow_override=True)); otherwise set the CRS they are really in"
+    )
 
 
 def read_points(X, *, what: str = "input"):
     """(lat, lon, GeometryInput) of point geometries in any CRS, in WGS84 degrees.
 
     Missing (None) and empty geometries come out as NaN, the invalid rows of the featurizers
-    (``on_invalid`` decides). Other geometry types raise ``ValueError`` naming the rows and
-    the region embedder.
+    (``on_invalid`` decides). So do points that cannot be reprojected (outside the area where
+    their CRS is defined, e.g. ``Point(1e12, 1e12)`` in a UTM zone): a ``UserWarning`` names
+    their rows and the CRS, and ``GeometryInput.unprojectable`` marks them. Other geometry
+    types raise ``ValueError`` naming the rows and the region embedder; so do coordinates
+    that do not look like their projected CRS (see :func:`check_area_of_use`).
     """
     import shapely
 
@@ -183,8 +305,20 @@ def read_points(X, *, what: str = "input"):
                 "but these coordinates are not degrees (every point lies outside [-360, 360] x [-90, 90]). "
                 "Wrap them in a GeoSeries with their CRS: geopandas.GeoSeries(points, crs='EPSG:...')"
             )
-    lon, lat = to_wgs84(x, y, data.crs)
+    lon, lat = to_wgs84(x, y, data.crs, row_labels=data.row_labels, on_failure="nan")
+    failed = np.isfinite(x) & np.isfinite(y) & ~(np.isfinite(lon) & np.isfinite(lat))
+    if failed.any():
+        import warnings
+
+        warnings.warn(
+            f"{int(failed.sum())} point(s) in rows {_rows(data.row_labels, failed)} lie outside the area where "
+            f"{data.crs.name!r} is defined and could not be reprojected to longitude/latitude; they are invalid "
+            "rows (NaN coordinates): on_invalid='raise' refuses them, on_invalid='nan' gives them NaN rows",
+            UserWarning,
+            stacklevel=4,  # the caller of the featurizer's fit or transform
+        )
     data.missing = missing
+    data.unprojectable = failed
     return lat, lon, data
 
 

@@ -49,6 +49,7 @@ class Coordinates:
     one_column: bool = False  # one column of geometries (a GeoSeries or an array of shapely points)
     no_geometry: object = None  # bool mask of missing or empty geometries (point geometry inputs only)
     names: tuple | None = None  # the (latitude, longitude) columns' names, when read from a frame by name
+    unprojectable: object = None  # bool mask of points whose CRS could not reproject them (geometry inputs)
 
     def __len__(self) -> int:
         return self.lat.size
@@ -144,7 +145,12 @@ def read_coordinates(X, *, lat_col=None, lon_col=None) -> Coordinates:
     if (is_geopandas(X) and lat_col is None and lon_col is None) or is_shapely_array(X):
         lat, lon, data = read_points(X)
         return Coordinates(
-            lat=lat, lon=lon, row_labels=data.row_labels, one_column=not data.is_frame, no_geometry=data.missing
+            lat=lat,
+            lon=lon,
+            row_labels=data.row_labels,
+            one_column=not data.is_frame,
+            no_geometry=data.missing,
+            unprojectable=data.unprojectable,
         )
     if isinstance(X, pd.DataFrame):
         return _read_frame(list(X.columns), lambda name: X[name].to_numpy(), X.index, lat_col, lon_col)

@@ -238,6 +238,18 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
 
     # -- shared internals ----------------------------------------------------------------
     def _validate(self, coords):
+        failed = coords.unprojectable
+        if self.on_invalid == "raise" and failed is not None and failed.any():
+            where = np.flatnonzero(failed)[:5]
+            labels = coords.row_labels
+            names = [labels[i] if labels is not None else int(i) for i in where]
+            names = [n.item() if isinstance(n, np.generic) else n for n in names]
+            more = f" (and {int(failed.sum()) - where.size} more)" if failed.sum() > where.size else ""
+            raise ValueError(
+                f"rows {names}{more} hold points that their CRS cannot reproject to longitude/latitude (outside "
+                "the area where it is defined); check their coordinates and CRS, or pass on_invalid='nan' to get "
+                "NaN rows for them"
+            )
         missing = coords.no_geometry
         if self.on_invalid == "raise" and missing is not None and missing.any():
             where = np.flatnonzero(missing)[:5]

@@ -12,7 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from geoembed.core.geo import EARTH_RADIUS_KM, azimuthal_equal_area, azimuthal_equal_area_inverse, latlon_to_unit_xyz
-from geoembed.core.geometry import is_geopandas, is_shapely_array, read_geometries, to_wgs84
+from geoembed.core.geometry import GeometryInput, is_geopandas, is_shapely_array, read_geometries, to_wgs84
 from geoembed.core.params import Interval, Options, validate_params
 from geoembed.core.utils import optional_import
 from geoembed.encoders.embedder import GeoEmbedder
@@ -23,7 +23,7 @@ __all__ = ["H3_NAMES", "RegionEmbedder", "RegionSample"]
 H3_NAMES = ("h3", "h3_cell", "h3_index", "h3_id", "hex", "hex_id", "cell", "cell_id")
 
 _MAX_ROWS = 5
-_POLYGON, _MULTIPOLYGON, _POINT = 3, 6, 0  # shapely type ids
+_POLYGON, _MULTIPOLYGON, _POINT, _MULTIPOINT = 3, 6, 0, 4  # shapely type ids
 _ROUNDS = 6  # rejection rounds before a region falls back to its representative point
 _SEGMENTS = 32  # each ring is densified to about this many segments per bounding-box side
 
@@ -67,6 +67,8 @@ class RegionEmbedder(TransformerMixin, BaseEstimator):
         :class:`~geoembed.GeoEmbedder`, or any scikit-learn transformer of (n, 2) arrays of
         **[lat, lon]** degrees (a ``GeoEmbedder``, a classic encoder, a pipeline ending in
         PCA...). A transformer is cloned and fitted on the points sampled in :meth:`fit`.
+        With a ``GeoEmbedder(normalize=True)``, each region's mean is L2-normalised again,
+        so that region rows are unit vectors too (see Notes).
     encoder_params : dict, default=None
         Parameters of the named encoder, as ``GeoEmbedder(encoder_params=...)``.
     weights : str or Path, default=None
@@ -92,8 +94,9 @@ class RegionEmbedder(TransformerMixin, BaseEstimator):
     batch_points : int, default=65536
         Points encoded per batch; memory is about ``batch_points * n_features`` floats.
     on_invalid : {"raise", "nan"}, default="raise"
-        Missing or empty geometries and invalid H3 ids: "raise" names the rows; "nan" gives
-        NaN rows, so outputs stay aligned with inputs.
+        Missing or empty geometries, geometries with a vertex that cannot be reprojected to
+        longitude/latitude (outside the area where their CRS is defined) and invalid H3 ids:
+        "raise" names the rows; "nan" gives NaN rows, so outputs stay aligned with inputs.
 
     Attributes
     ----------
@@ -125,7 +128,16 @@ class RegionEmbedder(TransformerMixin, BaseEstimator):
     around the poles). A polygon in longitude/latitude that crosses the antimeridian must be
     split there into a MultiPolygon (the GeoJSON rule, RFC 7946 section 3.1.9), or use
     longitudes beyond 180 on one side. A region that no candidate hits (a sliver, a point)
-    gets one point, its representative point.
+    gets one point, its representative point. A MultiPoint is not sampled: its points are
+    its sample (all of them, whatever ``n_points``), so its embedding is the mean embedding
+    of its points.
+
+    Normalisation: with a ``GeoEmbedder(normalize=True)`` as encoder, the points' features
+    are unit vectors, and their mean is shorter than 1 (the more so, the more the features
+    vary over the region); the mean is therefore scaled back to unit norm, so that each
+    region row is a unit vector as "L2-normalise each embedding" promises (the direction is
+    that of the mean of the points' unit vectors). The standard deviation of
+    ``aggregate="mean+std"`` is that of the points' unit vectors, not rescaled.
 
     Examples
     --------
@@ -184,9 +196,10 @@ class RegionEmbedder(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : GeoDataFrame, GeoSeries, array of shapely geometries, or H3 cell ids
-            Polygons and multipolygons (points are regions of one point) in any CRS (shapely
-            arrays without a CRS are longitude/latitude degrees); or H3 cell ids (str or int)
-            as a list, array, Series or a DataFrame column (``h3_col``).
+            Polygons and multipolygons (points are regions of one point, multipoints the set
+            of their points) in any CRS (shapely arrays without a CRS are longitude/latitude
+            degrees); or H3 cell ids (str or int) as a list, array, Series or a DataFrame
+            column (``h3_col``).
         y : None
             Ignored.
 
@@ -368,6 +381,7 @@ class RegionEmbedder(TransformerMixin, BaseEstimator):
     def _embed(self, sample: RegionSample):
         n_regions = len(sample)
         k = len(self.encoder_.get_feature_names_out())
+        normalize = isinstance(self.encoder_, GeoEmbedder) and self.encoder_.normalize
         width = 2 * k if self.aggregate == "mean+std" else k
         out = None
         starts = np.concatenate([[0], np.cumsum(sample.counts)])
@@ -391,7 +405,7 @@ class RegionEmbedder(TransformerMixin, BaseEstimator):
                 offsets = (starts[first:last] - lo)[present]
                 mean = np.add.reduceat(values, offsets, axis=0) / counts[present, None]
                 rows = np.flatnonzero(present) + first
-                out[rows, :k] = mean
+                out[rows, :k] = _unit_rows(mean) if normalize else mean
                 if self.aggregate == "mean+std":
                     centred = values - np.repeat(mean, counts[present], axis=0)
                     out[rows, k:] = np.sqrt(np.add.reduceat(centred**2, offsets, axis=0) / counts[present, None])
@@ -401,12 +415,23 @@ class RegionEmbedder(TransformerMixin, BaseEstimator):
         return out
 
 
-class _Frames:
-    """Per region: the projection centre, the candidate box in it, the area and the inside test."""
+def _unit_rows(values):
+    """Rows scaled to unit L2 norm (rows of norm 0 are left as they are)."""
+    norm = np.linalg.norm(values, axis=1, keepdims=True)
+    return values / np.where(norm > 0, norm, 1.0)
 
-    def __init__(self, lat0, lon0, box, area_km2, valid, fallback_latlon, inside):
+
+class _Frames:
+    """Per region: the projection centre, the candidate box in it, the area and the inside test.
+
+    ``fixed`` maps the position of a region whose points are given (a MultiPoint) to their
+    (lat, lon) arrays: those regions are not sampled.
+    """
+
+    def __init__(self, lat0, lon0, box, area_km2, valid, fallback_latlon, inside, fixed=None):
         self.lat0, self.lon0, self.box, self.area_km2 = lat0, lon0, box, area_km2
         self.valid, self.fallback_latlon, self.inside = valid, fallback_latlon, inside
+        self.fixed = fixed or {}
 
 
 def _rows(labels, mask) -> list:
@@ -476,13 +501,13 @@ def _geometry_frames(data, on_invalid) -> _Frames:
     n = geoms.size
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     types = shapely.get_type_id(geoms)
-    wrong = ~missing & ~np.isin(types, [_POLYGON, _MULTIPOLYGON, _POINT])
+    wrong = ~missing & ~np.isin(types, [_POLYGON, _MULTIPOLYGON, _POINT, _MULTIPOINT])
     if wrong.any():
         kinds = sorted({type(g).__name__ for g in geoms[wrong]})
         raise ValueError(
-            f"regions must be Polygon or MultiPolygon geometries (a Point is a region of one point); rows "
-            f"{_rows(data.row_labels, wrong)} hold {', '.join(kinds)}. Buffer lines into areas first "
-            "(gdf.buffer(distance) in a projected CRS)"
+            f"regions must be Polygon or MultiPolygon geometries (a Point is a region of one point, a MultiPoint "
+            f"the set of its points); rows {_rows(data.row_labels, wrong)} hold {', '.join(kinds)}. Buffer lines "
+            "into areas first (gdf.buffer(distance) in a projected CRS)"
         )
     if missing.any() and on_invalid == "raise":
         raise ValueError(
@@ -491,11 +516,20 @@ def _geometry_frames(data, on_invalid) -> _Frames:
         )
     valid = ~missing
     good = geoms[valid]
+    good_labels = data.row_labels[valid] if data.row_labels is not None else np.flatnonzero(valid)
     bounds = shapely.bounds(good)
     size = np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
     dense = shapely.segmentize(good, np.where(size > 0, size / _SEGMENTS, 1.0))
     xy, owner = shapely.get_coordinates(dense, return_index=True)
-    vertex_lon, vertex_lat = to_wgs84(xy[:, 0], xy[:, 1], data.crs)
+    # vertices that cannot be reprojected (outside the CRS's domain) make their region invalid
+    vertex_lon, vertex_lat = to_wgs84(
+        xy[:, 0], xy[:, 1], data.crs, row_labels=good_labels, owner=owner, on_failure=on_invalid
+    )
+    unprojectable = np.bincount(owner[~np.isfinite(vertex_lon) & np.all(np.isfinite(xy), axis=1)], minlength=good.size)
+    if unprojectable.any():  # on_invalid="nan": those regions become NaN rows
+        geoms = geoms.copy()
+        geoms[np.flatnonzero(valid)[unprojectable > 0]] = None
+        return _geometry_frames(GeometryInput(geoms, data.crs, data.row_labels, data.is_frame), on_invalid)
     n_valid = good.size
     lat0 = np.zeros(n)
     lon0 = np.zeros(n)
@@ -508,8 +542,21 @@ def _geometry_frames(data, on_invalid) -> _Frames:
     area_km2[valid] = shapely.area(projected) * EARTH_RADIUS_KM**2
     representative = shapely.get_coordinates(shapely.point_on_surface(good))
     fallback = np.full((n, 2), np.nan)
-    rep_lon, rep_lat = to_wgs84(representative[:, 0], representative[:, 1], data.crs)
+    rep_lon, rep_lat = to_wgs84(representative[:, 0], representative[:, 1], data.crs, row_labels=good_labels)
     fallback[valid] = np.column_stack([rep_lat, rep_lon])
+    # a MultiPoint is the set of its points: they are its sample, whatever n_points says
+    fixed = {}
+    multipoint = types[valid] == _MULTIPOINT
+    if multipoint.any():
+        positions_mp = np.flatnonzero(valid)[multipoint]
+        coords, which = shapely.get_coordinates(good[multipoint], return_index=True)
+        keep = np.all(np.isfinite(coords), axis=1)  # an empty member point has no coordinates
+        coords, which = coords[keep], which[keep]
+        mp_lon, mp_lat = to_wgs84(coords[:, 0], coords[:, 1], data.crs, row_labels=good_labels[multipoint])
+        cuts = np.searchsorted(which, np.arange(1, positions_mp.size))
+        for r, la, lo in zip(positions_mp, np.split(mp_lat, cuts), np.split(mp_lon, cuts)):
+            if la.size:
+                fixed[int(r)] = (la, lo)
 
     shapely.prepare(good)
     positions = np.full(n, -1)
@@ -531,7 +578,7 @@ def _geometry_frames(data, on_invalid) -> _Frames:
                 hit[shifted] |= shapely.contains_xy(target[shifted], x[shifted] + turn, y[shifted])
         return hit
 
-    return _Frames(lat0, lon0, box, area_km2, valid, fallback, inside)
+    return _Frames(lat0, lon0, box, area_km2, valid, fallback, inside, fixed)
 
 
 def _from_wgs84(lon, lat, crs):
@@ -609,7 +656,11 @@ def _rejection_sample(frames: _Frames, wanted, seed) -> RegionSample:
     got_lon: list = [[] for _ in range(n)]
     have = np.zeros(n, dtype=np.int64)
     drawn = np.zeros(n, dtype=np.int64)  # candidates of the stream used so far, per region
-    todo = np.flatnonzero(frames.valid & (box_area > 0))
+    # regions of zero area (points, slivers) can contain no candidate: they go straight to their
+    # representative point; regions with given points (multipoints) are not sampled
+    sampled = frames.valid & (box_area > 0) & (frames.area_km2 > 0)
+    sampled[list(frames.fixed)] = False
+    todo = np.flatnonzero(sampled)
     for _ in range(_ROUNDS):
         if todo.size == 0:
             break
@@ -635,6 +686,9 @@ def _rejection_sample(frames: _Frames, wanted, seed) -> RegionSample:
         observed = have[todo] / np.maximum(drawn[todo], 1)
         acceptance[todo] = np.clip(np.maximum(observed, 0.5 * acceptance[todo]), 0.01, 1.0)
         todo = todo[have[todo] < wanted[todo]]
+    for r, (la, lo) in frames.fixed.items():
+        got_lat[r], got_lon[r] = [la], [lo]
+        have[r] = la.size
     fallback = frames.valid & (have == 0)
     for r in np.flatnonzero(fallback):
         got_lat[r] = [frames.fallback_latlon[r, :1]]

@@ -583,9 +583,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         if len(self.classes_) < 2:
             only = self.classes_[0].item() if isinstance(self.classes_[0], np.generic) else self.classes_[0]
             if y.dtype.kind in "biuf":
-                raise ValueError(
-                    f"y is constant (every row is {only!r}); a location prior needs a target that varies"
-                )
+                raise ValueError(f"y is constant (every row is {only!r}); a location prior needs a target that varies")
             raise ValueError(f"y has a single class ({only!r}); a location prior needs at least two")
         return codes.reshape(-1)
 
