@@ -145,7 +145,7 @@ def test_the_cli_interpolates_when_asked_and_refuses_it_for_other_encoders(tmp_p
     pd.DataFrame({"Latitude": wide[:, 0], "Longitude": wide[:, 1]}).to_csv(path, index=False)
     args = ["embed", str(path), "-o", str(out), "--overwrite", "--interpolation-km", "0.5", "--chunk-rows", "64", "-q"]
     assert main([*args, "--interpolation-cache-gb", "0"]) == 0
-    assert "geoembed: warning: RuntimeWarning: interpolation_km=0.5: " in capsys.readouterr().err
+    assert "geoembed: warning: RuntimeWarning: --interpolation-km 0.5: " in capsys.readouterr().err
     expected = GeoEmbedder(interpolation_km=0.5).fit_transform(wide)
     np.testing.assert_allclose(np.load(out), expected, rtol=0, atol=64 * FLOAT32_UNIT_ROUNDOFF * np.abs(expected).max())
     assert main([*args, "--interpolation-cache-gb", "-1"]) == 2
