@@ -175,12 +175,18 @@ def test_invalid_values_name_the_rows(lat, lon, message):
 
 def test_swapped_columns_are_detected():
     # Longitudes beyond 90 in the "lat" column while "lon" stays within +-90: names swapped
-    frame = pd.DataFrame({"lat": [2.35, -74.0, 151.2], "lon": [48.9, 40.7, -33.9]})
-    with pytest.raises(ValueError, match=r"rows \[2\] have 151.2 in column 'lat'.*names are swapped.*lat_col="):
+    frame = pd.DataFrame({"lat": [2.35, -104.0, 151.2], "lon": [48.9, 40.7, -33.9]})
+    with pytest.raises(
+        ValueError, match=r"rows \[1, 2\] have -104, 151.2 in column 'lat'.*names are swapped.*lat_col="
+    ):
         GeoEmbedder().fit(frame)
     # an array's columns are in [lat, lon] order
-    with pytest.raises(ValueError, match=r"rows \[2\] have 151.2\..*\[lon, lat\] order"):
+    with pytest.raises(ValueError, match=r"rows \[1, 2\] have -104, 151.2\..*\[lon, lat\] order"):
         GeoEmbedder().fit(frame.to_numpy())
+    # one typo in European data: no hint for a frame, whose columns are named
+    with pytest.raises(ValueError) as error:
+        GeoEmbedder().fit(pd.DataFrame({"lat": [44.0, 95.0, 43.0], "lon": [1.0, 2.0, 3.0]}))
+    assert "swapped" not in str(error.value)
     # no hint where swapping would not make every row valid, and none about arrays for a frame
     frame = pd.DataFrame({"lat": [44.0, 95.0, 43.0], "lon": [1.0, 2.0, 120.0]})
     with pytest.raises(ValueError) as error:

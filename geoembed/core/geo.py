@@ -167,7 +167,7 @@ def validate_latlon(
     names : (str, str), default=None
         The latitude and longitude columns' names, when they were read from a frame by name:
         errors name them, and a hint about swapped columns speaks of their names, not of the
-        [lat, lon] order of an array.
+        [lat, lon] order of an array, and comes only when most rows are out of range.
 
     Returns
     -------
@@ -213,8 +213,9 @@ def validate_latlon(
         shown = np.where(np.isfinite(lat), lon, lat)
         problems.append(f"coordinates must be finite (no NaN or inf); {_describe_rows(row_labels, shown, bad)}")
     if bad_lat.any():
-        # swapping would make every row valid: a hint (for named columns a conditional one: a typo in
-        # one row of data whose longitudes lie in [-90, 90], all of Europe and Africa, looks the same)
+        # swapping would make every row valid: a hint for arrays; for named columns a conditional one,
+        # and only when most rows are out of range (a typo in data whose longitudes lie in [-90, 90],
+        # all of Europe and Africa, is not a swap)
         swap_fixes = bool(np.all(np.abs(lon[finite]) <= 90.0) and np.all(np.abs(lat[finite]) <= 180.0))
         if names is None:
             hint = (
@@ -225,10 +226,11 @@ def validate_latlon(
             )
             where = ""
         else:
+            most = bad_lat.sum() > finite.sum() / 2  # a few typos among valid rows are not a swap
             hint = (
                 f" If the two columns' names are swapped (column {names[1]!r} is entirely within [-90, 90]), "
                 "name them with lat_col= and lon_col=."
-                if swap_fixes
+                if swap_fixes and most
                 else ""
             )
             where = f" in column {names[0]!r}"
