@@ -527,3 +527,13 @@ def test_embed_file_reprojects_a_tables_projected_columns_given_their_crs(points
         embed_file(path, out, crs="EPSG:99999", **kwargs)
     with pytest.raises(ValueError, match=r"projected x column 'nope' not found"):
         embed_file(path, out, crs=25832, x_col="nope", **kwargs)
+
+
+def test_csv_separator_counts_separators_outside_quotes(tmp_path):
+    from geoembed.io.tables import csv_separator
+
+    cases = {'"name, city";lat;lon\n': ";", "lat,lon\n": ",", "lat\tlon\n": "\t", "lat|lon|x\n": "|", "lat\n": ","}
+    for i, (header, expected) in enumerate(cases.items()):
+        path = tmp_path / f"t{i}.csv"
+        path.write_text(header + "1\n")
+        assert csv_separator(path) == expected, header

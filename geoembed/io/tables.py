@@ -63,9 +63,10 @@ def count_csv_rows(path) -> int:
 
 
 def csv_separator(path) -> str:
-    """The field separator of a CSV file, from its header line: the one of :data:`CSV_SEPARATORS`
-    it holds most often outside quotes (``,`` when it holds none). Semicolons are common in
-    European exports, whose decimal comma makes the comma unusable as a separator.
+    """The field separator of a CSV file, from its header line: the one of ``CSV_SEPARATORS``
+    (comma, semicolon, tab, pipe) it holds most often outside quotes (``,`` when it holds none).
+    Semicolons are common in European exports, whose decimal comma makes the comma unusable as a
+    separator.
 
     Parameters
     ----------
