@@ -678,3 +678,16 @@ def test_refits_with_a_signal_are_idempotent(data, kind):
     for a, b, c in zip(first, again, other):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(a, c)
+
+
+def test_an_explicit_many_class_target_does_not_flood_scikit_learns_warnings():
+    import warnings
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"lat": rng.uniform(40, 45, 60), "lon": rng.uniform(0, 5, 60)})
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        cheap(target_type="multiclass").fit(frame, np.arange(60).astype(str))
+    messages = {str(w.message)[:40] for w in seen}
+    assert not any("unique classes is greater than 50%" in str(w.message) for w in seen), messages
+    assert len(seen) <= 1  # at most the encoder's own no-signal warning

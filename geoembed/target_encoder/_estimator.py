@@ -465,11 +465,15 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         inputs = self._inputs(lat, lon, fit=True)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         self._base_models, oof = [], []
-        for name in learners:
-            learner = make_learner(name, self._classification, seed, self.n_jobs)
-            oof.append(learner.cross_fit(inputs[learner.input], target, folds))
-            learner.fit(inputs[learner.input], target)
-            self._base_models.append(learner)
+        with warnings.catch_warnings():
+            # the target's type is settled (and warned about once, above): scikit-learn's classifiers
+            # would repeat "more unique classes than 50% of the samples" for every fold of every model
+            warnings.filterwarnings("ignore", message="The number of unique classes is greater than 50%")
+            for name in learners:
+                learner = make_learner(name, self._classification, seed, self.n_jobs)
+                oof.append(learner.cross_fit(inputs[learner.input], target, folds))
+                learner.fit(inputs[learner.input], target)
+                self._base_models.append(learner)
         self.learner_names_ = tuple(learners)
         self.learner_params_ = {name: learner.params() for name, learner in zip(learners, self._base_models)}
         self._fit_meta(oof, target)
