@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 
 from geoembed.core.geo import validate_latlon
-from geoembed.core.geometry import check_crs, to_wgs84
+from geoembed.core.geometry import AreaOfUseCheck, check_crs, to_wgs84
 from geoembed.core.inputs import find_latlon_columns, find_xy_columns, read_coordinates
 from geoembed.core.utils import caller_stacklevel, moved_attribute
 from geoembed.encoders.embedder import GeoEmbedder
 from geoembed.io.paths import check_output_path
-from geoembed.io.tables import OUTPUT_FORMATS, ChunkWriter, iter_input_chunks, read_columns
+from geoembed.io.tables import OUTPUT_FORMATS, ChunkWriter, iter_input_chunks, parquet_index, read_columns
 
 __all__ = ["embed_file"]
 
@@ -137,7 +137,8 @@ def embed_file(
     feature_names = embedder.get_feature_names_out()
     output_format = OUTPUT_FORMATS[Path(output_path).suffix.lower()]
     if keep_columns and output_format != "npy":
-        clash = sorted(set(map(str, feature_names)) & set(map(str, columns)))
+        kept_index = _kept_index_names(input_path)  # written next to the columns
+        clash = sorted(set(map(str, feature_names)) & set(map(str, [*columns, *kept_index])))
         if clash:
             raise ValueError(
                 f"input columns {clash[:5]}{' ...' if len(clash) > 5 else ''} clash with the embedding's names; "
@@ -173,6 +174,20 @@ def embed_file(
 
 #: Invalid rows named in the warning of :func:`embed_file` under ``on_invalid="nan"``.
 _SHOWN_ROWS = 5
+#: Invalid rows whose values the first pass keeps for its error (the rest are counted).
+_KEPT_INVALID_ROWS = 1000
+
+
+def _kept_index_names(path) -> list:
+    """The names of a Parquet input's index as pandas stored it, when the output keeps it."""
+    if Path(path).suffix.lower() not in (".parquet", ".pq"):
+        return []
+    import pyarrow.parquet as pq
+
+    index = parquet_index(pq.read_schema(path))
+    if index.columns:
+        return list(index.columns)
+    return [index.name] if index.name is not None else []
 
 
 class _Degrees:
@@ -183,13 +198,32 @@ class _Degrees:
     def __init__(self, crs, names):
         self.crs, self.names = crs, names
 
-    def latlon(self, chunk, on_failure: str):
-        """Latitude and longitude of the chunk's rows (float64 degrees, not yet validated)."""
+    def projected(self, chunk):
+        """The chunk's projected (x, y) columns as float64, non-numbers named with their rows."""
+        out = []
+        for name in self.names:
+            values = chunk[name]
+            numbers = pd.to_numeric(values, errors="coerce").to_numpy(np.float64)
+            bad = np.isnan(numbers) & values.notna().to_numpy()
+            if bad.any():
+                where = np.flatnonzero(bad)[:_SHOWN_ROWS]
+                shown = ", ".join(repr(values.iloc[i]) for i in where)
+                raise ValueError(f"column {name!r} must be numeric; rows {list(chunk.index[where])} have {shown}")
+            out.append(numbers)
+        return out
+
+    def latlon(self, chunk, on_failure: str, area=None):
+        """Latitude and longitude of the chunk's rows (float64 degrees, not yet validated); with
+        ``crs``, ``area`` (an :class:`~geoembed.core.geometry.AreaOfUseCheck`) counts them for the
+        file's one verdict.
+        """
         if self.crs is None:
             coords = read_coordinates(chunk, lat_col=self.names[0], lon_col=self.names[1])
             return coords.lat, coords.lon
-        coords = read_coordinates(chunk, lat_col=self.names[1], lon_col=self.names[0])  # numbers, rows named
-        lon, lat = to_wgs84(coords.lon, coords.lat, self.crs, row_labels=chunk.index, on_failure=on_failure)
+        x, y = self.projected(chunk)
+        lon, lat = to_wgs84(x, y, self.crs, row_labels=chunk.index, on_failure=on_failure, check_area=False)
+        if area is not None:
+            area.add(x, y, lon, lat, row_labels=chunk.index)
         return lat, lon
 
     def frame(self, chunk, on_failure: str):
@@ -214,51 +248,90 @@ def _check_rows(path, chunk_rows, degrees, embedder_params, *, column_types: boo
     chunks = iter_input_chunks(path, chunk_rows, columns=None if column_types else list(names))
     latlon_names = names if degrees.crs is None else (names[1], names[0])  # (y, x): north first, as lat
     n_rows = next(chunks)
-    bad_rows, bad_lat, bad_lon, kinds, start = [], [], [], {}, 0
+    # the first invalid rows' values (bounded), their count, and what the hints of the error judge
+    # on the whole file: its finite rows, whether all longitudes fit in [-90, 90] and latitudes in [-180, 180]
+    bad_rows, bad_lat, bad_lon, n_bad, kinds, start = [], [], [], 0, {}, 0
+    n_finite, lon_within_90, lat_within_180 = 0, True, True
+    area = AreaOfUseCheck(degrees.crs) if degrees.crs is not None else None
     with tqdm(total=n_rows, unit="pt", disable=not progress, desc="checking") as bar:
         for chunk in chunks:
             chunk.index = pd.RangeIndex(start, start + len(chunk))  # row numbers in errors
-            lat, lon = degrees.latlon(chunk, "nan" if on_invalid == "nan" else "raise")
+            lat, lon = degrees.latlon(chunk, "nan" if on_invalid == "nan" else "raise", area)
             _, _, valid = validate_latlon(lat, lon, wrap_longitude=wrap, on_invalid="nan")
+            finite = np.isfinite(lat) & np.isfinite(lon)
+            n_finite += int(finite.sum())
+            lon_within_90 &= bool(np.all(np.abs(lon[finite]) <= 90.0))
+            lat_within_180 &= bool(np.all(np.abs(lat[finite]) <= 180.0))
             if not valid.all():
-                bad_rows.append(np.flatnonzero(~valid) + start)
-                bad_lat.append(lat[~valid])
-                bad_lon.append(lon[~valid])
+                invalid = np.flatnonzero(~valid)
+                n_bad += len(invalid)
+                keep = invalid[: max(_KEPT_INVALID_ROWS - sum(map(len, bad_rows)), 0)]
+                bad_rows.append(keep + start)
+                bad_lat.append(lat[keep])
+                bad_lon.append(lon[keep])
             if column_types:
                 for column, values in chunk.items():
-                    kinds.setdefault(column, set()).add(values.dtype)
+                    kinds.setdefault(column, set()).add(_kind_of(values))
             start += len(chunk)
             bar.update(len(chunk))
-    if bad_rows:
+    if area is not None:
+        area.verdict()
+    if n_bad:
         rows = np.concatenate(bad_rows)
-        if on_invalid == "raise":  # the usual error, for every invalid row of the file at once
-            validate_latlon(
-                np.concatenate(bad_lat),
-                np.concatenate(bad_lon),
-                row_labels=rows,
-                wrap_longitude=wrap,
-                names=latlon_names,
-            )
-        shown = ", ".join(str(r) for r in rows[:_SHOWN_ROWS]) + (" ..." if len(rows) > _SHOWN_ROWS else "")
+        if on_invalid == "raise":  # the usual error, for the file's invalid rows at once
+            try:
+                validate_latlon(
+                    np.concatenate(bad_lat),
+                    np.concatenate(bad_lon),
+                    row_labels=rows,
+                    wrap_longitude=wrap,
+                    names=latlon_names,
+                    population=(n_finite, lon_within_90, lat_within_180),
+                )
+            except ValueError as err:
+                if n_bad > len(rows):
+                    raise ValueError(
+                        f"{err} (The file has {n_bad:,} invalid rows; the first {len(rows):,} are described.)"
+                    ) from None
+                raise
+        shown = ", ".join(str(r) for r in rows[:_SHOWN_ROWS]) + (" ..." if n_bad > _SHOWN_ROWS else "")
         warnings.warn(
-            f"{len(rows):,} of {start:,} rows ({100 * len(rows) / max(start, 1):.3g}%) have invalid coordinates in "
+            f"{n_bad:,} of {start:,} rows ({100 * n_bad / max(start, 1):.3g}%) have invalid coordinates in "
             f"columns {latlon_names[0]!r} and {latlon_names[1]!r} (rows {shown}); they are written as NaN rows "
-            "(on_invalid='nan')" + (": every row. Are these columns in degrees?" if len(rows) == start else ""),
+            "(on_invalid='nan')" + (": every row. Are these columns in degrees?" if n_bad == start else ""),
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
     return _unified_types(kinds) if column_types else None
 
 
+def _kind_of(values):
+    """A chunk column's type for :func:`_unified_types`: its dtype, or "booleans" for an object column
+    of booleans with gaps, or "mixed" for one holding more than one kind of value (numbers and text).
+    """
+    if values.dtype == object:
+        inferred = pd.api.types.infer_dtype(values, skipna=True)
+        if inferred == "boolean":
+            return "booleans"
+        if inferred.startswith("mixed"):
+            return "mixed"
+    return values.dtype
+
+
 def _unified_types(kinds: dict) -> dict | None:
-    """One dtype per column of a CSV whose chunks inferred different ones: integers and decimals
-    as decimals, anything else mixed (numbers and text, or a column empty in some chunks and text
-    in others) as text. None when every column kept one type.
+    """One dtype per column of a CSV whose chunks inferred different ones: signed integers and
+    decimals as decimals; booleans with gaps (read as objects in some chunks) as pandas' nullable
+    booleans; anything else mixed (numbers and text, a column empty in some chunks and text in
+    others, integers beyond int64 next to signed ones) as text. None when every column kept one type.
     """
     unified = {}
     for column, seen in kinds.items():
-        if len(seen) < 2:
+        if len(seen) < 2 and "mixed" not in seen:
             continue
-        numeric = all(pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_bool_dtype(d) for d in seen)
-        unified[column] = "float64" if numeric else str
+        if all(isinstance(d, np.dtype) and d.kind in "if" for d in seen):
+            unified[column] = "float64"
+        elif seen <= {np.dtype(bool), "booleans"}:
+            unified[column] = "boolean"
+        else:
+            unified[column] = str
     return unified or None

@@ -28,7 +28,7 @@ from geoembed.encoders.embedder import GeoEmbedder
 from geoembed.encoders.regions import RegionEmbedder
 from geoembed.io import atomic_output
 from geoembed.io.paths import check_output_path
-from geoembed.io.tables import ChunkWriter
+from geoembed.io.tables import ChunkWriter, parquet_index
 
 __all__ = ["GEODATA_INPUTS", "GEODATA_OUTPUTS", "add_geodata_options", "embed_geofile", "is_geodata_file"]
 
@@ -447,23 +447,15 @@ def _open_geoparquet(path, chunk_rows, gpd, *, nullable) -> _Source:
     crs = _geoparquet_crs(column)
     covering = {where[0] for where in column.get("covering", {}).get("bbox", {}).values() if where}
     names = [n for n in schema.names if n not in covering or n == geometry_name]
-    pandas_metadata = json.loads(metadata.get(b"pandas", b"{}") or b"{}")
-    index_columns = pandas_metadata.get("index_columns", [])
-    ranges = [c for c in index_columns if isinstance(c, dict) and c.get("kind") == "range"]
-    labelled = any(isinstance(c, str) for c in index_columns)
-    start, step, index_name = 0, 1, None
-    if ranges and not labelled:
-        start, step, index_name = int(ranges[0].get("start", 0)), int(ranges[0].get("step", 1)), ranges[0].get("name")
-    keep_index = labelled or (start, step, index_name) != (0, 1, None)
+    index = parquet_index(schema)
     types_mapper = _nullable_types() if nullable else None
-    order = [n for n in names if n not in index_columns]
+    order = [n for n in names if n not in index.columns]
 
     def convert(table, offset):
         frame = _to_frame(table, geometry_name, geometry_name, crs, gpd, types_mapper=types_mapper, order=order)
-        if not labelled:  # row numbers in the file (or the input's own RangeIndex), whatever the chunk
-            frame.index = pd.RangeIndex(
-                start + step * offset, start + step * (offset + len(frame)), step, name=index_name
-            )
+        rows = index.rows(offset, len(frame))  # row numbers in the file (or its own RangeIndex), whatever the chunk
+        if rows is not None:
+            frame.index = rows
         return frame
 
     def chunks():
@@ -479,7 +471,7 @@ def _open_geoparquet(path, chunk_rows, gpd, *, nullable) -> _Source:
         chunks=chunks(),
         empty=convert(schema.empty_table().select(names), 0),
         n_rows=parquet.metadata.num_rows,
-        keep_index=keep_index,
+        keep_index=index.kept,
         geometry_types=[str(t) for t in column.get("geometry_types", [])],
         bbox=column.get("bbox"),
         arrow_types={n: schema.field(n).type for n in names if n != geometry_name},

@@ -508,7 +508,16 @@ def test_messages_of_the_library_name_the_command_line_options(tmp_path, capsys)
         "--interpolation-km 0.5: cache (--interpolation-cache-gb 2: ...) use --n-components, or without "
         "--interpolation-km"
     )
-    assert _cli_spelling("see runs/interpolation_km/a.csv") == "see runs/interpolation_km/a.csv"
+    for untouched in [
+        "see runs/interpolation_km/a.csv",
+        "got columns ['n_components', 'interpolation_km']",
+        "input file not found: n_components.csv",
+        "runs/exp--batch_size_2/pts.csv",
+    ]:
+        assert _cli_spelling(untouched) == untouched
+    assert _cli_spelling("on_invalid='raise' refuses them, on_invalid='nan' gives NaN rows") == (
+        "--on-invalid raise refuses them, --on-invalid nan gives NaN rows"
+    )
 
 
 def test_embed_reads_projected_columns_of_a_table_with_crs(tmp_path, capsys):

@@ -1,5 +1,7 @@
 """GeoCLIP interpolated on a latitude/longitude grid: ``GeoEmbedder(interpolation_km=...)``."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -300,3 +302,29 @@ def test_the_benchmarks_count_of_model_evaluations_is_the_caches(monkeypatch):
     assert sum(embedded) == counted
     assert len(encoder._node_cache.sorted_keys) == 300  # the cache filled, so the policy mattered
     assert most == max(per_call)  # the memory column: the most nodes one call computes
+
+
+def test_the_interpolated_values_do_not_depend_on_what_the_cache_holds(monkeypatch):
+    """Each point sums its four corners in the same order whether they come from the cache, from the
+    call's computed rows or both: bit-identical outputs for any interpolation_cache_gb (the nodes'
+    values made a fixed function of each node, so only the gather is compared)."""
+    import torch
+
+    def node_values(latlon, **kwargs):  # row-independent, irrational-looking values: rounding shows
+        latlon = latlon.to(torch.float64)
+        angles = latlon[:, :1] * torch.arange(1, 513, dtype=torch.float64) + latlon[:, 1:] * 0.37
+        return torch.sin(angles).to(torch.float32)
+
+    first, second = _points(300, seed=31), _points(300, seed=32, lat=45.05)
+    outputs = []
+    for cache_gb in (2.0, 300 * 512 * 4 / 2**30, 0.0):  # all cached, partly (two parts), nothing kept
+        encoder = GeoCLIPEncoder(interpolation_km=1.0, interpolation_cache_gb=cache_gb).fit(first)
+        monkeypatch.setattr(encoder.module_, "embed_resolved", node_values)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the full cache's warning
+            encoder.transform(first)
+            outputs.append(encoder.transform(second))
+        monkeypatch.undo()
+    assert len(encoder._node_cache.sorted_keys) == 0
+    np.testing.assert_array_equal(outputs[1], outputs[0])
+    np.testing.assert_array_equal(outputs[2], outputs[0])

@@ -446,8 +446,11 @@ def test_embed_file_reads_each_csv_column_with_one_type_in_every_chunk(points):
     # a column empty in the first chunks
     frame["code"] = [str(10000 + i) for i in range(30)]
     frame.loc[25, "code"] = "2A004"
-    frame["count"] = np.arange(30.0)
-    frame.loc[20, "count"] = 0.5
+    frame["count"] = np.arange(30)  # integers in the first chunks
+    frame["count"] = frame["count"].astype(object)
+    frame.loc[20, "count"] = 0.5  # a decimal in the third
+    frame["flag"] = pd.Series([True, False] * 15, dtype=object)
+    frame.loc[27, "flag"] = None  # booleans with a gap in the last chunk
     frame["note"] = pd.Series([None] * 30, dtype=object)
     frame.loc[28, "note"] = "corner"
     frame.to_csv(path, index=False)
@@ -455,7 +458,8 @@ def test_embed_file_reads_each_csv_column_with_one_type_in_every_chunk(points):
     assert embed_file(path, out, chunk_rows=8, progress=False, encoder="cartesian3d") == 30
     table = pd.read_parquet(out)
     assert table["code"].tolist() == frame["code"].tolist()  # as text throughout, "10000" as it was
-    assert table["count"].dtype == np.float64 and table["count"].tolist() == frame["count"].tolist()
+    assert table["count"].dtype == np.float64 and table["count"].tolist() == frame["count"].astype(float).tolist()
+    assert str(table["flag"].dtype) == "boolean" and table["flag"].isna().tolist() == [i == 27 for i in range(30)]
     assert table.loc[28, "note"] == "corner" and table["note"].isna().sum() == 29
     np.testing.assert_allclose(read_output(out), GeoEmbedder(encoder="cartesian3d").fit_transform(frame), atol=1e-6)
 
@@ -537,3 +541,57 @@ def test_csv_separator_counts_separators_outside_quotes(tmp_path):
         path = tmp_path / f"t{i}.csv"
         path.write_text(header + "1\n")
         assert csv_separator(path) == expected, header
+
+
+def test_embed_file_keeps_a_named_range_index_whatever_the_chunks(points):
+    path, frame = points
+    source = path.with_suffix(".parquet")
+    frame.set_index(pd.RangeIndex(100, 130, name="site")).to_parquet(source)  # kept as metadata by pandas
+    for chunk_rows in (4, 100):
+        out = path.parent / f"out{chunk_rows}.parquet"
+        embed_file(source, out, chunk_rows=chunk_rows, progress=False, encoder="cartesian3d")
+        table = pd.read_parquet(out)
+        assert table.index.name == "site" and table.index.tolist() == list(range(100, 130)), chunk_rows
+    # an index named like an embedding column is refused before embedding, as a column would be
+    frame.set_index(pd.Index(np.arange(30), name="xyz_x")).to_parquet(source)
+    with pytest.raises(ValueError, match=r"input columns \['xyz_x'\] clash"):
+        embed_file(source, path.parent / "clash.parquet", progress=False, encoder="cartesian3d")
+
+
+def test_the_first_pass_judges_its_hints_on_the_whole_file_and_keeps_a_bounded_sample(points, monkeypatch):
+    import geoembed.files
+
+    path, _ = points
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"lat": rng.uniform(45, 55, 1000), "lon": rng.uniform(-5, 15, 1000)})
+    frame.loc[500, "lat"] = 95.0  # one typo in European data: neither a swap nor metres
+    frame.to_parquet(path.with_suffix(".parquet"))
+    with pytest.raises(ValueError) as error:
+        embed_file(
+            path.with_suffix(".parquet"), path.parent / "o.npy", chunk_rows=64, progress=False, encoder="cartesian3d"
+        )
+    assert "rows [500] have 95 in column 'lat'" in str(error.value)
+    assert "swapped" not in str(error.value) and "degrees;" not in str(error.value)
+    frame.loc[500, "lat"] = 4812345.0  # a missing decimal point is not a projected file either
+    frame.to_parquet(path.with_suffix(".parquet"))
+    with pytest.raises(ValueError, match=r"rows \[500\] have 4.81234e\+06") as error:
+        embed_file(
+            path.with_suffix(".parquet"), path.parent / "o.npy", chunk_rows=64, progress=False, encoder="cartesian3d"
+        )
+    assert "projected" not in str(error.value)
+    # many invalid rows: the values of the first few are kept, all are counted
+    monkeypatch.setattr(geoembed.files, "_KEPT_INVALID_ROWS", 10)
+    frame["lat"] = np.where(np.arange(1000) % 2 == 0, 95.0, frame["lat"])
+    frame.to_parquet(path.with_suffix(".parquet"))
+    with pytest.raises(ValueError, match=r"The file has 500 invalid rows; the first 10 are described"):
+        embed_file(
+            path.with_suffix(".parquet"), path.parent / "o.npy", chunk_rows=64, progress=False, encoder="cartesian3d"
+        )
+
+
+def test_a_semicolon_csv_with_decimal_commas_is_read(points):
+    path, frame = points
+    frame.to_csv(path, index=False, sep=";", decimal=",")
+    out = path.parent / "out.npy"
+    embed_file(path, out, chunk_rows=8, progress=False, encoder="cartesian3d")
+    np.testing.assert_allclose(np.load(out), GeoEmbedder(encoder="cartesian3d").fit_transform(frame), atol=1e-6)

@@ -74,18 +74,28 @@ def _is_input_error(err: BaseException) -> bool:
 
 #: The library's spelling of a parameter in a message -> the command line's (errors and warnings
 #: come from the estimators, which name their parameters; a user of the command types options).
+#: A name inside quotes, a path or a longer word (a column named "n_components", a file
+#: n_components.csv) is left as it is.
+_OUTSIDE = r"(?<![-\w/.'\"\\])"
 _CLI_SPELLINGS = [
-    (r"\bThe '(\w+)' parameter of \w+ must be", lambda m: f"--{m[1].replace('_', '-')} must be"),
-    (r"\bwrap_longitude=True\b", "--wrap-longitude"),
-    (r"\bon_invalid='nan'", "--on-invalid nan"),
-    (r"\buse interpolation_km=None\b", "leave out --interpolation-km"),
-    (r"\binterpolation_km=None\b", "without --interpolation-km"),
-    (r"(?<![-\w/.])(interpolation_km|interpolation_cache_gb|n_components)=([0-9][0-9.e+-]*)", r"--\1 \2"),
-    (r"(?<![-\w/.])(interpolation_km|interpolation_cache_gb|n_components)\b", r"--\1"),
-    (r"\b(device|precision)='([\w:]+)'", r"--\1 \2"),
-    (r"\b(lat|lon)_col=(\.\.\.)?", r"--\1-col"),
+    (r"\bThe '(\w+)' parameter of \w+ must be", lambda m: f"{_option(m[1])} must be"),
+    (_OUTSIDE + r"wrap_longitude=True\b", "--wrap-longitude"),
+    (_OUTSIDE + r"on_invalid='(nan|raise)'", r"--on-invalid \1"),
+    (_OUTSIDE + r"use interpolation_km=None\b", "leave out --interpolation-km"),
+    (_OUTSIDE + r"interpolation_km=None\b", "without --interpolation-km"),
+    (
+        _OUTSIDE + r"(interpolation_km|interpolation_cache_gb|n_components)=([0-9][0-9.e+-]*)(?![\w.'\"])",
+        lambda m: f"{_option(m[1])} {m[2]}",
+    ),
+    (_OUTSIDE + r"(interpolation_km|interpolation_cache_gb|n_components)(?![\w.'\"/=])", lambda m: _option(m[1])),
+    (_OUTSIDE + r"(device|precision)='([\w:]+)'", lambda m: f"{_option(m[1])} {m[2]}"),
+    (_OUTSIDE + r"(lat|lon)_col=(\.\.\.)?", r"--\1-col"),
     (r"\(given as (lat|lon)_col\)", r"(given as --\1-col)"),
 ]
+
+
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
 
 def _cli_spelling(text: str) -> str:
@@ -94,8 +104,7 @@ def _cli_spelling(text: str) -> str:
 
     for pattern, replacement in _CLI_SPELLINGS:
         text = re.sub(pattern, replacement, text)
-    # option names use hyphens
-    return re.sub(r"--(\w+)", lambda m: "--" + m[1].replace("_", "-"), text)
+    return text
 
 
 def _one_line(err: BaseException) -> str:

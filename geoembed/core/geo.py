@@ -147,6 +147,7 @@ def validate_latlon(
     on_invalid: str = "raise",
     wrap_option: str | None = "wrap_longitude=True",
     names=None,
+    population=None,
 ):
     """Check latitude/longitude in degrees and return them as float64 arrays.
 
@@ -168,6 +169,11 @@ def validate_latlon(
         The latitude and longitude columns' names, when they were read from a frame by name:
         errors name them, and a hint about swapped columns speaks of their names, not of the
         [lat, lon] order of an array, and comes only when most rows are out of range.
+    population : (int, bool, bool), default=None
+        For a caller that passes only the invalid rows of a larger table (a first pass over a
+        file): that table's number of finite rows, whether all its finite longitudes are within
+        [-90, 90], and whether all its finite latitudes are within [-180, 180]. The hints about
+        swapped columns and projected coordinates are judged on it (by default on the rows given).
 
     Returns
     -------
@@ -196,11 +202,18 @@ def validate_latlon(
 
     problems = []  # every kind of problem in one error, each with its rows
     out_of_range = bad_lat | bad_lon
-    if out_of_range.sum() > finite.sum() / 2 and np.median(np.abs(np.r_[lat[out_of_range], lon[out_of_range]])) > 1000:
+    if population is None:
+        population = (
+            int(finite.sum()),
+            bool(np.all(np.abs(lon[finite]) <= 90.0)),
+            bool(np.all(np.abs(lat[finite]) <= 180.0)),
+        )
+    n_finite, lon_within_90, lat_within_180 = population
+    if out_of_range.sum() > n_finite / 2 and np.median(np.abs(np.r_[lat[out_of_range], lon[out_of_range]])) > 1000:
         # most rows far beyond degrees: metres (or feet) of a projected CRS, not a typo or a wrap
         columns = "" if names is None else f" (columns {names[0]!r}, {names[1]!r})"
         problems.append(
-            f"coordinates must be degrees; {int(out_of_range.sum()):,} of {int(finite.sum()):,} rows{columns} are "
+            f"coordinates must be degrees; {int(out_of_range.sum()):,} of {n_finite:,} rows{columns} are "
             f"far outside them (median |lat| {np.median(np.abs(lat[out_of_range])):,.0f}, |lon| "
             f"{np.median(np.abs(lon[out_of_range])):,.0f}; {_describe_rows(row_labels, lat, out_of_range)}): "
             "projected coordinates, such as metres of a national CRS (EPSG:25832...)? Give them with their CRS: "
@@ -216,7 +229,7 @@ def validate_latlon(
         # swapping would make every row valid: a hint for arrays; for named columns a conditional one,
         # and only when most rows are out of range (a typo in data whose longitudes lie in [-90, 90],
         # all of Europe and Africa, is not a swap)
-        swap_fixes = bool(np.all(np.abs(lon[finite]) <= 90.0) and np.all(np.abs(lat[finite]) <= 180.0))
+        swap_fixes = lon_within_90 and lat_within_180
         if names is None:
             hint = (
                 " The longitude column is entirely within [-90, 90]: are the columns in [lon, lat] "
@@ -226,7 +239,7 @@ def validate_latlon(
             )
             where = ""
         else:
-            most = bad_lat.sum() > finite.sum() / 2  # a few typos among valid rows are not a swap
+            most = bad_lat.sum() > n_finite / 2  # a few typos among valid rows are not a swap
             hint = (
                 f" If the two columns' names are swapped (column {names[1]!r} is entirely within [-90, 90]), "
                 "name them with lat_col= and lon_col=."

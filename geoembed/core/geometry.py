@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 __all__ = [
+    "AreaOfUseCheck",
     "GeometryInput",
     "check_area_of_use",
     "check_crs",
@@ -118,7 +119,7 @@ def _is_wgs84(crs) -> bool:
     return crs.equals(CRS.from_epsg(4326), ignore_axis_order=True) or crs.to_epsg() == 4326
 
 
-def to_wgs84(x, y, crs, *, row_labels=None, owner=None, on_failure: str = "raise"):
+def to_wgs84(x, y, crs, *, row_labels=None, owner=None, on_failure: str = "raise", check_area: bool = True):
     """Longitude and latitude (degrees, WGS84) of ``x``, ``y`` in ``crs`` (float64; NaN stays NaN).
 
     Parameters
@@ -137,6 +138,9 @@ def to_wgs84(x, y, crs, *, row_labels=None, owner=None, on_failure: str = "raise
         Finite coordinates that cannot be reprojected (outside the area where the CRS is
         defined, e.g. ``Point(1e12, 1e12)`` in a UTM zone): "raise" raises ``ValueError``
         naming their rows; "nan" returns NaN for them.
+    check_area : bool, default=True
+        Apply :func:`check_area_of_use` to these coordinates; False for a caller that judges a
+        whole file's chunks together (:class:`AreaOfUseCheck`).
 
     Returns
     -------
@@ -172,7 +176,8 @@ def to_wgs84(x, y, crs, *, row_labels=None, owner=None, on_failure: str = "raise
             )
         lon = np.where(failed, np.nan, lon)
         lat = np.where(failed, np.nan, lat)
-    check_area_of_use(x, y, lon, lat, crs, row_labels=row_labels, owner=owner, _wkt=wkt)
+    if check_area:
+        check_area_of_use(x, y, lon, lat, crs, row_labels=row_labels, owner=owner, _wkt=wkt)
     return lon, lat
 
 
@@ -242,31 +247,66 @@ def check_area_of_use(x, y, lon, lat, crs, *, row_labels=None, owner=None, _wkt=
     ValueError
         Naming the CRS, its area of use and the first rows concerned.
     """
-    bounds = _area_of_use(_wkt if _wkt is not None else crs.to_wkt())
-    if bounds is None:
-        return
-    known = np.isfinite(lon) & np.isfinite(lat)
-    n = int(known.sum())
-    if n == 0:
-        return
-    far = known & ~_inside(lon, lat, bounds, 0.5, 10.0)
-    with np.errstate(invalid="ignore"):
-        degrees = known & (np.abs(x) <= 180.0) & (np.abs(y) <= 90.0)
-    degrees &= _inside(x, y, bounds, 0.0, 0.0)
-    if 2 * int(far.sum()) > n:
-        problem, mask = "most points lie far outside its area of use", far
-    elif 2 * int(degrees.sum()) > n:
-        problem, mask = "most coordinates are longitude/latitude degrees inside its area of use", degrees
-    else:
-        return
-    west, south, east, north = bounds
-    code = crs.to_string() if crs.to_epsg() is not None else "a custom CRS"
-    raise ValueError(
-        f"the coordinates do not look like {crs.name!r} ({code}), the CRS they are labelled with: {problem} "
-        f"(longitude {west:g} to {east:g}, latitude {south:g} to {north:g}), e.g. rows "
-        f"{_rows(row_labels, _per_row(mask, owner))}. Coordinates in longitude/latitude degrees must be labelled "
-        "as such (gdf.set_crs(4326, allow_override=True)); otherwise set the CRS they are really in"
-    )
+    check = AreaOfUseCheck(crs, _wkt=_wkt)
+    check.add(x, y, lon, lat, row_labels=row_labels, owner=owner)
+    check.verdict()
+
+
+class AreaOfUseCheck:
+    """:func:`check_area_of_use` over the chunks of a file: counts added chunk by chunk, one verdict
+    for the whole (so that it does not depend on how the file is cut).
+
+    Parameters
+    ----------
+    crs : pyproj.CRS
+        The CRS the coordinates are labelled with.
+    """
+
+    def __init__(self, crs, *, _wkt=None):
+        self.crs = crs
+        self.bounds = _area_of_use(_wkt if _wkt is not None else crs.to_wkt())
+        self.known = self.far = self.degrees = 0
+        self.examples = {"far": [], "degrees": []}  # the first few rows of each kind
+
+    def add(self, x, y, lon, lat, *, row_labels=None, owner=None) -> AreaOfUseCheck:
+        """Count one chunk's coordinates (``x``, ``y`` in the CRS; ``lon``, ``lat`` reprojected)."""
+        if self.bounds is None:
+            return self
+        known = np.isfinite(lon) & np.isfinite(lat)
+        far = known & ~_inside(lon, lat, self.bounds, 0.5, 10.0)
+        with np.errstate(invalid="ignore"):
+            degrees = known & (np.abs(x) <= 180.0) & (np.abs(y) <= 90.0)
+        degrees &= _inside(x, y, self.bounds, 0.0, 0.0)
+        self.known += int(known.sum())
+        for kind, mask in (("far", far), ("degrees", degrees)):
+            setattr(self, kind, getattr(self, kind) + int(mask.sum()))
+            if len(self.examples[kind]) < _MAX_ROWS and mask.any():
+                rows = [r for r in _rows(row_labels, _per_row(mask, owner)) if not str(r).startswith("... and")]
+                self.examples[kind] = (self.examples[kind] + rows)[:_MAX_ROWS]
+        return self
+
+    def verdict(self) -> None:
+        """Raise ``ValueError`` when most coordinates counted are not what the CRS says."""
+        if self.bounds is None or self.known == 0:
+            return
+        if 2 * self.far > self.known:
+            problem, rows = "most points lie far outside its area of use", self.examples["far"]
+        elif 2 * self.degrees > self.known:
+            problem, rows = (
+                "most coordinates are longitude/latitude degrees inside its area of use",
+                self.examples["degrees"],
+            )
+        else:
+            return
+        west, south, east, north = self.bounds
+        crs = self.crs
+        code = crs.to_string() if crs.to_epsg() is not None else "a custom CRS"
+        raise ValueError(
+            f"the coordinates do not look like {crs.name!r} ({code}), the CRS they are labelled with: {problem} "
+            f"(longitude {west:g} to {east:g}, latitude {south:g} to {north:g}), e.g. rows {rows}. Coordinates in "
+            "longitude/latitude degrees must be labelled as such (gdf.set_crs(4326, allow_override=True)); "
+            "otherwise set the CRS they are really in"
+        )
 
 
 def read_points(X, *, what: str = "input"):

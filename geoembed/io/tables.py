@@ -8,6 +8,7 @@ a failure half way leaves no file at the output path.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -18,9 +19,11 @@ __all__ = [
     "INPUT_FORMATS",
     "OUTPUT_FORMATS",
     "ChunkWriter",
+    "ParquetIndex",
     "count_csv_rows",
     "csv_separator",
     "iter_input_chunks",
+    "parquet_index",
     "read_table",
 ]
 
@@ -89,6 +92,66 @@ def csv_separator(path) -> str:
     return best if counts[best] else ","
 
 
+class ParquetIndex(NamedTuple):
+    """How pandas stored a DataFrame's index in a Parquet file (its ``pandas`` schema metadata).
+
+    ``columns``: the names of the columns holding a labelled index (empty for a RangeIndex,
+    which pandas keeps as metadata only); ``start``, ``step``, ``name``: that RangeIndex.
+    """
+
+    columns: list
+    start: int = 0
+    step: int = 1
+    name: object = None
+
+    @property
+    def kept(self) -> bool:
+        """Whether the index is more than the row numbering (labelled, named, or not from 0 by 1)."""
+        return bool(self.columns) or (self.start, self.step, self.name) != (0, 1, None)
+
+    def rows(self, offset: int, n: int):
+        """The RangeIndex of ``n`` rows from row ``offset`` of the file (None for a labelled index,
+        which the rows' own columns carry): what a batch of the file reads as, whatever its size.
+        """
+        if self.columns:
+            return None
+        first = self.start + self.step * offset
+        return pd.RangeIndex(first, first + self.step * n, self.step, name=self.name)
+
+
+def parquet_index(schema) -> ParquetIndex:
+    """The :class:`ParquetIndex` of a pyarrow schema (a default RangeIndex without pandas metadata).
+
+    pyarrow rebuilds a RangeIndex kept as metadata only when a batch is the whole file, so readers
+    of batches set it from this, and a named or offset index does not depend on the batch size.
+    """
+    import json
+
+    metadata = (schema.metadata or {}).get(b"pandas")
+    index = json.loads(metadata).get("index_columns", []) if metadata else []
+    labelled = [c for c in index if isinstance(c, str)]
+    ranges = [c for c in index if isinstance(c, dict) and c.get("kind") == "range"]
+    if labelled or not ranges:
+        return ParquetIndex(labelled)
+    spec = ranges[0]
+    return ParquetIndex([], int(spec.get("start", 0)), int(spec.get("step", 1)), spec.get("name"))
+
+
+def _csv_decimal(path, sep: str) -> str:
+    """``","`` for a semicolon-separated file whose first data line holds decimal commas (48,85)."""
+    import re
+
+    if sep != ";":
+        return "."
+    with open(path, "rb") as f:
+        f.readline(1 << 20)
+        line = f.readline(1 << 20).decode("utf-8", errors="replace")
+    fields = [field.strip().strip('"') for field in line.split(sep)]
+    commas = any(re.fullmatch(r"-?\d+,\d+", field) for field in fields)
+    points = any(re.fullmatch(r"-?\d+\.\d+", field) for field in fields)
+    return "," if commas and not points else "."
+
+
 def iter_input_chunks(path, chunk_rows: int, *, columns=None, dtype=None):
     """Read a CSV or Parquet file as DataFrames of at most ``chunk_rows`` rows.
 
@@ -96,7 +159,10 @@ def iter_input_chunks(path, chunk_rows: int, *, columns=None, dtype=None):
     ----------
     path : str or Path
         ``.csv``/``.txt`` or ``.parquet``/``.pq``. A CSV's separator is found by
-        :func:`csv_separator`.
+        :func:`csv_separator` (a semicolon-separated file whose first data line holds decimal
+        commas, 48,85, is read with them); each chunk's column types are inferred from the whole
+        chunk. A Parquet file's index, as pandas stored it, is the chunks' index
+        (:func:`parquet_index`).
     chunk_rows : int
         Rows per chunk.
     columns : list of str, default=None
@@ -124,11 +190,28 @@ def iter_input_chunks(path, chunk_rows: int, *, columns=None, dtype=None):
 
         parquet = pq.ParquetFile(path)
         yield parquet.metadata.num_rows
+        index, offset = parquet_index(parquet.schema_arrow), 0
         for batch in parquet.iter_batches(batch_size=chunk_rows, columns=columns):
-            yield batch.to_pandas()
+            frame = batch.to_pandas()
+            rows = index.rows(offset, len(frame))
+            if rows is not None or columns is not None:  # labelled index columns are read only with all columns
+                frame.index = rows if rows is not None else pd.RangeIndex(offset, offset + len(frame))
+            offset += len(frame)
+            yield frame
     else:
         yield count_csv_rows(path)
-        yield from pd.read_csv(path, chunksize=chunk_rows, sep=csv_separator(path), usecols=columns, dtype=dtype)
+        sep = csv_separator(path)
+        # low_memory=False: one type per column over the whole chunk (the low-memory parser can
+        # give one column ints in some blocks and strings in others)
+        yield from pd.read_csv(
+            path,
+            chunksize=chunk_rows,
+            sep=sep,
+            decimal=_csv_decimal(path, sep),
+            usecols=columns,
+            dtype=dtype,
+            low_memory=False,
+        )
 
 
 def read_columns(path) -> list:
@@ -148,19 +231,9 @@ def read_columns(path) -> list:
         import pyarrow.parquet as pq
 
         schema = pq.read_schema(path)
-        index = _pandas_index_columns(schema)
+        index = parquet_index(schema).columns
         return [name for name in schema.names if name not in index]
     return list(pd.read_csv(path, nrows=0, sep=csv_separator(path)).columns)
-
-
-def _pandas_index_columns(schema) -> list:
-    """The columns of a Parquet schema that pandas stored for a DataFrame's index (not data columns)."""
-    import json
-
-    metadata = (schema.metadata or {}).get(b"pandas")
-    if not metadata:
-        return []
-    return [c for c in json.loads(metadata).get("index_columns", []) if isinstance(c, str)]
 
 
 def read_table(path) -> pd.DataFrame:
@@ -178,7 +251,8 @@ def read_table(path) -> pd.DataFrame:
     path = Path(path)
     if path.suffix.lower() in (".parquet", ".pq"):
         return pd.read_parquet(path)
-    return pd.read_csv(path, sep=csv_separator(path))
+    sep = csv_separator(path)
+    return pd.read_csv(path, sep=sep, decimal=_csv_decimal(path, sep))
 
 
 class ChunkWriter:

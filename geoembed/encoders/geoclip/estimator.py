@@ -437,23 +437,30 @@ class GeoCLIPEncoder(LocationFeaturizer):
                     cache.warned = True
                     row_bytes = parts[0][0].shape[1] * parts[0][0].element_size()
                     self._warn_cache_full(cache, computed, uncached, distinct, row_bytes)
-            weights = weights.astype(np.float32)
-            gathers = []  # per part: each corner's row in its table, and its weight (0 where another part has it)
-            for table, where in parts:
-                part_rows = where[rows]
-                if len(parts) == 1:
-                    gathers.append((table, part_rows, weights))
-                else:  # a corner of another part reads row 0 with weight 0
-                    gathers.append((table, np.maximum(part_rows, 0), np.where(part_rows >= 0, weights, 0)))
-            gathers = [(t, torch.from_numpy(r).to(device), torch.from_numpy(w).to(device)) for t, r, w in gathers]
+            weights = torch.from_numpy(weights.astype(np.float32)).to(device)
+            single = len(parts) == 1
+            if single:
+                table, where = parts[0]
+                all_corners = torch.from_numpy(where[rows]).to(device)
             for start in range(0, latlon.shape[0], _GATHER_ROWS):
                 stop = start + _GATHER_ROWS
-                mixed = None
-                for table, part_rows, part_weights in gathers:
-                    part = torch.nn.functional.embedding_bag(
-                        part_rows[start:stop], table, per_sample_weights=part_weights[start:stop], mode="sum"
-                    )
-                    mixed = part if mixed is None else mixed.add_(part)
+                if single:
+                    corners = all_corners[start:stop]
+                else:
+                    # beyond the cache's bound: a table of the rows this block needs, from the part that
+                    # has each, so that every point sums its four corners as from one table (the same
+                    # float32 sums whatever the cache held), in memory bounded by the block
+                    block_nodes, block_corners = np.unique(rows[start:stop], return_inverse=True)
+                    table = parts[0][0].new_empty((len(block_nodes), parts[0][0].shape[1]))
+                    for part_table, where in parts:
+                        at = where[block_nodes]
+                        mine = at >= 0
+                        if mine.any():
+                            table[torch.from_numpy(mine)] = part_table[torch.from_numpy(at[mine])].to(table.device)
+                    corners = torch.from_numpy(block_corners.reshape(-1, 4)).to(device)
+                mixed = torch.nn.functional.embedding_bag(
+                    corners, table, per_sample_weights=weights[start:stop], mode="sum"
+                )
                 self._write_rows(out, start, mixed, projected=True)
         return out if inverse is None else out[inverse]
 
