@@ -115,7 +115,9 @@ def embed_geofile(
 
     Memory stays bounded by ``chunk_rows``: the file is read, embedded and written chunk by
     chunk, with one embedder for all chunks (so that, e.g., GeoCLIP's ``interpolation_km``
-    node cache serves every chunk). The output does not depend on ``chunk_rows``. It appears
+    node cache serves every chunk). The output does not depend on ``chunk_rows`` (to float32
+    rounding for models whose batches then differ); :func:`~geoembed.core.geometry.check_area_of_use`
+    judges each chunk. It appears
     only when every row has been embedded: an error in any chunk (an invalid row with
     ``on_invalid="raise"``, a polygon among points without ``regions``) or an interruption
     leaves no new file at ``output_path`` (and a previous one as it was).
