@@ -17,7 +17,7 @@ from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
 
 from geoembed.core.geo import EARTH_RADIUS_KM, equal_earth, validate_latlon
-from geoembed.core.inputs import read_coordinates
+from geoembed.core.inputs import read_valid_latlon
 from geoembed.core.params import Interval, renamed_keyword, validate_params
 
 __all__ = ["ROWS_PER_BLOCK", "SpatialBlockKFold", "automatic_block_size_km", "block_labels", "spatial_block_folds"]
@@ -241,14 +241,7 @@ class SpatialBlockKFold(BaseCrossValidator):
                 "Setting a random_state has no effect since shuffle is False. Leave random_state "
                 "to its default (None), or set shuffle=True."
             )
-        coords = read_coordinates(X, lat_col=self.lat_col, lon_col=self.lon_col)
-        lat, lon, _ = validate_latlon(
-            coords.lat,
-            coords.lon,
-            row_labels=coords.row_labels,
-            wrap_longitude=self.wrap_longitude,
-            names=coords.names,
-        )
+        lat, lon = read_valid_latlon(X, lat_col=self.lat_col, lon_col=self.lon_col, wrap_longitude=self.wrap_longitude)
         labels = block_labels(lat, lon, block_size_deg=self.block_size_deg, block_size_km=self.block_size_km)
         sizes = np.bincount(labels)
         if len(sizes) < self.n_splits:

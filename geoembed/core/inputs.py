@@ -109,6 +109,20 @@ def find_xy_columns(columns, *, x_col=None, y_col=None, hints=(None, None)) -> t
     )
 
 
+def read_valid_latlon(X, *, lat_col=None, lon_col=None, wrap_longitude: bool = False) -> tuple:
+    """Latitude and longitude of ``X`` (read as :func:`read_coordinates` reads it), every row
+    valid, or a ``ValueError`` naming the columns and the rows (:func:`~geoembed.core.geo.validate_latlon`):
+    for estimators that need every row, such as a location prior or spatial folds.
+    """
+    from geoembed.core.geo import validate_latlon
+
+    coords = read_coordinates(X, lat_col=lat_col, lon_col=lon_col)
+    lat, lon, _ = validate_latlon(
+        coords.lat, coords.lon, row_labels=coords.row_labels, wrap_longitude=wrap_longitude, names=coords.names
+    )
+    return lat, lon
+
+
 def _to_float(values, label: str, row_labels) -> np.ndarray:
     """Numeric conversion that names the rows holding non-numbers."""
     values = np.asarray(values)

@@ -238,29 +238,22 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
 
     # -- shared internals ----------------------------------------------------------------
     def _validate(self, coords):
-        failed = coords.unprojectable
-        if self.on_invalid == "raise" and failed is not None and failed.any():
-            where = np.flatnonzero(failed)[:5]
-            labels = coords.row_labels
-            names = [labels[i] if labels is not None else int(i) for i in where]
-            names = [n.item() if isinstance(n, np.generic) else n for n in names]
-            more = f" (and {int(failed.sum()) - where.size} more)" if failed.sum() > where.size else ""
-            raise ValueError(
-                f"rows {names}{more} hold points that their CRS cannot reproject to longitude/latitude (outside "
-                "the area where it is defined); check their coordinates and CRS, or pass on_invalid='nan' to get "
-                "NaN rows for them"
-            )
-        missing = coords.no_geometry
-        if self.on_invalid == "raise" and missing is not None and missing.any():
-            where = np.flatnonzero(missing)[:5]
-            labels = coords.row_labels
-            names = [labels[i] if labels is not None else int(i) for i in where]
-            names = [n.item() if isinstance(n, np.generic) else n for n in names]
-            more = f" (and {int(missing.sum()) - where.size} more)" if missing.sum() > where.size else ""
-            raise ValueError(
-                f"rows {names}{more} have a missing or empty geometry; drop them, or pass on_invalid='nan' "
-                "to get NaN rows for them"
-            )
+        refused = [
+            (
+                coords.unprojectable,
+                "hold points that their CRS cannot reproject to longitude/latitude (outside the "
+                "area where it is defined); check their coordinates and CRS, or",
+            ),
+            (coords.no_geometry, "have a missing or empty geometry; drop them, or"),
+        ]
+        for mask, problem in refused:
+            if self.on_invalid == "raise" and mask is not None and mask.any():
+                where = np.flatnonzero(mask)[:5]
+                labels = coords.row_labels
+                names = [labels[i] if labels is not None else int(i) for i in where]
+                names = [n.item() if isinstance(n, np.generic) else n for n in names]
+                more = f" (and {int(mask.sum()) - where.size} more)" if mask.sum() > where.size else ""
+                raise ValueError(f"rows {names}{more} {problem} pass on_invalid='nan' to get NaN rows for them")
         return validate_latlon(
             coords.lat,
             coords.lon,

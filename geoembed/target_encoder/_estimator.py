@@ -15,8 +15,8 @@ from sklearn.model_selection import KFold
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from geoembed.core.geo import latlon_to_unit_xyz, validate_latlon
-from geoembed.core.inputs import read_coordinates
+from geoembed.core.geo import latlon_to_unit_xyz
+from geoembed.core.inputs import read_valid_latlon
 from geoembed.core.params import CrossValidator, Interval, Options, validate_params
 from geoembed.encoders.embedder import GeoEmbedder
 from geoembed.model_selection import SpatialBlockKFold, automatic_block_size_km, block_labels
@@ -510,15 +510,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         return learners
 
     def _coordinates(self, X):
-        coords = read_coordinates(X, lat_col=self.lat_col, lon_col=self.lon_col)
-        lat, lon, _ = validate_latlon(
-            coords.lat,
-            coords.lon,
-            row_labels=coords.row_labels,
-            wrap_longitude=self.wrap_longitude,
-            names=coords.names,
-        )
-        return lat, lon
+        return read_valid_latlon(X, lat_col=self.lat_col, lon_col=self.lon_col, wrap_longitude=self.wrap_longitude)
 
     def _encode_target(self, y, n_samples):
         original = y  # its dtype (categorical, nullable integer) decides the inferred target type
