@@ -15,7 +15,7 @@ import pandas as pd
 
 from geoembed.core.geo import validate_latlon
 from geoembed.core.geometry import AreaOfUseCheck, check_crs, to_wgs84
-from geoembed.core.inputs import find_latlon_columns, find_xy_columns, read_coordinates
+from geoembed.core.inputs import find_latlon_columns, find_xy_columns, numeric_values, read_coordinates
 from geoembed.core.utils import caller_stacklevel, moved_attribute
 from geoembed.encoders.embedder import GeoEmbedder
 from geoembed.io.paths import check_output_path
@@ -200,17 +200,7 @@ class _Degrees:
 
     def projected(self, chunk):
         """The chunk's projected (x, y) columns as float64, non-numbers named with their rows."""
-        out = []
-        for name in self.names:
-            values = chunk[name]
-            numbers = pd.to_numeric(values, errors="coerce").to_numpy(np.float64)
-            bad = np.isnan(numbers) & values.notna().to_numpy()
-            if bad.any():
-                where = np.flatnonzero(bad)[:_SHOWN_ROWS]
-                shown = ", ".join(repr(values.iloc[i]) for i in where)
-                raise ValueError(f"column {name!r} must be numeric; rows {list(chunk.index[where])} have {shown}")
-            out.append(numbers)
-        return out
+        return [numeric_values(chunk[name].to_numpy(), f"column {name!r}", chunk.index) for name in self.names]
 
     def latlon(self, chunk, on_failure: str, area=None):
         """Latitude and longitude of the chunk's rows (float64 degrees, not yet validated); with

@@ -670,18 +670,10 @@ class _GeoWriter:
         return pa.schema(fields, metadata=metadata)
 
     def close(self) -> None:
-        try:
-            self._close_parquet()
-        except BaseException:
-            self._output.discard()
-            raise
-        self._output.commit()
+        self._output.finish(self._close_parquet)
 
     def abort(self) -> None:
-        try:
-            self._close_parquet()
-        finally:
-            self._output.discard()
+        self._output.abandon(self._close_parquet)
 
     def _close_parquet(self) -> None:
         writer, self._parquet = self._parquet, None

@@ -7,6 +7,7 @@ import tempfile
 import numpy as np
 import pandas as pd
 import pytest
+from numerics import FLOAT32_UNIT_ROUNDOFF
 
 from geoembed import GeoEmbedder
 from geoembed.files import embed_file
@@ -22,6 +23,8 @@ from geoembed.io import (
 from geoembed.io.paths import check_output_path, same_file
 
 SUFFIXES = [".parquet", ".csv", ".npy"]
+#: cartesian3d's unit xyz (|v| <= 1) computed in float32 and stored: a few roundings of 1 at most
+XYZ_TOLERANCE = 8 * FLOAT32_UNIT_ROUNDOFF
 
 
 def listing(folder):
@@ -461,7 +464,9 @@ def test_embed_file_reads_each_csv_column_with_one_type_in_every_chunk(points):
     assert table["count"].dtype == np.float64 and table["count"].tolist() == frame["count"].astype(float).tolist()
     assert str(table["flag"].dtype) == "boolean" and table["flag"].isna().tolist() == [i == 27 for i in range(30)]
     assert table.loc[28, "note"] == "corner" and table["note"].isna().sum() == 29
-    np.testing.assert_allclose(read_output(out), GeoEmbedder(encoder="cartesian3d").fit_transform(frame), atol=1e-6)
+    np.testing.assert_allclose(
+        read_output(out), GeoEmbedder(encoder="cartesian3d").fit_transform(frame), atol=8 * FLOAT32_UNIT_ROUNDOFF
+    )  # unit xyz in float32
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
@@ -487,7 +492,9 @@ def test_embed_file_reads_semicolon_separated_csv(points):
     frame.to_csv(path, index=False, sep=";")
     out = path.parent / "out.csv"
     assert embed_file(path, out, chunk_rows=8, progress=False, encoder="cartesian3d") == 30
-    np.testing.assert_allclose(read_output(out), GeoEmbedder(encoder="cartesian3d").fit_transform(frame), atol=1e-6)
+    np.testing.assert_allclose(
+        read_output(out), GeoEmbedder(encoder="cartesian3d").fit_transform(frame), atol=8 * FLOAT32_UNIT_ROUNDOFF
+    )  # unit xyz in float32
 
 
 def test_embed_file_refuses_input_columns_named_like_the_embedding_before_embedding(points, monkeypatch):
@@ -521,7 +528,9 @@ def test_embed_file_reprojects_a_tables_projected_columns_given_their_crs(points
     table = pd.read_parquet(out)
     assert table.columns[:3].tolist() == ["id", "Easting", "Northing"]  # the input's columns, as they were
     expected = GeoEmbedder(encoder="cartesian3d").fit_transform(inside)
-    np.testing.assert_allclose(read_output(out), expected, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(
+        read_output(out), expected, rtol=0, atol=8 * FLOAT32_UNIT_ROUNDOFF
+    )  # unit xyz in float32
     kwargs = {"chunk_rows": 8, "progress": False, "encoder": "cartesian3d", "overwrite": True}
     with pytest.raises(ValueError, match="give their crs as well"):
         embed_file(path, out, x_col="Easting", **kwargs)
@@ -594,4 +603,14 @@ def test_a_semicolon_csv_with_decimal_commas_is_read(points):
     frame.to_csv(path, index=False, sep=";", decimal=",")
     out = path.parent / "out.npy"
     embed_file(path, out, chunk_rows=8, progress=False, encoder="cartesian3d")
-    np.testing.assert_allclose(np.load(out), GeoEmbedder(encoder="cartesian3d").fit_transform(frame), atol=1e-6)
+    np.testing.assert_allclose(
+        np.load(out), GeoEmbedder(encoder="cartesian3d").fit_transform(frame), atol=8 * FLOAT32_UNIT_ROUNDOFF
+    )  # unit xyz in float32
+
+
+def test_projected_columns_that_are_not_numbers_are_named_with_their_rows(points):
+    path, frame = points
+    table = pd.DataFrame({"easting": [500000.0, "abc", 510000.0], "northing": [5.7e6, 5.71e6, 5.72e6]})
+    table.to_csv(path, index=False)
+    with pytest.raises(ValueError, match=r"column 'easting' must be numeric; rows \[1\] have 'abc'"):
+        embed_file(path, path.parent / "o.npy", progress=False, encoder="cartesian3d", crs=25832)

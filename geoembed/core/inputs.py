@@ -123,8 +123,10 @@ def read_valid_latlon(X, *, lat_col=None, lon_col=None, wrap_longitude: bool = F
     return lat, lon
 
 
-def _to_float(values, label: str, row_labels) -> np.ndarray:
-    """Numeric conversion that names the rows holding non-numbers."""
+def numeric_values(values, label: str, row_labels) -> np.ndarray:
+    """``values`` as float64 degrees or metres, or a ``ValueError`` naming ``label`` and the rows
+    (their ``row_labels``, else positions) that hold non-numbers or booleans.
+    """
     values = np.asarray(values)
     if values.dtype.kind == "b" or (values.dtype.kind == "O" and any(isinstance(v, (bool, np.bool_)) for v in values)):
         raise ValueError(f"{label} holds booleans (True/False), not degrees; convert it to numbers first")
@@ -137,6 +139,7 @@ def _to_float(values, label: str, row_labels) -> np.ndarray:
     if bad.any():
         where = np.flatnonzero(bad)[:5]
         names = [row_labels[i] if row_labels is not None else int(i) for i in where]
+        names = [n.item() if isinstance(n, np.generic) else n for n in names]  # [6], not [np.int64(6)]
         shown = ", ".join(repr(values[i]) for i in where)
         raise ValueError(f"{label} must be numeric; rows {names} have {shown}")
     return converted
@@ -190,8 +193,8 @@ def read_coordinates(X, *, lat_col=None, lon_col=None) -> Coordinates:
             "Use a DataFrame with named lat/lon columns to pass extra columns."
         )
     return Coordinates(
-        lat=_to_float(array[:, 0], "latitude (column 0)", None),
-        lon=_to_float(array[:, 1], "longitude (column 1)", None),
+        lat=numeric_values(array[:, 0], "latitude (column 0)", None),
+        lon=numeric_values(array[:, 1], "longitude (column 1)", None),
     )
 
 
@@ -199,8 +202,8 @@ def _read_frame(columns, column_values, index, lat_col, lon_col) -> Coordinates:
     lat_name = _find_column(columns, LAT_NAMES, "latitude", lat_col)
     lon_name = _find_column(columns, LON_NAMES, "longitude", lon_col)
     return Coordinates(
-        lat=_to_float(column_values(lat_name), f"latitude column {lat_name!r}", index),
-        lon=_to_float(column_values(lon_name), f"longitude column {lon_name!r}", index),
+        lat=numeric_values(column_values(lat_name), f"latitude column {lat_name!r}", index),
+        lon=numeric_values(column_values(lon_name), f"longitude column {lon_name!r}", index),
         row_labels=index,
         names=(lat_name, lon_name),
     )
@@ -287,8 +290,8 @@ def _read_projected_grid(X):
         if coord.ndim == 0 and {"crs_wkt", "spatial_ref", "grid_mapping_name"} & set(coord.attrs):
             coords[name] = coord
     return Coordinates(
-        lat=_to_float(lat, "latitude of the projected grid", None),
-        lon=_to_float(lon, "longitude of the projected grid", None),
+        lat=numeric_values(lat, "latitude of the projected grid", None),
+        lon=numeric_values(lon, "longitude of the projected grid", None),
         grid=(dims, shape, coords),
     )
 
@@ -308,8 +311,8 @@ def _read_xarray(X, *, lat_col, lon_col) -> Coordinates:
     coords = {name: c for name, c in lat_b.coords.items()}
     coords.update({name: c for name, c in lon_b.coords.items() if name not in coords})
     return Coordinates(
-        lat=_to_float(lat_b.values.reshape(-1), "latitude coordinate", None),
-        lon=_to_float(lon_b.values.reshape(-1), "longitude coordinate", None),
+        lat=numeric_values(lat_b.values.reshape(-1), "latitude coordinate", None),
+        lon=numeric_values(lon_b.values.reshape(-1), "longitude coordinate", None),
         grid=(dims, lat_b.shape, coords),
     )
 

@@ -110,6 +110,27 @@ class AtomicOutput:
         self.temporary_path = None
         return self.target
 
+    def finish(self, close) -> Path:
+        """For a writer that keeps the temporary output open: ``close()`` it (flush, close its handles,
+        check it), then :meth:`commit`; if ``close`` raises, the temporary output is removed and the
+        error re-raised. Returns the target.
+        """
+        try:
+            close()
+        except BaseException:
+            self.discard()
+            raise
+        return self.commit()
+
+    def abandon(self, close) -> None:
+        """For a writer that keeps the temporary output open: ``close()`` its handles, then
+        :meth:`discard`, even if ``close`` raises.
+        """
+        try:
+            close()
+        finally:
+            self.discard()
+
     def discard(self) -> None:
         """Remove the temporary output (a no-op when none is open); the target is left as it was."""
         temporary, self.temporary_path = self.temporary_path, None

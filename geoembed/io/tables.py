@@ -349,23 +349,18 @@ class ChunkWriter:
         ValueError
             npy output whose row count differs from ``n_rows``.
         """
-        try:
-            if self._handle is None and not self._csv_started:  # nothing written: still a valid, empty file
-                self.write(np.zeros((0, len(self.names)), dtype=self.dtype), None)
-            self._close_handle()
-            if self.format == "npy" and self._offset != self.n_rows:
-                raise ValueError(f"wrote {self._offset} rows to {self.path} but expected {self.n_rows}")
-        except BaseException:
-            self._output.discard()
-            raise
-        self._output.commit()
+        self._output.finish(self._finish)
 
     def abort(self) -> None:
         """Stop writing and delete the partial file; ``path`` is left as it was."""
-        try:
-            self._close_handle()
-        finally:
-            self._output.discard()
+        self._output.abandon(self._close_handle)
+
+    def _finish(self) -> None:
+        if self._handle is None and not self._csv_started:  # nothing written: still a valid, empty file
+            self.write(np.zeros((0, len(self.names)), dtype=self.dtype), None)
+        self._close_handle()
+        if self.format == "npy" and self._offset != self.n_rows:
+            raise ValueError(f"wrote {self._offset} rows to {self.path} but expected {self.n_rows}")
 
     def __enter__(self) -> ChunkWriter:
         return self
