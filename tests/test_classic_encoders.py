@@ -255,8 +255,13 @@ def test_geoembedder_swaps_encoders_by_name(name):
 def test_geoembedder_encoder_params_and_errors():
     out = GeoEmbedder(encoder="spherical_harmonics", encoder_params={"max_degree": 3}).fit_transform(POINTS)
     assert out.shape == (len(POINTS), 16) and out.dtype == np.float32
-    with pytest.raises(ValueError, match="unknown encoder 'nope'; available"):
+    with pytest.raises(ValueError, match="unknown encoder 'nope'; available") as refused:
         GeoEmbedder(encoder="nope").fit(POINTS)
+    assert "names weights" not in str(refused.value)
+    with pytest.raises(
+        ValueError, match="'geoclip-lite' names weights of the 'geoclip' encoder: pass weights='geoclip-lite'"
+    ):
+        GeoEmbedder(encoder="geoclip-lite").fit(POINTS)
     with pytest.raises(ValueError, match="weights='x.safetensors' does not apply to encoder='wrap'"):
         GeoEmbedder(encoder="wrap", weights="x.safetensors").fit(POINTS)
     with pytest.raises(ValueError, match="precision='fast' does not apply to encoder='wrap'"):

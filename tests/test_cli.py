@@ -433,6 +433,10 @@ def test_embed_and_map_take_the_same_encoder_options_with_the_same_defaults(poin
         (["--encoder", "sphereC+", "--weights", "geoclip-lite"], "--weights geoclip-lite does not apply to --encoder"),
         (["--encoder", "sphereC+", "--precision", "fast"], "--precision fast does not apply to --encoder sphereC+"),
         (["--encoder", "nope"], "--encoder: unknown encoder 'nope'"),
+        (
+            ["--encoder", "geoclip-lite"],
+            "'geoclip-lite' names weights of the 'geoclip' encoder: pass --weights geoclip-lite",
+        ),
     ]:
         assert main(["embed", str(path), "-o", str(tmp_path / "no.parquet"), *extra]) == 2
         assert message in capsys.readouterr().err

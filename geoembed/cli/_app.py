@@ -89,6 +89,7 @@ _CLI_SPELLINGS = [
     ),
     (_OUTSIDE + r"(interpolation_km|interpolation_cache_gb|n_components)(?![\w.'\"/=])", lambda m: _option(m[1])),
     (_OUTSIDE + r"(device|precision)='([\w:]+)'", lambda m: f"{_option(m[1])} {m[2]}"),
+    (_OUTSIDE + r"weights='([\w.:-]+)'", r"--weights \1"),
     (_OUTSIDE + r"(lat|lon)_col=(\.\.\.)?", r"--\1-col"),
     (r"\(given as (lat|lon)_col\)", r"(given as --\1-col)"),
 ]

@@ -52,7 +52,12 @@ def encoder_class(name: str) -> type:
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise ValueError(f"unknown encoder {name!r}; available: {list_encoders()}") from None
+        from geoembed.models.weights import list_weights
+
+        hint = ""
+        if name in list_weights():
+            hint = f"; {name!r} names weights of the 'geoclip' encoder: pass weights={name!r}"
+        raise ValueError(f"unknown encoder {name!r}; available: {list_encoders()}{hint}") from None
 
 
 def make_encoder(name: str, **params):
