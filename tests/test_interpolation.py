@@ -188,9 +188,14 @@ def test_a_stream_of_chunks_computes_each_node_once(monkeypatch):
     tolerance = 64 * FLOAT32_UNIT_ROUNDOFF * np.abs(whole).max()
     np.testing.assert_allclose(np.concatenate([first, second]), whole, rtol=0, atol=tolerance)
     np.testing.assert_allclose(again, whole, rtol=0, atol=tolerance)
-    # the cache is not state: pickles and clones start without it
+    # the cache is not state: pickles and clones start without it, and the pickled estimator keeps
+    # its own (dask and Spark pickle it for every call; it once emptied the live one)
     assert "_node_cache" not in pickle.loads(pickle.dumps(encoder)).__dict__
     assert "_node_cache" not in copy.deepcopy(encoder).__dict__
+    assert encoder.__dict__.get("_node_cache") is not None and "_module" in encoder.__dict__
+    before = sum(counted)  # the shared module counts the fresh encoder's nodes too
+    encoder.transform(points)
+    assert sum(counted) == before  # still cached: nothing embedded again
     # another spacing is another grid
     encoder.set_params(interpolation_km=2.0)
     coarse = encoder.transform(points)

@@ -325,7 +325,10 @@ class GeoCLIPEncoder(LocationFeaturizer):
         return module
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # a copy: scikit-learn's __getstate__ returns the estimator's own __dict__ (Python 3.11+), and
+        # pickling (joblib.dump, copy.deepcopy, dask and Spark shipping it) must not strip the live
+        # estimator of its loaded weights and interpolation nodes
+        state = dict(super().__getstate__())
         state.pop("_module", None)
         state.pop("_node_cache", None)
         return state
