@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from geoembed.core.inputs import LAT_NAMES, LON_NAMES
+from geoembed.core.inputs import LAT_NAMES, LON_NAMES, find_latlon_columns
 from geoembed.core.utils import one_per_process, optional_import
 
 __all__ = ["DTYPES", "OUTPUTS", "transform", "write_parquet"]
@@ -88,6 +88,29 @@ def _feature_names(transformer) -> list[str]:
     return [str(name) for name in transformer.get_feature_names_out()]
 
 
+def _model_columns(transformer) -> tuple | None:
+    """The names under which the workers hand latitude and longitude to ``transformer``: those it
+    was fitted on (its ``feature_names_in_``, read as it reads them), whatever the Spark columns
+    are called, as (latitude name, longitude name, the fitted order); None for a transformer
+    fitted without names, which gets a [lat, lon] array.
+    """
+    fitted = getattr(transformer, "feature_names_in_", None)
+    if fitted is None:
+        return None
+    names = [str(name) for name in fitted]
+    if len(names) != 2:
+        raise ValueError(
+            f"{type(transformer).__name__} was fitted on the columns {names}; geoembed.spark.transform passes "
+            "it only the latitude and longitude columns, so fit it on those two"
+        )
+    lat_col, lon_col = getattr(transformer, "lat_col", None), getattr(transformer, "lon_col", None)
+    try:
+        lat, lon = find_latlon_columns(names, lat_col=lat_col, lon_col=lon_col)
+    except ValueError as err:
+        raise ValueError(f"{type(transformer).__name__} was fitted on the columns {names}: {err}") from None
+    return lat, lon, names
+
+
 def _worker_transformer(broadcast, key: str):
     """The transformer of the call of :func:`transform` named ``key``, unpickled once per worker.
 
@@ -124,7 +147,10 @@ def transform(
         encoder from ``make_encoder``, ``LocationTargetEncoder``, or a pipeline of them
         whose ``transform`` takes a frame of the two columns.
     lat_col, lon_col : str, default=None
-        Column names; default the transformer's own ``lat_col``/``lon_col``, else found by name.
+        The Spark columns; default the transformer's own ``lat_col``/``lon_col``, else found by
+        name. The transformer receives them under the names it was fitted on (fitted on a
+        frame of ``lat``/``lon``, it reads ``geo_lat``/``geo_lon`` given here), or as a
+        [lat, lon] array if it was fitted on one.
     output : {"array", "columns"}, default="array"
         One array column ``output_col``, or one float column per feature named as the
         transformer's ``get_feature_names_out()`` (e.g. ``geoclip_0`` ... ``geoclip_511``).
@@ -162,6 +188,7 @@ def transform(
         raise TypeError(f"df must be a pyspark.sql.DataFrame; got {type(df).__name__}")
     lat, lon = _input_columns(df, transformer, lat_col, lon_col)
     names = _feature_names(transformer)
+    model_columns = _model_columns(transformer)
     new = [output_col] if output == "array" else names
     clash = sorted(set(new) & set(df.columns))
     if clash:
@@ -190,20 +217,25 @@ def transform(
         partition = context.partitionId() if context is not None else None
         offset = 0
         for lat_values, lon_values in batches:
-            frame = pd.DataFrame({lat: lat_values, lon: lon_values})
+            n_rows = len(lat_values)
             try:
+                if model_columns is None:  # fitted without column names: a [lat, lon] array
+                    frame = np.column_stack([lat_values.to_numpy(), lon_values.to_numpy()])
+                else:  # under the names it was fitted on, whatever the Spark columns are called
+                    model_lat, model_lon, order = model_columns
+                    frame = pd.DataFrame({model_lat: lat_values, model_lon: lon_values})[order]
                 features = model.transform(frame)
             except ValueError as err:
                 raise ValueError(
-                    f"geoembed.spark: partition {partition}, rows {offset} to {offset + len(frame) - 1} of the "
-                    f"partition (counted from 0; the row numbers below are within this batch of {len(frame)}): {err}"
+                    f"geoembed.spark: partition {partition}, rows {offset} to {offset + n_rows - 1} of the "
+                    f"partition (counted from 0; the row numbers below are within this batch of {n_rows}): {err}"
                 ) from None
-            offset += len(frame)
+            offset += n_rows
             features = np.asarray(getattr(features, "values", features))
-            if features.shape != (len(frame), n_features):
+            if features.shape != (n_rows, n_features):
                 raise ValueError(
                     f"{type(model).__name__}.transform returned shape {features.shape}; expected "
-                    f"({len(frame)}, {n_features})"
+                    f"({n_rows}, {n_features})"
                 )
             features = features.astype(rounding, copy=False).astype(np.float32, copy=False)
             if output == "array":

@@ -127,6 +127,25 @@ def test_named_columns_and_float16(sdf, table):
     assert np.array_equal(got[good], got[good].astype(np.float16).astype(np.float64))  # really float16 values
 
 
+def test_spark_columns_reach_the_transformer_under_the_names_it_was_fitted_on(sdf, table):
+    """Spark columns named otherwise (given as lat_col/lon_col) are handed to a transformer fitted on
+    lat/lon under its own names, to one fitted on an array as an array; the workers once looked the
+    Spark names up again and failed every task."""
+    good = np.setdiff1d(np.arange(N), BAD)
+    renamed = sdf.withColumnRenamed("Latitude", "geo_lat").withColumnRenamed("lng", "geo_lon")
+    frame = table[["Latitude", "lng"]].set_axis(["lat", "lon"], axis=1)
+    expected = np.asarray(make_encoder("sphereC+", on_invalid="nan").fit(frame).transform(frame), dtype=np.float32)
+    for fitted_on in (frame.iloc[:5], frame.iloc[:5].to_numpy()):
+        encoder = make_encoder("sphereC+", on_invalid="nan").fit(fitted_on)
+        got, rows = spark_rows(gs.transform(renamed, encoder, lat_col="geo_lat", lon_col="geo_lon"))
+        assert rows["id"].tolist() == list(range(N))
+        assert_rounded_once_close(got[good], expected[good])
+        assert np.isnan(got[BAD]).all()
+    wide = make_encoder("sphereC+").fit(table[["Latitude", "lng", "y"]].iloc[:5])
+    with pytest.raises(ValueError, match=r"fitted on the columns \['Latitude', 'lng', 'y'\].*fit it on those two"):
+        gs.transform(sdf, wide)
+
+
 def test_location_target_encoder_through_spark(sdf, table):
     good = np.setdiff1d(np.arange(N), BAD)
     train = table.iloc[good]
