@@ -147,3 +147,48 @@ def test_pandas_output_config_with_dask_is_a_clear_error(points):
     encoder = GeoEmbedder().set_output(transform="pandas").fit(points)
     with pytest.raises(ValueError, match="dask inputs return lazy dask objects"):
         encoder.transform(dd.from_pandas(points, npartitions=2))
+
+
+def test_the_output_keeps_a_named_index_that_writers_need(points, tmp_path):
+    # the metadata once dropped the index's name: to_parquet failed after every partition was embedded
+    import dask
+
+    encoder = make_encoder("sphereC+").fit(points)
+    ddf = dd.from_pandas(points, npartitions=4)
+    lazy = encoder.transform(ddf)
+    assert lazy.index.name == "point" and lazy.index.dtype == ddf.index.dtype
+    with dask.config.set(scheduler="synchronous"):
+        lazy.to_parquet(tmp_path / "features")
+    back = pd.read_parquet(tmp_path / "features")
+    assert back.index.name == "point" and set(back.index) == set(points.index)
+    assert_rounded_once_close(back.loc[points.index].to_numpy(), encoder.transform(points))
+
+
+def test_a_bad_row_is_named_with_its_partition(points):
+    bad = points.copy()
+    bad.iloc[1500, 0] = 95.0  # in the fourth of four partitions
+    encoder = make_encoder("sphereC+").fit(points)
+    lazy = encoder.transform(dd.from_pandas(bad, npartitions=4, sort=False))
+    with pytest.raises(ValueError, match=r"dask partition 3 of 4 .*latitude must be in \[-90, 90\]; rows \['p1500'\]"):
+        lazy.compute(scheduler="synchronous")
+
+
+def test_a_process_keeps_the_objects_of_the_last_two_calls():
+    # two transforms in one query alternate on a worker: each is unpickled once, not once per task
+    from geoembed.core.utils import ONE_PER_PROCESS_KEPT, one_per_process
+
+    assert ONE_PER_PROCESS_KEPT == 2
+    loads = []
+
+    def loader(key):
+        return lambda: loads.append(key) or object()
+
+    first = one_per_process("test-a", loader("a"))
+    second = one_per_process("test-b", loader("b"))
+    for _ in range(3):
+        assert one_per_process("test-a", loader("a")) is first
+        assert one_per_process("test-b", loader("b")) is second
+    assert loads == ["a", "b"]
+    one_per_process("test-c", loader("c"))  # a third call: the least recently used ("a") goes
+    assert one_per_process("test-b", loader("b")) is second
+    assert one_per_process("test-a", loader("a")) is not first and loads == ["a", "b", "c", "a"]

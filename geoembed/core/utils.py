@@ -10,6 +10,7 @@ import importlib
 import os
 import threading
 import warnings
+from collections import OrderedDict
 from pathlib import Path
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "file_sha256",
     "moved_attribute",
     "moved_names",
+    "ONE_PER_PROCESS_KEPT",
     "one_per_process",
     "optional_import",
     "resolve_device",
@@ -57,7 +59,12 @@ def caller_stacklevel() -> int:
     return level
 
 
-_ONE_PER_PROCESS: dict = {}
+#: How many distributed calls' objects a process keeps: two transforms in one Spark query or Dask
+#: graph (GeoCLIP features next to a location prior, two interpolation spacings) alternate on one
+#: worker, and with one kept each task unpickled its transformer again and started a fresh node cache.
+ONE_PER_PROCESS_KEPT = 2
+
+_ONE_PER_PROCESS: OrderedDict = OrderedDict()
 _ONE_PER_PROCESS_LOCK = threading.Lock()
 
 
@@ -67,12 +74,16 @@ def one_per_process(key: str, load):
     For the transformer of one distributed call (Spark, Dask): every task a worker process runs
     for that call uses one unpickled copy, so the weights load once and what the transformer keeps
     between calls (the grid nodes of ``interpolation_km``) serves all of them. ``key`` is a random
-    token made by the call on the driver; a new key replaces the object kept for the last one
-    (worker processes outlive jobs, and only the current call's object is worth its memory).
+    token made by the call on the driver. The objects of the last ``ONE_PER_PROCESS_KEPT`` (2) keys
+    used are kept: worker processes outlive jobs, and only the current query's objects are worth
+    their memory, but one query may apply two transformers.
     """
     with _ONE_PER_PROCESS_LOCK:
-        if key not in _ONE_PER_PROCESS:
-            _ONE_PER_PROCESS.clear()
+        if key in _ONE_PER_PROCESS:
+            _ONE_PER_PROCESS.move_to_end(key)
+        else:
+            while len(_ONE_PER_PROCESS) >= ONE_PER_PROCESS_KEPT:
+                _ONE_PER_PROCESS.popitem(last=False)
             _ONE_PER_PROCESS[key] = load()
         return _ONE_PER_PROCESS[key]
 

@@ -5,8 +5,10 @@ workers pickled, without its weights (GeoEmbedder pickles hold none), and unpick
 worker process and call of :func:`transform_dask`, not once per partition: each process loads
 the weights once, and what the featurizer keeps from call to call (the grid nodes of
 ``interpolation_km``) serves every partition that process runs. A worker process keeps the last
-call's featurizer, with those nodes, until the next call; in the process that made the call
-(Dask's threaded scheduler) the partitions use the featurizer itself, no copy.
+two calls' featurizers, with those nodes (two transforms in one graph alternate on a worker); in the
+process that made the call (Dask's threaded scheduler) the partitions use the featurizer itself, no
+copy. The output keeps the input's index (name and dtype in its metadata, which ``to_parquet``
+needs); a bad row fails its partition with an error naming the partition and the row's label.
 """
 
 from __future__ import annotations
@@ -40,10 +42,18 @@ def _process_estimator(payload: bytes, key: str):
     return one_per_process(key, lambda: cloudpickle.loads(payload))
 
 
-def _transform_partition(frame: pd.DataFrame, payload: bytes, key: str, names) -> pd.DataFrame:
+def _transform_partition(
+    frame: pd.DataFrame, payload: bytes, key: str, names, n_partitions: int, partition_info=None
+) -> pd.DataFrame:
     estimator = _process_estimator(payload, key)
-    coords = read_coordinates(frame, lat_col=estimator.lat_col, lon_col=estimator.lon_col)
-    values = estimator.encode_latlon(coords.lat, coords.lon, row_labels=coords.row_labels)
+    try:
+        coords = read_coordinates(frame, lat_col=estimator.lat_col, lon_col=estimator.lon_col)
+        values = estimator.encode_latlon(coords.lat, coords.lon, row_labels=coords.row_labels)
+    except ValueError as err:  # named by partition: a default index repeats its labels in every one
+        number = partition_info["number"] if partition_info else "?"
+        raise ValueError(
+            f"dask partition {number} of {n_partitions} (rows named by the partition's index): {err}"
+        ) from None
     values = values.toarray() if hasattr(values, "toarray") else values
     return pd.DataFrame(values, index=frame.index, columns=names)
 
@@ -63,8 +73,10 @@ def transform_dask(estimator, X):
     _CALLERS[key] = estimator
     if type(X).__module__.startswith("xarray"):
         return _transform_xarray(estimator, payload, key, X, names, dtype)
-    meta = pd.DataFrame({name: pd.Series([], dtype=dtype) for name in names})
-    return X.map_partitions(_transform_partition, payload, key, names, meta=meta)
+    # the input's index (its name and dtype) in the metadata: writers (to_parquet) rely on it
+    index = pd.Index([], dtype=X.index.dtype, name=X.index.name)
+    meta = pd.DataFrame({name: pd.Series([], dtype=dtype, index=index) for name in names}, index=index)
+    return X.map_partitions(_transform_partition, payload, key, names, X.npartitions, meta=meta)
 
 
 def _transform_xarray(estimator, payload, key, X, names, dtype):
