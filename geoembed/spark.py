@@ -272,6 +272,8 @@ def write_parquet(df, path, *, partition_by=None, mode: str = "errorifexists") -
     when every task has succeeded; a failed job is aborted and its temporary files deleted, so no
     partial output is left at ``path`` (on object stores, use the S3A committers or Databricks'
     DBIO commit for the same guarantee). A retried task's first attempt never reaches the output.
+    A local output folder that the failed job created, left empty by Spark, is removed, so that the
+    same call can run again.
 
     Parameters
     ----------
@@ -294,4 +296,32 @@ def write_parquet(df, path, *, partition_by=None, mode: str = "errorifexists") -
     writer = df.write.mode(mode)
     if partition_by:
         writer = writer.partitionBy(*partition_by)
-    writer.parquet(str(path))
+    local = _local_path(str(path))
+    existed = local is None or local.exists()
+    try:
+        writer.parquet(str(path))
+    except BaseException:
+        if not existed:
+            _remove_if_empty(local)
+        raise
+
+
+def _local_path(path: str):
+    """``path`` as a local ``Path`` (no scheme, or ``file:``), else None."""
+    from pathlib import Path
+    from urllib.parse import urlparse
+
+    parsed = urlparse(path)
+    if parsed.scheme in ("", "file"):
+        return Path(parsed.path if parsed.scheme else path)
+    return None
+
+
+def _remove_if_empty(folder) -> None:
+    """Remove the folder a failed job created, if it holds no data file: Spark's aborted commit leaves it
+    empty, and a rerun with the default mode would then fail on a path that "already exists".
+    """
+    import shutil
+
+    if folder.is_dir() and not any(p.is_file() and not p.name.startswith(("_", ".")) for p in folder.rglob("*")):
+        shutil.rmtree(folder, ignore_errors=True)

@@ -214,7 +214,7 @@ def test_a_failed_job_leaves_no_output(sdf, tmp_path, table):
     out = tmp_path / "never"
     with pytest.raises(Exception, match="geoembed.spark"):
         gs.write_parquet(gs.transform(sdf, encoder), str(out))
-    assert not out.exists() or not any(p.suffix == ".parquet" for p in out.rglob("*"))
+    assert not out.exists()  # Spark leaves the folder empty; it is removed so that a rerun can write there
 
 
 def test_the_spark_guide_example_runs(spark, tmp_path, monkeypatch, capsys):
