@@ -549,6 +549,11 @@ def test_embed_reads_projected_columns_of_a_table_with_crs(tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert "coordinates must be degrees" in err and "with --crs" in err
+    # without --crs and without naming columns: easting/northing are recognised as projected
+    assert main(["embed", str(path), "-o", str(tmp_path / "o.npy")]) == 2
+    assert "columns ['easting', 'northing'] look like projected coordinates: pass their CRS with --crs" in (
+        capsys.readouterr().err
+    )
     assert main(["embed", str(path), "-o", str(tmp_path / "o.npy"), "--x-col", "easting"]) == 2
     assert (
         capsys.readouterr().err

@@ -68,6 +68,15 @@ def test_explicit_columns_and_missing_or_ambiguous(reference):
         GeoEmbedder().fit(CITIES.assign(latitude=CITIES.lat))
     with pytest.raises(ValueError, match="longitude column 'nope' not found"):
         GeoEmbedder(lon_col="nope").fit(CITIES)
+    # columns without names (a frame made from an array): the array itself is the remedy, not lat_col
+    with pytest.raises(ValueError, match=r"got columns \[0, 1\]\. Pass the values as an array of \[lat, lon\]"):
+        GeoEmbedder().fit(pd.DataFrame(CITIES.to_numpy()))
+    # x/y columns: projected coordinates, which come with their CRS
+    with pytest.raises(ValueError, match=r"columns \['y', 'x'\] look like projected.*points_from_xy"):
+        GeoEmbedder().fit(CITIES.rename(columns={"lat": "y", "lon": "x"}))
+    with pytest.raises(ValueError, match="no latitude column found") as plain:
+        GeoEmbedder().fit(frame)
+    assert "projected" not in str(plain.value)
 
 
 def test_array_and_list_inputs_are_lat_lon(reference):

@@ -74,9 +74,22 @@ def _find_column(columns, names, what: str, explicit, hint: str | None = None) -
     if len(matches) == 1:
         return matches[0]
     if not matches:
+        if not any(isinstance(c, str) for c in columns):
+            remedy = "pass the values as an array of [lat, lon] (frame.to_numpy()) or give the columns names"
+        else:
+            remedy = f"Name it explicitly with {hint}"
+        projected = [c for c in columns if isinstance(c, str) and c.strip().lower() in (*X_NAMES, *Y_NAMES)]
+        if projected and names in (LAT_NAMES, LON_NAMES):
+            how = (
+                "pass their CRS with --crs (e.g. --crs EPSG:25832)"
+                if hint.startswith("--")
+                else "give them with their CRS, as a GeoDataFrame (geopandas.points_from_xy(x, y, crs=...)), "
+                "which is reprojected to degrees"
+            )
+            remedy += f"; columns {projected} look like projected coordinates: {how}"
         raise ValueError(
             f"no {what} column found; expected one named like {list(names)} (any case), "
-            f"got columns {list(columns)}. Name it explicitly with {hint}"
+            f"got columns {list(columns)}. {remedy[0].upper()}{remedy[1:]}"
         )
     raise ValueError(f"ambiguous {what} columns {matches}; choose one with {hint}")
 
