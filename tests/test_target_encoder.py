@@ -100,6 +100,37 @@ def test_no_location_signal_gives_a_constant_with_a_warning(kind):
         np.testing.assert_allclose(new, 0.0, atol=1e-12)
 
 
+@pytest.mark.parametrize("label", ["int", "str"])
+def test_a_rare_class_without_location_signal_is_dropped(label):
+    # 5 random positives among 1,500 rows: the gate compared the pool with the class frequencies as
+    # smoothed for the pool's input, a worse constant than the pool can give with no model at all
+    # (its prior exponent undoes the smoothing), and kept the noise on every seed with skill_ 0.1-0.2
+    # (an audit's draws). The baseline is now that best constant; a fold whose pool uses no model gains nothing.
+    frame, _ = region(1500, seed=8)
+    kept = 0
+    for seed in range(4):
+        y = np.zeros(len(frame), dtype=int)
+        y[np.random.default_rng(200 + seed).choice(len(frame), 5, replace=False)] = 1
+        y = y if label == "int" else np.where(y == 1, "fraud", "ok")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            LocationTargetEncoder("cartesian3d", learners=("knn", "trees"), random_state=seed).fit(frame, y)
+        kept += not any("no significant location signal" in str(w.message) for w in caught)
+    assert kept <= 1  # a 5% test: one of four noise targets may pass by chance, not every one
+
+
+def test_a_rare_class_with_a_location_signal_is_kept():
+    # a rare class (about 2.5%) that sits in one corner of the region: a real signal
+    frame, _ = region(1500, seed=9)
+    corner = (frame["lat"] > 55) & (frame["lon"] > 15)
+    y = (corner & (np.random.default_rng(1).random(len(frame)) < 0.8)).astype(int)
+    assert 20 <= y.sum() <= 50
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        encoder = LocationTargetEncoder("cartesian3d", learners=("knn", "trees"), random_state=0).fit(frame, y)
+    assert encoder.skill_ > 0.1 and encoder.weights_.sum() > 0
+
+
 def test_a_signal_within_noise_is_kept_when_the_rows_show_it():
     # a modest signal (about 6% of y's variance) is kept: the rule drops only what does not show
     frame, smooth = region(1500, seed=6)
@@ -342,6 +373,11 @@ def test_target_type_inference_and_errors(data):
         cheap(target_type="multiclass").fit(frame.iloc[: len(mixed)], mixed)
     with pytest.raises(ValueError, match="NaN"):
         cheap().fit(frame, np.where(np.arange(len(frame)) == 3, np.nan, smooth))
+    labelled = pd.Series(smooth, index=[f"r{i}" for i in range(len(frame))])
+    labelled.iloc[[7, 150]] = np.inf
+    for target_type in ("auto", "continuous"):  # named rows, whatever the type (scikit-learn's message for auto)
+        with pytest.raises(ValueError, match=r"y contains infinite values at 2 row\(s\), e.g. rows \['r7', 'r150'\]"):
+            cheap(target_type=target_type).fit(frame, labelled)
     with pytest.raises(ValueError, match="'target_type' parameter"):
         cheap(target_type="ordinal").fit(frame, smooth)
     # an object column of ints and strings, as a bad CSV join leaves it
@@ -691,3 +727,66 @@ def test_an_explicit_many_class_target_does_not_flood_scikit_learns_warnings():
     messages = {str(w.message)[:40] for w in seen}
     assert not any("unique classes is greater than 50%" in str(w.message) for w in seen), messages
     assert len(seen) <= 1  # at most the encoder's own no-signal warning
+
+
+def test_group_splitters_take_groups_through_fit_and_pipelines(data):
+    from sklearn import config_context
+    from sklearn.model_selection import GroupKFold
+
+    frame, smooth = data
+    groups = np.arange(len(frame)) % 12
+    encoder = cheap(cv=GroupKFold(4)).fit(frame, smooth, groups=groups)
+    # every fold keeps each group's rows together: the out-of-fold encoding equals one computed by hand
+    crossfit = cheap(cv=GroupKFold(4)).fit_transform(frame, smooth, groups=groups)
+    by_hand = cheap(cv=list(GroupKFold(4).split(frame, smooth, groups))).fit_transform(frame, smooth)
+    np.testing.assert_array_equal(crossfit, by_hand)
+    assert encoder.n_splits_ == 4
+    with pytest.raises(ValueError, match=r"cv=GroupKFold\(n_splits=4.*\) needs group labels: pass them to fit"):
+        cheap(cv=GroupKFold(4)).fit(frame, smooth)
+    with pytest.raises(ValueError, match=r"groups are read by a cv splitter.*cv='auto' makes its own folds"):
+        cheap().fit(frame, smooth, groups=groups)
+    with pytest.raises(ValueError, match=r"groups must hold one label per row of X \(900\)"):
+        cheap(cv=GroupKFold(4)).fit(frame, smooth, groups=groups[:10])
+    pipe = make_pipeline(cheap(cv=GroupKFold(4)), LinearRegression())
+    pipe.fit(frame, smooth, locationtargetencoder__groups=groups)
+    np.testing.assert_allclose(
+        pipe[0].transform(frame), cheap(cv=GroupKFold(4)).fit(frame, smooth, groups=groups).transform(frame)
+    )
+    with config_context(enable_metadata_routing=True):  # routed: requested by the encoder
+        routed = make_pipeline(cheap(cv=GroupKFold(4)).set_fit_request(groups=True), LinearRegression())
+        routed.fit(frame, smooth, groups=groups)
+    np.testing.assert_allclose(routed[0].transform(frame), pipe[0].transform(frame))
+
+
+def test_an_iterator_of_folds_used_up_by_a_first_fit_says_so(data):
+    frame, smooth = data
+    encoder = cheap(cv=KFold(5).split(frame))
+    encoder.fit(frame, smooth)
+    with pytest.raises(ValueError, match="cv gave no folds: an iterator .* is used up by the first fit"):
+        encoder.fit(frame, smooth)
+
+
+def test_many_string_labels_are_not_told_to_regress(data):
+    frame, _ = data
+    labels = np.array([f"shop {i}" for i in range(60)])[np.arange(len(frame)) % 60]
+    with pytest.warns(UserWarning, match="60 distinct labels") as caught:
+        LocationTargetEncoder("cartesian3d", learners=("knn",), random_state=0).fit(frame, labels)
+    assert not any("continuous" in str(w.message) for w in caught)
+    codes = pd.Series(pd.Categorical(np.arange(len(frame)) % 60))  # numbers as categories: classes, yet numbers
+    with pytest.warns(UserWarning, match="or 'continuous' to regress on it"):
+        LocationTargetEncoder("cartesian3d", learners=("knn",), random_state=0).fit(frame, codes)
+
+
+def test_input_features_are_checked_as_scikit_learn_checks_them(data):
+    frame, smooth = data
+    xy = frame[["lat", "lon"]]
+    fitted = [cheap().fit(xy, smooth), GeoEmbedder(encoder="cartesian3d").fit(xy), make_encoder("sphereC").fit(xy)]
+    for estimator in fitted:
+        names = estimator.get_feature_names_out()
+        np.testing.assert_array_equal(estimator.get_feature_names_out(["lat", "lon"]), names)
+        with pytest.raises(ValueError, match="input_features is not equal to feature_names_in_"):
+            estimator.get_feature_names_out(["a", "b", "c"])
+    unnamed = make_encoder("sphereC").fit(xy.to_numpy())
+    assert len(unnamed.get_feature_names_out(["x0", "x1"])) == unnamed.n_features_out_
+    with pytest.raises(ValueError, match=r"length equal to number of features \(2\), got 3"):
+        unnamed.get_feature_names_out(["a", "b", "c"])

@@ -18,6 +18,7 @@ import pandas as pd
 from geoembed.core.geometry import is_geopandas, is_shapely_array, read_points, to_wgs84, xarray_crs
 
 __all__ = [
+    "check_input_features",
     "LAT_NAMES",
     "LON_NAMES",
     "X_NAMES",
@@ -341,3 +342,22 @@ def to_xarray(values: np.ndarray, grid, feature_names) -> xarray.DataArray:  # n
         coords={**coords, "feature": np.asarray(feature_names, dtype=object)},
         name="embedding",
     )
+
+
+def check_input_features(estimator, input_features) -> None:
+    """Refuse ``input_features`` that do not name the fitted input, as scikit-learn's transformers do.
+
+    For ``get_feature_names_out(input_features)``: None passes; otherwise the names must equal
+    ``feature_names_in_`` when the estimator saw names, or count ``n_features_in_``.
+    """
+    if input_features is None:
+        return
+    given = np.asarray(input_features, dtype=object)
+    seen = getattr(estimator, "feature_names_in_", None)
+    if seen is not None and (given.shape != seen.shape or not (given == seen).all()):
+        raise ValueError(f"input_features is not equal to feature_names_in_: {list(given)} against {list(seen)}")
+    n_features = getattr(estimator, "n_features_in_", None)
+    if seen is None and n_features is not None and len(given) != n_features:
+        raise ValueError(
+            f"input_features should have length equal to number of features ({n_features}), got {len(given)}"
+        )

@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from geoembed.core.geo import validate_latlon
-from geoembed.core.inputs import is_xarray, read_coordinates, to_xarray
+from geoembed.core.inputs import check_input_features, is_xarray, read_coordinates, to_xarray
 from geoembed.core.params import Options, validate_params
 
 __all__ = ["LocationFeaturizer", "output_container"]
@@ -223,8 +223,13 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         return self._encode_valid(lat, lon, valid)
 
     def get_feature_names_out(self, input_features=None):
-        """Output names ``<prefix>_<suffix>``; suffixes are 0 ... k-1 unless the encoder names them."""
+        """Output names ``<prefix>_<suffix>``; suffixes are 0 ... k-1 unless the encoder names them.
+
+        ``input_features`` is checked against the input seen in ``fit``, as scikit-learn's
+        transformers check it; the output names do not depend on it.
+        """
         check_is_fitted(self, "n_features_out_")
+        check_input_features(self, input_features)
         suffixes = self._feature_suffixes()
         prefix = self._feature_name_prefix()
         return np.asarray([f"{prefix}_{s}" for s in suffixes], dtype=object)

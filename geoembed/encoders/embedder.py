@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn import config_context
 
+from geoembed.core.inputs import check_input_features
 from geoembed.core.params import validate_params
 from geoembed.encoders.base import LocationFeaturizer
 from geoembed.encoders.geoclip.estimator import NODE_CACHE_GB, GeoCLIPEncoder
@@ -221,8 +222,9 @@ class GeoEmbedder(LocationFeaturizer):
 
         Parameters
         ----------
-        input_features : ignored
-            Present for scikit-learn compatibility.
+        input_features : array-like of str, default=None
+            Checked against the input seen in ``fit`` (``feature_names_in_``, or their number), as
+            scikit-learn's transformers check it; the output names do not depend on it.
 
         Returns
         -------
@@ -231,6 +233,7 @@ class GeoEmbedder(LocationFeaturizer):
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self, "n_features_out_")
+        check_input_features(self, input_features)
         return self.encoder_.get_feature_names_out()
 
     def _output_dtype(self):

@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from geoembed.core.geo import EARTH_RADIUS_KM, azimuthal_equal_area, azimuthal_equal_area_inverse, latlon_to_unit_xyz
 from geoembed.core.geometry import GeometryInput, is_geopandas, is_shapely_array, read_geometries, to_wgs84
+from geoembed.core.inputs import check_input_features
 from geoembed.core.params import Interval, Options, validate_params
 from geoembed.core.utils import optional_import
 from geoembed.encoders.embedder import GeoEmbedder
@@ -266,14 +267,16 @@ class RegionEmbedder(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        input_features : ignored
-            Present for scikit-learn compatibility.
+        input_features : array-like of str, default=None
+            Checked against the input seen in ``fit`` (``feature_names_in_``, or their number), as
+            scikit-learn's transformers check it; the output names do not depend on it.
 
         Returns
         -------
         ndarray of str objects, shape (n_features_out,)
         """
         check_is_fitted(self, "encoder_")
+        check_input_features(self, input_features)
         names = [str(n) for n in self.encoder_.get_feature_names_out()]
         if self.aggregate == "mean+std":
             names += [f"{n}_std" for n in names]
