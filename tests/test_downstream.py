@@ -138,6 +138,11 @@ def test_probes_learn_a_smooth_function_of_location():
     assert evaluate(make_encoder("direct"), task, probe="knn")["r2"] > 0.9
     clf = evaluate(make_encoder("cartesian3d"), _synthetic("classification"), probe="linear")
     assert clf["accuracy"] > 0.95 and 0 < clf["accuracy_std"] < 0.05
+    # an encoder that learns from y cannot be fitted once before the folds (it would see the test rows)
+    from geoembed import LocationTargetEncoder
+
+    with pytest.raises(ValueError, match="LocationTargetEncoder learns from the target.*inside the folds"):
+        evaluate(LocationTargetEncoder("cartesian3d"), task)
 
 
 def test_metrics_match_sklearn_on_a_fold():

@@ -26,6 +26,7 @@ from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.utils import get_tags
 
 from geoembed.model_selection import SpatialBlockKFold
 
@@ -85,6 +86,14 @@ def _scores(kind, y_true, y_pred) -> dict:
     return {"r2": r2_score(y_true, y_pred), "rmse": float(np.sqrt(mean_squared_error(y_true, y_pred)))}
 
 
+def _needs_target(encoder) -> bool:
+    """Whether ``encoder`` learns from the target (scikit-learn's ``target_tags.required``)."""
+    try:
+        return bool(get_tags(encoder).target_tags.required)
+    except (AttributeError, TypeError):  # not a scikit-learn estimator: a plain transformer
+        return False
+
+
 def embed_task(encoder, task):
     """Feature matrix of a task: location features, then the task's extra columns.
 
@@ -102,6 +111,12 @@ def embed_task(encoder, task):
     seconds : float
         Time spent embedding the locations (0 without an encoder).
     """
+    if encoder is not None and _needs_target(encoder):
+        raise ValueError(
+            f"{type(encoder).__name__} learns from the target, so its features cannot be computed once for "
+            "every fold: score it inside the folds, as make_pipeline(encoder, head) under cross_val_score "
+            "with cv=SpatialBlockKFold(...)"
+        )
     start = time.perf_counter()
     parts = []
     if encoder is not None:
