@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from geoembed.core.inputs import LAT_NAMES, LON_NAMES, find_latlon_columns
+from geoembed.core.geometry import check_crs, to_wgs84
+from geoembed.core.inputs import LAT_NAMES, LON_NAMES, X_NAMES, Y_NAMES, find_latlon_columns
 from geoembed.core.utils import one_per_process, optional_import
 
 __all__ = ["DTYPES", "OUTPUTS", "transform", "write_parquet"]
@@ -62,17 +63,28 @@ def _column(columns: list[str], names: tuple, what: str, explicit) -> str:
     return matches[0]
 
 
-def _input_columns(df, transformer, lat_col, lon_col) -> tuple[str, str]:
+def _input_columns(df, transformer, lat_col, lon_col, crs, x_col, y_col) -> tuple[str, str]:
+    """The Spark columns read: (latitude, longitude), or (projected y, projected x) with ``crs``."""
     columns = list(df.columns)
-    lat_col = lat_col if lat_col is not None else getattr(transformer, "lat_col", None)
-    lon_col = lon_col if lon_col is not None else getattr(transformer, "lon_col", None)
-    lat = _column(columns, LAT_NAMES, "latitude", lat_col)
-    lon = _column(columns, LON_NAMES, "longitude", lon_col)
+    if crs is None:
+        if x_col is not None or y_col is not None:
+            raise ValueError("x_col and y_col name projected columns: give their crs as well")
+        lat_col = lat_col if lat_col is not None else getattr(transformer, "lat_col", None)
+        lon_col = lon_col if lon_col is not None else getattr(transformer, "lon_col", None)
+        first = _column(columns, LAT_NAMES, "latitude", lat_col)
+        second = _column(columns, LON_NAMES, "longitude", lon_col)
+        what, allowed = "latitude and longitude", _numeric_types + ("StringType",)
+    else:
+        if lat_col is not None or lon_col is not None:
+            raise ValueError("with crs, the coordinates are projected columns: name them with x_col and y_col")
+        first = _column(columns, Y_NAMES, "y", y_col)
+        second = _column(columns, X_NAMES, "x", x_col)
+        what, allowed = "projected x and y", _numeric_types
     types = {field.name: type(field.dataType).__name__ for field in df.schema.fields}
-    wrong = {c: types[c] for c in (lat, lon) if types[c] not in _numeric_types + ("StringType",)}
+    wrong = {c: types[c] for c in (first, second) if types[c] not in allowed}
     if wrong:
-        raise ValueError(f"latitude and longitude must be numeric columns; got {wrong}")
-    return lat, lon
+        raise ValueError(f"{what} must be numeric columns; got {wrong}")
+    return first, second
 
 
 def _feature_names(transformer) -> list[str]:
@@ -134,6 +146,9 @@ def transform(
     output_col: str = "embedding",
     dtype: str = "float32",
     torch_threads: int | None = None,
+    crs=None,
+    x_col: str | None = None,
+    y_col: str | None = None,
 ):
     """Apply a fitted geoembed transformer to a Spark DataFrame.
 
@@ -160,6 +175,16 @@ def transform(
         Values are stored as Spark floats either way; "float16" rounds them to float16 first.
     torch_threads : int, default=None
         torch threads per task; default ``spark.task.cpus`` (1 unless configured).
+    crs : str, int or pyproj.CRS, default=None
+        The coordinates are projected x/y columns in this CRS (e.g. ``"EPSG:25832"``, metres
+        of a national grid), reprojected to WGS84 degrees on the workers, batch by batch
+        (pyproj, ``always_xy``), before the transformer reads them; the output keeps the x/y
+        columns. Each batch is checked against the CRS's area of use (most of its points far
+        outside it, or degrees labelled as metres, fail the task). Points the CRS cannot
+        reproject follow the transformer's ``on_invalid``. None: latitude/longitude columns.
+    x_col, y_col : str, default=None
+        With ``crs``: the projected columns, found by name otherwise (x/easting, y/northing,
+        any case).
 
     Returns
     -------
@@ -171,7 +196,8 @@ def transform(
     ------
     ValueError
         Before any job runs: missing or ambiguous coordinate columns, non-numeric ones, an
-        unfitted transformer, an output name that exists, bad ``output`` or ``dtype``.
+        unfitted transformer, an output name that exists, bad ``output`` or ``dtype``, a
+        ``crs`` pyproj does not know.
     """
     sql = _pyspark()
     types = optional_import("pyspark.sql.types", extra="spark", purpose="geoembed.spark")
@@ -186,9 +212,16 @@ def transform(
         raise ValueError(f"torch_threads must be a positive int or None; got {torch_threads!r}")
     if not isinstance(df, sql.DataFrame):
         raise TypeError(f"df must be a pyspark.sql.DataFrame; got {type(df).__name__}")
-    lat, lon = _input_columns(df, transformer, lat_col, lon_col)
+    lat, lon = _input_columns(df, transformer, lat_col, lon_col, crs, x_col, y_col)  # y and x with crs
     names = _feature_names(transformer)
     model_columns = _model_columns(transformer)
+    crs_wkt = None
+    if crs is not None:
+        try:
+            crs_wkt = check_crs(crs, "crs").to_wkt()
+        except Exception as err:  # pyproj's CRSError: an unknown code or a malformed definition
+            raise ValueError(f"crs {crs!r} is not a coordinate reference system pyproj knows: {err}") from None
+    on_failure = "nan" if getattr(transformer, "on_invalid", "raise") == "nan" else "raise"
     new = [output_col] if output == "array" else names
     clash = sorted(set(new) & set(df.columns))
     if clash:
@@ -219,6 +252,10 @@ def transform(
         for lat_values, lon_values in batches:
             n_rows = len(lat_values)
             try:
+                if crs_wkt is not None:  # projected y and x: to degrees first
+                    y_values, x_values = lat_values.to_numpy(np.float64), lon_values.to_numpy(np.float64)
+                    lon_degrees, lat_degrees = to_wgs84(x_values, y_values, crs_wkt, on_failure=on_failure)
+                    lat_values, lon_values = pd.Series(lat_degrees), pd.Series(lon_degrees)
                 if model_columns is None:  # fitted without column names: a [lat, lon] array
                     frame = np.column_stack([lat_values.to_numpy(), lon_values.to_numpy()])
                 else:  # under the names it was fitted on, whatever the Spark columns are called

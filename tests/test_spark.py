@@ -146,6 +146,37 @@ def test_spark_columns_reach_the_transformer_under_the_names_it_was_fitted_on(sd
         gs.transform(sdf, wide)
 
 
+def test_projected_columns_with_their_crs(spark):
+    """x/y columns in a national CRS (British National Grid), reprojected on the workers."""
+    from pyproj import Transformer
+
+    rng = np.random.default_rng(5)
+    lat, lon = rng.uniform(50.0, 55.0, 300), rng.uniform(-4.0, 1.0, 300)
+    easting, northing = Transformer.from_crs(4326, 27700, always_xy=True).transform(lon, lat)
+    frame = pd.DataFrame({"id": np.arange(300), "easting": easting, "northing": northing})
+    sdf = spark.createDataFrame(frame).repartition(3, "id")
+    encoder = make_encoder("sphereC+").fit(pd.DataFrame({"lat": lat[:5], "lon": lon[:5]}))
+    got, rows = spark_rows(gs.transform(sdf, encoder, crs="EPSG:27700"))
+    assert rows.columns.tolist() == ["id", "easting", "northing", "embedding"]
+    back_lon, back_lat = Transformer.from_crs(27700, 4326, always_xy=True).transform(easting, northing)
+    expected = encoder.transform(pd.DataFrame({"lat": back_lat, "lon": back_lon}))
+    assert_rounded_once_close(got, np.asarray(expected, dtype=np.float32))
+    with pytest.raises(ValueError, match="name them with x_col and y_col"):
+        gs.transform(sdf, encoder, crs="EPSG:27700", lat_col="northing")
+    with pytest.raises(ValueError, match="give their crs as well"):
+        gs.transform(sdf, encoder, x_col="easting")
+    with pytest.raises(ValueError, match="not a coordinate reference system pyproj knows"):
+        gs.transform(sdf, encoder, crs="EPSG:999999")
+    with pytest.raises(ValueError, match="no x column found"):
+        gs.transform(sdf.drop("easting"), encoder, crs="EPSG:27700")
+    # degrees labelled as metres of the grid: refused by the area-of-use check, naming the partition
+    degrees = spark.createDataFrame(pd.DataFrame({"id": np.arange(300), "x": lon, "y": lat}))
+    with pytest.raises(
+        Exception, match="geoembed.spark: partition .*do not look like 'OSGB36 / British National Grid'"
+    ):
+        gs.transform(degrees, encoder, crs="EPSG:27700").collect()
+
+
 def test_location_target_encoder_through_spark(sdf, table):
     good = np.setdiff1d(np.arange(N), BAD)
     train = table.iloc[good]
