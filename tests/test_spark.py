@@ -257,5 +257,6 @@ def test_the_spark_guide_example_runs(spark, tmp_path, monkeypatch, capsys):
     assert blocks
     monkeypatch.chdir(tmp_path)
     for code in blocks:
-        exec(compile(code.replace("/tmp/points_features", str(tmp_path / "f")), "docs/guide/spark.md", "exec"), {})
+        exec(compile(code.replace("/tmp/", f"{tmp_path}/"), "docs/guide/spark.md", "exec"), {})
     assert float(capsys.readouterr().out.split()[-1]) > 0.5  # the printed R² of the example model
+    assert len(pd.read_parquet(tmp_path / "addresses_features")) == 1000  # the projected example
