@@ -185,6 +185,24 @@ def test_accuracy_table_known_distances():
     errors = np.array([0.5, 20.0, 150.0, 500.0, 3000.0])
     row = accuracy_table(errors)
     assert row == {"1 km": 20.0, "25 km": 40.0, "200 km": 60.0, "750 km": 80.0, "2500 km": 80.0, "median km": 150.0}
+    # a row without a prediction (NaN) is a miss everywhere and an infinite error in the median
+    missing = accuracy_table(np.array([0.5, 20.0, np.nan, np.nan]))
+    assert missing["1 km"] == 25.0 and missing["2500 km"] == 50.0 and missing["median km"] == np.inf
+    with pytest.raises(ValueError, match=r"must be distances \(>= 0\); 1 are negative, e.g. at positions \[1\]"):
+        accuracy_table(np.array([1.0, -2.0]))
+
+
+def test_evaluate_predictions_refuses_coordinates_that_are_not_degrees():
+    from geoembed.evaluation import evaluate_predictions
+
+    truth = pd.DataFrame({"image": ["a", "b", "c"], "true_lat": [10.0, 20.0, 30.0], "true_lon": [0.0, 0.0, 0.0]})
+    top1 = pd.DataFrame({"image": ["a", "b"], "pred_lat": [10.0, 95.0], "pred_lon": [1.0, 0.0]})
+    with pytest.raises(ValueError, match=r"pred_lat/pred_lon must be degrees.*1 row\(s\) are not, e.g. images \['b'\]"):
+        evaluate_predictions(truth, top1)
+    merged = evaluate_predictions(truth, top1.iloc[:1])  # c and b without a prediction: NaN errors
+    assert merged["error_km"].isna().tolist() == [False, True, True]
+    with pytest.raises(ValueError, match=r"true_lat/true_lon must be degrees.*finite"):
+        evaluate_predictions(truth.assign(true_lat=[10.0, np.nan, 0.0]), top1.iloc[:1])
 
 
 def test_evaluation_harness_on_synthetic_dataset(tiny_locator, tmp_path, monkeypatch):

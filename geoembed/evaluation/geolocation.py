@@ -73,11 +73,20 @@ def accuracy_table(errors_km: np.ndarray, thresholds=THRESHOLDS_KM) -> dict:
     Returns
     -------
     row : dict
-        ``"<t> km"`` -> accuracy (%) for each threshold, and ``"median km"``.
+        ``"<t> km"`` -> accuracy (%) for each threshold, and ``"median km"``. A NaN error (no
+        prediction for that row) is a miss at every threshold and counts as an infinite error
+        in the median.
     """
     errors_km = np.asarray(errors_km, dtype=np.float64)
     if errors_km.size == 0:
         raise ValueError("no predictions to score")
+    negative = np.flatnonzero(errors_km < 0)
+    if negative.size:
+        raise ValueError(
+            f"errors_km must be distances (>= 0); {negative.size} are negative, "
+            f"e.g. at positions {negative[:5].tolist()}"
+        )
+    errors_km = np.where(np.isnan(errors_km), np.inf, errors_km)
     row = {f"{t} km": 100.0 * float(np.mean(errors_km <= t)) for t in thresholds}
     row["median km"] = float(np.median(errors_km))
     return row
@@ -99,6 +108,17 @@ def evaluate_predictions(truth: pd.DataFrame, top1: pd.DataFrame) -> pd.DataFram
         ``truth``'s and ``top1``'s columns plus ``error_km`` (NaN where there is no prediction).
     """
     merged = truth.merge(top1, on="image", how="left", validate="one_to_one")
+    for kind, lat, lon in (("true", "true_lat", "true_lon"), ("pred", "pred_lat", "pred_lon")):
+        lat_values, lon_values = merged[lat].to_numpy(np.float64), merged[lon].to_numpy(np.float64)
+        bad = (np.abs(lat_values) > 90) | (np.abs(lon_values) > 180)  # NaN: no prediction, not an error
+        if kind == "true":
+            bad |= ~(np.isfinite(lat_values) & np.isfinite(lon_values))
+        if bad.any():
+            images = merged["image"].to_numpy()[bad][:5].tolist()
+            raise ValueError(
+                f"{lat}/{lon} must be degrees (latitude in [-90, 90], longitude in [-180, 180]"
+                f"{', finite' if kind == 'true' else ''}); {int(bad.sum())} row(s) are not, e.g. images {images}"
+            )
     merged["error_km"] = haversine_km(merged.true_lat, merged.true_lon, merged.pred_lat, merged.pred_lon)
     return merged
 
