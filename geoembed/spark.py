@@ -263,9 +263,11 @@ def transform(
                     frame = pd.DataFrame({model_lat: lat_values, model_lon: lon_values})[order]
                 features = model.transform(frame)
             except ValueError as err:
+                nulls = " (a Spark null arrives as NaN)" if "must be finite" in str(err) else ""
                 raise ValueError(
                     f"geoembed.spark: partition {partition}, rows {offset} to {offset + n_rows - 1} of the "
-                    f"partition (counted from 0; the row numbers below are within this batch of {n_rows}): {err}"
+                    f"partition (counted from 0; the row numbers below are within this batch of {n_rows}): "
+                    f"{err}{nulls}"
                 ) from None
             offset += n_rows
             features = np.asarray(getattr(features, "values", features))

@@ -195,6 +195,9 @@ def test_invalid_rows_raise_as_in_pandas_and_name_the_partition(sdf, table):
     message = r"geoembed.spark: partition \d+, rows \d+ to \d+ of the partition.*(must be finite|latitude must be in)"
     with pytest.raises(Exception, match=message):
         gs.transform(sdf, encoder).collect()
+    nulls = sdf.where(sdf.id.isin([BAD[1]]))  # lng is missing there: a null and a NaN reach pandas alike
+    with pytest.raises(Exception, match=r"must be finite.*\(a Spark null arrives as NaN\)"):
+        gs.transform(nulls, encoder).collect()
 
 
 def test_bad_calls_fail_before_any_job(sdf, spark, table):
