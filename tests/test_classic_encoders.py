@@ -262,6 +262,10 @@ def test_geoembedder_encoder_params_and_errors():
         ValueError, match="'geoclip-lite' names weights of the 'geoclip' encoder: pass weights='geoclip-lite'"
     ):
         GeoEmbedder(encoder="geoclip-lite").fit(POINTS)
+    with pytest.raises(
+        ValueError, match=r"encoder_params \['on_invalid', 'wrap_longitude'\] set how coordinates are read"
+    ):
+        GeoEmbedder(encoder="sphereC+", encoder_params={"on_invalid": "nan", "wrap_longitude": True}).fit(POINTS)
     with pytest.raises(ValueError, match="weights='x.safetensors' does not apply to encoder='wrap'"):
         GeoEmbedder(encoder="wrap", weights="x.safetensors").fit(POINTS)
     with pytest.raises(ValueError, match="precision='fast' does not apply to encoder='wrap'"):

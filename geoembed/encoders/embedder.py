@@ -195,6 +195,13 @@ class GeoEmbedder(LocationFeaturizer):
                     f"{name}={value!r} does not apply to encoder={self.encoder!r}; "
                     f"it configures encoders that take it (e.g. 'geoclip')"
                 )
+        # the wrapper reads and validates the coordinates itself: the encoder's own input options never apply
+        inputs = sorted(set(params) & {"lat_col", "lon_col", "wrap_longitude", "on_invalid"})
+        if inputs:
+            raise ValueError(
+                f"encoder_params {inputs} set how coordinates are read, which GeoEmbedder does itself: give them as "
+                + ", ".join(f"GeoEmbedder({name}=...)" for name in inputs)
+            )
         unknown = sorted(set(params) - accepted)
         if unknown:
             raise ValueError(f"encoder {self.encoder!r} has no parameters {unknown}; it takes {sorted(accepted)}")
