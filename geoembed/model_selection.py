@@ -10,6 +10,7 @@ keeps the folds balanced in rows (as verde's ``BlockKFold`` with ``balance=True`
 from __future__ import annotations
 
 import heapq
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -90,7 +91,11 @@ class SpatialBlockKFold(BaseCrossValidator):
         poles; for global data, ``block_size_km`` keeps their area constant.
     block_size_km : float, default=None
         Side of square blocks of equal area on the Equal Earth projection, in km. Give exactly
-        one of ``block_size_deg`` and ``block_size_km``.
+        one of ``block_size_deg`` and ``block_size_km``. Square on the projection, not on the
+        ground: away from the equator a block is narrower east-west and longer north-south
+        (100 km steps east and north of a point on the central meridian cover 116 x 87 km at
+        the equator, 77 x 131 km at 60 degrees, 58 x 175 km at 70), so at high latitudes the
+        east-west gap between training and test rows is smaller than the size suggests.
     shuffle : bool, default=False
         Visit blocks of equal size in random order and break ties between equally full folds
         at random. Without it the folds are a deterministic function of the coordinates.
@@ -204,7 +209,7 @@ class SpatialBlockKFold(BaseCrossValidator):
         y : array-like of shape (n_samples,), default=None
             Ignored.
         groups : array-like of shape (n_samples,), default=None
-            Ignored: the blocks are the groups.
+            Ignored, with a warning (as scikit-learn's ``KFold`` gives): the blocks are the groups.
 
         Yields
         ------
@@ -218,6 +223,13 @@ class SpatialBlockKFold(BaseCrossValidator):
         ValueError
             When the points occupy fewer blocks than ``n_splits``.
         """
+        if groups is not None:  # as scikit-learn's KFold says of groups it ignores
+            warnings.warn(
+                f"The groups parameter is ignored by {type(self).__name__}: its spatial blocks are the groups "
+                "(to keep other groups together, use GroupKFold on labels that combine them)",
+                UserWarning,
+                stacklevel=2,
+            )
         fold = self._fold_of_rows(X)
         rows = np.arange(len(fold))
         for k in range(self.n_splits):

@@ -139,6 +139,22 @@ def test_clear_errors(places):
         list(SpatialBlockKFold(1, block_size_deg=1).split(places))
     with pytest.raises(ValueError, match="no latitude column"):
         list(SpatialBlockKFold(5, block_size_deg=1).split(places[["height"]]))
+    with pytest.raises(
+        ValueError, match=r"found array with 3 feature\(s\) \(shape=\(30, 3\)\) while exactly 2 are read"
+    ):
+        list(SpatialBlockKFold(5, block_size_deg=1).split(np.zeros((30, 3))))
+
+
+def test_groups_are_ignored_with_a_warning_as_kfold_does(places):
+    import warnings
+
+    cv = SpatialBlockKFold(4, block_size_km=800)
+    with pytest.warns(UserWarning, match="The groups parameter is ignored by SpatialBlockKFold"):
+        with_groups = list(cv.split(places, groups=np.arange(len(places)) % 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        without = list(cv.split(places))  # no groups: no warning
+    assert all((a == b).all() for fa, fb in zip(with_groups, without) for a, b in zip(fa, fb))
 
 
 def test_spatial_block_folds_is_the_splitter_as_a_list(places):

@@ -201,9 +201,11 @@ def read_coordinates(X, *, lat_col=None, lon_col=None) -> Coordinates:
     if array.ndim != 2:
         raise ValueError(f"expected a 2-D array of shape (n, 2) with [lat, lon] columns; got shape {array.shape}")
     if array.shape[1] != 2:
+        # scikit-learn's wording for too few columns (its estimator checks read it); exactly 2 otherwise
+        needed = "a minimum of 2 is required" if array.shape[1] < 2 else "exactly 2 are read"
         raise ValueError(
             f"expected 2 columns [lat, lon]; found array with {array.shape[1]} feature(s) "
-            f"(shape={array.shape}) while a minimum of 2 is required. "
+            f"(shape={array.shape}) while {needed}. "
             "Use a DataFrame with named lat/lon columns to pass extra columns."
         )
     return Coordinates(
