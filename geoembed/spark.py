@@ -100,7 +100,7 @@ def _feature_names(transformer) -> list[str]:
     return [str(name) for name in transformer.get_feature_names_out()]
 
 
-def _model_columns(transformer) -> tuple | None:
+def _model_columns(transformer, spark_columns: tuple) -> tuple | None:
     """The names under which the workers hand latitude and longitude to ``transformer``: those it
     was fitted on (its ``feature_names_in_``, read as it reads them), whatever the Spark columns
     are called, as (latitude name, longitude name, the fitted order); None for a transformer
@@ -119,6 +119,8 @@ def _model_columns(transformer) -> tuple | None:
     try:
         lat, lon = find_latlon_columns(names, lat_col=lat_col, lon_col=lon_col)
     except ValueError as err:
+        if spark_columns and all(column in names for column in spark_columns):  # fitted on the table's own names
+            return (*spark_columns, names)  # (a pipeline whose first step names them, say)
         raise ValueError(f"{type(transformer).__name__} was fitted on the columns {names}: {err}") from None
     return lat, lon, names
 
@@ -214,7 +216,7 @@ def transform(
         raise TypeError(f"df must be a pyspark.sql.DataFrame; got {type(df).__name__}")
     lat, lon = _input_columns(df, transformer, lat_col, lon_col, crs, x_col, y_col)  # y and x with crs
     names = _feature_names(transformer)
-    model_columns = _model_columns(transformer)
+    model_columns = _model_columns(transformer, (lat, lon) if crs is None else ())
     crs_wkt = None
     if crs is not None:
         try:
@@ -312,7 +314,8 @@ def write_parquet(df, path, *, partition_by=None, mode: str = "errorifexists") -
     partial output is left at ``path`` (on object stores, use the S3A committers or Databricks'
     DBIO commit for the same guarantee). A retried task's first attempt never reaches the output.
     A local output folder that the failed job created, left empty by Spark, is removed, so that the
-    same call can run again.
+    same call can run again. With ``mode="overwrite"`` Spark deletes the previous output when the
+    job starts: a failed job leaves none.
 
     Parameters
     ----------

@@ -143,6 +143,16 @@ def test_probes_learn_a_smooth_function_of_location():
 
     with pytest.raises(ValueError, match="LocationTargetEncoder learns from the target.*inside the folds"):
         evaluate(LocationTargetEncoder("cartesian3d"), task)
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    for wrapped in (
+        make_pipeline(LocationTargetEncoder("cartesian3d"), StandardScaler()),
+        make_column_transformer((LocationTargetEncoder("cartesian3d"), ["lat", "lon"])),
+    ):
+        with pytest.raises(ValueError, match="learns from the target"):
+            evaluate(wrapped, task)
 
 
 def test_metrics_match_sklearn_on_a_fold():

@@ -141,6 +141,17 @@ def test_spark_columns_reach_the_transformer_under_the_names_it_was_fitted_on(sd
         assert rows["id"].tolist() == list(range(N))
         assert_rounded_once_close(got[good], expected[good])
         assert np.isnan(got[BAD]).all()
+    # a pipeline whose first step names the columns (the pipeline itself has no lat_col)
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    named = frame.iloc[:5].set_axis(["geo_lat", "geo_lon"], axis=1)
+    pipe = make_pipeline(make_encoder("sphereC+", lat_col="geo_lat", lon_col="geo_lon"), StandardScaler()).fit(named)
+    result = gs.transform(renamed.where(~renamed.id.isin(BAD)), pipe, lat_col="geo_lat", lon_col="geo_lon")
+    got, rows = spark_rows(result)
+    expected_pipe = pipe.transform(frame.iloc[good].set_axis(["geo_lat", "geo_lon"], axis=1))
+    assert rows["id"].tolist() == good.tolist()
+    assert_rounded_once_close(got, expected_pipe)
     wide = make_encoder("sphereC+").fit(table[["Latitude", "lng", "y"]].iloc[:5])
     with pytest.raises(ValueError, match=r"fitted on the columns \['Latitude', 'lng', 'y'\].*fit it on those two"):
         gs.transform(sdf, wide)

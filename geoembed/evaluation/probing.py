@@ -87,7 +87,12 @@ def _scores(kind, y_true, y_pred) -> dict:
 
 
 def _needs_target(encoder) -> bool:
-    """Whether ``encoder`` learns from the target (scikit-learn's ``target_tags.required``)."""
+    """Whether ``encoder``, or a step of it (pipelines, column transformers), learns from the target
+    (scikit-learn's ``target_tags.required``).
+    """
+    parts = [step for _, step, *_ in getattr(encoder, "steps", None) or getattr(encoder, "transformers", None) or []]
+    if any(_needs_target(part) for part in parts if hasattr(part, "fit")):
+        return True
     try:
         return bool(get_tags(encoder).target_tags.required)
     except (AttributeError, TypeError):  # not a scikit-learn estimator: a plain transformer

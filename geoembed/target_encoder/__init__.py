@@ -20,6 +20,7 @@ lifts, log(1 + n_classes * p) less their training mean, the form a logistic head
 """
 
 from geoembed.target_encoder._estimator import (
+    MIN_CLASS_ROWS,
     SKILL_Z,
     SMALL_TABLE_ROWS,
     SMALL_TABLE_ROWS_PER_BLOCK,
@@ -30,6 +31,7 @@ from geoembed.target_encoder._targets import infer_target_type
 
 __all__ = [
     "LEARNERS",
+    "MIN_CLASS_ROWS",
     "SKILL_Z",
     "SMALL_TABLE_ROWS",
     "SMALL_TABLE_ROWS_PER_BLOCK",

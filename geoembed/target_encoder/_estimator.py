@@ -21,7 +21,7 @@ from geoembed.core.params import CrossValidator, Interval, Options, validate_par
 from geoembed.encoders.embedder import GeoEmbedder
 from geoembed.model_selection import SpatialBlockKFold, automatic_block_size_km, block_labels
 from geoembed.target_encoder._learners import LEARNERS, make_learner
-from geoembed.target_encoder._pooling import fit_constant_pool, fit_log_pool, floored, log_pool
+from geoembed.target_encoder._pooling import fit_constant_pool, fit_log_pool, fit_prior_exponent, floored, log_pool
 from geoembed.target_encoder._targets import (
     HANDFUL_OF_CLASSES,
     MANY_CLASSES,
@@ -30,7 +30,7 @@ from geoembed.target_encoder._targets import (
     integer_target,
 )
 
-__all__ = ["SMALL_TABLE_ROWS", "SMALL_TABLE_ROWS_PER_BLOCK", "LocationTargetEncoder"]
+__all__ = ["MIN_CLASS_ROWS", "SMALL_TABLE_ROWS", "SMALL_TABLE_ROWS_PER_BLOCK", "LocationTargetEncoder"]
 
 #: Below this many rows, ``cv="auto"`` cross-fits with 20 folds instead of 5.
 SMALL_TABLE_ROWS = 1000
@@ -41,6 +41,10 @@ SMALL_TABLE_ROWS_PER_BLOCK = 1
 #: The one-sided 95% normal quantile: the location signal is kept when the out-of-fold gain of the
 #: meta-model over a constant is this many standard errors above zero.
 SKILL_Z = 1.6448536269514722
+#: A binary target whose rarer class has fewer rows than this gives the constant: the default folds
+#: are at least 5, so out of fold some fold has none of it, and the z score of a few rows' gains is no
+#: test (noise draws with 1 to 3 positives among 1,500 rows were kept 1 to 3 times in 20).
+MIN_CLASS_ROWS = 5
 
 
 class LocationTargetEncoder(TransformerMixin, BaseEstimator):
@@ -210,22 +214,21 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         Out-of-fold R² (continuous) or accuracy (classes) of each base model and of the
         stack (key ``"stack"``): how much each kind of location signal explains.
     skill_ : float
-        The meta-model's skill out of fold: on each fold's rows, the meta-model fit on the
-        other folds' rows against a constant fit on those same rows (their mean, or the best
-        constant of the pool: their class frequencies raised to the exponent the pool fits them
-        with when it uses no model, which undoes the smoothing below; against the smoothed
-        frequencies themselves, random labels of a rare class, 5 in 1,500 rows, scored as skill
-        and were kept on every draw); R² for a continuous target, one less the ratio of log-losses for classes,
-        both forecasts mixed alike with 1% of the uniform distribution first, so that one row costs
-        at most ``log(101 * n_classes)``. (Unmixed, a row whose class was missing from a refit's
-        rows could cost hundreds of nats and outweigh all the others: on 80 airports with one row
-        of its own time zone, a signal right on 96% of rows out of fold was dropped;
-        ``benchmarks/results/small_tables_floored_draws_changes.md``.)
+        The meta-model's skill out of fold: on each fold's rows, the meta-model fit on the other
+        folds' rows against a constant fit on those same rows (their mean, or the best constant of
+        the pool: their class frequencies raised to the exponent the pool fits them with when it
+        uses no model, which undoes the smoothing below); R² for a continuous target, one less the
+        ratio of log-losses for classes, both forecasts mixed alike with 1% of the uniform
+        distribution first, so that one row costs at most ``log(101 * n_classes)``. (Unmixed, a row
+        whose class was missing from a refit's rows could cost hundreds of nats and outweigh all the
+        others: on 80 airports with one row of its own time zone, a signal right on 96% of rows out
+        of fold was dropped; ``benchmarks/results/small_tables_floored_draws_changes.md``.)
         The location signal is kept only when the rows' paired gains put it above zero at
         one-sided 95% (a z score above ``SKILL_Z``, the rows taken as independent); otherwise
         the encoder warns and its output is that constant for every row (``weights_`` all zero;
-        for classes the frequencies smoothed as the pool smooths every probability,
-        ``(p + 0.01 / n_classes) / 1.01``), a column no downstream model can overfit. The test
+        for classes the pool's best constant, the class frequencies for two classes), a column no
+        downstream model can overfit. So is a binary target whose rarer class has fewer than
+        ``MIN_CLASS_ROWS`` (5) rows, whatever its z score. The test
         has little power on weak signals: on synthetic points over Europe (3-d features), a
         smooth pattern explaining 1% of y's variance on 2,000 rows was kept in 5 fits of 30,
         one explaining 4% on 1,500 rows in 26 of 30, 7% in 30 of 30, and pure noise on 600
@@ -489,10 +492,15 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
             groups = np.asarray(groups)
             if groups.shape != (len(lat),):
                 raise ValueError(f"groups must hold one label per row of X ({len(lat)}); got shape {groups.shape}")
-            if isinstance(self.cv, (str, Integral)) or not hasattr(self.cv, "split"):
+            if isinstance(self.cv, (str, Integral)):
                 raise ValueError(
                     f"groups are read by a cv splitter (cv=GroupKFold(5), for instance); cv={self.cv!r} "
                     "makes its own folds (spatial blocks) and takes none"
+                )
+            if not hasattr(self.cv, "split"):
+                raise ValueError(
+                    "groups are read by a cv splitter (cv=GroupKFold(5), for instance); cv is a list of "
+                    "folds here, which are used as given"
                 )
         rng = check_random_state(self.random_state)
         folds = self._folds(X, y, lat, lon, rng, groups)
@@ -515,7 +523,9 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         self.oof_scores_ = {name: self._score(p, target) for name, p in zip(learners, oof)}
         self.oof_scores_["stack"] = self._score(combined, target)
         skill, z = self._skill(oof, target, folds)
-        keep = z > SKILL_Z
+        rarest = int(np.bincount(target).min()) if self.target_type_ == "binary" else None
+        too_rare = rarest is not None and rarest < MIN_CLASS_ROWS
+        keep = z > SKILL_Z and not too_rare
         if not keep:
             self._forget_location(target)
             combined = self._combine(oof)
@@ -524,13 +534,21 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
             # centred on the training rows' out-of-fold encoding: a logistic head's lbfgs converges
             self.lift_offset_ = np.log1p(len(self.classes_) * combined).mean(axis=0)
         self.skill_ = skill  # set last: the estimator is fitted once it has skill_
-        if not keep:  # after the fit is complete, so that an error raised from it leaves a whole fit
+        if not keep and too_rare:
+            warnings.warn(
+                f"{type(self).__name__} cannot tell a location signal from chance for a class of {rarest} "
+                f"row(s) (fewer than {MIN_CLASS_ROWS}; skill_ = {skill:.3g}), so its output is the class "
+                "frequency for every row",
+                UserWarning,
+                stacklevel=3,
+            )
+        elif not keep:  # after the fit is complete, so that an error raised from it leaves a whole fit
             note = _shared_points_note(lat, lon, folds)
             warnings.warn(
                 f"{type(self).__name__} found no significant location signal in y: out of fold, its "
                 f"models do no better than a constant (skill_ = {skill:.3g}, z = {z:.2f}, not above "
                 f"{SKILL_Z:.3f}), so its output is that constant for every row (the training mean, or "
-                f"the class frequencies smoothed as the pool smooths every probability){note}",
+                f"the class frequencies){note}",
                 UserWarning,
                 stacklevel=3,
             )
@@ -754,8 +772,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         On each fold's rows, the meta-model fit on the other folds' rows is compared with a
         constant fit on those same rows (their mean, or the pool's best constant,
         :func:`fit_constant_pool`); a fold whose pool gives no model any weight is that constant
-        and gains nothing (not the optimiser's last digits, which on a rare class added up to a
-        z score of 9 on random labels). The skill is
+        and gains nothing (not the optimiser's last digits). The skill is
         R² against that constant for a continuous target and, for classes, one less the ratio
         of log-losses of both forecasts floored alike (``floored``); the z score is the mean of
         the rows' paired loss differences over its standard error.
@@ -797,10 +814,11 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
 
     def _forget_location(self, target):
         """No significant skill out of fold: the prior becomes the constant (the mean, or the
-        smoothed class frequencies).
+        pool's best constant of the class frequencies).
         """
-        if self._classification:
-            self.weights_, self.prior_weight_ = np.zeros_like(self.weights_), 1.0
+        if self._classification:  # the pool's best constant (the class frequencies, for two classes)
+            self.weights_ = np.zeros_like(self.weights_)
+            self.prior_weight_ = fit_prior_exponent(self.class_prior_, target)
             return
         self._set_regression_meta(np.zeros_like(self.weights_), float(np.mean(target[:, 0])))
 

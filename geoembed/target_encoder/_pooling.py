@@ -11,6 +11,7 @@ __all__ = [
     "SMOOTHING",
     "fit_constant_pool",
     "fit_log_pool",
+    "fit_prior_exponent",
     "floored",
     "log_pool",
     "log_probabilities",
@@ -75,18 +76,16 @@ def log_pool(predictions, prior, weights, prior_weight):
     return pool(log_probabilities(predictions, prior), np.append(weights, prior_weight))
 
 
-def fit_constant_pool(prior, target):
-    """The best constant the pool can give: its class frequencies ``prior`` (as the pool reads them)
-    raised to the exponent that minimises the log-loss on ``target``, every model's weight at zero.
-
-    The baseline a pool with models is judged against. The pool's prior exponent undoes the
-    smoothing of the frequencies it reads, so a constant without it is a worse forecast than the
-    pool can give with no model at all: on a rare class (5 positives in 1,500 rows), random labels
-    scored as skill against the plain smoothed frequencies.
+def fit_prior_exponent(prior, target) -> float:
+    """The exponent of the class frequencies ``prior`` (as the pool reads them) that minimises the
+    log-loss on ``target`` with every model's weight at zero: the pool's best constant.
     """
     n_classes = len(prior)
     logs = np.log(prior + SMOOTHING / n_classes)
     frequencies = np.bincount(target, minlength=n_classes) / len(target)
+    if n_classes == 2 and 0 < frequencies[1] < 1 and logs[1] != logs[0]:
+        # two classes: the exponent that gives the frequencies exactly, where it is not negative
+        return max(float(np.log(frequencies[1] / frequencies[0]) / (logs[1] - logs[0])), 0.0)
 
     def loss(exponent):
         scores = exponent[0] * logs
@@ -95,5 +94,19 @@ def fit_constant_pool(prior, target):
         value = -np.sum(frequencies * np.log(probabilities))
         return value, np.array([np.sum(logs * (probabilities - frequencies))])
 
-    result = minimize(loss, np.ones(1), jac=True, method="L-BFGS-B", bounds=[(0.0, None)])
-    return pool(logs[None, None, :], result.x)[0]
+    options = {"ftol": 1e-15, "gtol": 1e-12}
+    result = minimize(loss, np.ones(1), jac=True, method="L-BFGS-B", bounds=[(0.0, None)], options=options)
+    return float(result.x[0])
+
+
+def fit_constant_pool(prior, target):
+    """The best constant the pool can give: its class frequencies ``prior`` (as the pool reads them)
+    raised to the exponent that minimises the log-loss on ``target`` (:func:`fit_prior_exponent`),
+    every model's weight at zero; the class frequencies themselves for two classes.
+
+    The baseline a pool with models is judged against: the pool's prior exponent undoes the
+    smoothing of the frequencies it reads, so the smoothed frequencies are a worse forecast than
+    the pool gives with no model at all, and beating them is no sign of location.
+    """
+    logs = np.log(prior + SMOOTHING / len(prior))
+    return pool(logs[None, None, :], np.array([fit_prior_exponent(prior, target)]))[0]
