@@ -18,6 +18,7 @@ from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
 
 from geoembed.core.geo import EARTH_RADIUS_KM, equal_earth, validate_latlon
+from geoembed.core.geometry import is_geopandas
 from geoembed.core.inputs import read_valid_latlon
 from geoembed.core.params import Interval, renamed_keyword, validate_params
 
@@ -205,7 +206,9 @@ class SpatialBlockKFold(BaseCrossValidator):
         ----------
         X : DataFrame or array-like of shape (n_samples, 2)
             A frame with latitude and longitude columns (found by name; other columns are
-            ignored), or an array of **[lat, lon]** in degrees.
+            ignored), an array of **[lat, lon]** in degrees, or a GeoDataFrame or GeoSeries in
+            any CRS: points, or regions (polygons, as :class:`~geoembed.RegionEmbedder` takes),
+            each blocked by its representative point (a point inside it).
         y : array-like of shape (n_samples,), default=None
             Ignored.
         groups : array-like of shape (n_samples,), default=None
@@ -253,6 +256,8 @@ class SpatialBlockKFold(BaseCrossValidator):
                 "Setting a random_state has no effect since shuffle is False. Leave random_state "
                 "to its default (None), or set shuffle=True."
             )
+        if self.lat_col is None and self.lon_col is None and is_geopandas(X):
+            X = _points_of_regions(X)
         lat, lon = read_valid_latlon(X, lat_col=self.lat_col, lon_col=self.lon_col, wrap_longitude=self.wrap_longitude)
         labels = block_labels(lat, lon, block_size_deg=self.block_size_deg, block_size_km=self.block_size_km)
         sizes = np.bincount(labels)
@@ -363,3 +368,14 @@ def automatic_block_size_km(lat, lon, n_splits: int, *, rows_per_block: int = No
     while low > 0 and n_blocks(sizes[low]) < n_splits:
         low -= 1
     return float(sizes[low])
+
+
+def _points_of_regions(X):
+    """A GeoDataFrame or GeoSeries of regions (polygons, lines) as points: each geometry's
+    representative point (a point inside it), in its CRS; points stay as they are.
+    """
+    geometry = X.geometry if hasattr(X, "columns") else X
+    kinds = set(geometry.geom_type.dropna())
+    if kinds <= {"Point"}:
+        return X
+    return geometry.representative_point()

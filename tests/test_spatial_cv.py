@@ -111,6 +111,23 @@ def test_reads_coordinates_like_geoembedder(places, kind):
     assert [test.tolist() for _, test in named.split(frame.assign(height=frame["lat"]))] == expected
 
 
+def test_regions_are_blocked_by_their_representative_points():
+    # polygons (what RegionEmbedder takes) need a point each: one inside the region, in its CRS
+    gpd = pytest.importorskip("geopandas")
+    shapely = pytest.importorskip("shapely")
+    squares = [shapely.box(x, y, x + 20_000, y + 20_000) for x in range(0, 600_000, 60_000) for y in (0, 300_000)]
+    regions = gpd.GeoDataFrame({"id": range(len(squares))}, geometry=squares, crs="EPSG:32632")  # UTM 32N metres
+    cv = SpatialBlockKFold(4, block_size_km=100)
+    points = regions.representative_point().to_crs(4326)
+    expected = [test.tolist() for _, test in cv.split(np.column_stack([points.y, points.x]))]
+    assert [test.tolist() for _, test in cv.split(regions)] == expected
+    assert [test.tolist() for _, test in cv.split(regions.geometry)] == expected
+    missing = regions.copy()
+    missing.loc[3, "geometry"] = None
+    with pytest.raises(ValueError, match=r"rows \[3\] have nan"):  # no point for a missing region
+        list(cv.split(missing))
+
+
 def test_works_in_cross_val_score_grid_search_and_cross_val_predict(places):
     y = places["Latitude"].to_numpy() + 0.1 * places["height"].to_numpy()
     cv = SpatialBlockKFold(4, block_size_km=800, shuffle=True, random_state=0)
