@@ -162,7 +162,8 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         if sp.issparse(out):
             raise ValueError(
                 f"set_output(transform={container!r}) needs dense output; {type(self).__name__} "
-                "returns a sparse matrix here (use a dense encoder or sparse_output=False)"
+                "returns a sparse matrix here (use a dense encoder or sparse_output=False, through GeoEmbedder in "
+                "encoder_params)"
             )
         columns = [str(c) for c in self.get_feature_names_out()]
         if container == "pandas":
