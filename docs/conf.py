@@ -359,7 +359,17 @@ def _resolve_geoembed_reference(app, env, node, contnode):
     return domain.resolve_xref(env, node["refdoc"], app.builder, "obj", candidates[0], node, contnode)
 
 
+def _skip_metadata_requests(app, what, name, obj, skip, options):
+    """Leave out scikit-learn's generated ``set_<method>_request`` methods (metadata routing of a
+    parameter such as ``groups``): their docstrings are scikit-learn's, written for its own docs.
+    """
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
 def setup(app):
+    app.connect("autodoc-skip-member", _skip_metadata_requests)
     app.connect("autodoc-process-docstring", _constant_needs_doc_comment)
     app.connect("autodoc-process-bases", _public_bases)
     app.connect("missing-reference", _resolve_geoembed_reference)
