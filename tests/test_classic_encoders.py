@@ -224,11 +224,8 @@ def test_grid_onehot_cells_and_sparse_output():
     names = encoder.get_feature_names_out()
     assert names[9 * 36 + 18] == "gridcell_0_0"
     bad = make_encoder("grid_onehot", resolution=10.0, on_invalid="nan").fit(POINTS)
-    with_nan = bad.transform(np.array([[5.0, 5.0], [np.nan, 1.0], [95.0, 1.0]]))
-    assert sp.issparse(with_nan) and with_nan[0].sum() == 1.0
-    # an invalid row is marked by one stored NaN (its first column), not one per feature (648 here)
-    assert with_nan[1].nnz == with_nan[2].nnz == 1 and np.isnan(with_nan[1, 0]) and np.isnan(with_nan[2, 0])
-    assert np.isnan(np.asarray(with_nan.sum(axis=1)).ravel()).tolist() == [False, True, True]
+    with_nan = bad.transform(np.array([[5.0, 5.0], [np.nan, 1.0]]))
+    assert sp.issparse(with_nan) and np.isnan(with_nan[1].toarray()).all() and with_nan[0].sum() == 1.0
 
 
 def test_rff_is_seeded_and_projects_like_geoclip():

@@ -191,8 +191,7 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         Returns
         -------
         ndarray or scipy sparse matrix of shape (n_samples, n_features_out)
-            Invalid rows are NaN rows under ``on_invalid="nan"`` (a sparse row holds one NaN, in its
-            first column, instead of one per feature).
+            Invalid rows are NaN rows under ``on_invalid="nan"``.
         """
         check_is_fitted(self, "n_features_out_")
         lat, lon, valid = validate_latlon(
@@ -317,18 +316,13 @@ def is_dask_collection(X) -> bool:
 
 
 def _sparse_with_nan_rows(encoded, valid):
-    """Place the rows of sparse ``encoded`` at ``valid``; each other row holds one NaN, in its first column.
-
-    One stored NaN marks an invalid row (``np.isnan(out.sum(axis=1))`` finds them) at the cost of one
-    entry: a row of NaN in every column cost as many entries as there are features (64,800 for a
-    one-hot of 1-degree cells; 2.7 GB for 50 missing rows at 0.25 degrees).
-    """
+    """Place the rows of sparse ``encoded`` at ``valid`` and make the other rows all-NaN."""
     n, k = valid.size, encoded.shape[1]
     invalid = np.flatnonzero(~valid)
     placement = sp.csr_matrix(
         (np.ones(encoded.shape[0]), (np.flatnonzero(valid), np.arange(encoded.shape[0]))), shape=(n, encoded.shape[0])
     )
     nan_rows = sp.csr_matrix(
-        (np.full(invalid.size, np.nan), (invalid, np.zeros(invalid.size, dtype=np.int64))), shape=(n, k)
+        (np.full(invalid.size * k, np.nan), (np.repeat(invalid, k), np.tile(np.arange(k), invalid.size))), shape=(n, k)
     )
     return (placement @ encoded + nan_rows).tocsr()
