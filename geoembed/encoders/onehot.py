@@ -90,7 +90,9 @@ class UTMOneHotEncoder(LocationFeaturizer):
     Parameters
     ----------
     sparse_output : bool, default=False
-        Return a SciPy CSR matrix instead of a dense array.
+        Return a SciPy CSR matrix instead of a dense array. With ``on_invalid="nan"`` an invalid
+        row stores a NaN in each of its columns, so that it stays NaN when made dense: on wide
+        outputs, drop invalid coordinates before encoding.
     """
 
     _parameter_constraints = {**LocationFeaturizer._parameter_constraints, "sparse_output": ["boolean"]}
@@ -132,7 +134,9 @@ class GridOneHotEncoder(LocationFeaturizer):
     resolution : float, default=1.0
         Cell size in degrees.
     sparse_output : bool, default=True
-        Return a SciPy CSR matrix (the default) or a dense array.
+        Return a SciPy CSR matrix (the default) or a dense array. With ``on_invalid="nan"`` an
+        invalid row stores a NaN in each of its columns (64,800 at the default 1 degree), so that
+        it stays NaN when made dense: drop invalid coordinates before encoding many of them.
     """
 
     _parameter_constraints = {
