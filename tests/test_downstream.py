@@ -147,12 +147,22 @@ def test_probes_learn_a_smooth_function_of_location():
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    from sklearn.pipeline import make_union
+
     for wrapped in (
         make_pipeline(LocationTargetEncoder("cartesian3d"), StandardScaler()),
         make_column_transformer((LocationTargetEncoder("cartesian3d"), ["lat", "lon"])),
+        make_union(make_encoder("cartesian3d"), LocationTargetEncoder("cartesian3d")),
     ):
         with pytest.raises(ValueError, match="learns from the target"):
             evaluate(wrapped, task)
+
+    class Steps(make_encoder("cartesian3d").__class__):  # a parameter called steps is not a pipeline's
+        def __init__(self, steps=3, **params):
+            super().__init__(**params)
+            self.steps = steps
+
+    assert evaluate(Steps(), task, probe="linear")["r2"] > 0.99
 
 
 def test_metrics_match_sklearn_on_a_fold():

@@ -199,8 +199,8 @@ class GeoEmbedder(LocationFeaturizer):
         inputs = sorted(set(params) & {"lat_col", "lon_col", "wrap_longitude", "on_invalid"})
         if inputs:
             raise ValueError(
-                f"encoder_params {inputs} set how coordinates are read, which GeoEmbedder does itself: give them as "
-                + ", ".join(f"GeoEmbedder({name}=...)" for name in inputs)
+                f"encoder_params {inputs} set how coordinates are read, which the wrapper does itself: give them "
+                "as its own parameters (" + ", ".join(f"{name}=..." for name in inputs) + ")"
             )
         unknown = sorted(set(params) - accepted)
         if unknown:

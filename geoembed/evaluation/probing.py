@@ -87,16 +87,21 @@ def _scores(kind, y_true, y_pred) -> dict:
 
 
 def _needs_target(encoder) -> bool:
-    """Whether ``encoder``, or a step of it (pipelines, column transformers), learns from the target
-    (scikit-learn's ``target_tags.required``).
+    """Whether ``encoder``, or an estimator inside it (a pipeline's steps, a column transformer's
+    transformers, a search's estimator), learns from the target (scikit-learn's ``target_tags.required``).
     """
-    parts = [step for _, step, *_ in getattr(encoder, "steps", None) or getattr(encoder, "transformers", None) or []]
-    if any(_needs_target(part) for part in parts if hasattr(part, "fit")):
-        return True
+
+    def required(estimator) -> bool:
+        try:
+            return bool(get_tags(estimator).target_tags.required)
+        except (AttributeError, TypeError):  # not a scikit-learn estimator: a plain transformer
+            return False
+
     try:
-        return bool(get_tags(encoder).target_tags.required)
-    except (AttributeError, TypeError):  # not a scikit-learn estimator: a plain transformer
-        return False
+        inside = encoder.get_params(deep=True).values()
+    except Exception:  # no get_params, or one that needs more than scikit-learn's contract
+        inside = ()
+    return required(encoder) or any(required(value) for value in inside if hasattr(value, "fit"))
 
 
 def embed_task(encoder, task):

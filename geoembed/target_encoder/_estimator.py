@@ -539,7 +539,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
             warnings.warn(
                 f"{type(self).__name__} cannot tell a location signal from chance for a class of {rarest} "
                 f"row(s) (fewer than {MIN_CLASS_ROWS}; skill_ = {skill:.3g}), so its output is the class "
-                "frequency for every row",
+                "frequencies for every row",
                 UserWarning,
                 stacklevel=3,
             )
@@ -549,7 +549,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
                 f"{type(self).__name__} found no significant location signal in y: out of fold, its "
                 f"models do no better than a constant (skill_ = {skill:.3g}, z = {z:.2f}, not above "
                 f"{SKILL_Z:.3f}), so its output is that constant for every row (the training mean, or "
-                f"the class frequencies){note}",
+                f"the class frequencies as closely as the pool's constant gives them){note}",
                 UserWarning,
                 stacklevel=3,
             )
