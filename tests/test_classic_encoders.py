@@ -266,6 +266,14 @@ def test_geoembedder_encoder_params_and_errors():
         ValueError, match=r"encoder_params \['on_invalid', 'wrap_longitude'\] set how coordinates are read"
     ):
         GeoEmbedder(encoder="sphereC+", encoder_params={"on_invalid": "nan", "wrap_longitude": True}).fit(POINTS)
+    with pytest.raises(ValueError, match=r"dtype='float16' needs a dense output.*sparse_output': False"):
+        GeoEmbedder(encoder="grid_onehot", dtype="float16").fit(POINTS)
+    dense16 = GeoEmbedder(encoder="grid_onehot", encoder_params={"sparse_output": False}, dtype="float16")
+    assert dense16.fit_transform(POINTS).dtype == np.float16
+    # an invalid row keeps the output's dtype (the sparse NaN rows came back float64)
+    onehot = GeoEmbedder(encoder="grid_onehot", on_invalid="nan").fit(POINTS)
+    with_nan = onehot.transform(np.array([[1.0, 2.0], [np.nan, 0.0]]))
+    assert with_nan.dtype == np.float32 and np.isnan(with_nan[1].toarray()).all()
     with pytest.raises(ValueError, match="weights='x.safetensors' does not apply to encoder='wrap'"):
         GeoEmbedder(encoder="wrap", weights="x.safetensors").fit(POINTS)
     with pytest.raises(ValueError, match="precision='fast' does not apply to encoder='wrap'"):

@@ -144,10 +144,8 @@ def test_probes_learn_a_smooth_function_of_location():
     with pytest.raises(ValueError, match="LocationTargetEncoder learns from the target.*inside the folds"):
         evaluate(LocationTargetEncoder("cartesian3d"), task)
     from sklearn.compose import make_column_transformer
-    from sklearn.pipeline import make_pipeline
+    from sklearn.pipeline import make_pipeline, make_union
     from sklearn.preprocessing import StandardScaler
-
-    from sklearn.pipeline import make_union
 
     for wrapped in (
         make_pipeline(LocationTargetEncoder("cartesian3d"), StandardScaler()),

@@ -325,4 +325,4 @@ def _sparse_with_nan_rows(encoded, valid):
     nan_rows = sp.csr_matrix(
         (np.full(invalid.size * k, np.nan), (np.repeat(invalid, k), np.tile(np.arange(k), invalid.size))), shape=(n, k)
     )
-    return (placement @ encoded + nan_rows).tocsr()
+    return (placement @ encoded + nan_rows).tocsr().astype(encoded.dtype, copy=False)

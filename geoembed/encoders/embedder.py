@@ -214,6 +214,11 @@ class GeoEmbedder(LocationFeaturizer):
 
     def _fit_encoder(self):
         self.encoder_ = self._build_encoder()
+        if self.dtype == "float16" and getattr(self.encoder_, "sparse_output", False):
+            raise ValueError(
+                f"dtype='float16' needs a dense output, and encoder={self.encoder!r} returns a sparse matrix "
+                "(scipy.sparse has no float16): pass encoder_params={'sparse_output': False}, or dtype='float32'"
+            )
         if hasattr(self.encoder_, "sigmas_"):
             self.sigmas_ = self.encoder_.sigmas_
 
