@@ -125,6 +125,49 @@ def _model_columns(transformer, spark_columns: tuple) -> tuple | None:
     return lat, lon, names
 
 
+def _check_coordinates(df, first: str, second: str, *, projected: bool, wrap: bool) -> None:
+    """Raise if any row's coordinates are invalid: one Spark job over the two columns.
+
+    ``first``/``second`` are latitude/longitude, or projected y/x (``projected``), whose only
+    check here is that they are finite numbers.
+    """
+    functions = optional_import("pyspark.sql.functions", extra="spark", purpose="geoembed.spark")
+    col = functions.col
+
+    def number(name):  # null for what is not a number (try_cast: Spark 4's ANSI cast raises on "51,2")
+        column = col(f"`{name}`")
+        return getattr(column, "try_cast", column.cast)("double")
+
+    def unusable(name):
+        value = number(name)
+        return value.isNull() | functions.isnan(value) | (functions.abs(value) == float("inf"))
+
+    bad = unusable(first) | unusable(second)
+    if not projected:
+        bad = bad | (functions.abs(number(first)) > 90)
+        if not wrap:
+            bad = bad | (functions.abs(number(second)) > 180)
+    rows = df.where(bad)
+    count = rows.count()
+    if count:
+        others = [c for c in df.columns if c not in (first, second)][:3]  # an id, say, to find them by
+        examples = rows.select(*[col(f"`{c}`") for c in (*others, first, second)]).limit(5).collect()
+        shown = [row.asDict() for row in examples]
+        what = (
+            "projected x/y that are null, NaN, infinite or not numbers"
+            if projected
+            else (
+                "null, NaN, not numbers, latitude outside [-90, 90]"
+                + ("" if wrap else " or longitude outside [-180, 180]")
+            )
+        )
+        raise ValueError(
+            f"geoembed.spark: {count:,} row(s) have invalid coordinates ({what}), found by a scan of columns "
+            f"{first!r} and {second!r} before any embedding; e.g. {shown}. Fix or drop them, give the transformer "
+            "on_invalid='nan' for NaN features on them, or pass check=False to skip this scan"
+        )
+
+
 def _worker_transformer(broadcast, key: str):
     """The transformer of the call of :func:`transform` named ``key``, unpickled once per worker.
 
@@ -151,6 +194,7 @@ def transform(
     crs=None,
     x_col: str | None = None,
     y_col: str | None = None,
+    check: bool = True,
 ):
     """Apply a fitted geoembed transformer to a Spark DataFrame.
 
@@ -187,6 +231,14 @@ def transform(
     x_col, y_col : str, default=None
         With ``crs``: the projected columns, found by name otherwise (x/easting, y/northing,
         any case).
+    check : bool, default=True
+        For a transformer with ``on_invalid="raise"``, scan the two coordinate columns once, now
+        (a Spark job that reads only them), and raise before any embedding if any row is invalid:
+        null, NaN, not a number, latitude outside [-90, 90] or longitude outside [-180, 180]
+        (unless the transformer wraps longitudes); finite values for projected columns, whose
+        area of use is checked batch by batch. Without it a bad row fails the job only when its
+        task runs, hours into a long one, naming that row alone. False skips the scan (a table
+        costly to compute twice: or cache it first); streaming DataFrames are not scanned.
 
     Returns
     -------
@@ -197,9 +249,9 @@ def transform(
     Raises
     ------
     ValueError
-        Before any job runs: missing or ambiguous coordinate columns, non-numeric ones, an
+        Before any embedding: missing or ambiguous coordinate columns, non-numeric ones, an
         unfitted transformer, an output name that exists, bad ``output`` or ``dtype``, a
-        ``crs`` pyproj does not know.
+        ``crs`` pyproj does not know, and (``check``) invalid coordinates, counted, with examples.
     """
     sql = _pyspark()
     types = optional_import("pyspark.sql.types", extra="spark", purpose="geoembed.spark")
@@ -228,6 +280,8 @@ def transform(
     clash = sorted(set(new) & set(df.columns))
     if clash:
         raise ValueError(f"output columns {clash} already exist in the DataFrame; choose another output_col")
+    if check and on_failure == "raise" and not df.isStreaming:
+        _check_coordinates(df, lat, lon, projected=crs is not None, wrap=getattr(transformer, "wrap_longitude", False))
 
     from pyspark import cloudpickle
 

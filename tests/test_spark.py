@@ -205,10 +205,30 @@ def test_invalid_rows_raise_as_in_pandas_and_name_the_partition(sdf, table):
         encoder.transform(table[["Latitude", "lng"]])
     message = r"geoembed.spark: partition \d+, rows \d+ to \d+ of the partition.*(must be finite|latitude must be in)"
     with pytest.raises(Exception, match=message):
-        gs.transform(sdf, encoder).collect()
+        gs.transform(sdf, encoder, check=False).collect()
     nulls = sdf.where(sdf.id.isin([BAD[1]]))  # lng is missing there: a null and a NaN reach pandas alike
     with pytest.raises(Exception, match=r"must be finite.*\(a Spark null arrives as NaN\)"):
-        gs.transform(nulls, encoder).collect()
+        gs.transform(nulls, encoder, check=False).collect()
+
+
+def test_invalid_rows_are_found_before_any_embedding(sdf, table, spark):
+    """By default every bad row is counted by one scan of the two columns when transform is called."""
+    encoder = make_encoder("sphereC+").fit(table[["Latitude", "lng"]].iloc[:5])  # on_invalid="raise"
+    with pytest.raises(ValueError, match=r"3 row\(s\) have invalid coordinates .* before any embedding") as found:
+        gs.transform(sdf, encoder)
+    assert all(f"'id': {row}" in str(found.value) for row in BAD)  # the rows, with their ids
+    clean = sdf.where(~sdf.id.isin(BAD))
+    assert gs.transform(clean, encoder).count() == N - len(BAD)  # nothing to report: lazy as before
+    wrapping = make_encoder("sphereC+", wrap_longitude=True).fit(table[["Latitude", "lng"]].iloc[:5])
+    beyond = clean.withColumn("lng", clean.lng + 360.0)  # wrapped longitudes are valid for it
+    assert gs.transform(beyond, wrapping).count() == N - len(BAD)
+    with pytest.raises(ValueError, match="longitude outside"):
+        gs.transform(beyond, encoder)
+    strings = clean.withColumn("Latitude", clean.Latitude.cast("string"))
+    with pytest.raises(ValueError, match="1 row"):  # a string that is no number
+        gs.transform(strings.withColumn("Latitude", strings.Latitude.substr(1, 0)).limit(1), encoder)
+    nan_rows = make_encoder("sphereC+", on_invalid="nan").fit(table[["Latitude", "lng"]].iloc[:5])
+    assert gs.transform(sdf, nan_rows).count() == N  # NaN features for them: nothing to check
 
 
 def test_bad_calls_fail_before_any_job(sdf, spark, table):
@@ -258,7 +278,7 @@ def test_a_failed_job_leaves_no_output(sdf, tmp_path, table):
     encoder = make_encoder("sphereC+").fit(table[["Latitude", "lng"]].iloc[:5])  # raises on the bad rows
     out = tmp_path / "never"
     with pytest.raises(Exception, match="geoembed.spark"):
-        gs.write_parquet(gs.transform(sdf, encoder), str(out))
+        gs.write_parquet(gs.transform(sdf, encoder, check=False), str(out))
     assert not out.exists()  # Spark leaves the folder empty; it is removed so that a rerun can write there
 
 
