@@ -125,6 +125,25 @@ def _model_columns(transformer, spark_columns: tuple) -> tuple | None:
     return lat, lon, names
 
 
+def _reading_settings(transformer) -> tuple[str, bool]:
+    """(on_invalid, wrap_longitude) of the estimator that reads the coordinates: the transformer, or
+    the first step of a pipeline (nested ones too); "raise" and False when it has none (a location
+    prior raises on invalid rows).
+    """
+    reader = transformer
+    while hasattr(reader, "steps") and reader.steps:
+        reader = reader.steps[0][1]
+    return getattr(reader, "on_invalid", "raise"), bool(getattr(reader, "wrap_longitude", False))
+
+
+def _quoted(name: str) -> str:
+    """A column name for Spark SQL: in backticks, a backtick doubled."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+_SIMPLE_TYPES = _numeric_types + ("StringType", "BooleanType", "DateType", "TimestampType", "TimestampNTZType")
+
+
 def _check_coordinates(df, first: str, second: str, *, projected: bool, wrap: bool) -> None:
     """Raise if any row's coordinates are invalid: one Spark job over the two columns.
 
@@ -132,11 +151,9 @@ def _check_coordinates(df, first: str, second: str, *, projected: bool, wrap: bo
     check here is that they are finite numbers.
     """
     functions = optional_import("pyspark.sql.functions", extra="spark", purpose="geoembed.spark")
-    col = functions.col
 
-    def number(name):  # null for what is not a number (try_cast: Spark 4's ANSI cast raises on "51,2")
-        column = col(f"`{name}`")
-        return getattr(column, "try_cast", column.cast)("double")
+    def number(name):  # null for what is not a number: try_cast (Spark 3.2+), as ANSI casts raise on "51,2"
+        return functions.expr(f"try_cast({_quoted(name)} AS DOUBLE)")
 
     def unusable(name):
         value = number(name)
@@ -149,23 +166,27 @@ def _check_coordinates(df, first: str, second: str, *, projected: bool, wrap: bo
             bad = bad | (functions.abs(number(second)) > 180)
     rows = df.where(bad)
     count = rows.count()
-    if count:
-        others = [c for c in df.columns if c not in (first, second)][:3]  # an id, say, to find them by
-        examples = rows.select(*[col(f"`{c}`") for c in (*others, first, second)]).limit(5).collect()
-        shown = [row.asDict() for row in examples]
-        what = (
-            "projected x/y that are null, NaN, infinite or not numbers"
-            if projected
-            else (
-                "null, NaN, not numbers, latitude outside [-90, 90]"
-                + ("" if wrap else " or longitude outside [-180, 180]")
-            )
-        )
-        raise ValueError(
-            f"geoembed.spark: {count:,} row(s) have invalid coordinates ({what}), found by a scan of columns "
-            f"{first!r} and {second!r} before any embedding; e.g. {shown}. Fix or drop them, give the transformer "
-            "on_invalid='nan' for NaN features on them, or pass check=False to skip this scan"
-        )
+    if not count:
+        return
+    what = (
+        "projected x/y that are null, NaN, infinite or not numbers"
+        if projected
+        else "null, NaN, infinite, not numbers, latitude outside [-90, 90]"
+        + ("" if wrap else " or longitude outside [-180, 180]")
+    )
+    try:  # a few rows to find them by: id-like columns first, simple types only, values shortened
+        types = {field.name: type(field.dataType).__name__ for field in df.schema.fields}
+        others = [c for c in df.columns if c not in (first, second) and types.get(c) in _SIMPLE_TYPES]
+        others = sorted(others, key=lambda c: "id" not in c.lower())[:3]
+        examples = rows.select(*[functions.col(_quoted(c)) for c in (*others, first, second)]).limit(5).collect()
+        shown = "; e.g. " + str([{k: str(v)[:40] for k, v in row.asDict().items()} for row in examples])
+    except Exception:  # names Spark cannot select twice (duplicates after a join): the count alone
+        shown = ""
+    raise ValueError(
+        f"geoembed.spark: {count:,} row(s) have invalid coordinates ({what}), found by a scan of columns "
+        f"{first!r} and {second!r} before any embedding{shown}. Fix or drop them (or, for a featurizer, give it "
+        "on_invalid='nan' for NaN features on them), or pass check=False to skip this scan"
+    )
 
 
 def _worker_transformer(broadcast, key: str):
@@ -232,19 +253,22 @@ def transform(
         With ``crs``: the projected columns, found by name otherwise (x/easting, y/northing,
         any case).
     check : bool, default=True
-        For a transformer with ``on_invalid="raise"``, scan the two coordinate columns once, now
-        (a Spark job that reads only them), and raise before any embedding if any row is invalid:
-        null, NaN, not a number, latitude outside [-90, 90] or longitude outside [-180, 180]
-        (unless the transformer wraps longitudes); finite values for projected columns, whose
-        area of use is checked batch by batch. Without it a bad row fails the job only when its
-        task runs, hours into a long one, naming that row alone. False skips the scan (a table
-        costly to compute twice: or cache it first); streaming DataFrames are not scanned.
+        For a transformer with ``on_invalid="raise"`` (a pipeline: its first step's), scan the
+        two coordinate columns once, now (a Spark job that reads only them), and raise before
+        any embedding if any row is invalid: null, NaN, infinite, not a number, latitude outside
+        [-90, 90] or longitude outside [-180, 180] (unless the transformer wraps longitudes);
+        finite values for projected columns, whose area of use is checked batch by batch.
+        Without it a bad row fails the job only when its task runs, hours into a long one,
+        naming that row alone. False skips the scan (a table costly to compute twice: or cache
+        it first); streaming DataFrames are not scanned. Strings that Spark reads as numbers
+        and pandas does not ("51d") still fail at their task.
 
     Returns
     -------
     pyspark.sql.DataFrame
         Every input column, in order, then the features. Lazy, as every Spark transformation:
-        nothing runs until an action (``write``, ``count``, ...).
+        nothing is embedded until an action (``write``, ``count``, ...); only the scan of
+        ``check`` runs when this is called.
 
     Raises
     ------
@@ -275,13 +299,14 @@ def transform(
             crs_wkt = check_crs(crs, "crs").to_wkt()
         except Exception as err:  # pyproj's CRSError: an unknown code or a malformed definition
             raise ValueError(f"crs {crs!r} is not a coordinate reference system pyproj knows: {err}") from None
-    on_failure = "nan" if getattr(transformer, "on_invalid", "raise") == "nan" else "raise"
+    on_invalid, wrap = _reading_settings(transformer)
+    on_failure = "nan" if on_invalid == "nan" else "raise"
     new = [output_col] if output == "array" else names
     clash = sorted(set(new) & set(df.columns))
     if clash:
         raise ValueError(f"output columns {clash} already exist in the DataFrame; choose another output_col")
     if check and on_failure == "raise" and not df.isStreaming:
-        _check_coordinates(df, lat, lon, projected=crs is not None, wrap=getattr(transformer, "wrap_longitude", False))
+        _check_coordinates(df, lat, lon, projected=crs is not None, wrap=wrap)
 
     from pyspark import cloudpickle
 
@@ -350,12 +375,12 @@ def transform(
             return embed_batches(batches)
 
         udf = functions.pandas_udf(as_columns, return_type)
-    applied = udf(functions.col(lat), functions.col(lon))
+    applied = udf(functions.col(_quoted(lat)), functions.col(_quoted(lon)))
     if output == "array":
         return df.withColumn(output_col, applied)
     struct = f"__geoembed_{output_col}"
     return df.withColumn(struct, applied).select(
-        *[functions.col(f"`{c}`") for c in df.columns], *[functions.col(f"{struct}.`{n}`") for n in names]
+        *[functions.col(_quoted(c)) for c in df.columns], *[functions.col(f"{struct}.{_quoted(n)}") for n in names]
     )
 
 

@@ -216,7 +216,7 @@ def test_invalid_rows_are_found_before_any_embedding(sdf, table, spark):
     encoder = make_encoder("sphereC+").fit(table[["Latitude", "lng"]].iloc[:5])  # on_invalid="raise"
     with pytest.raises(ValueError, match=r"3 row\(s\) have invalid coordinates .* before any embedding") as found:
         gs.transform(sdf, encoder)
-    assert all(f"'id': {row}" in str(found.value) for row in BAD)  # the rows, with their ids
+    assert all(f"'id': '{row}'" in str(found.value) for row in BAD)  # the rows, with their ids
     clean = sdf.where(~sdf.id.isin(BAD))
     assert gs.transform(clean, encoder).count() == N - len(BAD)  # nothing to report: lazy as before
     wrapping = make_encoder("sphereC+", wrap_longitude=True).fit(table[["Latitude", "lng"]].iloc[:5])
@@ -229,6 +229,25 @@ def test_invalid_rows_are_found_before_any_embedding(sdf, table, spark):
         gs.transform(strings.withColumn("Latitude", strings.Latitude.substr(1, 0)).limit(1), encoder)
     nan_rows = make_encoder("sphereC+", on_invalid="nan").fit(table[["Latitude", "lng"]].iloc[:5])
     assert gs.transform(sdf, nan_rows).count() == N  # NaN features for them: nothing to check
+    # a pipeline reads coordinates through its first step, whose settings the scan follows
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    lenient = make_pipeline(make_encoder("sphereC+", on_invalid="nan"), StandardScaler())
+    lenient.fit(table[["Latitude", "lng"]].iloc[good_rows := np.setdiff1d(np.arange(N), BAD)][:50])
+    assert gs.transform(sdf, lenient, check=True).count() == N
+    wraps = make_pipeline(make_encoder("sphereC+", wrap_longitude=True), StandardScaler())
+    wraps.fit(table[["Latitude", "lng"]].iloc[good_rows][:50])
+    assert gs.transform(beyond, wraps).count() == N - len(BAD)
+    # wide columns and awkward names: the examples stay short, the coordinates are read by their names
+    from pyspark.sql import functions as F
+
+    odd = sdf.withColumnRenamed("Latitude", "geo.lat").withColumn("blob", F.repeat(F.col("city"), 5000))
+    wide = make_encoder("sphereC+", lat_col="geo.lat").fit(pd.DataFrame({"geo.lat": [1.0], "lng": [2.0]}))
+    with pytest.raises(ValueError, match="3 row") as found:
+        gs.transform(odd, wide, lat_col="geo.lat")
+    assert len(str(found.value)) < 2_000 and "'id': '" in str(found.value)
+    assert gs.transform(odd.where(~odd.id.isin(BAD)), wide, lat_col="geo.lat").count() == N - len(BAD)
 
 
 def test_bad_calls_fail_before_any_job(sdf, spark, table):
