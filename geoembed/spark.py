@@ -63,14 +63,29 @@ def _column(columns: list[str], names: tuple, what: str, explicit) -> str:
     return matches[0]
 
 
-def _input_columns(df, transformer, lat_col, lon_col, crs, x_col, y_col) -> tuple[str, str]:
+def _coordinate_reader(transformer):
+    """The estimator that reads the coordinates: the transformer, or the first step of a pipeline
+    (nested ones too), whose ``lat_col``, ``lon_col``, ``on_invalid`` and ``wrap_longitude`` apply.
+    """
+    reader = transformer
+    while hasattr(reader, "steps") and reader.steps:
+        reader = reader.steps[0][1]
+    return reader
+
+
+def _column_types(df) -> dict:
+    """Spark column name -> the name of its data type class (``DoubleType``...)."""
+    return {field.name: type(field.dataType).__name__ for field in df.schema.fields}
+
+
+def _input_columns(df, reader, lat_col, lon_col, crs, x_col, y_col) -> tuple[str, str]:
     """The Spark columns read: (latitude, longitude), or (projected y, projected x) with ``crs``."""
     columns = list(df.columns)
     if crs is None:
         if x_col is not None or y_col is not None:
             raise ValueError("x_col and y_col name projected columns: give their crs as well")
-        lat_col = lat_col if lat_col is not None else getattr(transformer, "lat_col", None)
-        lon_col = lon_col if lon_col is not None else getattr(transformer, "lon_col", None)
+        lat_col = lat_col if lat_col is not None else getattr(reader, "lat_col", None)
+        lon_col = lon_col if lon_col is not None else getattr(reader, "lon_col", None)
         first = _column(columns, LAT_NAMES, "latitude", lat_col)
         second = _column(columns, LON_NAMES, "longitude", lon_col)
         what, allowed = "latitude and longitude", _numeric_types + ("StringType",)
@@ -80,7 +95,7 @@ def _input_columns(df, transformer, lat_col, lon_col, crs, x_col, y_col) -> tupl
         first = _column(columns, Y_NAMES, "y", y_col)
         second = _column(columns, X_NAMES, "x", x_col)
         what, allowed = "projected x and y", _numeric_types
-    types = {field.name: type(field.dataType).__name__ for field in df.schema.fields}
+    types = _column_types(df)
     wrong = {c: types[c] for c in (first, second) if types[c] not in allowed}
     if wrong:
         raise ValueError(f"{what} must be numeric columns; got {wrong}")
@@ -100,10 +115,10 @@ def _feature_names(transformer) -> list[str]:
     return [str(name) for name in transformer.get_feature_names_out()]
 
 
-def _model_columns(transformer, spark_columns: tuple) -> tuple | None:
+def _model_columns(transformer, reader) -> tuple | None:
     """The names under which the workers hand latitude and longitude to ``transformer``: those it
-    was fitted on (its ``feature_names_in_``, read as it reads them), whatever the Spark columns
-    are called, as (latitude name, longitude name, the fitted order); None for a transformer
+    was fitted on (its ``feature_names_in_``, read as its ``reader`` reads them), whatever the Spark
+    columns are called, as (latitude name, longitude name, the fitted order); None for a transformer
     fitted without names, which gets a [lat, lon] array.
     """
     fitted = getattr(transformer, "feature_names_in_", None)
@@ -115,25 +130,13 @@ def _model_columns(transformer, spark_columns: tuple) -> tuple | None:
             f"{type(transformer).__name__} was fitted on the columns {names}; geoembed.spark.transform passes "
             "it only the latitude and longitude columns, so fit it on those two"
         )
-    lat_col, lon_col = getattr(transformer, "lat_col", None), getattr(transformer, "lon_col", None)
     try:
-        lat, lon = find_latlon_columns(names, lat_col=lat_col, lon_col=lon_col)
+        lat, lon = find_latlon_columns(
+            names, lat_col=getattr(reader, "lat_col", None), lon_col=getattr(reader, "lon_col", None)
+        )
     except ValueError as err:
-        if spark_columns and all(column in names for column in spark_columns):  # fitted on the table's own names
-            return (*spark_columns, names)  # (a pipeline whose first step names them, say)
         raise ValueError(f"{type(transformer).__name__} was fitted on the columns {names}: {err}") from None
     return lat, lon, names
-
-
-def _reading_settings(transformer) -> tuple[str, bool]:
-    """(on_invalid, wrap_longitude) of the estimator that reads the coordinates: the transformer, or
-    the first step of a pipeline (nested ones too); "raise" and False when it has none (a location
-    prior raises on invalid rows).
-    """
-    reader = transformer
-    while hasattr(reader, "steps") and reader.steps:
-        reader = reader.steps[0][1]
-    return getattr(reader, "on_invalid", "raise"), bool(getattr(reader, "wrap_longitude", False))
 
 
 def _quoted(name: str) -> str:
@@ -175,7 +178,7 @@ def _check_coordinates(df, first: str, second: str, *, projected: bool, wrap: bo
         + ("" if wrap else " or longitude outside [-180, 180]")
     )
     try:  # a few rows to find them by: id-like columns first, simple types only, values shortened
-        types = {field.name: type(field.dataType).__name__ for field in df.schema.fields}
+        types = _column_types(df)
         others = [c for c in df.columns if c not in (first, second) and types.get(c) in _SIMPLE_TYPES]
         others = sorted(others, key=lambda c: "id" not in c.lower())[:3]
         examples = rows.select(*[functions.col(_quoted(c)) for c in (*others, first, second)]).limit(5).collect()
@@ -229,10 +232,10 @@ def transform(
         encoder from ``make_encoder``, ``LocationTargetEncoder``, or a pipeline of them
         whose ``transform`` takes a frame of the two columns.
     lat_col, lon_col : str, default=None
-        The Spark columns; default the transformer's own ``lat_col``/``lon_col``, else found by
-        name. The transformer receives them under the names it was fitted on (fitted on a
-        frame of ``lat``/``lon``, it reads ``geo_lat``/``geo_lon`` given here), or as a
-        [lat, lon] array if it was fitted on one.
+        The Spark columns; default the transformer's own ``lat_col``/``lon_col`` (a pipeline's:
+        its first step's), else found by name. The transformer receives them under the names it
+        was fitted on (fitted on a frame of ``lat``/``lon``, it reads ``geo_lat``/``geo_lon`` given
+        here), or as a [lat, lon] array if it was fitted on one.
     output : {"array", "columns"}, default="array"
         One array column ``output_col``, or one float column per feature named as the
         transformer's ``get_feature_names_out()`` (e.g. ``geoclip_0`` ... ``geoclip_511``).
@@ -290,23 +293,23 @@ def transform(
         raise ValueError(f"torch_threads must be a positive int or None; got {torch_threads!r}")
     if not isinstance(df, sql.DataFrame):
         raise TypeError(f"df must be a pyspark.sql.DataFrame; got {type(df).__name__}")
-    lat, lon = _input_columns(df, transformer, lat_col, lon_col, crs, x_col, y_col)  # y and x with crs
+    reader = _coordinate_reader(transformer)
+    lat, lon = _input_columns(df, reader, lat_col, lon_col, crs, x_col, y_col)  # y and x with crs
     names = _feature_names(transformer)
-    model_columns = _model_columns(transformer, (lat, lon) if crs is None else ())
+    model_columns = _model_columns(transformer, reader)
     crs_wkt = None
     if crs is not None:
         try:
             crs_wkt = check_crs(crs, "crs").to_wkt()
         except Exception as err:  # pyproj's CRSError: an unknown code or a malformed definition
             raise ValueError(f"crs {crs!r} is not a coordinate reference system pyproj knows: {err}") from None
-    on_invalid, wrap = _reading_settings(transformer)
-    on_failure = "nan" if on_invalid == "nan" else "raise"
+    on_failure = "nan" if getattr(reader, "on_invalid", "raise") == "nan" else "raise"  # a prior raises
     new = [output_col] if output == "array" else names
     clash = sorted(set(new) & set(df.columns))
     if clash:
         raise ValueError(f"output columns {clash} already exist in the DataFrame; choose another output_col")
     if check and on_failure == "raise" and not df.isStreaming:
-        _check_coordinates(df, lat, lon, projected=crs is not None, wrap=wrap)
+        _check_coordinates(df, lat, lon, projected=crs is not None, wrap=bool(getattr(reader, "wrap_longitude", False)))
 
     from pyspark import cloudpickle
 
