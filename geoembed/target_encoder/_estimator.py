@@ -576,14 +576,14 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
             raise ValueError(f"y must be one-dimensional (one target); got shape {y.shape}")
         if len(y) != n_samples:
             raise ValueError(f"X has {n_samples} rows but y has {len(y)}")
-        missing = np.flatnonzero(pd.isna(y)) if y.dtype.kind not in "biu" else []
-        if len(missing):
-            rows = list(labels[missing[:10]]) if labels is not None else missing[:10].tolist()
-            raise ValueError(f"y contains NaN or missing values at {len(missing)} row(s), e.g. rows {rows}")
-        infinite = np.flatnonzero(np.isinf(y)) if y.dtype.kind == "f" else []
-        if len(infinite):
-            rows = list(labels[infinite[:10]]) if labels is not None else infinite[:10].tolist()
-            raise ValueError(f"y contains infinite values at {len(infinite)} row(s), e.g. rows {rows}")
+        unusable = [
+            ("NaN or missing", np.flatnonzero(pd.isna(y)) if y.dtype.kind not in "biu" else []),
+            ("infinite", np.flatnonzero(np.isinf(y)) if y.dtype.kind == "f" else []),
+        ]
+        for what, bad in unusable:
+            if len(bad):
+                rows = list(labels[bad[:10]]) if labels is not None else bad[:10].tolist()
+                raise ValueError(f"y contains {what} values at {len(bad)} row(s), e.g. rows {rows}")
         kind = self.target_type if self.target_type != "auto" else infer_target_type(original)
         if kind not in ("continuous", "binary", "multiclass"):
             hint = (

@@ -16,7 +16,6 @@ __all__ = [
     "log_pool",
     "log_probabilities",
     "pool",
-    "smoothed_prior",
 ]
 
 #: Probabilities are mixed with this share of the uniform distribution before log pooling,
@@ -30,13 +29,6 @@ def floored(probabilities, n_classes):
     it was.
     """
     return (probabilities + SMOOTHING / n_classes) / (1 + SMOOTHING)
-
-
-def smoothed_prior(prior):
-    """The class frequencies as the pool gives them with every model's weight at zero: mixed with
-    ``SMOOTHING`` of the uniform distribution (:func:`floored`), like every probability the pool reads.
-    """
-    return floored(prior, len(prior))
 
 
 def log_probabilities(predictions, prior):
