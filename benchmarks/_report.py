@@ -24,6 +24,7 @@ __all__ = [
     "machine_line",
     "markdown_table",
     "peak_gemm_gflops",
+    "reprobe_peak",
     "write_results",
 ]
 
@@ -41,3 +42,16 @@ def write_results(name, title, rows, columns, notes=(), info=None, directory=Non
     """
     directory = RESULTS_DIR if directory is None else directory
     return report.write_results(name, title, rows, columns, notes, info or machine_info(), directory)
+
+
+def reprobe_peak(info: dict) -> dict:
+    """Probe the GEMM peak again (after the timed rounds) and keep, per dtype, the higher of this
+    probe and the one in ``info`` (updated in place and returned).
+
+    The peak is a ceiling, and one 1.5 s probe on a shared VM can land in a slow spell: on a 2-core
+    AMD EPYC VM with AVX2 (2026-12-07) one probe read 104 GFLOP/s float32 where the others of the
+    day read 137-160, which put the official release at 114% of its "limit".
+    """
+    again = peak_gemm_gflops()
+    info["peak_gemm_gflops"] = {k: max(v, again.get(k, v)) for k, v in info["peak_gemm_gflops"].items()}
+    return info

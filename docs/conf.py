@@ -105,7 +105,7 @@ def copy_external_sources() -> None:
     files: dict[Path, Path | bytes] = {}
     for source in sorted(results.rglob("*")):
         if source.is_file() and source.suffix in {".md", ".png"}:
-            label = result_label(source.name) if source.parent == results and source.suffix == ".md" else ""
+            label = result_label(source.name) if source.suffix == ".md" else ""  # by name, in subfolders too
             text = _labelled(source.read_text(encoding="utf-8"), label) if label else None
             files[DOCS / "_results" / source.relative_to(results)] = text.encode("utf-8") if text else source
     _sync(files, DOCS / "_results")
