@@ -64,10 +64,18 @@ DEVELOPMENT_RESULTS = (
     "added_*.md",
     "tree_head_variants.md",
     "heldout_lite_hidden96.md",
+    "train_climate.md",
 )
 DEVELOPMENT_EXCEPT = ("added_designs_heldout*.md",)
 #: Result files whose rows carry their half (development, evaluation, confirmation sets).
-MIXED_RESULTS = ("heldout.md", "heldout_blocks10.md", "heldout_lite.md", "heldout_lite_grid*.md", "nested_prefixes.md")
+MIXED_RESULTS = (
+    "heldout.md",
+    "heldout_blocks10.md",
+    "heldout_lite.md",
+    "heldout_lite_grid*.md",
+    "nested_prefixes.md",
+    "interpolated.md",
+)
 DEVELOPMENT_NOTE = (
     "> **Development measurement.** The accuracy numbers here come from tasks that chose the "
     "project's designs and defaults (the downstream suite, the development half of the held-out pool, "

@@ -1,6 +1,7 @@
 """The rendered benchmark results say which were measured on tasks that chose designs (docs/conf.py)."""
 
 import ast
+import re
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -47,7 +48,6 @@ def test_development_results_are_labelled(conf, name):
         "added_designs_heldout.md",
         "heldout_lite_confirmation.md",
         "local_detail.md",
-        "interpolated.md",
     ],
 )
 def test_heldout_results_are_not_labelled_development(conf, name):
@@ -60,3 +60,14 @@ def test_every_pattern_matches_a_result_file(conf):
     for pattern in (*conf["DEVELOPMENT_RESULTS"], *conf["DEVELOPMENT_EXCEPT"], *conf["MIXED_RESULTS"]):
         assert any(fnmatch(n, pattern) for n in names), pattern
     assert conf["result_label"]("heldout.md") == "mixed"
+
+
+def test_files_with_rows_of_both_halves_carry_the_both_halves_note(conf):
+    """A table with development and evaluation rows side by side is labelled (interpolated.md was not)."""
+    both = []
+    for path in sorted(RESULTS.glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"\|\s*development\s*\|", text) and re.search(r"\|\s*evaluation\s*\|", text):
+            both.append(path.name)
+            assert conf["result_label"](path.name) in ("mixed", "development"), path.name
+    assert "interpolated.md" in both and "heldout.md" in both

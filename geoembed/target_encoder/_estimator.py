@@ -106,9 +106,11 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         -0.001 to +0.003 on the four other continuous tasks it changes (303 to 1,155 rows, the
         encoder fit on 80% of them). From 1,000 rows on, 5 folds keep the cost of a fit at 6
         fits of each base model instead of 21. On the evaluation half, run once after the
-        choice (with blocks of ten rows): the worst location-only task (a 197-row count) went from -0.071 to -0.039
-        against the best single model, 35 prefectures on 668 rows from +0.099 to +0.124 and a
-        skewed 414-row target (every model's R² below zero) from +0.636 to +0.335.
+        choice, the encoder's margins over the best single model with the current defaults
+        (``benchmarks/results/heldout.md``, fold standard deviation of the margin in brackets):
+        a 197-row count +0.050 (0.096), 35 prefectures on 668 rows +0.124 (0.048), a skewed
+        414-row target (every model's R² below zero) +1.106 (1.594). With 5 folds, before the
+        choice, they read -0.071, +0.099 and +0.636 (an earlier design's run, in CHANGELOG).
         The number used is ``n_splits_``. An int gives that many spatially blocked folds of
         ``block_size_deg`` or ``block_size_km`` (with neither, for a multiclass target, that
         many folds of shuffled rows: see ``block_size_km``); a splitter's ``split(X, y)`` gets
@@ -158,7 +160,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         numbers every time. How much they differ, measured on the 17 location-only tasks of the
         held-out evaluation half (``benchmarks/results/heldout.md``, seed 1 against seed 0, the
         encoder and a LinearRegression / LogisticRegression head, 5-fold spatial CV): a median of
-        0.002 in R² or accuracy, 0.004 at the 75th percentile and at most 0.025 (35 classes on
+        0.002 in R² or accuracy, 0.005 at the 75th percentile and at most 0.025 (35 classes on
         668 rows).
     n_jobs : int, default=None
         Parallel jobs of the trees and the neighbour search (None: 1).
@@ -221,8 +223,10 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         ratio of log-losses for classes, both forecasts mixed alike with 1% of the uniform
         distribution first, so that one row costs at most ``log(101 * n_classes)``. (Unmixed, a row
         whose class was missing from a refit's rows could cost hundreds of nats and outweigh all the
-        others: on 80 airports with one row of its own time zone, a signal right on 96% of rows out
-        of fold was dropped; ``benchmarks/results/small_tables_floored_draws_changes.md``.)
+        others: on 100-row draws of a development task, airport time zones, where a fold's refit
+        can miss a zone of one airport, the signal was dropped and the encoder fell 0.330 below the
+        best single model; mixed, it is 0.050 above;
+        ``benchmarks/results/small_tables_floored_draws_changes.md``, development measurement.)
         The location signal is kept only when the rows' paired gains put it above zero at
         one-sided 95% (a z score above ``SKILL_Z``, the rows taken as independent); otherwise
         the encoder warns and its output is that constant for every row (``weights_`` all zero;
@@ -256,8 +260,8 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
     Notes
     -----
     The cost of a fit is that of the location features (computed once) plus ``n_splits_ + 1`` fits
-    of each base model: on 10,000 rows about 1.5-2x the time of the GeoCLIP features alone
-    (``benchmarks/results/location_prior.md``).
+    of each base model: on 10,000 rows about 2.1-2.4x the time of the GeoCLIP features alone
+    (``benchmarks/results/location_prior.md``; AMD EPYC Zen 5, 2 threads, torch 2.13.0).
 
     The meta-model's few weights are fit on the out-of-fold predictions of all rows, as in
     scikit-learn's stacking estimators; each row's encoding comes from base models that never
@@ -266,8 +270,9 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
     A target without location signal (``skill_`` not significantly above zero) gives a
     constant. It was chosen on the development half of the held-out protocol, where it changed no
     location-only verdict. On the evaluation half, on a skewed 414-row target where every model
-    scores below zero, it lifted the encoder's R² from -1.005 to -0.275 (with blocks of ten rows;
-    ``benchmarks/results/heldout.md`` has the evaluation half and the confirmation sets).
+    scores below zero, the encoder's R² is -0.234 ± 0.436 over folds
+    (``benchmarks/results/heldout.md``, which has the evaluation half and the confirmation sets);
+    without the test an earlier release scored -1.005 there (in CHANGELOG; its file was not kept).
 
     Small tables are where it is not reliably at par. Its folds for them (blocks of about one row,
     see ``block_size_km``) were chosen on draws of the development half and judged on a third set
