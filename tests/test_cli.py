@@ -559,3 +559,21 @@ def test_embed_reads_projected_columns_of_a_table_with_crs(tmp_path, capsys):
         capsys.readouterr().err
         == "geoembed: error: --x-col and --y-col name projected columns: give their --crs as well\n"
     )
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_precision_fast_says_when_this_cpu_runs_it_in_float32(points_csv, tmp_path, capsys, monkeypatch, native):
+    # on a CPU without native bfloat16 (AVX2 only) fast is exact's float32 path: the user hears it
+    import geoembed.models.kernels as kernels
+
+    monkeypatch.setattr(kernels, "bfloat16_is_fast", lambda device: native)
+    path, frame = points_csv
+    out = tmp_path / "fast.npy"
+    assert main(["embed", str(path), "-o", str(out), "--precision", "fast", "-q"]) == 0
+    err = capsys.readouterr().err
+    said = "geoembed: warning: --precision fast runs in float32 on this CPU" in err
+    assert said is not native
+    if not native:  # and what it runs is then exact's numbers
+        np.testing.assert_array_equal(np.load(out), GeoEmbedder().fit_transform(frame))
+    assert main(["embed", str(path), "-o", str(tmp_path / "exact.npy"), "-q"]) == 0
+    assert "runs in float32" not in capsys.readouterr().err

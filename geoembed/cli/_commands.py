@@ -7,6 +7,7 @@ import functools
 import inspect
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -110,7 +111,28 @@ def _embedder_params(args) -> dict:
                 f"take it (e.g. geoclip)"
             )
         params[name] = value
+    if params.get("precision") == "fast":
+        _note_float32_fallback(params.get("device", defaults["device"]))
     return params
+
+
+def _note_float32_fallback(device) -> None:
+    """A warning when --precision fast will run in float32 (a CPU without native bfloat16): the same
+    numbers and speed as exact, which a user who asked for speed should hear about, not find out.
+    """
+    from geoembed.core.utils import resolve_device
+    from geoembed.models.kernels import bfloat16_is_fast
+
+    try:
+        resolved = resolve_device(device)
+    except ValueError:  # CUDA asked for and missing: the embedder says so
+        return
+    if resolved.type == "cpu" and not bfloat16_is_fast(resolved):
+        warnings.warn(
+            "--precision fast runs in float32 on this CPU (it has neither AVX512-BF16 nor AMX): the same "
+            "numbers and speed as --precision exact; --weights geoclip-lite is the fast choice here",
+            stacklevel=2,
+        )
 
 
 def embed_command(args) -> int:

@@ -73,7 +73,8 @@ def _add_encoder_options(parser) -> None:
         choices=PRECISIONS,
         default="exact",
         help="GeoCLIP precision: exact (float32, the published model's numbers) or fast (bfloat16 MLPs where "
-        "the CPU/GPU supports them, ~4x faster, cosine to exact >= 0.9999)",
+        "the CPU/GPU supports them, ~4x faster, cosine to exact >= 0.9999; on a CPU without AVX512-BF16 or "
+        "AMX it is float32, the same as exact, and says so)",
     )
     parser.add_argument(
         "--interpolation-km",
