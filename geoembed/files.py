@@ -241,7 +241,7 @@ def _check_rows(path, chunk_rows, degrees, embedder_params, *, column_types: boo
     # the first invalid rows' values (bounded), their count, and what the hints of the error judge
     # on the whole file: its finite rows, whether all longitudes fit in [-90, 90] and latitudes in [-180, 180]
     bad_rows, bad_lat, bad_lon, n_bad, kinds, start = [], [], [], 0, {}, 0
-    n_finite, lon_within_90, lat_within_180 = 0, True, True
+    n_finite, n_out_of_range, lon_within_90, lat_within_180 = 0, 0, True, True
     area = AreaOfUseCheck(degrees.crs) if degrees.crs is not None else None
     with tqdm(total=n_rows, unit="pt", disable=not progress, desc="checking") as bar:
         for chunk in chunks:
@@ -250,6 +250,7 @@ def _check_rows(path, chunk_rows, degrees, embedder_params, *, column_types: boo
             _, _, valid = validate_latlon(lat, lon, wrap_longitude=wrap, on_invalid="nan")
             finite = np.isfinite(lat) & np.isfinite(lon)
             n_finite += int(finite.sum())
+            n_out_of_range += int((finite & ~valid).sum())
             lon_within_90 &= bool(np.all(np.abs(lon[finite]) <= 90.0))
             lat_within_180 &= bool(np.all(np.abs(lat[finite]) <= 180.0))
             if not valid.all():
@@ -276,7 +277,7 @@ def _check_rows(path, chunk_rows, degrees, embedder_params, *, column_types: boo
                     row_labels=rows,
                     wrap_longitude=wrap,
                     names=latlon_names,
-                    population=(n_finite, lon_within_90, lat_within_180),
+                    population=(n_finite, lon_within_90, lat_within_180, n_out_of_range),
                 )
             except ValueError as err:
                 if n_bad > len(rows):

@@ -598,6 +598,32 @@ def test_the_first_pass_judges_its_hints_on_the_whole_file_and_keeps_a_bounded_s
         )
 
 
+@pytest.mark.parametrize("kind", ["projected", "swapped"])
+def test_hints_judge_the_whole_file_when_only_the_first_invalid_rows_are_kept(points, monkeypatch, kind):
+    # the first pass keeps the values of the first invalid rows only; whether "most rows" are
+    # projected or swapped is judged on the file's count (with 1,000 kept of 2,000 metres rows, a
+    # user with metres labelled EPSG:4326 was told to pass --wrap-longitude)
+    import geoembed.files
+
+    monkeypatch.setattr(geoembed.files, "_KEPT_INVALID_ROWS", 10)
+    path, frame = points
+    n = len(frame)
+    rng = np.random.default_rng(0)
+    if kind == "projected":
+        table = pd.DataFrame({"lat": rng.uniform(5.3e6, 6.1e6, n), "lon": rng.uniform(3e5, 9e5, n)})
+        expected = f"{n:,} of {n:,} rows (columns 'lat', 'lon') are far outside them"
+    else:
+        table = pd.DataFrame({"lat": rng.uniform(100, 120, n), "lon": rng.uniform(20, 40, n)})
+        expected = "If the two columns' names are swapped"
+    table.to_parquet(path.with_suffix(".parquet"))
+    with pytest.raises(ValueError, match="the first 10 are described") as error:
+        embed_file(
+            path.with_suffix(".parquet"), path.parent / "o.npy", chunk_rows=64, progress=False, encoder="cartesian3d"
+        )
+    assert expected in str(error.value)
+    assert "wrap" not in str(error.value)
+
+
 def test_a_semicolon_csv_with_decimal_commas_is_read(points):
     path, frame = points
     frame.to_csv(path, index=False, sep=";", decimal=",")

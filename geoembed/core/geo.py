@@ -169,10 +169,11 @@ def validate_latlon(
         The latitude and longitude columns' names, when they were read from a frame by name:
         errors name them, and a hint about swapped columns speaks of their names, not of the
         [lat, lon] order of an array, and comes only when most rows are out of range.
-    population : (int, bool, bool), default=None
+    population : (int, bool, bool) or (int, bool, bool, int), default=None
         For a caller that passes only the invalid rows of a larger table (a first pass over a
-        file): that table's number of finite rows, whether all its finite longitudes are within
-        [-90, 90], and whether all its finite latitudes are within [-180, 180]. The hints about
+        file, which may keep only the first of them): that table's number of finite rows, whether
+        all its finite longitudes are within [-90, 90], whether all its finite latitudes are within
+        [-180, 180], and (optionally) its number of finite rows out of range. The hints about
         swapped columns and projected coordinates are judged on it (by default on the rows given).
 
     Returns
@@ -208,12 +209,13 @@ def validate_latlon(
             bool(np.all(np.abs(lon[finite]) <= 90.0)),
             bool(np.all(np.abs(lat[finite]) <= 180.0)),
         )
-    n_finite, lon_within_90, lat_within_180 = population
-    if out_of_range.sum() > n_finite / 2 and np.median(np.abs(np.r_[lat[out_of_range], lon[out_of_range]])) > 1000:
+    n_finite, lon_within_90, lat_within_180 = population[:3]
+    n_out_of_range = population[3] if len(population) > 3 else int(out_of_range.sum())
+    if n_out_of_range > n_finite / 2 and np.median(np.abs(np.r_[lat[out_of_range], lon[out_of_range]])) > 1000:
         # most rows far beyond degrees: metres (or feet) of a projected CRS, not a typo or a wrap
         columns = "" if names is None else f" (columns {names[0]!r}, {names[1]!r})"
         problems.append(
-            f"coordinates must be degrees; {int(out_of_range.sum()):,} of {n_finite:,} rows{columns} are "
+            f"coordinates must be degrees; {n_out_of_range:,} of {n_finite:,} rows{columns} are "
             f"far outside them (median |lat| {np.median(np.abs(lat[out_of_range])):,.0f}, |lon| "
             f"{np.median(np.abs(lon[out_of_range])):,.0f}; {_describe_rows(row_labels, lat, out_of_range)}): "
             "projected coordinates, such as metres of a national CRS (EPSG:25832...)? Give them with their CRS: "
@@ -239,7 +241,9 @@ def validate_latlon(
             )
             where = ""
         else:
-            most = bad_lat.sum() > n_finite / 2  # a few typos among valid rows are not a swap
+            # (rows given may be the first invalid rows of a larger file: their share of latitudes out of
+            # range, scaled to the file's count of out-of-range rows)
+            most = bad_lat.sum() / max(out_of_range.sum(), 1) * n_out_of_range > n_finite / 2
             hint = (
                 f" If the two columns' names are swapped (column {names[1]!r} is entirely within [-90, 90]), "
                 "name them with lat_col= and lon_col=."
