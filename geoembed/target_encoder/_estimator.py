@@ -145,11 +145,11 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         time zone, a neighbourhood) is missing from the training part of the fold that holds
         them, so its rows never get a high value in their own class's column; a classifier
         trained on the encoding then learns not to trust the columns of compact classes. On
-        the development half of the held-out protocol (a run made for the choice, quoted since
-        commit 517312e; its file was not kept) shuffled rows lifted a ``LogisticRegression`` head on the encoding by 0.06 to 0.13 in
-        accuracy on the three tasks of 51 to 118 classes (US states, time zones, countries) and
-        changed the seven others by at most 0.01. Binary and continuous targets keep the
-        blocks, which keep a downstream model's trust in the prior honest for places far from
+        the development half of the held-out protocol (a run made for the choice, quoted since commit
+        517312e; its file was not kept) shuffled rows lifted a ``LogisticRegression`` head on the
+        encoding by 0.06 to 0.13 in accuracy on the three tasks of 51 to 118 classes (US states, time
+        zones, countries) and changed the seven others by at most 0.01. Binary and continuous targets
+        keep the blocks, which keep a downstream model's trust in the prior honest for places far from
         the training rows. Giving the size of your own spatial cross-validation's blocks is not
         a measured gain: on the 15 held-out added tasks it lowered a linear head's mean gain from
         0.090 to 0.084 and left boosted trees significantly worse on 4 tasks instead of 3
