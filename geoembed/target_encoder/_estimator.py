@@ -261,6 +261,10 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
 
     Notes
     -----
+    The figures in this docstring come from the results files it names, each measured with torch
+    2.13.0+cpu on a 2-core AMD EPYC Zen 5 VM, with 1 or 2 threads (the last line of each file names
+    its machine). Accuracy does not depend on the CPU beyond float32 rounding.
+
     The cost of a fit is that of the location features (computed once) plus ``n_splits_ + 1`` fits
     of each base model: on 10,000 rows about 2.1-2.4x the time of the GeoCLIP features alone
     (``benchmarks/results/location_prior.md``; AMD EPYC Zen 5, 2 threads, torch 2.13.0).
