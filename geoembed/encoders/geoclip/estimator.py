@@ -230,7 +230,8 @@ class GeoCLIPEncoder(LocationFeaturizer):
     precision : {"exact", "fast"}, default="exact"
         "exact" computes in float32. "fast" keeps the projection and Fourier features in
         float32 and runs the MLPs in bfloat16 on CPUs with AVX512-BF16/AMX and on GPUs
-        (cosine to exact >= 0.9999); elsewhere it falls back to float32.
+        (cosine to exact >= 0.9999); elsewhere it falls back to float32 (the same numbers and speed as
+        "exact"; :func:`geoembed.models.kernels.bfloat16_is_fast` tells which a device gets).
     dtype : {"float32", "float16"}, default="float32"
         Output dtype.
     batch_size : int, default=4096
