@@ -169,11 +169,11 @@ def validate_latlon(
         The latitude and longitude columns' names, when they were read from a frame by name:
         errors name them, and a hint about swapped columns speaks of their names, not of the
         [lat, lon] order of an array, and comes only when most rows are out of range.
-    population : (int, bool, bool) or (int, bool, bool, int), default=None
+    population : (int, bool, bool, int), default=None
         For a caller that passes only the invalid rows of a larger table (a first pass over a
         file, which may keep only the first of them): that table's number of finite rows, whether
         all its finite longitudes are within [-90, 90], whether all its finite latitudes are within
-        [-180, 180], and (optionally) its number of finite rows out of range. The hints about
+        [-180, 180], and its number of finite rows out of range. The hints about
         swapped columns and projected coordinates are judged on it (by default on the rows given).
 
     Returns
@@ -208,9 +208,9 @@ def validate_latlon(
             int(finite.sum()),
             bool(np.all(np.abs(lon[finite]) <= 90.0)),
             bool(np.all(np.abs(lat[finite]) <= 180.0)),
+            int(out_of_range.sum()),
         )
-    n_finite, lon_within_90, lat_within_180 = population[:3]
-    n_out_of_range = population[3] if len(population) > 3 else int(out_of_range.sum())
+    n_finite, lon_within_90, lat_within_180, n_out_of_range = population
     if n_out_of_range > n_finite / 2 and np.median(np.abs(np.r_[lat[out_of_range], lon[out_of_range]])) > 1000:
         # most rows far beyond degrees: metres (or feet) of a projected CRS, not a typo or a wrap
         columns = "" if names is None else f" (columns {names[0]!r}, {names[1]!r})"
