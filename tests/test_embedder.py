@@ -164,8 +164,9 @@ def test_empty_input():
 @pytest.mark.parametrize(
     "lat, lon, message",
     [
-        ([10.0, np.nan, 20.0], [0.0, 0.0, 0.0], r"finite.*rows \['b'\] have nan"),
-        ([10.0, 20.0, 30.0], [0.0, np.inf, 0.0], r"finite.*rows \['b'\] have inf"),
+        ([10.0, np.nan, 20.0], [0.0, 0.0, 0.0], r"finite.*rows \['b'\] have nan in column 'lat'\."),
+        ([10.0, 20.0, 30.0], [0.0, np.inf, 0.0], r"finite.*rows \['b'\] have inf in column 'lon'\."),
+        ([np.nan, 20.0, 30.0], [0.0, np.inf, 0.0], r"finite.*rows \['a', 'b'\].* in columns 'lat' and 'lon'\."),
         ([10.0, 91.5, -95.0], [0.0, 0.0, 0.0], r"latitude must be in \[-90, 90\]; rows \['b', 'c'\] have 91.5, -95"),
         (
             [10.0, 20.0, 30.0],
@@ -180,6 +181,12 @@ def test_invalid_values_name_the_rows(lat, lon, message):
         GeoEmbedder().fit(frame)
     with pytest.raises(ValueError, match=message):
         GeoEmbedder().fit(CITIES).transform(frame)
+
+
+def test_a_polars_lazyframe_is_told_to_collect():
+    pl = pytest.importorskip("polars")
+    with pytest.raises(TypeError, match=r"LazyFrame.*collect\(\)"):
+        GeoEmbedder().fit(pl.from_pandas(CITIES).lazy())
 
 
 def test_swapped_columns_are_detected():

@@ -86,7 +86,7 @@ def test_no_location_signal_gives_a_constant_with_a_warning(kind):
     rng = np.random.default_rng(103)  # noise (0 of 30 noise targets kept: benchmarks/results/skill_power.md)
     y = rng.normal(size=len(frame)) if kind == "continuous" else rng.choice(["a", "b", "c"], len(frame))
     encoder = LocationTargetEncoder("cartesian3d", random_state=0)
-    with pytest.warns(UserWarning, match="no significant location signal.*skill_ ="):
+    with pytest.warns(UserWarning, match="no significant location signal.*skill_, the attribute"):
         crossfit = encoder.fit_transform(frame, y)
     assert encoder.skill_ < 0.02 and (encoder.weights_ == 0).all()
     new = encoder.transform(region(50, seed=5)[0])
@@ -403,6 +403,64 @@ def test_target_type_inference_and_errors(data):
     mixed = pd.Series([1 if i % 2 == 0 else "a" for i in range(len(frame))], index=frame.index, dtype=object)
     with pytest.raises(ValueError, match=r"'unknown' is not supported.*mixes numbers and strings.*astype\(str\)"):
         cheap().fit(frame, mixed)
+
+
+def test_target_type_reads_a_one_column_frame_as_its_column(data):
+    frame, smooth = data
+    codes = np.digitize(smooth, np.quantile(smooth, np.linspace(0, 1, 16)[1:-1]))  # 15 integer codes
+    categorical = pd.Series(pd.Categorical(codes), index=frame.index)
+    ratings = pd.Series(pd.Categorical(np.minimum(codes // 3, 4) + 1.0), index=frame.index)  # 1.0 .. 5.0
+    for y in (categorical, ratings):  # categoricals are classes, as a Series or a (n, 1) frame
+        assert infer_target_type(y) == infer_target_type(y.to_frame("y")) == "multiclass"
+        assert cheap(block_size_km=150).fit(frame, y.to_frame("y")).target_type_ == "multiclass"
+    assert infer_target_type(pd.DataFrame({"y": pd.array(codes, dtype="Int64")})) == "continuous"
+
+
+def test_object_targets_get_their_own_message_in_either_order(data):
+    frame, smooth = data
+    half = len(frame) // 2
+    for labels in ([1, "a"], ["a", 1]):  # scikit-learn sorts (and fails) when a string comes first
+        mixed = pd.Series(labels * half, dtype=object)
+        assert infer_target_type(mixed) == "unknown"
+        with pytest.raises(ValueError, match=r"'unknown' is not supported.*mixes numbers and strings"):
+            cheap().fit(frame.iloc[: len(mixed)], mixed)
+    numbers = pd.Series(list(np.round(smooth * 100).astype(int)), dtype=object)  # ints, as JSON leaves them
+    with pytest.raises(ValueError, match=r"an object column of numbers.*pd.to_numeric\(y\)") as error:
+        cheap().fit(frame, numbers)
+    assert "strings" not in str(error.value)
+    assert cheap(block_size_km=150).fit(frame, pd.to_numeric(numbers)).target_type_ == "continuous"
+
+
+def test_n_jobs_zero_is_refused_before_the_features(data):
+    frame, smooth = data
+    CountingEncoder.calls.clear()
+    with pytest.raises(ValueError, match="'n_jobs' parameter"):
+        LocationTargetEncoder(CountingEncoder(), n_jobs=0).fit(frame, smooth)
+    assert CountingEncoder.calls == []
+
+
+def test_warnings_point_at_the_callers_line_through_pipelines():
+    frame, _ = region(600, seed=3)
+    noise = np.random.default_rng(103).normal(size=len(frame))  # no location signal: a warning
+    for run in (
+        lambda: LocationTargetEncoder("cartesian3d", random_state=0).fit_transform(frame, noise),  # set_output wraps it
+        lambda: make_pipeline(LocationTargetEncoder("cartesian3d", random_state=0), LinearRegression()).fit(
+            frame, noise
+        ),
+    ):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            run()
+        signal = [w for w in caught if "no significant location signal" in str(w.message)]
+        assert len(signal) == 1 and signal[0].filename == __file__
+    # the message is the same from one fit to the next, so Python's default filter shows it once
+    messages = set()
+    for seed in (0, 1):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            LocationTargetEncoder("cartesian3d", random_state=seed).fit(frame, noise)
+        messages |= {str(w.message) for w in caught}
+    assert len(messages) == 1
 
 
 @pytest.mark.parametrize(

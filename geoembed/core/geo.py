@@ -226,7 +226,11 @@ def validate_latlon(
     if not finite.all():
         bad = ~finite
         shown = np.where(np.isfinite(lat), lon, lat)
-        problems.append(f"coordinates must be finite (no NaN or inf); {_describe_rows(row_labels, shown, bad)}")
+        where = ""
+        if names is not None:
+            columns = [name for name, values in zip(names, (lat, lon)) if not np.isfinite(values).all()]
+            where = f" in column{'s' if len(columns) > 1 else ''} {' and '.join(map(repr, columns))}"
+        problems.append(f"coordinates must be finite (no NaN or inf); {_describe_rows(row_labels, shown, bad)}{where}")
     if bad_lat.any():
         # swapping would make every row valid: a hint for arrays; for named columns a conditional one,
         # and only when most rows are out of range (a typo in data whose longitudes lie in [-90, 90],

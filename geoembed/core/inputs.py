@@ -191,6 +191,8 @@ def read_coordinates(X, *, lat_col=None, lon_col=None) -> Coordinates:
         return _read_frame(columns, column_values, None, lat_col, lon_col)
     if is_xarray(X):
         return _read_xarray(X, lat_col=lat_col, lon_col=lon_col)
+    if type(X).__name__ == "LazyFrame" and hasattr(X, "collect"):
+        raise TypeError("a polars LazyFrame is a query, not rows: collect() it first (X.collect())")
     if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
         raise TypeError("sparse input is not supported; pass a dense (n, 2) array of [lat, lon]")
     array = np.asarray(X)

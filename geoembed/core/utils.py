@@ -46,12 +46,16 @@ def resolve_device(device: str):
 
 def caller_stacklevel() -> int:
     """The ``stacklevel`` for ``warnings.warn`` called by the caller of this function that points at
-    the user's code: the first frame outside this package and scikit-learn (whose ``set_output``
-    and pipelines wrap ``transform``), however deep the call went.
+    the user's code: the first frame outside this package, scikit-learn (whose ``set_output``
+    and pipelines wrap ``transform``) and joblib (through which a pipeline calls its steps' fits),
+    however deep the call went.
     """
     import inspect
 
-    folders = (Path(__file__).resolve().parents[1], Path(importlib.import_module("sklearn").__file__).resolve().parent)
+    folders = (
+        Path(__file__).resolve().parents[1],
+        *(Path(importlib.import_module(name).__file__).resolve().parent for name in ("sklearn", "joblib")),
+    )
     skipped = tuple(str(folder) + os.sep for folder in folders)  # the separator: not geoembed_demo.py
     frame, level = inspect.currentframe().f_back, 1  # the function that will call warnings.warn
     while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(skipped):

@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from geoembed.core.geo import latlon_to_unit_xyz
 from geoembed.core.inputs import check_input_features, read_valid_latlon
 from geoembed.core.params import CrossValidator, Interval, Options, validate_params
+from geoembed.core.utils import caller_stacklevel
 from geoembed.encoders.embedder import GeoEmbedder
 from geoembed.model_selection import SpatialBlockKFold, automatic_block_size_km, block_labels
 from geoembed.target_encoder._learners import LEARNERS, make_learner
@@ -28,6 +29,7 @@ from geoembed.target_encoder._targets import (
     MAX_INTEGER_CLASSES,
     infer_target_type,
     integer_target,
+    numbers_as_objects,
 )
 
 __all__ = ["MIN_CLASS_ROWS", "SMALL_TABLE_ROWS", "SMALL_TABLE_ROWS_PER_BLOCK", "LocationTargetEncoder"]
@@ -91,7 +93,10 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         output column; so do integers read as 6 to 10 classes (``HANDFUL_OF_CLASSES``), which
         may be a small count or a rating (0 to 8 and 18 deaths per address) as well as label codes.
         Dates and durations are refused under "auto", with how to convert them. An explicit
-        type always wins, and silences those warnings.
+        type always wins, and silences those warnings. Inside cross-validation each fit infers
+        its own type: an integer target near 10 distinct values can read as continuous in one
+        fold and as classes in another (one that lacks a rare value), so pass ``target_type``
+        there.
     cv : "auto", int, cross-validation splitter or iterable, default="auto"
         The folds of the cross-fitting. ``"auto"`` is 20 folds for a table of fewer than
         1,000 rows (``SMALL_TABLE_ROWS``; half the rows for tables under 40 rows, never fewer
@@ -338,7 +343,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         "block_size_deg": [None, Interval(Real, 0, None, closed="neither")],
         "block_size_km": [None, Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
-        "n_jobs": [None, Integral],
+        "n_jobs": [None, Interval(Integral, None, -1), Interval(Integral, 1, None)],
         "lat_col": [None, str],
         "lon_col": [None, str],
         "wrap_longitude": ["boolean"],
@@ -549,20 +554,19 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
         if not keep and too_rare:
             warnings.warn(
                 f"{type(self).__name__} cannot tell a location signal from chance for a class of {rarest} "
-                f"row(s) (fewer than {MIN_CLASS_ROWS}; skill_ = {skill:.3g}), so its output is the class "
-                "frequencies for every row",
+                f"row(s) (fewer than {MIN_CLASS_ROWS}), so its output is the class frequencies for every row",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=caller_stacklevel(),
             )
         elif not keep:  # after the fit is complete, so that an error raised from it leaves a whole fit
             note = _shared_points_note(lat, lon, folds)
             warnings.warn(
                 f"{type(self).__name__} found no significant location signal in y: out of fold, its "
-                f"models do no better than a constant (skill_ = {skill:.3g}, z = {z:.2f}, not above "
-                f"{SKILL_Z:.3f}), so its output is that constant for every row (the training mean, or "
-                f"the class frequencies as closely as the pool's constant gives them){note}",
+                f"models do no better than a constant (skill_, the attribute, is not above zero at a "
+                f"one-sided z of {SKILL_Z:.3f}), so its output is that constant for every row (the training "
+                f"mean, or the class frequencies as closely as the pool's constant gives them){note}",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=caller_stacklevel(),
             )
         return combined
 
@@ -597,12 +601,17 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
                 raise ValueError(f"y contains {what} values at {len(bad)} row(s), e.g. rows {rows}")
         kind = self.target_type if self.target_type != "auto" else infer_target_type(original)
         if kind not in ("continuous", "binary", "multiclass"):
-            hint = (
-                " (an object column that mixes numbers and strings reads as 'unknown': give it one type, "
-                "y.astype(str) for classes or pd.to_numeric(y) for a quantity)"
-                if kind == "unknown"
-                else ""
-            )
+            hint = ""
+            if kind == "unknown" and numbers_as_objects(original):
+                hint = (
+                    " (an object column of numbers reads as 'unknown': pd.to_numeric(y) makes it numbers, "
+                    "read by the numeric rule, or pass target_type)"
+                )
+            elif kind == "unknown":
+                hint = (
+                    " (an object column that mixes numbers and strings reads as 'unknown': give it one type, "
+                    "y.astype(str) for classes or pd.to_numeric(y) for a quantity)"
+                )
             raise ValueError(f"target type {kind!r} is not supported: y must be continuous, binary or multiclass{hint}")
         self.target_type_ = kind
         if not self._classification:
@@ -630,7 +639,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
                 f"y has {len(self.classes_)} distinct labels, read as that many classes (one output "
                 f"column each); pass target_type='multiclass' to say so{numeric}",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=caller_stacklevel(),
             )
         elif self.target_type == "auto" and len(self.classes_) > HANDFUL_OF_CLASSES and integer_target(original):
             warnings.warn(
@@ -641,7 +650,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
                 "label codes, pass target_type='multiclass'. Inside cross-validation each fit infers its own "
                 "type, so a fold that lacks one of the values can read y otherwise: pass target_type there",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=caller_stacklevel(),
             )
         if kind == "binary" and len(self.classes_) > 2:
             raise ValueError(f"target_type='binary' but y has {len(self.classes_)} classes")

@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.multiclass import type_of_target
 
-__all__ = ["HANDFUL_OF_CLASSES", "MANY_CLASSES", "MAX_INTEGER_CLASSES", "infer_target_type", "integer_target"]
+__all__ = [
+    "HANDFUL_OF_CLASSES",
+    "MANY_CLASSES",
+    "MAX_INTEGER_CLASSES",
+    "infer_target_type",
+    "integer_target",
+    "numbers_as_objects",
+]
 
 #: Targets read as classes by ``target_type="auto"`` with more distinct values than this get a
 #: warning: as many output columns as classes.
@@ -19,8 +26,30 @@ HANDFUL_OF_CLASSES = 5
 MAX_INTEGER_CLASSES = 10
 
 
+def _one_column(y):
+    """``y`` itself, or the column of a one-column pandas or polars frame (whose dtype, categorical
+    or nullable, the frame does not carry as ``y.dtype``).
+    """
+    if isinstance(y, pd.DataFrame) and y.shape[1] == 1:
+        return y.iloc[:, 0]
+    if type(y).__name__ == "DataFrame" and hasattr(y, "to_series") and getattr(y, "width", None) == 1:
+        return y.to_series()  # polars
+    return y
+
+
+def numbers_as_objects(y) -> bool:
+    """Whether ``y`` is an object column whose values are all numbers (ints or floats read from
+    JSON, or made by ``apply``), which scikit-learn reads as type ``"unknown"``.
+    """
+    values = np.asarray(_one_column(y))
+    if values.dtype != object:
+        return False
+    return all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in values.ravel())
+
+
 def integer_target(y) -> bool:
     """Whether ``y`` holds integers (numpy or pandas nullable), not categoricals or booleans."""
+    y = _one_column(y)
     dtype = getattr(y, "dtype", None)
     if isinstance(dtype, pd.CategoricalDtype):
         return False
@@ -47,6 +76,8 @@ def infer_target_type(y) -> str:
     y : array-like of shape (n_samples,)
         The target, without missing values.
 
+    A one-column pandas or polars frame is read as its column.
+
     Dates and durations (``datetime64``, ``timedelta64``, time-zone aware pandas dates) are none
     of these: as labels, every distinct moment would be a class. They raise a ``ValueError`` that
     says how to convert them.
@@ -55,8 +86,8 @@ def infer_target_type(y) -> str:
     -------
     str
         ``"continuous"``, ``"binary"`` or ``"multiclass"``, or what ``type_of_target`` says for
-        other targets (e.g. ``"multilabel-indicator"``, or ``"unknown"`` for an object column that
-        mixes numbers and strings), which callers reject.
+        other targets (e.g. ``"multilabel-indicator"``, or ``"unknown"`` for an object column of
+        numbers, or of numbers and strings mixed), which callers reject.
 
     Examples
     --------
@@ -69,6 +100,7 @@ def infer_target_type(y) -> str:
     >>> infer_target_type(["wet", "dry", "wet"])
     'binary'
     """
+    y = _one_column(y)
     dtype = getattr(y, "dtype", None)
     if (
         pd.api.types.is_datetime64_any_dtype(dtype)
@@ -87,7 +119,10 @@ def infer_target_type(y) -> str:
         y = y.to_numpy()
     values = np.asarray(y)
     integer = integer or values.dtype.kind in "iu"
-    kind = type_of_target(values, input_name="y")
+    try:
+        kind = type_of_target(values, input_name="y")
+    except TypeError:  # scikit-learn sorts an object column that starts with a string: "a", 1
+        return "unknown"
     if kind == "multiclass" and values.dtype.kind == "f":
         return "continuous"  # whole-number floats (metres, counts as floats) are still a quantity
     if kind == "multiclass" and integer and len(pd.unique(values.ravel())) > MAX_INTEGER_CLASSES:
