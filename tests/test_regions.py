@@ -194,6 +194,20 @@ def test_an_antimeridian_region_three_ways():
         assert_means_agree(outs[0][:3], other[:3], outs[0][3:], 2000)
 
 
+@pytest.mark.parametrize("crs", ["OGC:CRS84", "EPSG:4269", "EPSG:4258"])
+def test_longitudes_past_180_in_any_lonlat_crs(crs):
+    # OGC:CRS84 is GeoParquet's default; the part past 180 was left out of every CRS but EPSG:4326
+    beyond = box(177, -19, 182, -16)  # 2 of its 5 degrees past 180
+    embedder = RegionEmbedder("cartesian3d", n_points=2000, aggregate="mean+std").fit([beyond])
+    reference = embedder.transform(gpd.GeoSeries([beyond], crs=4326))[0]
+    sample = embedder.sample(gpd.GeoSeries([beyond], crs=crs))
+    assert sample.counts.tolist() == [2000]
+    west = np.mean(sample.lon < 0)
+    assert abs(west - 0.4) < 5 * np.sqrt(0.24 / 2000)
+    out = embedder.transform(gpd.GeoSeries([beyond], crs=crs))[0]
+    assert_means_agree(reference[:3], out[:3], reference[3:], 2000)
+
+
 def test_a_polar_cap_in_a_polar_crs_and_in_lonlat():
     lon = np.linspace(-180, 180, 721)[:-1]
     from pyproj import Transformer

@@ -569,7 +569,13 @@ def _geometry_frames(data, on_invalid) -> _Frames:
     positions = np.full(n, -1)
     positions[valid] = np.arange(n_valid)
     lonlat = data.crs is None or data.crs.is_geographic and data.crs.to_epsg() == 4326
-    beyond = (bounds[:, 0] < -180) | (bounds[:, 2] > 180)
+    # in any longitude/latitude CRS (OGC:CRS84, NAD83, ETRS89; grads too), a region may run past the
+    # antimeridian on one side: the inside test tries its candidates a turn east and west as well
+    turn = 360.0
+    if data.crs is not None and data.crs.is_geographic:
+        turn = 2 * np.pi / data.crs.axis_info[0].unit_conversion_factor  # radians per unit
+    geographic = data.crs is None or data.crs.is_geographic
+    beyond = geographic & ((bounds[:, 0] < -turn / 2) | (bounds[:, 2] > turn / 2))
 
     def inside(region, lat, lon):
         geom_index = positions[region]
@@ -579,10 +585,10 @@ def _geometry_frames(data, on_invalid) -> _Frames:
         else:
             x, y = _from_wgs84(lon, lat, data.crs)
         hit = shapely.contains_xy(target, x, y)
-        if lonlat and beyond.any():  # longitudes beyond +-180 on one side of the antimeridian
+        if beyond.any():  # longitudes beyond the antimeridian on one side
             shifted = beyond[geom_index]
-            for turn in (360.0, -360.0):
-                hit[shifted] |= shapely.contains_xy(target[shifted], x[shifted] + turn, y[shifted])
+            for step in (turn, -turn):
+                hit[shifted] |= shapely.contains_xy(target[shifted], x[shifted] + step, y[shifted])
         return hit
 
     return _Frames(lat0, lon0, box, area_km2, valid, fallback, inside, fixed)
