@@ -7,6 +7,7 @@ are equal up to the points that differ, each of which moves a mean by at most ``
 """
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,8 @@ from geoembed.core.geo import EARTH_RADIUS_KM, azimuthal_equal_area, azimuthal_e
 gpd = pytest.importorskip("geopandas")
 shapely = pytest.importorskip("shapely")
 h3 = pytest.importorskip("h3")
-from shapely.geometry import MultiPolygon, Point, Polygon, box  # noqa: E402
+from pyproj import Transformer  # noqa: E402
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box  # noqa: E402
 
 Z = 5.0  # standard errors allowed between two independent Monte Carlo means (per feature)
 
@@ -206,6 +208,49 @@ def test_longitudes_past_180_in_any_lonlat_crs(crs):
     assert abs(west - 0.4) < 5 * np.sqrt(0.24 / 2000)
     out = embedder.transform(gpd.GeoSeries([beyond], crs=crs))[0]
     assert_means_agree(reference[:3], out[:3], reference[3:], 2000)
+
+
+@pytest.mark.parametrize("region", [box(-180, -80, 180, 80), box(-170, -60, 170, 70), box(-180, -23.44, 180, 23.44)])
+def test_bands_around_the_globe_are_sampled_uniformly_by_area(region):
+    # such a region holds the antipode of its centre, beyond the box of its vertices: points there
+    # were never drawn (longitude quarters 1,555 / 214 / 221 / 2,010 of 4,000)
+    sample = RegionEmbedder("cartesian3d", n_points=4000).fit([region]).sample([region])
+    assert sample.counts.tolist() == [4000]
+    west, south, east, north = region.bounds
+    quarters = np.histogram(sample.lon, bins=np.linspace(west, east, 5))[0]
+    assert np.all(np.abs(quarters - 1000) < 5 * np.sqrt(4000 * 0.25 * 0.75)), quarters
+    bands = np.linspace(south, north, 5)
+    expected = np.diff(np.sin(np.radians(bands)))
+    expected = 4000 * expected / expected.sum()
+    counts = np.histogram(sample.lat, bins=bands)[0]
+    assert np.all(np.abs(counts - expected) < 5 * np.sqrt(expected)), (counts, expected)
+
+
+def test_scattered_islands_and_thin_corridors_get_all_their_points():
+    # 30 islands of 5 km in a box 60 degrees wide: 2 of 64 points were found; a 200 m wide road 44
+    islands = MultiPolygon(
+        [box(x, y, x + 0.05, y + 0.05) for x, y in zip(np.linspace(-175, -115, 30), np.tile([-10.0, 0.0, 5.0], 10))]
+    )
+    road = gpd.GeoSeries([LineString([(3e5, 4e6), (4.4e5, 4.14e6), (3e5, 4.28e6)])], crs=32617).buffer(100)
+    embedder = RegionEmbedder("cartesian3d", n_points=64).fit([islands])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no shortfall warning either
+        for region in ([islands], road):
+            sample = embedder.sample(region)
+            assert sample.counts.tolist() == [64] and not sample.fallback.any()
+            x, y = sample.lon, sample.lat
+            if not isinstance(region, list):  # inside in the road's own CRS, where its edges are straight
+                x, y = Transformer.from_crs(4326, 32617, always_xy=True).transform(x, y)
+            geometry = region[0] if isinstance(region, list) else region.iloc[0]
+            assert shapely.contains_xy(geometry, x, y).all()
+    # the islands' points by area: two or three on each (largest remainders of 64 / 30)
+    sample = embedder.sample([islands])
+    per_island = np.histogram(sample.lon, bins=np.linspace(-175, -114.95, 31))[0]
+    assert per_island.min() >= 2 and per_island.max() <= 3
+    # two specks 60 degrees apart, one four times the other's area: their shares of the points
+    specks = MultiPolygon([box(0, 0, 1e-4, 1e-4), box(60, 40, 60.0002, 40.0002)])
+    sample = embedder.sample([specks])
+    assert sample.counts.tolist() == [64] and np.sum(sample.lon > 30) == 48  # 4 cos(40°) / (1 + 4 cos(40°))
 
 
 def test_a_polar_cap_in_a_polar_crs_and_in_lonlat():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from geoembed.core.geo import EARTH_RADIUS_KM, azimuthal_equal_area, azimuthal_e
 from geoembed.core.geometry import GeometryInput, is_geopandas, is_shapely_array, read_geometries, to_wgs84
 from geoembed.core.inputs import check_input_features
 from geoembed.core.params import Interval, Options, validate_params
-from geoembed.core.utils import optional_import
+from geoembed.core.utils import caller_stacklevel, optional_import
 from geoembed.encoders.embedder import GeoEmbedder
 
 __all__ = ["H3_NAMES", "RegionEmbedder", "RegionSample"]
@@ -25,7 +26,14 @@ H3_NAMES = ("h3", "h3_cell", "h3_index", "h3_id", "hex", "hex_id", "cell", "cell
 
 _MAX_ROWS = 5
 _POLYGON, _MULTIPOLYGON, _POINT, _MULTIPOINT = 3, 6, 0, 4  # shapely type ids
-_ROUNDS = 6  # rejection rounds before a region falls back to its representative point
+#: Rejection sampling: candidates drawn at once (about 100 bytes each while they are tested), the
+#: most per region before it gives up (a region that none of them hits falls back to its
+#: representative point), and the floor of a round's expected acceptance.
+_ROUND_CANDIDATES = 1 << 22
+_MAX_CANDIDATES = 1 << 24
+_MIN_ACCEPTANCE = 1e-6
+#: A MultiPolygon whose area is under this share of its box is sampled part by part.
+_SCATTERED = 1e-3
 _SEGMENTS = 32  # each ring is densified to about this many segments per bounding-box side
 
 
@@ -382,7 +390,26 @@ class RegionEmbedder(TransformerMixin, BaseEstimator):
             frames = _geometry_frames(regions[1], self.on_invalid)
         else:
             frames = _h3_frames(regions[1], regions[2], self.on_invalid)
-        return _rejection_sample(frames, self._counts(frames.area_km2), self.seed_)
+        wanted = self._counts(frames.area_km2)
+        given = list(frames.fixed)  # MultiPoints: their points are their sample, however many
+        if regions[0] == "geometry":
+            _sample_parts_of_scattered(regions[1], frames, wanted, self.seed_, self.on_invalid)
+        sample = _rejection_sample(frames, wanted, self.seed_)
+        # short of points: a region of some area (not a sliver) that the candidates hardly hit
+        short = frames.valid & (sample.counts < wanted) & (frames.area_km2 >= 1e-6) & (wanted > 1)
+        short[given] = False
+        if short.any():
+            labels = regions[1].row_labels if regions[0] == "geometry" else regions[2]
+            warnings.warn(
+                f"regions at rows {_rows(labels, short)} got fewer points than asked (the first: "
+                f"{sample.counts[short][0]} of {wanted[short][0]}): their area is "
+                f"a tiny share of their bounding box (after {_MAX_CANDIDATES:,} candidates at most), so their "
+                "embeddings rest on those points; split such a region into its parts (gdf.explode()) to sample "
+                "each part",
+                UserWarning,
+                stacklevel=caller_stacklevel(),
+            )
+        return sample
 
     # -- embedding ---------------------------------------------------------------------
     def _embed(self, sample: RegionSample):
@@ -594,6 +621,39 @@ def _geometry_frames(data, on_invalid) -> _Frames:
     return _Frames(lat0, lon0, box, area_km2, valid, fallback, inside, fixed)
 
 
+def _sample_parts_of_scattered(data, frames, wanted, seed, on_invalid):
+    """MultiPolygons whose parts are scattered (their area under ``_SCATTERED`` of their box: island
+    chains, exclaves) are sampled part by part: each part gets its share of the region's points by
+    area (largest remainders), drawn in its own frame, and the region's sample is theirs together
+    (put in ``frames.fixed``). Drawn in the region's box, almost every candidate would miss.
+    """
+    shapely = optional_import("shapely", extra="geo", purpose="RegionEmbedder on polygons")
+    box_area = (frames.box[:, 2] - frames.box[:, 0]) * (frames.box[:, 3] - frames.box[:, 1])
+    share = frames.area_km2 / EARTH_RADIUS_KM**2 / np.where(box_area > 0, box_area, np.inf)
+    types = shapely.get_type_id(data.geometries)
+    scattered = np.flatnonzero(frames.valid & (types == _MULTIPOLYGON) & (share < _SCATTERED) & (wanted > 1))
+    if scattered.size == 0:
+        return
+    parts, owner = shapely.get_parts(data.geometries[scattered], return_index=True)
+    part_frames = _geometry_frames(GeometryInput(parts, data.crs), on_invalid)
+    area = np.where(part_frames.valid, part_frames.area_km2, 0.0)
+    total = np.bincount(owner, weights=area, minlength=scattered.size)
+    quota = wanted[scattered][owner] * area / np.where(total > 0, total, 1.0)[owner]
+    count = np.floor(quota).astype(np.int64)
+    # the remaining points of each region go to its parts with the largest remainders
+    order = np.lexsort((-(quota - count), owner))
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size) - np.searchsorted(owner[order], owner[order])
+    left = wanted[scattered] - np.bincount(owner, weights=count, minlength=scattered.size).astype(np.int64)
+    count += rank < left[owner]
+    part_frames.valid &= count > 0  # parts with no share of the points are not drawn
+    part_sample = _rejection_sample(part_frames, count, seed)
+    which = owner[part_sample.region]
+    for k, r in enumerate(scattered):
+        if (which == k).any():
+            frames.fixed[int(r)] = (part_sample.lat[which == k], part_sample.lon[which == k])
+
+
 def _from_wgs84(lon, lat, crs):
     from pyproj import Transformer
 
@@ -658,47 +718,62 @@ def _uniform_stream(seed: int, n: int) -> np.ndarray:
     return np.random.default_rng(seed).random((n, 2))
 
 
+def _uniform_slice(seed: int, start: int, stop: int) -> np.ndarray:
+    """Pairs ``start`` to ``stop`` of the seeded stream, without drawing those before them (a pair
+    is two 64-bit outputs of the PCG64 generator: ``advance`` skips them).
+    """
+    generator = np.random.PCG64(seed)
+    generator.advance(2 * int(start))
+    return np.random.Generator(generator).random((int(stop - start), 2))
+
+
 def _rejection_sample(frames: _Frames, wanted, seed) -> RegionSample:
-    """Uniform points inside each valid region, ``wanted[i]`` of them (at least one)."""
+    """Uniform points inside each valid region, ``wanted[i]`` of them (at least one).
+
+    A region's points are the first ``wanted[i]`` of its candidates that fall inside it, its
+    candidates being the seeded stream mapped into its box: how many are drawn per round changes
+    the cost, not the points.
+    """
     n = frames.valid.size
     wanted = np.where(frames.valid, wanted, 0)
+    # regions of zero area (points, slivers) can contain no candidate: they go straight to their
+    # representative point; regions with given points (multipoints) are not sampled
     box_area = (frames.box[:, 2] - frames.box[:, 0]) * (frames.box[:, 3] - frames.box[:, 1])
+    sampled = frames.valid & (box_area > 0) & (frames.area_km2 > 0)
+    sampled[list(frames.fixed)] = False
+    todo = np.flatnonzero(sampled)
+    if todo.size:
+        # a region that holds the antipode of its centre reaches the rim of the projection's disk,
+        # beyond the box of its vertices (a band around the globe): it is drawn from the whole disk
+        antipode_lon = np.mod(frames.lon0[todo] + 360.0, 360.0) - 180.0
+        holds = frames.inside(todo, -frames.lat0[todo], antipode_lon)
+        frames.box[todo[holds]] = (-2.0, -2.0, 2.0, 2.0)
+        box_area = (frames.box[:, 2] - frames.box[:, 0]) * (frames.box[:, 3] - frames.box[:, 1])
     area_unit = frames.area_km2 / EARTH_RADIUS_KM**2
-    acceptance = np.clip(np.where(box_area > 0, area_unit / np.where(box_area > 0, box_area, 1), 1.0), 0.05, 1.0)
+    # the area's share of the box: the expected acceptance (floored: an invalid ring's area can be 0)
+    share = np.where(box_area > 0, area_unit / np.where(box_area > 0, box_area, 1), 1.0)
+    acceptance = np.clip(share, 1e-4, 1.0)
+    # candidates a region may use: four times what its area's share needs, at least 65,536, at most
+    # _MAX_CANDIDATES (scattered islands in a wide box); 65,536 where even that many would not do (a
+    # sliver, two specks far apart: they fall back soon instead of drawing millions in vain)
+    needed = 1.25 * wanted / np.maximum(share, 1e-300)
+    budget = np.where(needed <= _MAX_CANDIDATES, np.clip(4 * needed, 1 << 16, _MAX_CANDIDATES), 1 << 16)
+    budget = budget.astype(np.int64)
     got_lat: list = [[] for _ in range(n)]
     got_lon: list = [[] for _ in range(n)]
     have = np.zeros(n, dtype=np.int64)
     drawn = np.zeros(n, dtype=np.int64)  # candidates of the stream used so far, per region
-    # regions of zero area (points, slivers) can contain no candidate: they go straight to their
-    # representative point; regions with given points (multipoints) are not sampled
-    sampled = frames.valid & (box_area > 0) & (frames.area_km2 > 0)
-    sampled[list(frames.fixed)] = False
-    todo = np.flatnonzero(sampled)
-    for _ in range(_ROUNDS):
-        if todo.size == 0:
-            break
+    while todo.size:
         need = wanted[todo] - have[todo]
         batch = np.ceil(need / acceptance[todo] * 1.25).astype(np.int64) + 4
-        stream = _uniform_stream(seed, int((drawn[todo] + batch).max()))
-        region = np.repeat(todo, batch)
-        offset = np.concatenate([np.arange(d, d + b) for d, b in zip(drawn[todo], batch)])
-        u = stream[offset]
-        box = frames.box[region]
-        x = box[:, 0] + u[:, 0] * (box[:, 2] - box[:, 0])
-        y = box[:, 1] + u[:, 1] * (box[:, 3] - box[:, 1])
-        lat, lon = azimuthal_equal_area_inverse(x, y, frames.lat0[region], frames.lon0[region])
-        ok = np.isfinite(lat)
-        hit = np.zeros(region.size, dtype=bool)
-        hit[ok] = frames.inside(region[ok], lat[ok], lon[ok])
-        drawn[todo] += batch
-        for r, la, lo in _split_by_region(region[hit], lat[hit], lon[hit]):
-            take = wanted[r] - have[r]
-            got_lat[r].append(la[:take])
-            got_lon[r].append(lo[:take])
-            have[r] += min(take, la.size)
+        batch = np.minimum(np.minimum(batch, _ROUND_CANDIDATES), budget[todo] - drawn[todo])
+        group = (np.cumsum(batch) - batch) // _ROUND_CANDIDATES  # regions drawn together, in order
+        for g in np.unique(group):
+            part, part_batch = todo[group == g], batch[group == g]
+            _draw(frames, seed, part, part_batch, drawn, wanted, have, got_lat, got_lon)
         observed = have[todo] / np.maximum(drawn[todo], 1)
-        acceptance[todo] = np.clip(np.maximum(observed, 0.5 * acceptance[todo]), 0.01, 1.0)
-        todo = todo[have[todo] < wanted[todo]]
+        acceptance[todo] = np.clip(np.maximum(observed, 0.5 * acceptance[todo]), _MIN_ACCEPTANCE, 1.0)
+        todo = todo[(have[todo] < wanted[todo]) & (drawn[todo] < budget[todo])]
     for r, (la, lo) in frames.fixed.items():
         got_lat[r], got_lon[r] = [la], [lo]
         have[r] = la.size
@@ -710,6 +785,32 @@ def _rejection_sample(frames: _Frames, wanted, seed) -> RegionSample:
     lat = np.concatenate([np.concatenate(p) if p else np.zeros(0) for p in got_lat]) if n else np.zeros(0)
     lon = np.concatenate([np.concatenate(p) if p else np.zeros(0) for p in got_lon]) if n else np.zeros(0)
     return RegionSample(lat, lon, np.repeat(np.arange(n), have), have, fallback)
+
+
+def _draw(frames, seed, todo, batch, drawn, wanted, have, got_lat, got_lon):
+    """One round's candidates for the regions ``todo`` (``batch`` each, after the ``drawn`` ones),
+    keeping the hits each region still needs.
+    """
+    region = np.repeat(todo, batch)
+    end = int((drawn[todo] + batch).max())
+    if end <= 4 * batch.sum():  # the stream's prefix, shared by the regions
+        stream = _uniform_stream(seed, end)
+        u = stream[np.concatenate([np.arange(d, d + b) for d, b in zip(drawn[todo], batch)])]
+    else:  # far along the stream: each region's slice of it
+        u = np.concatenate([_uniform_slice(seed, d, d + b) for d, b in zip(drawn[todo], batch)])
+    box = frames.box[region]
+    x = box[:, 0] + u[:, 0] * (box[:, 2] - box[:, 0])
+    y = box[:, 1] + u[:, 1] * (box[:, 3] - box[:, 1])
+    lat, lon = azimuthal_equal_area_inverse(x, y, frames.lat0[region], frames.lon0[region])
+    ok = np.isfinite(lat)
+    hit = np.zeros(region.size, dtype=bool)
+    hit[ok] = frames.inside(region[ok], lat[ok], lon[ok])
+    drawn[todo] += batch
+    for r, la, lo in _split_by_region(region[hit], lat[hit], lon[hit]):
+        take = wanted[r] - have[r]
+        got_lat[r].append(la[:take])
+        got_lon[r].append(lo[:take])
+        have[r] += min(take, la.size)
 
 
 def _split_by_region(region, lat, lon):
