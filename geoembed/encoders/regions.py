@@ -140,8 +140,12 @@ class RegionEmbedder(TransformerMixin, BaseEstimator):
     ``h3.latlng_to_cell`` gives that cell (exact for cells across the antimeridian and
     around the poles). A polygon in longitude/latitude that crosses the antimeridian must be
     split there into a MultiPolygon (the GeoJSON rule, RFC 7946 section 3.1.9), or use
-    longitudes beyond 180 on one side. A region that no candidate hits (a sliver, a point)
-    gets one point, its representative point. A MultiPoint is not sampled: its points are
+    longitudes beyond 180 on one side. A region that holds the antipode of its centre (a band
+    around the globe) is drawn from the projection's whole disk. A MultiPolygon whose parts are
+    scattered (their area under 0.1% of its box: island chains, exclaves) is sampled part by
+    part, each part drawing its share of the points by area (largest remainders), which is
+    stratified sampling by area. A region that no candidate hits (a sliver, a point) gets one
+    point, its representative point; one of some area left short of points warns. A MultiPoint is not sampled: its points are
     its sample (all of them, whatever ``n_points``), so its embedding is the mean embedding
     of its points.
 
