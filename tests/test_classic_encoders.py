@@ -281,6 +281,9 @@ def test_geoembedder_encoder_params_and_errors():
     with pytest.raises(ValueError, match=r"encoder 'geoclip' has no parameters \['max_degree'\]"):
         GeoEmbedder(encoder_params={"max_degree": 3}).fit(POINTS)
     with pytest.raises(ValueError, match="give normalize once"):
+        GeoEmbedder(normalize=True, encoder_params={"normalize": True}).fit(POINTS)
+    # given once, in the wrong place: told where it goes (it was told "not both")
+    with pytest.raises(ValueError, match=r"normalize is a parameter of GeoEmbedder itself.*\(normalize=True\)"):
         GeoEmbedder(encoder_params={"normalize": True}).fit(POINTS)
 
 

@@ -188,8 +188,14 @@ class GeoEmbedder(LocationFeaturizer):
         for name, default in _ENCODER_SETTINGS.items():
             value = getattr(self, name)
             if name in accepted:
-                if name in params:
+                if name in params and value != default:
                     raise ValueError(f"give {name} once: as GeoEmbedder({name}=...) or in encoder_params, not both")
+                if name in params:
+                    raise ValueError(
+                        f"{name} is a parameter of GeoEmbedder itself: pass GeoEmbedder({name}={params[name]!r}) "
+                        f"instead of encoder_params={{{name!r}: ...}} (for a RegionEmbedder: "
+                        f"encoder=GeoEmbedder(..., {name}={params[name]!r}))"
+                    )
                 params[name] = value
             elif name not in _APPLIED_BY_WRAPPER and value != default:
                 raise ValueError(

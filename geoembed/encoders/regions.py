@@ -145,9 +145,9 @@ class RegionEmbedder(TransformerMixin, BaseEstimator):
     scattered (their area under 0.1% of its box: island chains, exclaves) is sampled part by
     part, each part drawing its share of the points by area (largest remainders), which is
     stratified sampling by area. A region that no candidate hits (a sliver, a point) gets one
-    point, its representative point; one of some area left short of points warns. A MultiPoint is not sampled: its points are
-    its sample (all of them, whatever ``n_points``), so its embedding is the mean embedding
-    of its points.
+    point, its representative point; one of some area left short of points warns. A
+    MultiPoint is not sampled: its points are its sample (all of them, whatever
+    ``n_points``), so its embedding is the mean embedding of its points.
 
     Normalisation: with a ``GeoEmbedder(normalize=True)`` as encoder, the points' features
     are unit vectors, and their mean is shorter than 1 (the more so, the more the features
