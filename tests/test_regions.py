@@ -350,3 +350,13 @@ def test_in_a_column_transformer_and_with_a_pipeline_encoder(county):
     assert list(out.columns) == ["region__xyz_x", "region__xyz_y", "region__xyz_z", "rest__population"]
     reduced = RegionEmbedder(make_pipeline(GeoEmbedder("sphereC+"), PCA(2)), n_points=8).fit_transform(frame)
     assert reduced.shape == (3, 2)
+
+
+def test_shapely_objects_in_plain_pandas_containers_are_told_to_carry_a_crs():
+    # they were read as H3 ids ("must be valid H3 cell ids") or as a 1-D array of coordinates
+    squares = [box(0, 0, 1, 1), box(1, 1, 2, 2)]
+    for X in (pd.Series(squares, index=["a", "b"]), pd.DataFrame({"geometry": squares}, index=["a", "b"])):
+        with pytest.raises(TypeError, match=r"rows \['a', 'b'\] are shapely geometries.*GeoSeries\(values, crs="):
+            RegionEmbedder("cartesian3d").fit(X)
+    with pytest.raises(TypeError, match=r"plain Series of shapely geometries carries no CRS"):
+        GeoEmbedder("cartesian3d").fit(pd.Series([Point(1, 2), Point(3, 4)]))

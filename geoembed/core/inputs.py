@@ -201,6 +201,11 @@ def read_coordinates(X, *, lat_col=None, lon_col=None) -> Coordinates:
     if array.ndim == 1 and array.size == 0:
         array = array.reshape(0, 2)
     if array.ndim != 2:
+        if array.dtype == object and any(type(v).__module__.startswith("shapely") for v in array.ravel()[:1000]):
+            raise TypeError(
+                f"a plain {type(X).__name__} of shapely geometries carries no CRS: make it a GeoSeries or "
+                "GeoDataFrame with its CRS (geopandas.GeoSeries(values, crs=...))"
+            )
         raise ValueError(f"expected a 2-D array of shape (n, 2) with [lat, lon] columns; got shape {array.shape}")
     if array.shape[1] != 2:
         # scikit-learn's wording for too few columns (its estimator checks read it); exactly 2 otherwise

@@ -347,6 +347,17 @@ class RegionEmbedder(TransformerMixin, BaseEstimator):
         return regions
 
     def _h3_ids(self, X):
+        ids, labels, one_column = self._read_h3_ids(X)
+        shapes = [i for i, value in enumerate(ids[:1000]) if type(value).__module__.startswith("shapely")]
+        if shapes:  # a pandas Series or frame of shapely objects: no CRS to read them in
+            raise TypeError(
+                f"regions at rows {_rows(labels, np.isin(np.arange(ids.size), shapes))} are shapely geometries in a "
+                f"plain {type(X).__name__}, which carries no CRS: make it a GeoSeries or GeoDataFrame with its CRS "
+                "(geopandas.GeoSeries(values, crs=...)); H3 cell ids go in plain columns"
+            )
+        return ids, labels, one_column
+
+    def _read_h3_ids(self, X):
         if isinstance(X, pd.DataFrame):
             column = self._h3_column(list(X.columns))
             return X[column].to_numpy(dtype=object), X.index, False
