@@ -10,10 +10,13 @@ comes with geopandas).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+
+from geoembed.core.utils import caller_stacklevel
 
 __all__ = [
     "AreaOfUseCheck",
@@ -348,14 +351,12 @@ def read_points(X, *, what: str = "input"):
     lon, lat = to_wgs84(x, y, data.crs, row_labels=data.row_labels, on_failure="nan")
     failed = np.isfinite(x) & np.isfinite(y) & ~(np.isfinite(lon) & np.isfinite(lat))
     if failed.any():
-        import warnings
-
         warnings.warn(
             f"{int(failed.sum())} point(s) in rows {_rows(data.row_labels, failed)} lie outside the area where "
             f"{data.crs.name!r} is defined and could not be reprojected to longitude/latitude; they are invalid "
             "rows (NaN coordinates): on_invalid='raise' refuses them, on_invalid='nan' gives them NaN rows",
             UserWarning,
-            stacklevel=4,  # the caller of the featurizer's fit or transform
+            stacklevel=caller_stacklevel(),  # the user's line, through fit_transform and pipelines
         )
     data.missing = missing
     data.unprojectable = failed
