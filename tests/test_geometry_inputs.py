@@ -161,3 +161,20 @@ def test_projected_shapely_arrays_without_crs_are_refused(places):
     raw = list(points.to_crs(3857).geometry)
     with pytest.raises(ValueError, match=r"carry no CRS.*GeoSeries\(points, crs="):
         GeoEmbedder("cartesian3d").fit_transform(raw)
+
+
+def test_a_geocentric_crs_is_refused_with_the_remedy():
+    # EPSG:4978 x/y/z: every latitude came out 0 from x and y alone, silently
+    from pyproj import Transformer
+
+    x, y, z = Transformer.from_crs(4979, 4978, always_xy=True).transform([10.0, 11.0], [52.0, 53.0], [0.0, 0.0])
+    ecef = gpd.GeoSeries([shapely.Point(a, b, c) for a, b, c in zip(x, y, z)], crs=4978)
+    with pytest.raises(ValueError, match=r"geocentric CRS.*gdf.to_crs\(4979\)"):
+        GeoEmbedder("cartesian3d").fit(ecef)
+    lonlat = ecef.to_crs(4979).set_crs(4326, allow_override=True)  # the remedy the error gives
+    np.testing.assert_allclose(
+        GeoEmbedder("cartesian3d").fit_transform(lonlat),
+        GeoEmbedder("cartesian3d").fit_transform([[52.0, 10.0], [53.0, 11.0]]),
+        rtol=0,
+        atol=1e-6,
+    )

@@ -86,7 +86,14 @@ def check_crs(crs, what: str = "the GeoDataFrame"):
         )
     from pyproj import CRS
 
-    return CRS.from_user_input(crs)
+    crs = CRS.from_user_input(crs)
+    if crs.is_geocentric:  # x, y, z from the Earth's centre: x and y alone are no place
+        raise ValueError(
+            f"{what} is in a geocentric CRS ({crs.name}, x/y/z metres from the Earth's centre), whose x and y "
+            "alone are no place on Earth: reproject its 3-D points to longitude/latitude first "
+            "(gdf.to_crs(4979), then gdf.set_crs(4326, allow_override=True))"
+        )
+    return crs
 
 
 def read_geometries(X, *, what: str = "input") -> GeometryInput:
