@@ -52,8 +52,18 @@ def _column(columns: list[str], names: tuple, what: str, explicit) -> str:
     if explicit is not None:
         if explicit not in columns:
             raise ValueError(f"{what} column {explicit!r} not found in the Spark DataFrame; columns are {columns}")
+        matches = [explicit]
+    else:
+        matches = [c for c in columns if c.strip().lower() in names]
+    twice = sorted({c for c in matches if columns.count(c) > 1})
+    if twice:  # both sides of a join: Spark cannot tell them apart by name
+        raise ValueError(
+            f"the {what} column name {twice[0]!r} appears {columns.count(twice[0])} times in the Spark DataFrame "
+            "(both sides of a join?), so no name picks one: rename or drop the others first "
+            "(select with .alias(...), or withColumnRenamed after selecting)"
+        )
+    if explicit is not None:
         return explicit
-    matches = [c for c in columns if c.strip().lower() in names]
     if len(matches) != 1:
         problem = f"no {what} column found" if not matches else f"ambiguous {what} columns {matches}"
         raise ValueError(
@@ -61,6 +71,13 @@ def _column(columns: list[str], names: tuple, what: str, explicit) -> str:
             f"Name it with {what[:3]}_col=..."
         )
     return matches[0]
+
+
+def _geographic(crs) -> bool:
+    try:
+        return check_crs(crs, "crs").is_geographic
+    except Exception:  # an unknown CRS is named by its own error
+        return False
 
 
 def _coordinate_reader(transformer):
@@ -147,7 +164,7 @@ def _quoted(name: str) -> str:
 _SIMPLE_TYPES = _numeric_types + ("StringType", "BooleanType", "DateType", "TimestampType", "TimestampNTZType")
 
 
-def _check_coordinates(df, first: str, second: str, *, projected: bool, wrap: bool) -> None:
+def _check_coordinates(df, first: str, second: str, *, projected: bool, wrap: bool, has_on_invalid: bool) -> None:
     """Raise if any row's coordinates are invalid: one Spark job over the two columns.
 
     ``first``/``second`` are latitude/longitude, or projected y/x (``projected``), whose only
@@ -185,10 +202,23 @@ def _check_coordinates(df, first: str, second: str, *, projected: bool, wrap: bo
         shown = "; e.g. " + str([{k: str(v)[:40] for k, v in row.asDict().items()} for row in examples])
     except Exception:  # names Spark cannot select twice (duplicates after a join): the count alone
         shown = ""
+    swapped = ""
+    if not projected:  # every invalid row a latitude beyond 90 with a longitude within 90: swapped columns?
+        lat, lon = functions.abs(number(first)), functions.abs(number(second))
+        if rows.where((lat > 90) & (lat <= 180) & (lon <= 90)).count() == count:
+            swapped = (
+                f" Every one of them has |{first}| in (90, 180] and |{second}| within 90: are the two columns "
+                "swapped? Name them with lat_col= and lon_col=."
+            )
+    remedy = (
+        "give the transformer on_invalid='nan' for NaN features on them"
+        if has_on_invalid
+        else f"drop them first (df.dropna(subset=[{first!r}, {second!r}]) and a filter on the ranges)"
+    )
     raise ValueError(
         f"geoembed.spark: {count:,} row(s) have invalid coordinates ({what}), found by a scan of columns "
-        f"{first!r} and {second!r} before any embedding{shown}. Fix or drop them (or, for a featurizer, give it "
-        "on_invalid='nan' for NaN features on them), or pass check=False to skip this scan"
+        f"{first!r} and {second!r} before any embedding{shown}.{swapped} Fix or drop them (or {remedy}), or pass "
+        "check=False to skip this scan"
     )
 
 
@@ -264,7 +294,9 @@ def transform(
         Without it a bad row fails the job only when its task runs, hours into a long one,
         naming that row alone. False skips the scan (a table costly to compute twice: or cache
         it first); streaming DataFrames are not scanned. Strings that Spark reads as numbers
-        and pandas does not ("51d") still fail at their task.
+        and pandas does not ("51d") still fail at their task, as pyspark's ``PythonException``
+        with the message (not a ``ValueError``); an action that does not read the output
+        column (``count()``) does not run the model, so it finds no bad row without the scan.
 
     Returns
     -------
@@ -294,7 +326,15 @@ def transform(
     if not isinstance(df, sql.DataFrame):
         raise TypeError(f"df must be a pyspark.sql.DataFrame; got {type(df).__name__}")
     reader = _coordinate_reader(transformer)
-    lat, lon = _input_columns(df, reader, lat_col, lon_col, crs, x_col, y_col)  # y and x with crs
+    try:
+        lat, lon = _input_columns(df, reader, lat_col, lon_col, crs, x_col, y_col)  # y and x with crs
+    except ValueError as err:
+        if crs is not None and str(err).startswith(("no x column", "no y column")) and _geographic(crs):
+            raise ValueError(
+                f"{err} (crs={crs!r} is a longitude/latitude CRS, and crs= reads x/y columns, x the longitude "
+                "in it; for WGS84 degrees in lat/lon columns, leave crs out)"
+            ) from None
+        raise
     names = _feature_names(transformer)
     model_columns = _model_columns(transformer, reader)
     crs_wkt = None
@@ -309,7 +349,14 @@ def transform(
     if clash:
         raise ValueError(f"output columns {clash} already exist in the DataFrame; choose another output_col")
     if check and on_failure == "raise" and not df.isStreaming:
-        _check_coordinates(df, lat, lon, projected=crs is not None, wrap=bool(getattr(reader, "wrap_longitude", False)))
+        _check_coordinates(
+            df,
+            lat,
+            lon,
+            projected=crs is not None,
+            wrap=bool(getattr(reader, "wrap_longitude", False)),
+            has_on_invalid=hasattr(reader, "on_invalid"),
+        )
 
     from pyspark import cloudpickle
 

@@ -250,6 +250,35 @@ def test_invalid_rows_are_found_before_any_embedding(sdf, table, spark):
     assert gs.transform(odd.where(~odd.id.isin(BAD)), wide, lat_col="geo.lat").count() == N - len(BAD)
 
 
+def test_the_scan_names_swapped_columns_duplicates_and_the_remedy_the_transformer_has(sdf, table):
+    good = sdf.where(~sdf.id.isin(BAD))
+    encoder = make_encoder("sphereC+").fit(table[["Latitude", "lng"]].iloc[:5])
+    # longitudes beyond 90 read as latitudes, latitudes within 90 read as longitudes: swapped?
+    swapped = good.where("abs(lng) > 90").withColumnRenamed("Latitude", "tmp").withColumnRenamed("lng", "Latitude")
+    swapped = swapped.withColumnRenamed("tmp", "lng")
+    with pytest.raises(ValueError, match=r"are the two columns swapped\? Name them with lat_col="):
+        gs.transform(swapped, encoder)
+    with pytest.raises(ValueError) as found:  # ordinary bad rows: no such hint
+        gs.transform(sdf, encoder)
+    assert "swapped" not in str(found.value) and "on_invalid='nan'" in str(found.value)
+    # a transformer without on_invalid is told to drop the rows (LocationTargetEncoder has no such option)
+    train = table.iloc[np.setdiff1d(np.arange(N), BAD)]
+    prior = LocationTargetEncoder("cartesian3d", learners=("knn",), random_state=0).fit(
+        train[["Latitude", "lng"]], train.y
+    )
+    with pytest.raises(ValueError, match=r"dropna\(subset=\['Latitude', 'lng'\]\)") as found:
+        gs.transform(sdf, prior)
+    assert "on_invalid" not in str(found.value)
+    # the same name twice after a join: naming it cannot pick one, so the error says to rename
+    joined = good.alias("a").join(good.alias("b"), "id").select("id", "a.Latitude", "a.lng", "b.Latitude")
+    for call in (lambda: gs.transform(joined, encoder), lambda: gs.transform(joined, encoder, lat_col="Latitude")):
+        with pytest.raises(ValueError, match=r"name 'Latitude' appears 2 times.*rename or drop"):
+            call()
+    # crs= of longitude/latitude on a lat/lon table: crs= reads x/y columns
+    with pytest.raises(ValueError, match=r"no [xy] column found.*longitude/latitude CRS.*leave crs out"):
+        gs.transform(good, encoder, crs="EPSG:4326")
+
+
 def test_bad_calls_fail_before_any_job(sdf, spark, table):
     fitted = make_encoder("sphereC+").fit(table[["Latitude", "lng"]].iloc[:5])
     with pytest.raises(ValueError, match="no latitude column found"):
