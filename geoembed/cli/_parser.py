@@ -143,9 +143,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common_options(demo)
     demo.set_defaults(func=demo_command)
 
-    embed = sub.add_parser("embed", help="embed the lat/lon columns of a CSV or parquet file")
-    embed.add_argument("input", help="CSV or parquet file with latitude and longitude columns")
-    embed.add_argument("-o", "--output", required=True, help="output .parquet, .csv or .npy")
+    embed = sub.add_parser(
+        "embed", help="embed the lat/lon columns of a CSV or Parquet file, or the geometries of a geodata file"
+    )
+    embed.add_argument(
+        "input",
+        help="CSV or Parquet file with latitude and longitude columns (or projected x/y with --crs), or a "
+        "geodata file in its CRS: GeoParquet, GeoPackage, shapefile, FlatGeobuf, GeoJSON (points; areas "
+        "with --regions)",
+    )
+    embed.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="output .parquet, .csv or .npy; from a geodata file also .gpkg (GeoParquet and GeoPackage keep "
+        "the CRS; .csv writes the geometry as WKT in the input's CRS, recorded nowhere)",
+    )
     embed.add_argument("--lat-col", help="latitude column (default: found by name)")
     embed.add_argument("--lon-col", help="longitude column (default: found by name)")
     embed.add_argument(
