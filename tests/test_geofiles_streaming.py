@@ -261,6 +261,57 @@ def test_the_clash_and_crs_checks_come_before_any_embedding(addresses, tmp_path,
     assert not (tmp_path / "out.parquet").exists()
 
 
+@pytest.mark.parametrize("name", ["gaps.parquet", "gaps.gpkg"])
+def test_a_first_pass_finds_every_bad_row_before_any_embedding(addresses, tmp_path, monkeypatch, name):
+    # a missing geometry in the last row failed the run only when its chunk came, after the rest was
+    # embedded, and only the first bad chunk's rows were named
+    frame = addresses[2].copy()
+    frame.loc[["a1", "a6"], "geometry"] = None
+    path = tmp_path / name
+    frame.to_parquet(path) if name.endswith(".parquet") else frame.reset_index().to_file(path)
+    rows = r"\['a1', 'a6'\]" if name.endswith(".parquet") else r"\[1, 6\]"
+    with monkeypatch.context() as patched:
+        patched.setattr(GeoEmbedder, "transform", lambda *a, **k: pytest.fail("embedded before the first pass"))
+        with pytest.raises(ValueError, match=rf"rows {rows} have a missing or empty geometry \(found by a first pass"):
+            embed_geofile(path, tmp_path / "out.parquet", encoder=ENCODER, chunk_rows=2)
+    embed_geofile(path, tmp_path / "nan.parquet", encoder=ENCODER, chunk_rows=2, on_invalid="nan")
+    assert gpd.read_parquet(tmp_path / "nan.parquet").filter(like=NAMES_LIKE).isna().all(axis=1).sum() == 2
+    # a line among regions, in the last row
+    regions = addresses[2].copy()
+    regions.loc["a6", "geometry"] = shapely.LineString([(X0, Y0), (X0 + 10, Y0 + 10)])
+    regions.to_parquet(tmp_path / "line.parquet")
+    with monkeypatch.context() as patched:
+        patched.setattr(RegionEmbedder, "transform", lambda *a, **k: pytest.fail("embedded before the first pass"))
+        with pytest.raises(ValueError, match=r"rows \['a6'\] hold LineString geometries; regions must be"):
+            embed_geofile(tmp_path / "line.parquet", tmp_path / "out.parquet", encoder=ENCODER, regions=True)
+    assert not (tmp_path / "out.parquet").exists()
+
+
+def test_a_minority_far_outside_the_crs_warns_and_the_run_does_not_depend_on_chunks(tmp_path):
+    # 25% of the rows degrees labelled EPSG:2154 (Lambert-93), all at the end: a chunk of them alone
+    # failed the run with --chunk-rows 1000 and passed silently with the default
+    rng = np.random.default_rng(0)
+    lon, lat = rng.uniform(0, 6, 300), rng.uniform(44, 49, 300)
+    france = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326).to_crs(2154)
+    stray = gpd.GeoSeries(gpd.points_from_xy(lon[:100], lat[:100]), crs=2154)  # degrees, mislabelled
+    frame = gpd.GeoDataFrame(geometry=pd.concat([france, stray], ignore_index=True), crs=2154)
+    frame.to_parquet(tmp_path / "mixed.parquet")
+    outputs = []
+    for chunk_rows in (50, 100_000):
+        out = tmp_path / f"out{chunk_rows}.parquet"
+        with pytest.warns(UserWarning, match=r"100 of 400 geometries lie far outside the area of use.*rows \[300,"):
+            embed_geofile(tmp_path / "mixed.parquet", out, encoder=ENCODER, chunk_rows=chunk_rows)
+        outputs.append(gpd.read_parquet(out).filter(like=NAMES_LIKE))
+    pd.testing.assert_frame_equal(outputs[0], outputs[1])
+    # most of the file mislabelled: refused before any embedding, whatever the chunks
+    gpd.GeoDataFrame(geometry=pd.concat([france[:50], stray], ignore_index=True), crs=2154).iloc[::-1].to_parquet(
+        tmp_path / "most.parquet"
+    )
+    for chunk_rows in (50, 100_000):
+        with pytest.raises(ValueError, match="do not look like"):
+            embed_geofile(tmp_path / "most.parquet", tmp_path / "x.parquet", encoder=ENCODER, chunk_rows=chunk_rows)
+
+
 def test_an_empty_file_gives_an_empty_output(addresses, tmp_path):
     addresses[2].iloc[:0].to_parquet(tmp_path / "empty.parquet")
     for suffix in (".parquet", ".csv", ".npy"):

@@ -10,6 +10,7 @@ comes with geopandas).
 
 from __future__ import annotations
 
+import contextvars
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,6 +20,7 @@ import numpy as np
 from geoembed.core.utils import caller_stacklevel
 
 __all__ = [
+    "AREA_JUDGED_BY_CALLER",
     "AreaOfUseCheck",
     "GeometryInput",
     "check_area_of_use",
@@ -186,9 +188,15 @@ def to_wgs84(x, y, crs, *, row_labels=None, owner=None, on_failure: str = "raise
             )
         lon = np.where(failed, np.nan, lon)
         lat = np.where(failed, np.nan, lat)
-    if check_area:
+    if check_area and not AREA_JUDGED_BY_CALLER.get():
         check_area_of_use(x, y, lon, lat, crs, row_labels=row_labels, owner=owner, _wkt=wkt)
     return lon, lat
+
+
+#: True while a caller that judged a whole file's area of use (:class:`AreaOfUseCheck`, the first
+#: pass of :func:`geoembed.geofiles.embed_geofile`) embeds it chunk by chunk: the chunks are not
+#: judged again one by one, so that the run does not depend on how the file is cut.
+AREA_JUDGED_BY_CALLER = contextvars.ContextVar("geoembed_area_judged_by_caller", default=False)
 
 
 def _per_row(mask, owner):
