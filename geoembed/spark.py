@@ -400,13 +400,20 @@ def transform(
                     f"partition (counted from 0; the row numbers below are within this batch of {n_rows}): "
                     f"{err}{nulls}"
                 ) from None
-            offset += n_rows
+            except Exception as err:  # another type (a transformer's own error): kept, with where it happened
+                err.add_note(
+                    f"geoembed.spark: in partition {partition}, rows {offset} to {offset + n_rows - 1} of the "
+                    "partition (counted from 0)"
+                )
+                raise
             features = np.asarray(getattr(features, "values", features))
             if features.shape != (n_rows, n_features):
                 raise ValueError(
+                    f"geoembed.spark: partition {partition}, rows {offset} to {offset + n_rows - 1}: "
                     f"{type(model).__name__}.transform returned shape {features.shape}; expected "
                     f"({n_rows}, {n_features})"
                 )
+            offset += n_rows
             features = features.astype(rounding, copy=False).astype(np.float32, copy=False)
             if output == "array":
                 yield pd.Series(list(features))

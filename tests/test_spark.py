@@ -279,6 +279,20 @@ def test_the_scan_names_swapped_columns_duplicates_and_the_remedy_the_transforme
         gs.transform(good, encoder, crs="EPSG:4326")
 
 
+def test_a_transformers_own_error_keeps_its_type_and_says_where(sdf):
+    from sklearn.preprocessing import FunctionTransformer
+
+    def fails_in_the_north(X):  # local, so that the workers get it by value
+        X = np.asarray(X, dtype=float)
+        if (X[:, 0] > 80).any():
+            raise RuntimeError("no service north of 80")
+        return X
+
+    model = FunctionTransformer(fails_in_the_north, feature_names_out="one-to-one").fit(np.zeros((1, 2)))
+    with pytest.raises(Exception, match=r"(?s)RuntimeError: no service north of 80.*geoembed.spark: in partition"):
+        gs.transform(sdf.where("Latitude < 90"), model, check=False).collect()
+
+
 def test_bad_calls_fail_before_any_job(sdf, spark, table):
     fitted = make_encoder("sphereC+").fit(table[["Latitude", "lng"]].iloc[:5])
     with pytest.raises(ValueError, match="no latitude column found"):
