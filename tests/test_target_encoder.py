@@ -564,6 +564,10 @@ def test_cv_options_and_automatic_blocks(data):
     assert cheap(cv=encoder_folds(frame)).fit(frame, smooth).oof_scores_["stack"] > 0.8
     with pytest.raises(ValueError, match="exactly one test fold"):
         cheap(cv=[(np.arange(0, 800), np.arange(800, 900))]).fit(frame, smooth)
+    rows = np.arange(len(frame))  # two folds that overlap on 5 rows and leave 5 out: which ones
+    overlapping = [(rows[10:], rows[:10]), (rows[:10], np.r_[rows[5:10], rows[10:-5]])]
+    with pytest.raises(ValueError, match=r"5 row\(s\) in no test fold \(positions \[.*5 row\(s\) in several \("):
+        cheap(cv=overlapping).fit(frame, smooth)
     with pytest.raises(ValueError, match="give the block size to the splitter"):
         cheap(cv=blocks, block_size_km=100).fit(frame, smooth)
     with pytest.raises(ValueError, match="occupy only"):

@@ -751,9 +751,14 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
             if len(train) == 0:
                 raise ValueError("a cross-fitting fold has no training rows")
         if len(folds) < 2 or not (counts == 1).all():
+            found = f"; cv gave {len(folds)} fold" if len(folds) < 2 else ""
+            for what, mask in (("in no test fold", counts == 0), ("in several", counts > 1)):
+                if mask.any():
+                    rows = np.flatnonzero(mask)
+                    found += f"; {len(rows)} row(s) {what} (positions {rows[:10].tolist()})"
             raise ValueError(
                 "the cv folds must put every row in exactly one test fold (a partition), "
-                "so that every row gets an out-of-fold encoding"
+                f"so that every row gets an out-of-fold encoding{found}"
             )
         return [(np.asarray(train), np.asarray(test)) for train, test in folds]
 
