@@ -360,3 +360,14 @@ def test_shapely_objects_in_plain_pandas_containers_are_told_to_carry_a_crs():
             RegionEmbedder("cartesian3d").fit(X)
     with pytest.raises(TypeError, match=r"plain Series of shapely geometries carries no CRS"):
         GeoEmbedder("cartesian3d").fit(pd.Series([Point(1, 2), Point(3, 4)]))
+
+
+def test_a_self_intersecting_polygon_is_sampled_by_its_valid_form():
+    # a bowtie's two lobes have opposite orientations: its area read 0 (0.25 densified), not 0.5
+    bowtie = Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
+    lobes = MultiPolygon([Polygon([(0, 0), (0.5, 0.5), (0, 1)]), Polygon([(1, 0), (1, 1), (0.5, 0.5)])])
+    density = 0.005  # points per km²: about 31 points in 0.5 square degrees (6,196 km²) at the equator
+    embedder = RegionEmbedder("cartesian3d", points_per_km2=density).fit([lobes])
+    assert embedder.sample([bowtie]).counts.tolist() == embedder.sample([lobes]).counts.tolist()
+    sample = embedder.sample([bowtie])
+    assert 25 <= sample.counts[0] <= 35 and shapely.contains_xy(lobes.buffer(1e-9), sample.lon, sample.lat).all()

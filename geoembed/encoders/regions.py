@@ -565,6 +565,13 @@ def _geometry_frames(data, on_invalid) -> _Frames:
         )
     valid = ~missing
     good = geoms[valid]
+    polygonal = np.isin(types[valid], [_POLYGON, _MULTIPOLYGON])
+    broken = polygonal & ~shapely.is_valid(good)
+    if broken.any():  # self-intersecting rings (a bowtie's signed lobes cancel: area 0): their valid form
+        repaired = shapely.make_valid(good[broken], method="structure", keep_collapsed=False)
+        kept = ~shapely.is_empty(repaired)
+        good = good.copy()
+        good[np.flatnonzero(broken)[kept]] = repaired[kept]
     good_labels = data.row_labels[valid] if data.row_labels is not None else np.flatnonzero(valid)
     bounds = shapely.bounds(good)
     size = np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
