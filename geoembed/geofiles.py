@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geoembed.core.geometry import AREA_JUDGED_BY_CALLER, read_geometries
+from geoembed.core.geometry import AREA_JUDGED_BY_CALLER, check_crs, read_geometries
 from geoembed.core.utils import optional_import
 from geoembed.encoders.embedder import GeoEmbedder
 from geoembed.encoders.regions import RegionEmbedder
@@ -109,6 +109,7 @@ def embed_geofile(
     chunk_rows: int | None = 50_000,
     progress: bool = False,
     column_hints=None,
+    crs=None,
     **embedder_params,
 ) -> int:
     """Stream the geometries of a geodata file through an embedder into GeoParquet, GeoPackage, CSV or npy.
@@ -155,6 +156,9 @@ def embed_geofile(
         Rows read, embedded and written at a time (None: the default).
     progress : bool, default=False
         Show a progress bar (with the total when the file's metadata gives the row count).
+    crs : str, int or pyproj.CRS, default=None
+        The CRS of a file that records none (a shapefile without its ``.prj``); a file with a CRS
+        of its own keeps it, and a different ``crs`` raises ``ValueError``.
     column_hints : (str, str), default=None
         How errors spell the options naming latitude and longitude columns (the CLI passes
         ``("--lat-col NAME", "--lon-col NAME")``). Such columns do not apply here: a geodata
@@ -234,13 +238,25 @@ def embed_geofile(
     source = _open_source(
         input_path, layer, int(chunk_rows), gpd, nullable=output_format in ("csv", "gpkg"), count=output_format == "npy"
     )
+    if crs is not None:
+        try:
+            _give_crs(source, check_crs(crs, "crs"), input_path)
+        except BaseException:
+            source.close()
+            raise
     writer = None
     written = 0
     judged = None
     try:
         first = next(source.chunks, None)
         frame = first if first is not None else source.empty
-        read_geometries(frame, what=str(input_path))  # a missing CRS fails here, before any embedding
+        if frame.crs is None:  # before any embedding
+            raise ValueError(
+                f"{input_path} has no CRS (a shapefile without its .prj?), so its coordinates cannot be read "
+                "as places on Earth: give the CRS they are in with crs=... (geoembed embed --crs EPSG:...; 4326 "
+                "for longitude/latitude degrees), or set it in the file (gdf.set_crs(...))"
+            )
+        read_geometries(frame, what=str(input_path))
         if region_embedder is None:
             other = [t for t in source.geometry_types if t.split()[0] != "Point"]
             if other:  # known from the metadata: fail before any embedding
@@ -252,6 +268,7 @@ def embed_geofile(
                 int(chunk_rows),
                 gpd,
                 crs=frame.crs,
+                given_crs=crs,
                 regions=region_embedder is not None,
                 on_invalid=params.get("on_invalid", "raise"),
                 progress=progress,
@@ -309,7 +326,32 @@ def embed_geofile(
 
 
 # -- the first pass ---------------------------------------------------------------------------
-def _check_geometries(input_path, layer, chunk_rows, gpd, *, crs, regions, on_invalid, progress):
+def _give_crs(source, crs, input_path) -> None:
+    """Label a file that records no CRS with ``crs`` (its chunks and its empty frame); refuse a
+    ``crs`` that differs from the file's own.
+    """
+    own = source.empty.crs
+    if own is not None:
+        if own != crs:
+            raise ValueError(
+                f"{input_path} records its CRS, {own.name!r} ({own.to_string()}), and crs={crs.to_string()!r} "
+                "differs: drop --crs (crs=), which is for files that record none, or reproject the file"
+            )
+        return
+    chunks = source.chunks
+    source.empty = source.empty.set_crs(crs)
+
+    def labelled():
+        try:
+            for chunk in chunks:
+                yield chunk.set_crs(crs)
+        finally:
+            chunks.close()
+
+    source.chunks = labelled()
+
+
+def _check_geometries(input_path, layer, chunk_rows, gpd, *, crs, given_crs=None, regions, on_invalid, progress):
     """The first pass of :func:`embed_geofile`, over the geometry column alone: every row checked
     before any embedding, so that a bad row near the end of a long file fails the run at once.
 
@@ -330,6 +372,8 @@ def _check_geometries(input_path, layer, chunk_rows, gpd, *, crs, regions, on_in
     found = {kind: [0, []] for kind in ("missing", "wrong", "unprojectable")}  # count, first rows
     kinds = set()
     source = _open_source(input_path, layer, chunk_rows, gpd, nullable=False, count=False, geometry_only=True)
+    if given_crs is not None:
+        _give_crs(source, check_crs(given_crs, "crs"), input_path)
     try:
         with tqdm(total=source.n_rows, unit="row", disable=not progress, desc="checking") as bar:
             for chunk in source.chunks:

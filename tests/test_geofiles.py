@@ -74,8 +74,35 @@ def test_a_file_without_crs_is_refused_before_embedding(tmp_path):
     path = tmp_path / "nocrs.shp"
     with pytest.warns(UserWarning, match="crs"):
         frame.to_file(path)
-    with pytest.raises(ValueError, match=r"has no CRS.*set_crs"):
+    with pytest.raises(ValueError, match=r"has no CRS.*--crs EPSG.*set_crs"):
         embed_geofile(path, tmp_path / "out.parquet", regions=True)
+
+
+def test_crs_labels_a_file_that_records_none(tmp_path, capsys):
+    # a shapefile without its .prj (libpysal's Georgia, Mexico, Columbus): the CLI had no way to embed it
+    points = gpd.GeoDataFrame(
+        {"v": [1, 2, 3]}, geometry=gpd.points_from_xy([500_000.0, 510_000.0, 520_000.0], [5.6e6, 5.61e6, 5.62e6])
+    )
+    path = tmp_path / "nocrs.shp"
+    with pytest.warns(UserWarning, match="crs"):
+        points.to_file(path)
+    expected = GeoEmbedder("cartesian3d").fit_transform(points.set_crs(25832))
+    for out in ("out.parquet", "out.npy"):
+        embed_geofile(path, tmp_path / out, encoder="cartesian3d", crs="EPSG:25832")
+    written = gpd.read_parquet(tmp_path / "out.parquet")
+    assert written.crs.to_epsg() == 25832
+    np.testing.assert_allclose(written[["xyz_x", "xyz_y", "xyz_z"]].to_numpy(), expected)
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), expected)
+    out = tmp_path / "cli.parquet"
+    assert main(["embed", str(path), "-o", str(out), "--encoder", "cartesian3d", "--crs", "EPSG:25832", "-q"]) == 0
+    np.testing.assert_allclose(gpd.read_parquet(out)[["xyz_x", "xyz_y", "xyz_z"]].to_numpy(), expected)
+    # a file with a CRS of its own keeps it: a different --crs is refused, the same one is fine
+    points.set_crs(25832).to_parquet(tmp_path / "own.parquet")
+    with pytest.raises(ValueError, match=r"records its CRS.*EPSG:25832.*differs"):
+        embed_geofile(tmp_path / "own.parquet", tmp_path / "x.parquet", encoder="cartesian3d", crs=2154)
+    embed_geofile(tmp_path / "own.parquet", tmp_path / "same.parquet", encoder="cartesian3d", crs=25832)
+    assert main(["embed", str(path), "-o", str(out), "--x-col", "x", "--crs", "EPSG:25832", "--overwrite"]) == 2
+    assert "--x-col and --y-col are for tables" in capsys.readouterr().err
 
 
 def test_cli_reads_and_writes_geodata(points, counties, tmp_path, capsys):

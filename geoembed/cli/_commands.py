@@ -153,10 +153,12 @@ def embed_command(args) -> int:
     if args.interpolation_cache_gb is not None and args.interpolation_km is None:
         raise ValueError("--interpolation-cache-gb applies to --interpolation-km only")
     projected = {"crs": args.crs, "x_col": args.x_col, "y_col": args.y_col}
-    if geodata and any(v is not None for v in projected.values()):
+    if geodata and (args.x_col is not None or args.y_col is not None):
         raise ValueError(
-            f"{args.input} is a geodata file, read in its own CRS: --crs, --x-col and --y-col are for tables"
+            f"{args.input} is a geodata file, embedded from its geometry column: --x-col and --y-col are for tables"
         )
+    if geodata:  # --crs labels a file that records no CRS (a shapefile without its .prj)
+        job = functools.partial(job, crs=args.crs)
     if args.crs is None and (args.x_col or args.y_col):
         raise ValueError("--x-col and --y-col name projected columns: give their --crs as well")
     if args.crs is not None and (args.lat_col or args.lon_col):

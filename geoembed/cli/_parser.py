@@ -164,7 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument(
         "--crs",
         help="the table's coordinates are projected x/y columns in this CRS (e.g. EPSG:25832, EPSG:2154, "
-        "EPSG:27700), reprojected to degrees; geodata files carry their own CRS",
+        "EPSG:27700), reprojected to degrees; for a geodata file that records no CRS (a shapefile without its "
+        ".prj), the CRS of its geometries",
     )
     embed.add_argument("--x-col", help="with --crs: the x (easting) column (default: found by name, x or easting)")
     embed.add_argument("--y-col", help="with --crs: the y (northing) column (default: found by name, y or northing)")
