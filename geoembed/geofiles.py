@@ -332,7 +332,7 @@ def _give_crs(source, crs, input_path) -> None:
     """
     own = source.empty.crs
     if own is not None:
-        if own != crs:
+        if not own.equals(crs, ignore_axis_order=True):  # OGC:CRS84 is EPSG:4326 up to the axis order
             raise ValueError(
                 f"{input_path} records its CRS, {own.name!r} ({own.to_string()}), and crs={crs.to_string()!r} "
                 "differs: drop --crs (crs=), which is for files that record none, or reproject the file"
@@ -372,9 +372,9 @@ def _check_geometries(input_path, layer, chunk_rows, gpd, *, crs, given_crs=None
     found = {kind: [0, []] for kind in ("missing", "wrong", "unprojectable")}  # count, first rows
     kinds = set()
     source = _open_source(input_path, layer, chunk_rows, gpd, nullable=False, count=False, geometry_only=True)
-    if given_crs is not None:
-        _give_crs(source, check_crs(given_crs, "crs"), input_path)
     try:
+        if given_crs is not None:
+            _give_crs(source, check_crs(given_crs, "crs"), input_path)
         with tqdm(total=source.n_rows, unit="row", disable=not progress, desc="checking") as bar:
             for chunk in source.chunks:
                 values = np.asarray(chunk.geometry.array, dtype=object)

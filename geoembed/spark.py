@@ -185,7 +185,14 @@ def _check_coordinates(df, first: str, second: str, *, projected: bool, wrap: bo
         if not wrap:
             bad = bad | (functions.abs(number(second)) > 180)
     rows = df.where(bad)
-    count = rows.count()
+    # one job counts the bad rows, and those whose latitude beyond 90 has a longitude within 90 (swapped?)
+    lat, lon = functions.abs(number(first)), functions.abs(number(second))
+    swapped_rows = (lat > 90) & (lat <= 180) & (lon <= 90) if not projected else functions.lit(False)
+    totals = df.agg(
+        functions.count(functions.when(bad, 1)).alias("bad"),
+        functions.count(functions.when(bad & swapped_rows, 1)).alias("swapped"),
+    ).collect()[0]
+    count = totals["bad"]
     if not count:
         return
     what = (
@@ -203,13 +210,11 @@ def _check_coordinates(df, first: str, second: str, *, projected: bool, wrap: bo
     except Exception:  # names Spark cannot select twice (duplicates after a join): the count alone
         shown = ""
     swapped = ""
-    if not projected:  # every invalid row a latitude beyond 90 with a longitude within 90: swapped columns?
-        lat, lon = functions.abs(number(first)), functions.abs(number(second))
-        if rows.where((lat > 90) & (lat <= 180) & (lon <= 90)).count() == count:
-            swapped = (
-                f" Every one of them has |{first}| in (90, 180] and |{second}| within 90: are the two columns "
-                "swapped? Name them with lat_col= and lon_col=."
-            )
+    if totals["swapped"] == count:  # every invalid row a latitude beyond 90 with a longitude within 90
+        swapped = (
+            f" Every one of them has |{first}| in (90, 180] and |{second}| within 90: are the two columns "
+            "swapped? Name them with lat_col= and lon_col=."
+        )
     remedy = (
         "give the transformer on_invalid='nan' for NaN features on them"
         if has_on_invalid
@@ -401,10 +406,11 @@ def transform(
                     f"{err}{nulls}"
                 ) from None
             except Exception as err:  # another type (a transformer's own error): kept, with where it happened
-                err.add_note(
-                    f"geoembed.spark: in partition {partition}, rows {offset} to {offset + n_rows - 1} of the "
-                    "partition (counted from 0)"
-                )
+                if hasattr(err, "add_note"):  # Python 3.11+
+                    err.add_note(
+                        f"geoembed.spark: in partition {partition}, rows {offset} to {offset + n_rows - 1} of the "
+                        "partition (counted from 0)"
+                    )
                 raise
             features = np.asarray(getattr(features, "values", features))
             if features.shape != (n_rows, n_features):

@@ -371,3 +371,33 @@ def test_a_self_intersecting_polygon_is_sampled_by_its_valid_form():
     assert embedder.sample([bowtie]).counts.tolist() == embedder.sample([lobes]).counts.tolist()
     sample = embedder.sample([bowtie])
     assert 25 <= sample.counts[0] <= 35 and shapely.contains_xy(lobes.buffer(1e-9), sample.lon, sample.lat).all()
+
+
+def test_scattered_parts_share_points_by_area_without_bias_and_without_a_crs_verdict_of_their_own():
+    # 10 islands of 5 units and 990 of 1: largest remainders gave the 10 large ones 16% of the points
+    # for 4.8% of the area
+    side = 0.01
+    large = [box(3 * i, 0, 3 * i + side * np.sqrt(5), side * np.sqrt(5)) for i in range(10)]
+    corners = [(40 + (i % 99) * 0.3, 10 + (i // 99) * 0.3) for i in range(990)]
+    small = [box(x, y, x + side, y + side) for x, y in corners]
+    islands = MultiPolygon(large + small)
+    sample = RegionEmbedder("cartesian3d", n_points=640).fit([islands]).sample([islands])
+    area = shapely.area(gpd.GeoSeries(large + small, crs=4326).to_crs(6933)).to_numpy()
+    assert sample.counts.tolist() == [640]
+    assert abs(np.mean(sample.lon < 35) - area[:10].sum() / area.sum()) < 0.01
+    # a MultiPolygon with an empty member (GEOS's segmentize crashed the interpreter on it)
+    hollow = shapely.from_wkt("MULTIPOLYGON (EMPTY, ((0 0, 1 0, 1 1, 0 1, 0 0)))")
+    assert RegionEmbedder("cartesian3d", n_points=16).fit([hollow]).sample([hollow]).counts.tolist() == [16]
+    # a commune with overseas parts, among mainland ones in Lambert-93: its parts alone are mostly far
+    # outside the CRS's area, which the whole frame is not; it is embedded, not refused
+    to_lambert = Transformer.from_crs(4326, 2154, always_xy=True)
+
+    def square(lon, lat, half=0.02):
+        (x0, x1), (y0, y1) = to_lambert.transform([lon - half, lon + half], [lat - half, lat + half])
+        return box(x0, y0, x1, y1)
+
+    mainland = [square(2 + 0.1 * i, 46 + 0.05 * i) for i in range(20)]
+    overseas = MultiPolygon([square(2.5, 47.0), square(55.5, -21.1), square(-61.5, 16.2), square(45.1, -12.8)])
+    frame = gpd.GeoSeries([*mainland, overseas], crs=2154)
+    out = RegionEmbedder("cartesian3d", n_points=32).fit_transform(frame)
+    assert out.shape == (21, 3) and np.isfinite(out).all()

@@ -13,7 +13,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from geoembed.core.geo import EARTH_RADIUS_KM, azimuthal_equal_area, azimuthal_equal_area_inverse, latlon_to_unit_xyz
-from geoembed.core.geometry import GeometryInput, is_geopandas, is_shapely_array, read_geometries, to_wgs84
+from geoembed.core.geometry import (
+    AREA_JUDGED_BY_CALLER,
+    GeometryInput,
+    is_geopandas,
+    is_shapely_array,
+    read_geometries,
+    to_wgs84,
+)
 from geoembed.core.inputs import check_input_features
 from geoembed.core.params import Interval, Options, validate_params
 from geoembed.core.utils import caller_stacklevel, optional_import
@@ -26,7 +33,7 @@ H3_NAMES = ("h3", "h3_cell", "h3_index", "h3_id", "hex", "hex_id", "cell", "cell
 
 _MAX_ROWS = 5
 _POLYGON, _MULTIPOLYGON, _POINT, _MULTIPOINT = 3, 6, 0, 4  # shapely type ids
-#: Rejection sampling: candidates drawn at once (about 100 bytes each while they are tested), the
+#: Rejection sampling: candidates drawn at once (a few hundred bytes each while they are tested), the
 #: most per region before it gives up (a region that none of them hits falls back to its
 #: representative point), and the floor of a round's expected acceptance.
 _ROUND_CANDIDATES = 1 << 22
@@ -143,11 +150,12 @@ class RegionEmbedder(TransformerMixin, BaseEstimator):
     longitudes beyond 180 on one side. A region that holds the antipode of its centre (a band
     around the globe) is drawn from the projection's whole disk. A MultiPolygon whose parts are
     scattered (their area under 0.1% of its box: island chains, exclaves) is sampled part by
-    part, each part drawing its share of the points by area (largest remainders), which is
-    stratified sampling by area. A region that no candidate hits (a sliver, a point) gets one
-    point, its representative point; one of some area left short of points warns. A
-    MultiPoint is not sampled: its points are its sample (all of them, whatever
-    ``n_points``), so its embedding is the mean embedding of its points.
+    part, the points shared among the parts by systematic sampling on their cumulative area
+    (each part's expected count is its share of the area, however small the part). A region
+    that no candidate hits (a sliver, a point) gets one point, its representative point; one
+    of some area left short of points warns. A MultiPoint is not sampled: its points are its
+    sample (all of them, whatever ``n_points``), so its embedding is the mean embedding of its
+    points.
 
     Normalisation: with a ``GeoEmbedder(normalize=True)`` as encoder, the points' features
     are unit vectors, and their mean is shorter than 1 (the more so, the more the features
@@ -418,9 +426,8 @@ class RegionEmbedder(TransformerMixin, BaseEstimator):
             warnings.warn(
                 f"regions at rows {_rows(labels, short)} got fewer points than asked (the first: "
                 f"{sample.counts[short][0]} of {wanted[short][0]}): their area is "
-                f"a tiny share of their bounding box (after {_MAX_CANDIDATES:,} candidates at most), so their "
-                "embeddings rest on those points; split such a region into its parts (gdf.explode()) to sample "
-                "each part",
+                "so small a share of their bounding box that few candidates fell inside, so their embeddings "
+                "rest on those points",
                 UserWarning,
                 stacklevel=caller_stacklevel(),
             )
@@ -477,10 +484,11 @@ class _Frames:
     (lat, lon) arrays: those regions are not sampled.
     """
 
-    def __init__(self, lat0, lon0, box, area_km2, valid, fallback_latlon, inside, fixed=None):
+    def __init__(self, lat0, lon0, box, area_km2, valid, fallback_latlon, inside, fixed=None, geometries=None):
         self.lat0, self.lon0, self.box, self.area_km2 = lat0, lon0, box, area_km2
         self.valid, self.fallback_latlon, self.inside = valid, fallback_latlon, inside
         self.fixed = fixed or {}
+        self.geometries = geometries  # per region, the geometry sampled (a repaired one where invalid)
 
 
 def _rows(labels, mask) -> list:
@@ -565,10 +573,11 @@ def _geometry_frames(data, on_invalid) -> _Frames:
         )
     valid = ~missing
     good = geoms[valid]
+    good = _without_empty_parts(good, types[valid], shapely)
     polygonal = np.isin(types[valid], [_POLYGON, _MULTIPOLYGON])
     broken = polygonal & ~shapely.is_valid(good)
     if broken.any():  # self-intersecting rings (a bowtie's signed lobes cancel: area 0): their valid form
-        repaired = shapely.make_valid(good[broken], method="structure", keep_collapsed=False)
+        repaired = _polygonal(shapely.make_valid(good[broken]), shapely)
         kept = ~shapely.is_empty(repaired)
         good = good.copy()
         good[np.flatnonzero(broken)[kept]] = repaired[kept]
@@ -640,40 +649,80 @@ def _geometry_frames(data, on_invalid) -> _Frames:
                 hit[shifted] |= shapely.contains_xy(target[shifted], x[shifted] + step, y[shifted])
         return hit
 
-    return _Frames(lat0, lon0, box, area_km2, valid, fallback, inside, fixed)
+    sampled = geoms.copy()
+    sampled[valid] = good
+    return _Frames(lat0, lon0, box, area_km2, valid, fallback, inside, fixed, geometries=sampled)
+
+
+def _without_empty_parts(geoms, types, shapely):
+    """MultiPolygons with their empty members dropped (GEOS's segmentize crashes on them)."""
+    multi = np.flatnonzero(types == _MULTIPOLYGON)
+    if multi.size == 0:
+        return geoms
+    parts, owner = shapely.get_parts(geoms[multi], return_index=True)
+    empty = shapely.is_empty(parts)
+    if not empty.any():
+        return geoms
+    geoms = geoms.copy()
+    for k in np.unique(owner[empty]):
+        keep = parts[(owner == k) & ~empty]
+        geoms[multi[k]] = shapely.multipolygons(keep) if keep.size else shapely.from_wkt("MULTIPOLYGON EMPTY")
+    return geoms
+
+
+def _polygonal(geoms, shapely):
+    """The polygons of ``make_valid``'s output (which may add lines and points where rings collapse)."""
+    out = geoms.copy()
+    for i, g in enumerate(geoms):
+        if shapely.get_type_id(g) in (_POLYGON, _MULTIPOLYGON):
+            continue
+        parts = shapely.get_parts(g)
+        kinds = shapely.get_type_id(parts)
+        polygons = np.concatenate([parts[kinds == _POLYGON], shapely.get_parts(parts[kinds == _MULTIPOLYGON])])
+        out[i] = shapely.multipolygons(polygons) if polygons.size else shapely.from_wkt("POLYGON EMPTY")
+    return out
 
 
 def _sample_parts_of_scattered(data, frames, wanted, seed, on_invalid):
     """MultiPolygons whose parts are scattered (their area under ``_SCATTERED`` of their box: island
     chains, exclaves) are sampled part by part: each part gets its share of the region's points by
-    area (largest remainders), drawn in its own frame, and the region's sample is theirs together
-    (put in ``frames.fixed``). Drawn in the region's box, almost every candidate would miss.
+    area (systematic sampling on the cumulative area), drawn in its own frame, and the region's
+    sample is theirs together (put in ``frames.fixed``). Drawn in the region's box, almost every
+    candidate would miss.
     """
     shapely = optional_import("shapely", extra="geo", purpose="RegionEmbedder on polygons")
     box_area = (frames.box[:, 2] - frames.box[:, 0]) * (frames.box[:, 3] - frames.box[:, 1])
     share = frames.area_km2 / EARTH_RADIUS_KM**2 / np.where(box_area > 0, box_area, np.inf)
-    types = shapely.get_type_id(data.geometries)
+    geometries = frames.geometries
+    types = shapely.get_type_id(geometries)
     scattered = np.flatnonzero(frames.valid & (types == _MULTIPOLYGON) & (share < _SCATTERED) & (wanted > 1))
     if scattered.size == 0:
         return
-    parts, owner = shapely.get_parts(data.geometries[scattered], return_index=True)
-    part_frames = _geometry_frames(GeometryInput(parts, data.crs), on_invalid)
+    parts, owner = shapely.get_parts(geometries[scattered], return_index=True)
+    judged = AREA_JUDGED_BY_CALLER.set(True)  # the regions' CRS was judged on all of them, not part by part
+    try:
+        part_frames = _geometry_frames(GeometryInput(parts, data.crs), on_invalid)
+    finally:
+        AREA_JUDGED_BY_CALLER.reset(judged)
     area = np.where(part_frames.valid, part_frames.area_km2, 0.0)
     total = np.bincount(owner, weights=area, minlength=scattered.size)
-    quota = wanted[scattered][owner] * area / np.where(total > 0, total, 1.0)[owner]
-    count = np.floor(quota).astype(np.int64)
-    # the remaining points of each region go to its parts with the largest remainders
-    order = np.lexsort((-(quota - count), owner))
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.size) - np.searchsorted(owner[order], owner[order])
-    left = wanted[scattered] - np.bincount(owner, weights=count, minlength=scattered.size).astype(np.int64)
-    count += rank < left[owner]
+    # systematic sampling on each region's cumulative area: a part's expected count is exactly its
+    # share of the points, however small (largest remainders would give them all to the largest parts)
+    cumulative = np.cumsum(area) - np.repeat(np.cumsum(total) - total, np.bincount(owner, minlength=scattered.size))
+    fraction = np.clip(cumulative / np.where(total > 0, total, 1.0)[owner], 0.0, 1.0)
+    fraction[np.r_[owner[1:] != owner[:-1], True]] = 1.0  # each region's last part closes it
+    start = np.random.default_rng(seed).random()  # one offset for every region: a region alone gets the same
+    ends = np.floor(wanted[scattered][owner] * fraction + start).astype(np.int64)
+    begins = np.r_[0, ends[:-1]]
+    begins[np.r_[True, owner[1:] != owner[:-1]]] = np.floor(start)  # each region starts at the offset
+    count = ends - begins
     part_frames.valid &= count > 0  # parts with no share of the points are not drawn
     part_sample = _rejection_sample(part_frames, count, seed)
-    which = owner[part_sample.region]
+    which = owner[part_sample.region]  # sorted: parts come region by region, points part by part
+    cuts = np.searchsorted(which, np.arange(scattered.size + 1))
     for k, r in enumerate(scattered):
-        if (which == k).any():
-            frames.fixed[int(r)] = (part_sample.lat[which == k], part_sample.lon[which == k])
+        if cuts[k + 1] > cuts[k]:
+            frames.fixed[int(r)] = (part_sample.lat[cuts[k] : cuts[k + 1]], part_sample.lon[cuts[k] : cuts[k + 1]])
 
 
 def _from_wgs84(lon, lat, crs):
@@ -776,11 +825,11 @@ def _rejection_sample(frames: _Frames, wanted, seed) -> RegionSample:
     share = np.where(box_area > 0, area_unit / np.where(box_area > 0, box_area, 1), 1.0)
     acceptance = np.clip(share, 1e-4, 1.0)
     # candidates a region may use: four times what its area's share needs, at least 65,536, at most
-    # _MAX_CANDIDATES (scattered islands in a wide box); 65,536 where even that many would not do (a
-    # sliver, two specks far apart: they fall back soon instead of drawing millions in vain)
+    # _MAX_CANDIDATES (a thin strip in a wide box); 65,536 where even that many would expect fewer
+    # than 8 hits (a sliver, two specks far apart: they fall back soon instead of drawing in vain)
     needed = 1.25 * wanted / np.maximum(share, 1e-300)
-    budget = np.where(needed <= _MAX_CANDIDATES, np.clip(4 * needed, 1 << 16, _MAX_CANDIDATES), 1 << 16)
-    budget = budget.astype(np.int64)
+    useful = _MAX_CANDIDATES * share >= np.minimum(8, wanted)  # the most candidates still expect some hits
+    budget = np.where(useful, np.clip(4 * needed, 1 << 16, _MAX_CANDIDATES), 1 << 16).astype(np.int64)
     got_lat: list = [[] for _ in range(n)]
     got_lon: list = [[] for _ in range(n)]
     have = np.zeros(n, dtype=np.int64)
@@ -789,10 +838,8 @@ def _rejection_sample(frames: _Frames, wanted, seed) -> RegionSample:
         need = wanted[todo] - have[todo]
         batch = np.ceil(need / acceptance[todo] * 1.25).astype(np.int64) + 4
         batch = np.minimum(np.minimum(batch, _ROUND_CANDIDATES), budget[todo] - drawn[todo])
-        group = (np.cumsum(batch) - batch) // _ROUND_CANDIDATES  # regions drawn together, in order
-        for g in np.unique(group):
-            part, part_batch = todo[group == g], batch[group == g]
-            _draw(frames, seed, part, part_batch, drawn, wanted, have, got_lat, got_lon)
+        for part in _groups(batch, _ROUND_CANDIDATES):  # regions drawn together, in order
+            _draw(frames, seed, todo[part], batch[part], drawn, wanted, have, got_lat, got_lon)
         observed = have[todo] / np.maximum(drawn[todo], 1)
         acceptance[todo] = np.clip(np.maximum(observed, 0.5 * acceptance[todo]), _MIN_ACCEPTANCE, 1.0)
         todo = todo[(have[todo] < wanted[todo]) & (drawn[todo] < budget[todo])]
@@ -809,13 +856,25 @@ def _rejection_sample(frames: _Frames, wanted, seed) -> RegionSample:
     return RegionSample(lat, lon, np.repeat(np.arange(n), have), have, fallback)
 
 
+def _groups(batch, limit):
+    """Consecutive slices of ``batch`` whose sums stay within ``limit`` (a batch over it alone)."""
+    start, total = 0, 0
+    for i, size in enumerate(batch.tolist()):
+        if total and total + size > limit:
+            yield slice(start, i)
+            start, total = i, 0
+        total += size
+    if start < len(batch):
+        yield slice(start, len(batch))
+
+
 def _draw(frames, seed, todo, batch, drawn, wanted, have, got_lat, got_lon):
     """One round's candidates for the regions ``todo`` (``batch`` each, after the ``drawn`` ones),
     keeping the hits each region still needs.
     """
     region = np.repeat(todo, batch)
     end = int((drawn[todo] + batch).max())
-    if end <= 4 * batch.sum():  # the stream's prefix, shared by the regions
+    if end <= batch.sum() + _ROUND_CANDIDATES:  # the stream's prefix, shared by the regions
         stream = _uniform_stream(seed, end)
         u = stream[np.concatenate([np.arange(d, d + b) for d, b in zip(drawn[todo], batch)])]
     else:  # far along the stream: each region's slice of it

@@ -747,7 +747,7 @@ class LocationTargetEncoder(TransformerMixin, BaseEstimator):
     def _check_folds(folds, n_samples):
         counts = np.zeros(n_samples, dtype=np.int64)
         for train, test in folds:
-            counts[np.asarray(test)] += 1
+            np.add.at(counts, np.asarray(test), 1)  # a row listed twice in one fold counts twice
             if len(train) == 0:
                 raise ValueError("a cross-fitting fold has no training rows")
         if len(folds) < 2 or not (counts == 1).all():
