@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import warnings
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from numbers import Integral
@@ -22,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geoembed.core.geometry import AREA_JUDGED_BY_CALLER, check_crs, read_geometries
-from geoembed.core.utils import optional_import
+from geoembed.core.geometry import AREA_JUDGED_BY_CALLER, AreaOfUseCheck, check_crs, read_geometries, to_wgs84
+from geoembed.core.utils import caller_stacklevel, optional_import
 from geoembed.encoders.embedder import GeoEmbedder
 from geoembed.encoders.regions import RegionEmbedder
 from geoembed.io import atomic_output
@@ -364,8 +365,6 @@ def _check_geometries(input_path, layer, chunk_rows, gpd, *, crs, given_crs=None
     import shapely
     from tqdm.auto import tqdm
 
-    from geoembed.core.geometry import AreaOfUseCheck, to_wgs84
-
     allowed = [_POINT] if not regions else [_POINT, 3, 4, 6]  # Point, Polygon, MultiPoint, MultiPolygon
     projected = crs is not None and not crs.is_geographic
     area = AreaOfUseCheck(crs) if projected else None
@@ -427,10 +426,6 @@ def _check_geometries(input_path, layer, chunk_rows, gpd, *, crs, given_crs=None
     if area is not None:
         area.verdict()  # most of the file not what its CRS says: one verdict, whatever the chunks
         if area.far:
-            import warnings
-
-            from geoembed.core.utils import caller_stacklevel
-
             warnings.warn(
                 f"{input_path}: {area.far:,} of {area.known:,} geometries lie far outside the area of use of "
                 f"{crs.name!r}, the CRS the file is labelled with (e.g. rows {area.examples['far']}); they are "

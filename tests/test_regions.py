@@ -250,7 +250,9 @@ def test_scattered_islands_and_thin_corridors_get_all_their_points():
     # two specks 60 degrees apart, one four times the other's area: their shares of the points
     specks = MultiPolygon([box(0, 0, 1e-4, 1e-4), box(60, 40, 60.0002, 40.0002)])
     sample = embedder.sample([specks])
-    assert sample.counts.tolist() == [64] and np.sum(sample.lon > 30) == 48  # 4 cos(40°) / (1 + 4 cos(40°))
+    # systematic sampling on the cumulative area gives each part the floor or the ceiling of its share
+    share = 4 * np.cos(np.radians(40.0001)) / (1 + 4 * np.cos(np.radians(40.0001)))  # areas on the sphere
+    assert sample.counts.tolist() == [64] and abs(np.sum(sample.lon > 30) - 64 * share) < 1
 
 
 def test_a_polar_cap_in_a_polar_crs_and_in_lonlat():

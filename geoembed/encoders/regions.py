@@ -691,8 +691,7 @@ def _sample_parts_of_scattered(data, frames, wanted, seed, on_invalid):
     candidate would miss.
     """
     shapely = optional_import("shapely", extra="geo", purpose="RegionEmbedder on polygons")
-    box_area = (frames.box[:, 2] - frames.box[:, 0]) * (frames.box[:, 3] - frames.box[:, 1])
-    share = frames.area_km2 / EARTH_RADIUS_KM**2 / np.where(box_area > 0, box_area, np.inf)
+    share = _area_shares(frames)
     geometries = frames.geometries
     types = shapely.get_type_id(geometries)
     scattered = np.flatnonzero(frames.valid & (types == _MULTIPOLYGON) & (share < _SCATTERED) & (wanted > 1))
@@ -784,9 +783,20 @@ def _h3_frames(ids, labels, on_invalid) -> _Frames:
     return _Frames(lat0, lon0, box, area_km2, valid, fallback, inside)
 
 
+def _box_areas(frames: _Frames) -> np.ndarray:
+    """Each region's candidate box area, in the unit-sphere projection's units."""
+    return (frames.box[:, 2] - frames.box[:, 0]) * (frames.box[:, 3] - frames.box[:, 1])
+
+
+def _area_shares(frames: _Frames) -> np.ndarray:
+    """Each region's area over its box's (1 for an empty box): the share of candidates it keeps."""
+    box_area = _box_areas(frames)
+    return np.where(box_area > 0, frames.area_km2 / EARTH_RADIUS_KM**2 / np.where(box_area > 0, box_area, 1), 1.0)
+
+
 def _uniform_stream(seed: int, n: int) -> np.ndarray:
     """The first ``n`` pairs of the seeded stream (a prefix of any longer draw)."""
-    return np.random.default_rng(seed).random((n, 2))
+    return _uniform_slice(seed, 0, n)
 
 
 def _uniform_slice(seed: int, start: int, stop: int) -> np.ndarray:
@@ -809,8 +819,7 @@ def _rejection_sample(frames: _Frames, wanted, seed) -> RegionSample:
     wanted = np.where(frames.valid, wanted, 0)
     # regions of zero area (points, slivers) can contain no candidate: they go straight to their
     # representative point; regions with given points (multipoints) are not sampled
-    box_area = (frames.box[:, 2] - frames.box[:, 0]) * (frames.box[:, 3] - frames.box[:, 1])
-    sampled = frames.valid & (box_area > 0) & (frames.area_km2 > 0)
+    sampled = frames.valid & (_box_areas(frames) > 0) & (frames.area_km2 > 0)
     sampled[list(frames.fixed)] = False
     todo = np.flatnonzero(sampled)
     if todo.size:
@@ -819,10 +828,8 @@ def _rejection_sample(frames: _Frames, wanted, seed) -> RegionSample:
         antipode_lon = np.mod(frames.lon0[todo] + 360.0, 360.0) - 180.0
         holds = frames.inside(todo, -frames.lat0[todo], antipode_lon)
         frames.box[todo[holds]] = (-2.0, -2.0, 2.0, 2.0)
-        box_area = (frames.box[:, 2] - frames.box[:, 0]) * (frames.box[:, 3] - frames.box[:, 1])
-    area_unit = frames.area_km2 / EARTH_RADIUS_KM**2
     # the area's share of the box: the expected acceptance (floored: an invalid ring's area can be 0)
-    share = np.where(box_area > 0, area_unit / np.where(box_area > 0, box_area, 1), 1.0)
+    share = _area_shares(frames)
     acceptance = np.clip(share, 1e-4, 1.0)
     # candidates a region may use: four times what its area's share needs, at least 65,536, at most
     # _MAX_CANDIDATES (a thin strip in a wide box); 65,536 where even that many would expect fewer
