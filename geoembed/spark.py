@@ -47,19 +47,33 @@ def _pyspark():
     return optional_import("pyspark.sql", extra="spark", purpose="geoembed.spark")
 
 
-def _column(columns: list[str], names: tuple, what: str, explicit) -> str:
-    """The column holding ``what`` ("latitude"/"longitude"): ``explicit``, else found by name."""
+def _column(columns: list[str], names: tuple, what: str, explicit, case_sensitive: bool = False) -> str:
+    """The column holding ``what`` ("latitude"/"longitude"): ``explicit``, else found by name.
+
+    ``case_sensitive`` is Spark's ``spark.sql.caseSensitive`` (false by default): when false,
+    ``lat`` and ``LAT`` are one name to Spark, and selecting either is ambiguous.
+    """
+
+    def same(a: str, b: str) -> bool:
+        return a == b if case_sensitive else a.lower() == b.lower()
+
     if explicit is not None:
-        if explicit not in columns:
+        spelled = [c for c in columns if same(c, explicit)]
+        if not spelled:
             raise ValueError(f"{what} column {explicit!r} not found in the Spark DataFrame; columns are {columns}")
+        explicit = explicit if explicit in spelled else spelled[0]  # Spark's own spelling, as it resolves it
         matches = [explicit]
     else:
         matches = [c for c in columns if c.strip().lower() in names]
-    twice = sorted({c for c in matches if columns.count(c) > 1})
-    if twice:  # both sides of a join: Spark cannot tell them apart by name
+
+    twice = sorted({c for c in matches if sum(same(c, other) for other in columns) > 1})
+    if twice:  # both sides of a join, or names Spark does not tell apart by case: no name picks one
+        spellings = [c for c in columns if same(c, twice[0])]
+        shown = repr(twice[0]) if len(set(spellings)) == 1 else f"{twice[0]!r} (spelled {sorted(set(spellings))})"
         raise ValueError(
-            f"the {what} column name {twice[0]!r} appears {columns.count(twice[0])} times in the Spark DataFrame "
-            "(both sides of a join?), so no name picks one: rename or drop the others first "
+            f"the {what} column name {shown} appears {len(spellings)} times in the Spark DataFrame "
+            + ("(both sides of a join?)" if len(set(spellings)) == 1 else "(Spark compares names without case)")
+            + ", so no name picks one: rename or drop the others first "
             "(select with .alias(...), or withColumnRenamed after selecting)"
         )
     if explicit is not None:
@@ -90,6 +104,14 @@ def _coordinate_reader(transformer):
     return reader
 
 
+def _case_sensitive(df) -> bool:
+    """Spark's ``spark.sql.caseSensitive`` for ``df``'s session (false, Spark's default, if unreadable)."""
+    try:
+        return str(df.sparkSession.conf.get("spark.sql.caseSensitive", "false")).lower() == "true"
+    except Exception:  # a session without that key readable (Spark Connect variants): Spark's default
+        return False
+
+
 def _column_types(df) -> dict:
     """Spark column name -> the name of its data type class (``DoubleType``...)."""
     return {field.name: type(field.dataType).__name__ for field in df.schema.fields}
@@ -98,19 +120,20 @@ def _column_types(df) -> dict:
 def _input_columns(df, reader, lat_col, lon_col, crs, x_col, y_col) -> tuple[str, str]:
     """The Spark columns read: (latitude, longitude), or (projected y, projected x) with ``crs``."""
     columns = list(df.columns)
+    case_sensitive = _case_sensitive(df)
     if crs is None:
         if x_col is not None or y_col is not None:
             raise ValueError("x_col and y_col name projected columns: give their crs as well")
         lat_col = lat_col if lat_col is not None else getattr(reader, "lat_col", None)
         lon_col = lon_col if lon_col is not None else getattr(reader, "lon_col", None)
-        first = _column(columns, LAT_NAMES, "latitude", lat_col)
-        second = _column(columns, LON_NAMES, "longitude", lon_col)
+        first = _column(columns, LAT_NAMES, "latitude", lat_col, case_sensitive)
+        second = _column(columns, LON_NAMES, "longitude", lon_col, case_sensitive)
         what, allowed = "latitude and longitude", _numeric_types + ("StringType",)
     else:
         if lat_col is not None or lon_col is not None:
             raise ValueError("with crs, the coordinates are projected columns: name them with x_col and y_col")
-        first = _column(columns, Y_NAMES, "y", y_col)
-        second = _column(columns, X_NAMES, "x", x_col)
+        first = _column(columns, Y_NAMES, "y", y_col, case_sensitive)
+        second = _column(columns, X_NAMES, "x", x_col, case_sensitive)
         what, allowed = "projected x and y", _numeric_types
     types = _column_types(df)
     wrong = {c: types[c] for c in (first, second) if types[c] not in allowed}

@@ -274,6 +274,15 @@ def test_the_scan_names_swapped_columns_duplicates_and_the_remedy_the_transforme
     for call in (lambda: gs.transform(joined, encoder), lambda: gs.transform(joined, encoder, lat_col="Latitude")):
         with pytest.raises(ValueError, match=r"name 'Latitude' appears 2 times.*rename or drop"):
             call()
+    # names that differ only in case are one name to Spark (spark.sql.caseSensitive is false by default)
+    cased = good.select("id", "Latitude", "lng", (good["Latitude"] + 1).alias("LATITUDE"))
+    for call in (lambda: gs.transform(cased, encoder), lambda: gs.transform(cased, encoder, lat_col="Latitude")):
+        with pytest.raises(ValueError, match=r"appears 2 times.*compares names without case.*rename or drop"):
+            call()
+    # and a name given in another case than the table's is the column Spark resolves it to
+    expected = np.stack(gs.transform(good, encoder).orderBy("id").toPandas()["embedding"])
+    other_case = gs.transform(good, encoder, lat_col="LATITUDE", lon_col="LNG").orderBy("id").toPandas()
+    np.testing.assert_array_equal(np.stack(other_case["embedding"]), expected)
     # crs= of longitude/latitude on a lat/lon table: crs= reads x/y columns
     with pytest.raises(ValueError, match=r"no [xy] column found.*longitude/latitude CRS.*leave crs out"):
         gs.transform(good, encoder, crs="EPSG:4326")
