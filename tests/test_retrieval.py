@@ -122,6 +122,79 @@ def test_corrupt_images_are_reported_not_fatal(tiny_locator, tmp_path):
     assert out.set_index("input_id").loc[str(broken), ["lat", "lon"]].isna().all()
 
 
+def test_reported_errors_keep_input_order_and_repeats(tiny_locator, tmp_path):
+    paths = _save_images(tmp_path / "order", n=2)
+    broken = tmp_path / "order" / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8 not really a jpeg")
+    inputs = [str(broken), str(paths[0]), str(tmp_path / "missing.png"), str(paths[1]), str(broken)]
+    out = tiny_locator.predict(inputs, top_k=2, batch_size=2, on_error="report")
+    # each input in turn: two ranked rows for an image, one error row for a bad one (each time it is given)
+    expected = [inputs[0], inputs[1], inputs[1], inputs[2], inputs[3], inputs[3], inputs[4]]
+    assert out["input_id"].tolist() == expected
+    assert out["rank"].tolist() == [1, 1, 2, 1, 1, 2, 1]
+    assert out["error"].notna().tolist() == [True, False, False, True, False, False, True]
+
+
+def test_images_are_read_upright_and_transparency_is_white():
+    from PIL import Image
+
+    from geoembed.retrieval.images import load_rgb
+
+    rng = np.random.default_rng(2)
+    upright = rng.integers(0, 255, (64, 48, 3), dtype=np.uint8)  # 48 wide, 64 high
+    # stored sideways (rotated 90 degrees clockwise) with EXIF orientation 6 ("rotate 90 CW to view"),
+    # as phones store portrait photos
+    stored = Image.fromarray(np.rot90(upright, k=1))
+    exif = stored.getexif()
+    exif[0x0112] = 6
+    buffer = __import__("io").BytesIO()
+    stored.save(buffer, format="PNG", exif=exif.tobytes())
+    buffer.seek(0)
+    read = load_rgb(Image.open(buffer))
+    assert read.size == (48, 64)
+    np.testing.assert_array_equal(np.asarray(read), upright)
+    # transparent pixels are white (as CLIP's image processor blends them), whatever colour hides under them
+    rgba = np.zeros((8, 8, 4), dtype=np.uint8)
+    rgba[..., 0] = 255  # red under full transparency, ...
+    rgba[:4, :, 3] = 255  # ... opaque in the top half
+    read = np.asarray(load_rgb(Image.fromarray(rgba, mode="RGBA")))
+    np.testing.assert_array_equal(read[:4], np.broadcast_to([255, 0, 0], (4, 8, 3)))
+    np.testing.assert_array_equal(read[4:], np.full((4, 8, 3), 255))
+    np.testing.assert_array_equal(np.asarray(load_rgb(rgba)), read)  # arrays alike
+
+
+def test_gallery_coordinates_are_read_only_and_cache_dtype_is_checked(small_gallery, tmp_path):
+    with pytest.raises(ValueError, match="read-only"):
+        small_gallery.latlon[0, 0] = 1.0
+    with pytest.raises(AttributeError):
+        small_gallery.latlon = np.zeros((3, 2))
+    for dtype in ("int8", "bool", "float64", "nonsense"):
+        with pytest.raises(ValueError, match=r"cache_dtype must be one of \['float32', 'float16'\]"):
+            GeoLocator(gallery=small_gallery, cache_dtype=dtype, cache_dir=tmp_path)
+    assert GeoLocator(gallery=small_gallery, cache_dtype=np.float16, cache_dir=tmp_path).cache_dtype == "float16"
+
+
+def test_gallery_cache_is_keyed_by_the_checkpoint_the_locator_loaded(small_gallery, tmp_path):
+    """A checkpoint replaced after the locator loaded it (a training run writing its next epoch)
+    must not get the loaded model's gallery embeddings cached under its digest.
+    """
+    import shutil
+
+    from geoembed import GeoEmbedder
+    from geoembed.models.weights import get_weights
+
+    checkpoint = tmp_path / "run" / "location_encoder.safetensors"
+    checkpoint.parent.mkdir()
+    shutil.copy(get_weights("geoclip-lite").location_encoder_path, checkpoint)
+    locator = GeoLocator(gallery=small_gallery, location_weights=str(checkpoint), cache_dir=tmp_path / "cache")
+    shutil.copy(get_weights("geoclip-1.3.0").location_encoder_path, checkpoint)  # the next epoch
+    lite = GeoEmbedder(weights="geoclip-lite", normalize=True).fit_transform(small_gallery.latlon)
+    np.testing.assert_allclose(locator.gallery_embeddings().cpu().numpy(), lite, atol=1e-5)
+    later = GeoLocator(gallery=small_gallery, location_weights=str(checkpoint), cache_dir=tmp_path / "cache")
+    exact = GeoEmbedder(weights="geoclip-1.3.0", normalize=True).fit_transform(small_gallery.latlon)
+    np.testing.assert_allclose(later.gallery_embeddings().cpu().numpy(), exact, atol=1e-5)
+
+
 def test_text_queries_zoom_and_map(tiny_locator):
     out = tiny_locator.locate_text(["Pyramids of Giza", "Desert"], top_k=3)
     assert list(out["input_id"]) == ["Pyramids of Giza"] * 3 + ["Desert"] * 3

@@ -36,9 +36,18 @@ class GPSGallery:
         if latlon.ndim != 2 or latlon.shape[1] != 2 or len(latlon) == 0:
             raise ValueError(f"a gallery needs a non-empty (n, 2) array of [lat, lon]; got shape {latlon.shape}")
         validate_latlon(latlon[:, 0], latlon[:, 1], wrap_option=None)
-        # float32, the dtype in which the location encoder reads coordinates
-        self.latlon = latlon.astype(np.float32)
+        # float32, the dtype in which the location encoder reads coordinates; read-only, since the
+        # fingerprint that keys the cached embeddings is computed once
+        self._latlon = latlon.astype(np.float32)
+        self._latlon.setflags(write=False)
         self.name = name
+
+    @property
+    def latlon(self) -> np.ndarray:
+        """The coordinates, float32 (n, 2), read-only: a gallery's embeddings are cached by them.
+        For other coordinates, make another ``GPSGallery``.
+        """
+        return self._latlon
 
     def __len__(self) -> int:
         return len(self.latlon)
@@ -101,7 +110,7 @@ class GPSGallery:
         return cls(grid, name=f"region-{len(grid)}")
 
     def fingerprint(self) -> str:
-        """sha256 of the float32 coordinates (computed once; a gallery's coordinates are fixed)."""
+        """sha256 of the float32 coordinates (computed once: they are read-only)."""
         if getattr(self, "_fingerprint", None) is None:
             self._fingerprint = hashlib.sha256(self.latlon.tobytes()).hexdigest()
         return self._fingerprint
@@ -179,7 +188,7 @@ class GPSGallery:
         out = np.empty((len(self), encoder.embed_dim), dtype=np.float32)
         device = next(encoder.parameters()).device
         for start in tqdm(range(0, len(self), batch_size), disable=not progress, desc="gallery", unit="batch"):
-            chunk = torch.from_numpy(self.latlon[start : start + batch_size]).to(device)
+            chunk = torch.tensor(self.latlon[start : start + batch_size], device=device)  # a copy: latlon is read-only
             emb = torch.nn.functional.normalize(encoder.embed(chunk, precision=precision), dim=1)
             out[start : start + len(chunk)] = emb.cpu().numpy()
         return out

@@ -40,25 +40,45 @@ def expand_image_inputs(images) -> list[tuple[str, object]]:
     return items
 
 
+def _as_rgb(image):
+    """``image`` upright and in RGB: turned as its EXIF orientation says (as photo viewers show it;
+    phones store many photos sideways with that tag), and transparency blended onto white, as
+    CLIP's image processor in ``transformers`` does (dropping the alpha channel would show the
+    colours hidden under transparent pixels).
+    """
+    from PIL import ImageOps
+
+    Image = _pil()
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        return Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba).convert("RGB")
+    return image.convert("RGB")
+
+
 def load_rgb(item):
-    """A PIL RGB image from a path, a PIL image or an (H, W[, 3]) array; raises ImageLoadError."""
+    """A PIL RGB image from a path, a PIL image or an (H, W[, 3|4]) array; raises ImageLoadError.
+
+    Images are turned upright by their EXIF orientation, and transparent pixels are blended onto
+    white (as CLIP's image processor does); animated images give their first frame.
+    """
     Image = _pil()
     if isinstance(item, Image.Image):
-        return item.convert("RGB")
+        return _as_rgb(item)
     if isinstance(item, np.ndarray):
         array = item
         if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
             raise ImageLoadError(f"array of shape {array.shape} is not an (H, W) or (H, W, 3|4) image")
         if array.dtype != np.uint8:
             array = np.clip(array * (255.0 if array.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8)
-        return Image.fromarray(array).convert("RGB")
+        return _as_rgb(Image.fromarray(array))
     path = Path(item)
     if not path.is_file():
         raise ImageLoadError(f"file not found: {path}")
     try:
         with Image.open(path) as image:
             image.load()
-            return image.convert("RGB")
+            return _as_rgb(image)
     except Exception as err:  # PIL raises several types for broken files
         raise ImageLoadError(f"unreadable image {path.name}: {type(err).__name__}: {err}") from err
 

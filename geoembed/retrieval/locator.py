@@ -9,10 +9,13 @@ import pandas as pd
 import torch
 from torch import nn
 
+from geoembed.core.errors import CheckpointError
 from geoembed.retrieval.gallery import GPSGallery
 from geoembed.retrieval.images import ImageLoadError, expand_image_inputs, load_rgb
 
 __all__ = ["GeoLocator", "build_image_mlp", "streaming_top_k"]
+
+_CACHE_DTYPES = ("float32", "float16")
 
 
 def build_image_mlp(state: dict | None = None) -> nn.Sequential:
@@ -83,14 +86,28 @@ class GeoLocator:
 
         self.device = resolve_device(device)
         self.precision = precision
-        self.cache_dtype = cache_dtype
+        try:
+            dtype_name = np.dtype(cache_dtype).name
+        except TypeError:
+            dtype_name = None
+        if dtype_name not in _CACHE_DTYPES:  # an integer dtype would round every unit-norm embedding to one value
+            raise ValueError(f"cache_dtype must be one of {list(_CACHE_DTYPES)}; got {cache_dtype!r}")
+        self.cache_dtype = dtype_name
         self.cache_dir = cache_dir
         self.allow_download = allow_download
         self._backbone = backbone
         self.gallery = self._as_gallery(gallery) if gallery is not None else GPSGallery.mp16()
         self.location_weights = location_weights
         self._location_weights = resolve_weights(location_weights)
-        self.location_encoder = load_location_encoder(self._location_weights.path)
+        # the digest that keys the gallery cache is the loaded file's: taken now, with the file
+        # checked unchanged across the load (a training run may write the next epoch over it)
+        path = self._location_weights.path
+        before = path.stat()
+        self._location_sha256 = self._location_weights.sha256
+        self.location_encoder = load_location_encoder(path)
+        after = path.stat()
+        if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
+            raise CheckpointError(f"{path} changed while it was being loaded; try again once it is written")
         if self.device.type != "cpu":
             import copy
 
@@ -121,7 +138,7 @@ class GeoLocator:
         return self._backbone
 
     def _weights_sha256(self) -> str:
-        return self._location_weights.sha256
+        return self._location_sha256
 
     def gallery_embeddings(self, gallery: GPSGallery | None = None) -> torch.Tensor:
         """(n, 512) float32 L2-normalised location embeddings of a gallery (disk + memory cache)."""
@@ -193,42 +210,48 @@ class GeoLocator:
         return self._top_k(self.embed_features(clip_features), top_k, gallery, ids)
 
     # -- images and text --------------------------------------------------------------------
-    def _image_batches(self, images, batch_size: int, on_error: str, errors: dict):
-        """Yield (ids, CLIP features) per batch; unreadable items go to ``errors`` (or raise)."""
+    def _image_batches(self, images, batch_size: int, on_error: str, errors: list):
+        """Yield (positions, ids, CLIP features) per batch; unreadable items go to ``errors`` as
+        (position, id, reason), or raise.
+        """
         if on_error not in ("raise", "report"):
             raise ValueError(f"on_error must be 'raise' or 'report'; got {on_error!r}")
         items = expand_image_inputs(images)
         if not items:
             raise ValueError("no images given (an empty list, or a folder without image files)")
         for start in range(0, len(items), batch_size):
-            batch_ids, batch_images = [], []
-            for item_id, item in items[start : start + batch_size]:
+            positions, batch_ids, batch_images = [], [], []
+            for position, (item_id, item) in enumerate(items[start : start + batch_size], start):
                 try:
                     batch_images.append(load_rgb(item))
+                    positions.append(position)
                     batch_ids.append(item_id)
                 except ImageLoadError as err:
                     if on_error == "raise":
                         raise ImageLoadError(f"{item_id}: {err}") from err
-                    errors[item_id] = str(err)
+                    errors.append((position, item_id, str(err)))
             if batch_images:
-                yield batch_ids, self.backbone.image_features(batch_images).cpu().numpy()
+                yield positions, batch_ids, self.backbone.image_features(batch_images).cpu().numpy()
 
     def embed_images(self, images, *, batch_size: int = 16) -> np.ndarray:
         """GeoCLIP image embeddings (n, 512) for paths, a folder, PIL images or arrays."""
-        return np.vstack([self.embed_features(f) for _, f in self._image_batches(images, batch_size, "raise", {})])
+        return np.vstack([self.embed_features(f) for _, _, f in self._image_batches(images, batch_size, "raise", [])])
 
     def predict(
         self, images, top_k: int = 5, *, batch_size: int = 16, gallery=None, on_error: str = "raise"
     ) -> pd.DataFrame:
         """Top-k locations for images: paths, a folder, PIL images or (H, W, 3) arrays.
 
-        ``on_error="report"`` keeps going past unreadable images and returns them as rows with
-        NaN coordinates and the reason in an ``error`` column (nothing is dropped silently).
+        ``on_error="report"`` keeps going past unreadable images and returns each as one row with
+        NaN coordinates and the reason in an ``error`` column (nothing is dropped silently). Rows
+        come in input order (folders expanded to their sorted image files): an input's ``top_k``
+        rows, or its one error row.
         """
         gallery = self._as_gallery(gallery) if gallery is not None else None
-        frames, errors = [], {}
-        for ids, features in self._image_batches(images, batch_size, on_error, errors):
+        frames, order, errors = [], [], []
+        for positions, ids, features in self._image_batches(images, batch_size, on_error, errors):
             frames.append(self._top_k(self.embed_features(features), top_k, gallery, ids))
+            order.append(np.repeat(positions, len(frames[-1]) // len(ids)))  # top_k rows each (fewer if the gallery is)
         result = (
             pd.concat(frames, ignore_index=True)
             if frames
@@ -241,16 +264,19 @@ class GeoLocator:
             if errors:
                 failed = pd.DataFrame(
                     {
-                        "input_id": list(errors),
+                        "input_id": [item_id for _, item_id, _ in errors],
                         "rank": 1,
                         "lat": np.nan,
                         "lon": np.nan,
                         "probability": np.nan,
                         "gallery_index": -1,
-                        "error": list(errors.values()),
+                        "error": [reason for _, _, reason in errors],
                     }
                 )
                 result = pd.concat([result, failed], ignore_index=True)
+                order.append(np.asarray([position for position, _, _ in errors]))
+                # input order: a stable sort keeps each input's ranks in order
+                result = result.iloc[np.argsort(np.concatenate(order), kind="stable")].reset_index(drop=True)
         return result
 
     def text_embeddings(self, queries) -> np.ndarray:
