@@ -19,7 +19,14 @@ from geoembed.core.inputs import find_latlon_columns, find_xy_columns, numeric_v
 from geoembed.core.utils import caller_stacklevel, moved_attribute
 from geoembed.encoders.embedder import GeoEmbedder
 from geoembed.io.paths import check_output_path
-from geoembed.io.tables import OUTPUT_FORMATS, ChunkWriter, iter_input_chunks, parquet_index, read_columns
+from geoembed.io.tables import (
+    OUTPUT_FORMATS,
+    ChunkWriter,
+    CsvColumnTypes,
+    iter_input_chunks,
+    parquet_index,
+    read_columns,
+)
 
 __all__ = ["embed_file"]
 
@@ -53,10 +60,13 @@ def embed_file(
     Before any embedding, a first pass over the file checks what would otherwise stop a long run
     half way: the coordinates of every row (only the two columns of a Parquet file are read), all
     invalid rows reported in one error under ``on_invalid="raise"``, their count in a warning under
-    ``"nan"``; and, for a CSV written to Parquet, the type of every column, since each chunk of a
-    CSV infers its own (a column of postcodes read as integers in the first rows and holding
-    "2A004" further down is read as text throughout; integers in some chunks and decimals in
-    others, as decimals). That pass costs one more read of the file, small next to embedding it.
+    ``"nan"``; and, for a CSV written to Parquet, the type of every column, judged on every row
+    (:class:`~geoembed.io.tables.CsvColumnTypes`). That pass costs one more read of the file,
+    small next to embedding it. A CSV's other columns are read as the text they hold, so
+    identifiers come through exactly: to CSV as written (missing values, as pandas reads them,
+    empty), to Parquet as int64 (``Int64`` with gaps) when every value is an integer written
+    without a leading zero, float64 when every value is a number, booleans, else text (postcodes
+    such as ``01000`` stay text, an int64 identifier beyond 2**53 with a gap stays exact).
     A Parquet input's index stored by pandas (a named index) is written to the output as well.
 
     Parameters
@@ -144,18 +154,29 @@ def embed_file(
                 f"input columns {clash[:5]}{' ...' if len(clash) > 5 else ''} clash with the embedding's names; "
                 "rename them first (or drop the input columns)"
             )
-    types_needed = (
-        keep_columns and output_format == "parquet" and Path(input_path).suffix.lower() not in (".parquet", ".pq")
+    # a CSV's other columns are read as written (text): an identifier 01000 or 4611686018427387911
+    # is carried over exactly, and a Parquet output gets one type per column, judged on every row
+    text = None
+    if keep_columns and output_format != "npy" and Path(input_path).suffix.lower() not in (".parquet", ".pq"):
+        text = CsvColumnTypes(input_path, [c for c in columns if c not in degrees.names])
+    n_rows = _check_rows(
+        input_path,
+        chunk_rows,
+        degrees,
+        embedder_params,
+        column_types=text if output_format == "parquet" else None,
+        progress=progress,
     )
-    dtype = _check_rows(input_path, chunk_rows, degrees, embedder_params, column_types=types_needed, progress=progress)
-    chunks = iter_input_chunks(input_path, chunk_rows, dtype=dtype)
-    n_rows = next(chunks)
+    chunks = iter_input_chunks(input_path, chunk_rows, dtype=text.dtype if text is not None else None)
+    next(chunks)  # the newline count: the first pass counted the rows themselves (quoted newlines are not rows)
     writer = None
     written = 0
     try:
         writer = ChunkWriter(output_path, n_rows, feature_names, embedder.dtype, overwrite=overwrite)
         with tqdm(total=n_rows, unit="pt", disable=not progress, desc="embedding") as bar:
             for chunk in chunks:
+                if text is not None and output_format == "parquet":
+                    chunk = text.apply(chunk)
                 if isinstance(chunk.index, pd.RangeIndex) and chunk.index.name is None:
                     chunk.index = pd.RangeIndex(written, written + len(chunk))  # row numbers in errors
                 embedding = embedder.transform(
@@ -223,24 +244,29 @@ class _Degrees:
         return pd.DataFrame({"lat": lat, "lon": lon}, index=chunk.index)
 
 
-def _check_rows(path, chunk_rows, degrees, embedder_params, *, column_types: bool, progress: bool):
+def _check_rows(path, chunk_rows, degrees, embedder_params, *, column_types, progress: bool) -> int:
     """The first pass of :func:`embed_file`: every row's coordinates (and a CSV's column types).
 
     Raises the one error of :func:`~geoembed.core.geo.validate_latlon` for every invalid row under
-    ``on_invalid="raise"``, warns with their count under ``"nan"``; returns the ``dtype`` mapping that
-    reads a CSV's columns with one type in every chunk (None when there is nothing to unify).
+    ``on_invalid="raise"``, warns with their count under ``"nan"``; ``column_types`` (a
+    :class:`~geoembed.io.tables.CsvColumnTypes`, or None) judges the types of a CSV's other
+    columns on every chunk. Returns the number of rows.
     """
     from tqdm.auto import tqdm
 
     wrap = bool(embedder_params.get("wrap_longitude", False))
     on_invalid = embedder_params.get("on_invalid", "raise")
     names = degrees.names
-    chunks = iter_input_chunks(path, chunk_rows, columns=None if column_types else list(names))
+    chunks = (
+        iter_input_chunks(path, chunk_rows, columns=list(names))
+        if column_types is None
+        else iter_input_chunks(path, chunk_rows, dtype=column_types.dtype)
+    )
     latlon_names = names if degrees.crs is None else (names[1], names[0])  # (y, x): north first, as lat
     n_rows = next(chunks)
     # the first invalid rows' values (bounded), their count, and what the hints of the error judge
     # on the whole file: its finite rows, whether all longitudes fit in [-90, 90] and latitudes in [-180, 180]
-    bad_rows, bad_lat, bad_lon, n_bad, kinds, start = [], [], [], 0, {}, 0
+    bad_rows, bad_lat, bad_lon, n_bad, start = [], [], [], 0, 0
     n_finite, n_out_of_range, lon_within_90, lat_within_180 = 0, 0, True, True
     area = AreaOfUseCheck(degrees.crs) if degrees.crs is not None else None
     with tqdm(total=n_rows, unit="pt", disable=not progress, desc="checking") as bar:
@@ -260,9 +286,8 @@ def _check_rows(path, chunk_rows, degrees, embedder_params, *, column_types: boo
                 bad_rows.append(keep + start)
                 bad_lat.append(lat[keep])
                 bad_lon.append(lon[keep])
-            if column_types:
-                for column, values in chunk.items():
-                    kinds.setdefault(column, set()).add(_kind_of(values))
+            if column_types is not None:
+                column_types.add(chunk)
             start += len(chunk)
             bar.update(len(chunk))
     if area is not None:
@@ -293,36 +318,4 @@ def _check_rows(path, chunk_rows, degrees, embedder_params, *, column_types: boo
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
-    return _unified_types(kinds) if column_types else None
-
-
-def _kind_of(values):
-    """A chunk column's type for :func:`_unified_types`: its dtype, or "booleans" for an object column
-    of booleans with gaps, or "mixed" for one holding more than one kind of value (numbers and text).
-    """
-    if values.dtype == object:
-        inferred = pd.api.types.infer_dtype(values, skipna=True)
-        if inferred == "boolean":
-            return "booleans"
-        if inferred.startswith("mixed"):
-            return "mixed"
-    return values.dtype
-
-
-def _unified_types(kinds: dict) -> dict | None:
-    """One dtype per column of a CSV whose chunks inferred different ones: signed integers and
-    decimals as decimals; booleans with gaps (read as objects in some chunks) as pandas' nullable
-    booleans; anything else mixed (numbers and text, a column empty in some chunks and text in
-    others, integers beyond int64 next to signed ones) as text. None when every column kept one type.
-    """
-    unified = {}
-    for column, seen in kinds.items():
-        if len(seen) < 2 and "mixed" not in seen:
-            continue
-        if all(isinstance(d, np.dtype) and d.kind in "if" for d in seen):
-            unified[column] = "float64"
-        elif seen <= {np.dtype(bool), "booleans"}:
-            unified[column] = "boolean"
-        else:
-            unified[column] = str
-    return unified or None
+    return start

@@ -469,6 +469,46 @@ def test_embed_file_reads_each_csv_column_with_one_type_in_every_chunk(points):
     )  # unit xyz in float32
 
 
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_embed_file_carries_a_csvs_identifiers_exactly(points, sep):
+    """Number-like text is not a number: postcodes keep their leading zeros, an int64 identifier
+    beyond 2**53 with a gap stays exact (it was rounded through float64), and CSV output copies
+    the text as written.
+    """
+    path, frame = points
+    lines = [sep.join(["lat", "lon", "postcode", "big", "price", "ok", "note"])]
+    for i, (lat, lon) in enumerate(zip(frame["lat"], frame["lon"])):
+        decimal = lambda v: f"{v:.6f}".replace(".", "," if sep == ";" else ".")  # noqa: E731
+        big = "" if i == 29 else str(2**62 + 7 * i)  # a gap in the last chunk
+        note = '"two\nlines"' if i == 3 else decimal(1.1)[:-4]  # "1.10" or "1,10"; a quoted newline is not a row
+        fields = [decimal(lat), decimal(lon), f"{i:05d}", big, decimal(i + 0.5), "TRUE" if i % 2 else "false", note]
+        lines.append(sep.join(fields))
+    path.write_text("\n".join(lines) + "\n")
+    out = path.parent / "out.parquet"
+    assert embed_file(path, out, chunk_rows=8, progress=False, encoder="cartesian3d") == 30
+    table = pd.read_parquet(out)
+    assert table["postcode"].tolist() == [f"{i:05d}" for i in range(30)]
+    assert str(table["big"].dtype) == "Int64" and table["big"].tolist()[:29] == [2**62 + 7 * i for i in range(29)]
+    assert table["big"].isna().tolist() == [i == 29 for i in range(30)]
+    assert table["price"].dtype == np.float64 and table["price"].tolist() == [i + 0.5 for i in range(30)]
+    assert table["ok"].dtype == bool and table["ok"].tolist() == [bool(i % 2) for i in range(30)]
+    ten = "1,10" if sep == ";" else "1.10"
+    assert table.loc[3, "note"] == "two\nlines" and table.loc[4, "note"] == ten
+    np.testing.assert_allclose(
+        read_output(out), GeoEmbedder(encoder="cartesian3d").fit_transform(frame), atol=8 * FLOAT32_UNIT_ROUNDOFF
+    )
+    # to CSV: the text as written (the coordinates, which are read as numbers, aside)
+    out_csv = path.parent / "out.csv"
+    embed_file(path, out_csv, chunk_rows=8, progress=False, encoder="cartesian3d")
+    text = pd.read_csv(out_csv, dtype=str, sep=",")
+    assert text["postcode"].tolist() == [f"{i:05d}" for i in range(30)]
+    assert text["big"].tolist()[:29] == [str(2**62 + 7 * i) for i in range(29)] and pd.isna(text["big"][29])
+    assert text.loc[4, "note"] == ten and text.loc[1, "ok"] == "TRUE"
+    # to npy: as many rows as the file holds, not as many lines
+    assert embed_file(path, path.parent / "out.npy", chunk_rows=8, progress=False, encoder="cartesian3d") == 30
+    assert np.load(path.parent / "out.npy").shape == (30, 3)
+
+
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
 def test_embed_file_keeps_a_parquet_inputs_named_index(points, suffix):
     path, frame = points

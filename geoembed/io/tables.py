@@ -19,6 +19,7 @@ __all__ = [
     "INPUT_FORMATS",
     "OUTPUT_FORMATS",
     "ChunkWriter",
+    "CsvColumnTypes",
     "ParquetIndex",
     "count_csv_rows",
     "csv_separator",
@@ -212,6 +213,105 @@ def iter_input_chunks(path, chunk_rows: int, *, columns=None, dtype=None):
             dtype=dtype,
             low_memory=False,
         )
+
+
+#: An integer as a number is written: no leading zero ("01000" is a code, and stays text).
+_INTEGER = r"[+-]?(?:0|[1-9][0-9]*)"
+_ZERO_LED = r"[+-]?0[0-9]+"
+#: The spellings pandas reads as booleans.
+_BOOLEANS = {"true": True, "false": False}
+
+
+class CsvColumnTypes:
+    """The type of each of a CSV's columns read as text, judged over every chunk, so that a
+    table written elsewhere gets its values exactly and one type per column.
+
+    pandas infers each chunk's types on its own and loses what a number-like text holds: an
+    identifier ``01000`` becomes ``1000``, an int64 column with a gap becomes float64 (rounding
+    identifiers beyond 2**53). Read as text (``dtype=str``), a column becomes, once
+    :meth:`add` has seen every chunk: int64 (``Int64`` with gaps) if every value is an integer
+    written without a leading zero that fits int64; else float64 if every value is a number and
+    none an integer with a leading zero; else booleans (``true``/``false`` in any case;
+    ``boolean`` with gaps); else text, as written.
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file (its decimal separator is found as :func:`iter_input_chunks` finds it).
+    columns : list of str
+        The columns read as text.
+    """
+
+    def __init__(self, path, columns):
+        self.columns = list(columns)
+        self.decimal = _csv_decimal(path, csv_separator(path))
+        self._fits = {c: {"int", "float", "bool"} for c in self.columns}
+        self._missing = dict.fromkeys(self.columns, False)
+        self._seen = dict.fromkeys(self.columns, False)
+
+    @property
+    def dtype(self) -> dict:
+        """``read_csv``'s ``dtype`` that reads the columns as text."""
+        return dict.fromkeys(self.columns, str)
+
+    def _numbers(self, text: pd.Series) -> pd.Series:
+        return text.str.replace(self.decimal, ".", regex=False) if self.decimal != "." else text
+
+    def add(self, chunk: pd.DataFrame) -> None:
+        """Take one chunk's text into the judgement."""
+        for column in self.columns:
+            fits = self._fits[column]
+            values = chunk[column]
+            missing = values.isna()
+            self._missing[column] |= bool(missing.any())
+            if missing.all() or not fits:
+                continue
+            self._seen[column] = True
+            text = values[~missing].astype(str).str.strip()
+            if "int" in fits and not (text.str.fullmatch(_INTEGER).all() and _fit_int64(text)):
+                fits.discard("int")
+            if "float" in fits and (
+                text.str.fullmatch(_ZERO_LED).any() or pd.to_numeric(self._numbers(text), errors="coerce").isna().any()
+            ):
+                fits.discard("float")
+            if "bool" in fits and not text.str.lower().isin(list(_BOOLEANS)).all():
+                fits.discard("bool")
+
+    @property
+    def types(self) -> dict:
+        """Column -> the type its values all fit (columns that stay text are left out)."""
+        types = {}
+        for column in self.columns:
+            fits, gaps = self._fits[column], self._missing[column]
+            if not self._seen[column]:
+                continue  # no value at all: text, as read
+            if "int" in fits:
+                types[column] = "Int64" if gaps else "int64"
+            elif "float" in fits:
+                types[column] = "float64"
+            elif "bool" in fits:
+                types[column] = "boolean" if gaps else "bool"
+        return types
+
+    def apply(self, chunk: pd.DataFrame) -> pd.DataFrame:
+        """The chunk with its columns in their judged types (call after :meth:`add` saw every chunk)."""
+        for column, kind in self.types.items():
+            values = chunk[column]
+            text = values.where(values.isna(), values.astype(str).str.strip()).astype(object)
+            if kind in ("int64", "Int64"):
+                chunk[column] = text.astype(kind)
+            elif kind == "float64":
+                numbers = self._numbers(text.astype(str)).where(text.notna())
+                chunk[column] = pd.to_numeric(numbers, errors="raise").astype("float64")  # "7" alone is a float here
+            else:
+                chunk[column] = text.str.lower().map(_BOOLEANS).astype(kind)
+        return chunk
+
+
+def _fit_int64(text: pd.Series) -> bool:
+    """Whether integer texts (as :data:`_INTEGER` matches them) all fit int64."""
+    long = text[text.str.len() >= 19]
+    return all(-(2**63) <= int(value) < 2**63 for value in long)
 
 
 def read_columns(path) -> list:
