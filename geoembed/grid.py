@@ -7,6 +7,7 @@ import sys
 import numpy as np
 
 from geoembed.core.geo import WHOLE_GLOBE, BoundingBox
+from geoembed.core.utils import optional_import
 from geoembed.io.zarr import ZarrGridWriter, open_grid
 
 __all__ = ["embed_grid", "grid_axes", "open_grid", "pca_rgb"]
@@ -101,6 +102,9 @@ def embed_grid(
         encoder.fit_without_data()
     names = np.asarray(encoder.get_feature_names_out(), dtype=str)
     dtype = encoder.encode_latlon(np.zeros(1), np.zeros(1)).dtype
+    if path is not None:  # before announcing the write: Zarr grids need the dask extra
+        optional_import("dask.array", extra="dask", purpose="writing Zarr grids")
+        optional_import("zarr", extra="dask", purpose="writing Zarr grids")
     if progress:
         n_bytes = len(lat) * len(lon) * len(names) * np.dtype(dtype).itemsize
         where = f"into {path}" if path is not None else "in memory"

@@ -16,7 +16,7 @@ per task. The other columns never leave the JVM, so a wide table costs no more t
   task (and the job) with the same message, naming the partition and the rows of its batch;
   "nan" gives NaN features for those rows. A null latitude or longitude is an invalid row.
 
-Needs the ``spark`` extra: ``pip install 'geoembed-toolkit[spark]'`` and a Java runtime.
+Needs the ``spark`` extra: ``pip install "geoembed-toolkit[spark]"`` and a Java runtime.
 """
 
 from __future__ import annotations

@@ -506,3 +506,13 @@ def test_checkpoint_column_names_come_from_the_file_or_its_run_folder(tmp_path):
     named_file = shutil.copy(student, tmp_path / "My Model-v2.safetensors")
     assert GeoEmbedder(weights=run_file).fit(CITIES).get_feature_names_out()[0] == "geoclip_europe_0"
     assert GeoEmbedder(weights=str(named_file)).fit(CITIES).get_feature_names_out()[0] == "geoclip_my_model_v2_0"
+
+
+def test_non_numeric_coordinates_are_told_how_to_write_them():
+    with pytest.raises(ValueError, match=r"rows \[0\] have '48.85°'; write degrees as decimal numbers"):
+        GeoEmbedder(encoder="wrap").fit_transform([["48.85°", "2.35"]])  # the value, not np.str_('48.85°')
+    commas = pd.DataFrame({"lat": ["48,85", "47,1"] + ["x"] * 6, "lon": [2.0] * 8})
+    with pytest.raises(ValueError, match=r"rows \[0, 1, 2, 3, 4\] \(and 3 more\) have '48,85'.*decimal commas"):
+        GeoEmbedder(encoder="wrap").fit_transform(commas)
+    with pytest.raises(ValueError, match=r"column 'latitude' not found.*did you mean 'Latitude'\?"):
+        GeoEmbedder(encoder="wrap", lat_col="latitude").fit_transform(pd.DataFrame({"Latitude": [1.0], "lon": [2.0]}))

@@ -664,14 +664,24 @@ def test_hints_judge_the_whole_file_when_only_the_first_invalid_rows_are_kept(po
     assert "wrap" not in str(error.value)
 
 
-def test_a_semicolon_csv_with_decimal_commas_is_read(points):
+@pytest.mark.parametrize("first", ["as the rest", "blank", "no coordinates", "whole degrees"])
+def test_a_semicolon_csv_with_decimal_commas_is_read(points, first):
+    """The decimal mark is judged on many lines, not on a first line that cannot tell it."""
     path, frame = points
+    frame.loc[0, ["lat", "lon"]] = [48.0, 2.0] if first == "whole degrees" else frame.loc[0, ["lat", "lon"]]
     frame.to_csv(path, index=False, sep=";", decimal=",")
+    header, *lines = path.read_text().splitlines()
+    if first == "blank":
+        lines.insert(0, "")
+    elif first == "no coordinates":
+        lines.insert(0, "99;;")
+    path.write_text("\n".join([header, *lines]) + "\n")
     out = path.parent / "out.npy"
-    embed_file(path, out, chunk_rows=8, progress=False, encoder="cartesian3d")
-    np.testing.assert_allclose(
-        np.load(out), GeoEmbedder(encoder="cartesian3d").fit_transform(frame), atol=8 * FLOAT32_UNIT_ROUNDOFF
-    )  # unit xyz in float32
+    embed_file(path, out, chunk_rows=8, progress=False, encoder="cartesian3d", on_invalid="nan")
+    expected = GeoEmbedder(encoder="cartesian3d").fit_transform(frame)
+    if first == "no coordinates":
+        expected = np.vstack([np.full((1, 3), np.nan), expected])
+    np.testing.assert_allclose(np.load(out), expected, atol=8 * FLOAT32_UNIT_ROUNDOFF)  # unit xyz in float32
 
 
 def test_projected_columns_that_are_not_numbers_are_named_with_their_rows(points):
@@ -680,3 +690,12 @@ def test_projected_columns_that_are_not_numbers_are_named_with_their_rows(points
     table.to_csv(path, index=False)
     with pytest.raises(ValueError, match=r"column 'easting' must be numeric; rows \[1\] have 'abc'"):
         embed_file(path, path.parent / "o.npy", progress=False, encoder="cartesian3d", crs=25832)
+
+
+def test_a_csv_that_is_not_utf8_is_named_with_the_remedy(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("lat,lon,stadt\n50.9,6.9,Bonn\n".encode() + "50.9,6.9,Köln\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"latin.csv is not UTF-8 text .*b'\\xf6'.*save it as UTF-8"):
+        embed_file(path, tmp_path / "out.csv", progress=False, encoder="cartesian3d")
+    assert not (tmp_path / "out.csv").exists()
+

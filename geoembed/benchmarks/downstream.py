@@ -185,7 +185,8 @@ def run_downstream(
         stem.parent.mkdir(parents=True, exist_ok=True)
         for suffix in OUTPUT_SUFFIXES:
             check_output_path(stem.with_name(stem.name + suffix), [], overwrite=overwrite, overwrite_hint="--overwrite")
-        optional_import("matplotlib", extra="plot", purpose="the downstream heat map (OUTPUT.png)")
+        # the bench extra, which the task data needs anyway, brings matplotlib too
+        optional_import("matplotlib", extra="bench", purpose="the downstream heat map (OUTPUT.png)")
 
     start = time.perf_counter()
     chosen = {name: available[name] for name in names}

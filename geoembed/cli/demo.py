@@ -103,6 +103,8 @@ def run_demo(
     neighbours = []
     for name in cities:
         rows = np.flatnonzero(names == name)
+        if rows.size == 0:  # "paris" is Paris
+            rows = np.flatnonzero(np.char.lower(names.astype(str)) == str(name).lower())
         if rows.size == 0:
             neighbours.append((name, None))
             continue

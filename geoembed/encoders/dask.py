@@ -1,6 +1,6 @@
 """Out-of-core and distributed transforms: dask DataFrames and dask-backed xarray objects.
 
-Dask is optional (``pip install 'geoembed-toolkit[dask]'``). The fitted featurizer is shipped to
+Dask is optional (``pip install "geoembed-toolkit[dask]"``). The fitted featurizer is shipped to
 workers pickled, without its weights (GeoEmbedder pickles hold none), and unpickled once per
 worker process and call of :func:`transform_dask`, not once per partition: each process loads
 the weights once, and what the featurizer keeps from call to call (the grid nodes of

@@ -166,6 +166,8 @@ class RegionEmbedder(TransformerMixin, BaseEstimator):
 
     Examples
     --------
+    H3 cells (``h3`` comes with the ``geo`` extra: ``pip install "geoembed-toolkit[geo]"``):
+
     >>> from geoembed import RegionEmbedder
     >>> import h3
     >>> cells = [h3.latlng_to_cell(48.8566, 2.3522, 5), h3.latlng_to_cell(40.7128, -74.0060, 5)]

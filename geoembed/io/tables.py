@@ -138,19 +138,31 @@ def parquet_index(schema) -> ParquetIndex:
     return ParquetIndex([], int(spec.get("start", 0)), int(spec.get("step", 1)), spec.get("name"))
 
 
+#: Data lines :func:`_csv_decimal` reads to judge a semicolon-separated file's decimal mark.
+_DECIMAL_LINES = 1000
+
+
 def _csv_decimal(path, sep: str) -> str:
-    """``","`` for a semicolon-separated file whose first data line holds decimal commas (48,85)."""
+    """``","`` for a semicolon-separated file whose numbers are written with decimal commas
+    (48,85): more fields with a decimal comma than with a decimal point among its first
+    ``_DECIMAL_LINES`` data lines (a first line that is blank, lacks its coordinates or holds
+    whole degrees does not decide it).
+    """
     import re
 
     if sep != ";":
         return "."
+    commas = points = 0
     with open(path, "rb") as f:
         f.readline(1 << 20)
-        line = f.readline(1 << 20).decode("utf-8", errors="replace")
-    fields = [field.strip().strip('"') for field in line.split(sep)]
-    commas = any(re.fullmatch(r"-?\d+,\d+", field) for field in fields)
-    points = any(re.fullmatch(r"-?\d+\.\d+", field) for field in fields)
-    return "," if commas and not points else "."
+        for _ in range(_DECIMAL_LINES):
+            line = f.readline(1 << 20)
+            if not line:
+                break
+            fields = [field.strip().strip('"') for field in line.decode("utf-8", errors="replace").split(sep)]
+            commas += sum(bool(re.fullmatch(r"[+-]?\d*,\d+", field)) for field in fields)
+            points += sum(bool(re.fullmatch(r"[+-]?\d*\.\d+", field)) for field in fields)
+    return "," if commas > points else "."
 
 
 def iter_input_chunks(path, chunk_rows: int, *, columns=None, dtype=None):
@@ -204,15 +216,27 @@ def iter_input_chunks(path, chunk_rows: int, *, columns=None, dtype=None):
         sep = csv_separator(path)
         # low_memory=False: one type per column over the whole chunk (the low-memory parser can
         # give one column ints in some blocks and strings in others)
-        yield from pd.read_csv(
-            path,
-            chunksize=chunk_rows,
-            sep=sep,
-            decimal=_csv_decimal(path, sep),
-            usecols=columns,
-            dtype=dtype,
-            low_memory=False,
-        )
+        try:
+            yield from pd.read_csv(
+                path,
+                chunksize=chunk_rows,
+                sep=sep,
+                decimal=_csv_decimal(path, sep),
+                usecols=columns,
+                dtype=dtype,
+                low_memory=False,
+            )
+        except UnicodeDecodeError as err:
+            raise _not_utf8(path, err) from None
+
+
+def _not_utf8(path, err: UnicodeDecodeError) -> ValueError:
+    byte = err.object[err.start : err.start + 1]
+    return ValueError(
+        f"{path} is not UTF-8 text (it holds the byte {byte!r}, {err.reason} in UTF-8); "
+        "save it as UTF-8 first, e.g. pd.read_csv(path, encoding='latin-1').to_csv(new_path, index=False) "
+        "for a file from Excel on Windows"
+    )
 
 
 #: An integer as a number is written: no leading zero ("01000" is a code, and stays text).
@@ -333,7 +357,10 @@ def read_columns(path) -> list:
         schema = pq.read_schema(path)
         index = parquet_index(schema).columns
         return [name for name in schema.names if name not in index]
-    return list(pd.read_csv(path, nrows=0, sep=csv_separator(path)).columns)
+    try:
+        return list(pd.read_csv(path, nrows=0, sep=csv_separator(path)).columns)
+    except UnicodeDecodeError as err:
+        raise _not_utf8(path, err) from None
 
 
 def read_table(path) -> pd.DataFrame:
