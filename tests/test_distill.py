@@ -260,3 +260,24 @@ def test_bundle_student_copies_the_student_and_its_basis(tmp_path, monkeypatch):
     (run / "pca_basis.safetensors").unlink()  # a run without its basis is not bundled
     with pytest.raises(CheckpointError, match="bundling needs a PCA basis"):
         bundle.main([str(run)])
+
+
+def test_a_relative_teacher_is_the_file_the_run_started_with(tmp_path, monkeypatch):
+    import shutil
+
+    from geoembed.core.errors import CheckpointError
+    from geoembed.models.weights import get_weights
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    shutil.copy(get_weights("geoclip-lite").location_encoder_path, tmp_path / "a" / "teacher.safetensors")
+    shutil.copy(get_weights("geoclip-1.3.0").location_encoder_path, tmp_path / "b" / "teacher.safetensors")
+    monkeypatch.chdir(tmp_path / "a")
+    distiller = Distiller(smoke_config(teacher="teacher.safetensors", n_points=1000, epochs=1))
+    distiller.fit(out_dir=tmp_path / "run", progress=False)
+    monkeypatch.chdir(tmp_path / "b")  # another teacher under the same relative name: not picked up
+    resumed = Distiller.resume(tmp_path / "run", epochs=2)
+    assert resumed.config.teacher == str((tmp_path / "a" / "teacher.safetensors").resolve())
+    shutil.copy(tmp_path / "b" / "teacher.safetensors", tmp_path / "a" / "teacher.safetensors")  # replaced
+    with pytest.raises(CheckpointError, match="is not the file the run started with"):
+        Distiller.resume(tmp_path / "run", epochs=2)

@@ -177,6 +177,23 @@ def test_wrong_shaped_checkpoint_is_rejected(tmp_path):
         model.load_checked_state_dict(state)
 
 
+def test_checkpoints_with_non_finite_weights_or_out_of_range_configs_are_refused(tmp_path):
+    from safetensors.torch import save_file
+
+    model = GeoCLIPLocationEncoder(LocationEncoderConfig(n_frequencies=8, hidden_dim=16, embed_dim=4))
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    state["branches.0.head.weight"][0, 0] = float("nan")
+    with pytest.raises(CheckpointError, match=r"non-finite values.*branches\.0\.head\.weight"):
+        model.load_checked_state_dict(state, source="nan.safetensors")
+    config = json.loads(model.config.to_json())
+    config["hidden_dim"] = -5  # reached torch's "negative dimension" before
+    path = tmp_path / "negative.safetensors"
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(path), metadata={"architecture": "geoclip-location-encoder", "config": json.dumps(config)})
+    with pytest.raises(CheckpointError, match=r"negative.safetensors has malformed 'config' metadata.*hidden_dim"):
+        GeoCLIPLocationEncoder.from_checkpoint(path)
+
+
 def test_non_checkpoint_files_are_rejected(tmp_path):
     from safetensors.torch import save_file
 
@@ -438,3 +455,56 @@ def test_a_registered_architecture_has_one_source_the_checkpoint(name):
     fields = {f.name: getattr(entry, f.name) for f in dataclasses.fields(entry)}
     with pytest.warns(FutureWarning, match=r"Weights\(config=...\) is deprecated and ignored"):
         Weights(**{**fields, "config": {"sigmas": [1.0]}})
+
+
+def test_a_fitted_estimator_keeps_the_checkpoint_it_was_fitted_on(tmp_path, monkeypatch):
+    """A relative weights path is the fit's working directory: a pickled estimator (as joblib,
+    dask and Spark ship it) loads that file from any other directory, and refuses a different
+    file at that path.
+    """
+    import pickle
+    import shutil
+
+    from geoembed import GeoEmbedder
+    from geoembed.models.weights import get_weights
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder in (first, second):
+        folder.mkdir()
+    shutil.copy(get_weights("geoclip-lite").location_encoder_path, first / "model.safetensors")
+    shutil.copy(get_weights("geoclip-1.3.0").location_encoder_path, second / "model.safetensors")
+    points = np.array([[48.8566, 2.3522], [40.7128, -74.006]])
+    monkeypatch.chdir(first)
+    fitted = GeoEmbedder(weights="model.safetensors").fit(points)
+    expected, shipped = fitted.transform(points), pickle.dumps(fitted)
+    assert fitted.encoder_.weights_file_ == (first / "model.safetensors").resolve()
+    monkeypatch.chdir(second)  # another model under the same relative name
+    np.testing.assert_array_equal(pickle.loads(shipped).transform(points), expected)
+    shutil.copy(second / "model.safetensors", first / "model.safetensors")  # the file itself replaced
+    with pytest.raises(CheckpointError, match="not the checkpoint this estimator was fitted on"):
+        pickle.loads(shipped).transform(points)
+    # registered weights are found by name, wherever the package is installed
+    assert GeoEmbedder(weights="geoclip-lite").fit(points).encoder_.weights_file_ is None
+
+
+def test_registering_weights_needs_their_provenance(tmp_path, monkeypatch):
+    import shutil
+
+    from geoembed import GeoEmbedder
+    from geoembed.core.utils import file_sha256
+    from geoembed.models import weights as registry
+    from geoembed.models.weights import Weights, get_weights, register_weights
+
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))  # undone after the test
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    checkpoint = shutil.copy(get_weights("geoclip-lite").location_encoder_path, folder / "le.safetensors")
+    entry = Weights("mine", folder, "le.safetensors", "MIT", "me", "here")
+    with pytest.raises(CheckpointError, match=r"cannot register weights 'mine': its folder has no PROVENANCE.json"):
+        register_weights(entry)
+    (folder / "PROVENANCE.json").write_text(json.dumps({"files": {"le.safetensors": file_sha256(checkpoint)}}))
+    register_weights(entry)
+    points = np.array([[48.8566, 2.3522]])
+    np.testing.assert_array_equal(
+        GeoEmbedder(weights="mine").fit_transform(points), GeoEmbedder(weights="geoclip-lite").fit_transform(points)
+    )

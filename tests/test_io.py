@@ -694,8 +694,7 @@ def test_projected_columns_that_are_not_numbers_are_named_with_their_rows(points
 
 def test_a_csv_that_is_not_utf8_is_named_with_the_remedy(tmp_path):
     path = tmp_path / "latin.csv"
-    path.write_bytes("lat,lon,stadt\n50.9,6.9,Bonn\n".encode() + "50.9,6.9,Köln\n".encode("latin-1"))
+    path.write_bytes(b"lat,lon,stadt\n50.9,6.9,Bonn\n" + "50.9,6.9,Köln\n".encode("latin-1"))
     with pytest.raises(ValueError, match=r"latin.csv is not UTF-8 text .*b'\\xf6'.*save it as UTF-8"):
         embed_file(path, tmp_path / "out.csv", progress=False, encoder="cartesian3d")
     assert not (tmp_path / "out.csv").exists()
-

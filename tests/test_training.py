@@ -176,6 +176,13 @@ def test_cli_train_and_resume(tmp_path, capsys):
     )
     assert len(json.loads((tmp_path / "run" / "history.json").read_text())) == 2
     assert "trained on 16 feature columns" in capsys.readouterr().out
+    # options a resumed run cannot take are refused, not ignored; other data is named, not a torch error
+    resume = ["train", str(tmp_path / "pairs.parquet"), "--resume", str(tmp_path / "run"), "--epochs", "3", "-q"]
+    assert main([*resume, "--lr", "0.5", "--batch-size", "7"]) == 2
+    assert "--batch-size, --lr cannot change them" in capsys.readouterr().err
+    frame.drop(columns=["f15"]).to_parquet(tmp_path / "fewer.parquet")
+    assert main(["train", str(tmp_path / "fewer.parquet"), *resume[2:]]) == 2
+    assert "the features have 15 columns, but this run's feature head was trained on 16" in capsys.readouterr().err
     # coordinate columns named with --lat-col/--lon-col are not taken as features
     renamed = frame.rename(columns={"lat": "y_deg", "lon": "x_deg"})
     renamed.to_parquet(tmp_path / "renamed.parquet")
@@ -442,3 +449,27 @@ def test_cli_train_checks_the_data_before_loading_any_weights(tmp_path, capsys, 
     )
     assert main(["train", str(data), "--out", str(tmp_path / "run"), "--feature-cols", "nope", "-q"]) == 2
     assert "--feature-cols: no columns ['nope']" in capsys.readouterr().err
+
+
+def test_resume_does_not_need_the_file_the_run_started_from(tmp_path, monkeypatch):
+    """A run fine-tuned from a relative checkpoint path resumes from anywhere: its weights are in its folder."""
+    import shutil
+
+    from geoembed.models.weights import get_weights
+
+    shutil.copy(get_weights("geoclip-lite").location_encoder_path, tmp_path / "start.safetensors")
+    monkeypatch.chdir(tmp_path)
+    features, latlon = synthetic_pairs(300)
+    config = TrainConfig(**{**SMALL, "init": "start.safetensors", "epochs": 1})
+    trainer = ContrastiveLocationTrainer(config)
+    trainer.fit(features, latlon, out_dir=tmp_path / "run", progress=False)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    resumed = ContrastiveLocationTrainer.resume(tmp_path / "run", epochs=2)
+    assert resumed.config.init == "start.safetensors"  # the run's record is kept as it was
+    for saved, loaded in zip(
+        trainer.location_encoder.state_dict().values(), resumed.location_encoder.state_dict().values()
+    ):
+        torch.testing.assert_close(saved, loaded, rtol=0, atol=0)
+    resumed.fit(features, latlon, progress=False)
+    assert len(resumed.history) == 2

@@ -315,6 +315,18 @@ def _run_folder(args, inputs=()) -> str:
     return out_dir
 
 
+def _refuse_settings_on_resume(args, flags: dict) -> None:
+    """A resumed run continues with the settings saved in its folder: options that would change
+    them (``flags``: spelling -> args attribute) are refused, not silently ignored.
+    """
+    given = [flag for flag, name in flags.items() if getattr(args, name, None) not in (None, False)]
+    if args.resume and given:
+        raise ValueError(
+            f"--resume continues the run in {args.resume} with the settings saved there (config.json); "
+            f"{', '.join(given)} cannot change them: leave them out (--epochs extends the run)"
+        )
+
+
 def train_command(args) -> int:
     import dataclasses
     import json
@@ -324,6 +336,22 @@ def train_command(args) -> int:
     from geoembed.training.columns import default_feature_columns
 
     _require_existing([args.data], "data file")
+    _refuse_settings_on_resume(
+        args,
+        {
+            "--config": "config",
+            "--init": "init",
+            "--sigmas": "sigmas",
+            "--add-sigmas": "add_sigmas",
+            "--freeze-branches": "freeze_branches",
+            "--batch-size": "batch_size",
+            "--lr": "lr",
+            "--queue-size": "queue_size",
+            "--bbox": "bbox",
+            "--device": "device",
+            "--random-state": "random_state",
+        },
+    )
     out_dir = _run_folder(args, inputs=(args.data, args.config))
     config = None
     if not args.resume:
@@ -381,6 +409,24 @@ def distill_command(args) -> int:
 
     from geoembed.training import DistillConfig, Distiller
 
+    _refuse_settings_on_resume(
+        args,
+        {
+            "--config": "config",
+            "--teacher": "teacher",
+            "--n-points": "n_points",
+            "--n-frequencies": "n_frequencies",
+            "--hidden-dim": "hidden_dim",
+            "--hidden-layers": "hidden_layers",
+            "--grid-levels": "grid_levels",
+            "--batch-size": "batch_size",
+            "--lr": "lr",
+            "--device": "device",
+            "--random-state": "random_state",
+            "--region": "region",
+            "--region-fraction": "region_fraction",
+        },
+    )
     out_dir = _run_folder(args, inputs=(args.config,))
     start = time.perf_counter()
     if args.resume:

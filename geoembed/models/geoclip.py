@@ -485,6 +485,9 @@ class GeoCLIPLocationEncoder(nn.Module):
             if misshapen:
                 parts.append(f"wrong shapes {misshapen[:5]}")
             raise CheckpointError(f"{source} does not match the {ARCHITECTURE} architecture: " + "; ".join(parts))
+        broken = [k for k, v in state.items() if torch.is_floating_point(v) and not torch.isfinite(v).all()]
+        if broken:  # NaN features for every point, silently
+            raise CheckpointError(f"{source} holds non-finite values (NaN or inf) in {broken[:5]}")
         self.load_state_dict(state)
         self._inference_cache = None
 
@@ -508,8 +511,8 @@ def _read_safetensors_checkpoint(path: Path):
         )
     if "config" not in meta:
         raise CheckpointError(f"checkpoint {path} has no 'config' metadata (the architecture); it cannot be rebuilt")
-    try:
-        config = LocationEncoderConfig.from_json(meta["config"])
+    try:  # checked field by field, as a config file is: an out-of-range size would reach torch
+        config = LocationEncoderConfig.coerce(LocationEncoderConfig.from_json(meta["config"]), name="config")
     except (ValueError, TypeError, KeyError) as err:
         raise CheckpointError(f"checkpoint {path} has malformed 'config' metadata: {err}") from None
     return state, config

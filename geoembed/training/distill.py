@@ -248,7 +248,13 @@ class Distiller:
         self.config = config or DistillConfig()
         self.config.validate()  # fields may have been changed since the config was made
         self.device = resolve_device(self.config.device)
-        self.teacher = load_location_encoder(self.config.teacher)
+        from geoembed.models.weights import checkpoint_sha256, resolve_weights
+
+        teacher = resolve_weights(self.config.teacher)
+        if teacher.entry is None:  # a user's file: absolute in the saved config, so that a resume finds it anywhere
+            self.config = dataclasses.replace(self.config, teacher=str(teacher.path.resolve()))
+        self.teacher_sha256 = checkpoint_sha256(teacher)
+        self.teacher = load_location_encoder(teacher.path)
         if self.config.student.embed_dim != self.teacher.embed_dim:
             raise ValueError(
                 f"the student's embed_dim {self.config.student.embed_dim} must equal the teacher's "
@@ -356,6 +362,7 @@ class Distiller:
         c = self.config
         return {
             "teacher": c.teacher or "geoclip-1.3.0",
+            "teacher_sha256": self.teacher_sha256,
             "trained_epochs": self.epoch,
             "data": (
                 f"{c.n_points} points: {c.equal_area_fraction:.0%} equal-area, {c.gallery_fraction:.0%} "
@@ -421,6 +428,15 @@ class Distiller:
         if epochs is not None:
             config = dataclasses.replace(config, epochs=epochs)
         distiller = cls(config)
+        from safetensors import safe_open
+
+        with safe_open(str(out / "location_encoder.safetensors"), framework="pt") as f:
+            recorded = (f.metadata() or {}).get("teacher_sha256")  # absent in checkpoints before 0.3
+        if recorded is not None and recorded != distiller.teacher_sha256:
+            raise CheckpointError(
+                f"cannot resume from {out}: its teacher {config.teacher!r} is not the file the run started with "
+                f"(sha256 {distiller.teacher_sha256[:12]}..., recorded {recorded[:12]}...)"
+            )
         saved = GeoCLIPLocationEncoder.from_checkpoint(out / "location_encoder.safetensors")
         distiller.student.load_checked_state_dict(saved.state_dict(), source=str(out))
         distiller.optimizer.load_state_dict(state["optimizer"])

@@ -233,6 +233,12 @@ class ContrastiveLocationTrainer:
     # -- setup --------------------------------------------------------------------------------
     def _setup(self, n_features: int) -> None:
         if self.feature_head is not None:
+            width = self.feature_head[0].in_features
+            if n_features != width:  # a resumed run given other data
+                raise ValueError(
+                    f"the features have {n_features} columns, but this run's feature head was trained on {width}; "
+                    "give the same feature columns as the run started with"
+                )
             return
         c = self.config
         self.feature_head = nn.Sequential(
@@ -473,10 +479,13 @@ class ContrastiveLocationTrainer:
             config = TrainConfig.from_json(path.read_text())
         if epochs is not None:
             config.epochs = epochs
-        trainer = cls(config)
         epochs_by_file = {}
         with reading("location_encoder.safetensors") as path:
             saved = GeoCLIPLocationEncoder.from_checkpoint(path)
+            # built with the saved architecture, not from config.init: the weights to start from are
+            # the checkpoint's (a relative init path, or a file since moved, is not needed)
+            trainer = cls(dataclasses.replace(config, init="random", encoder=saved.config, add_sigmas=()))
+            trainer.config = config
             trainer.location_encoder.load_checked_state_dict(saved.state_dict(), source=str(out))
             with safe_open(str(path), framework="pt") as f:
                 trained = (f.metadata() or {}).get("trained_epochs")

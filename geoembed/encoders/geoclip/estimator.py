@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from geoembed.core.errors import CheckpointError
 from geoembed.core.params import PRECISIONS, Interval, Options
 from geoembed.core.utils import caller_stacklevel, resolve_device
 from geoembed.encoders.base import LocationFeaturizer
@@ -255,6 +256,13 @@ class GeoCLIPEncoder(LocationFeaturizer):
         Embedding size (512 for the published model).
     sigmas_ : tuple of float
         The Fourier scales of the loaded encoder.
+    weights_file_ : Path or None
+        The absolute path of the user's checkpoint fitted on: a pickled estimator (joblib, dask
+        and Spark workers) loads this file whatever its working directory. None for registered
+        weights, found by name wherever the package is installed.
+    weights_sha256_ : str
+        The sha256 of the checkpoint fitted on: a fitted estimator refuses to load a different
+        file at that path.
     module_ : GeoCLIPLocationEncoder
         The torch module (loaded on first use, never pickled).
 
@@ -313,17 +321,29 @@ class GeoCLIPEncoder(LocationFeaturizer):
 
     @property
     def module_(self):
-        """The GeoCLIP torch module for ``weights`` and ``device`` (loaded once, then cached)."""
+        """The GeoCLIP torch module for ``weights`` and ``device`` (loaded once, then cached).
+
+        Once fitted, the file fitted on (``weights_file_``), checked against its sha256.
+        """
+        source = getattr(self, "weights_file_", None) or self.weights
         cached = getattr(self, "_module", None)
-        if cached is not None and cached[:2] == (self.weights, self.device):
+        if cached is not None and cached[:2] == (source, self.device):
             return cached[2]
         from geoembed.models.geoclip import load_location_encoder
+        from geoembed.models.weights import checkpoint_sha256
 
-        module = load_location_encoder(self.weights)
+        if getattr(self, "weights_file_", None) is not None:
+            found = checkpoint_sha256(self.weights_file_)
+            if found != self.weights_sha256_:
+                raise CheckpointError(
+                    f"{self.weights_file_} is not the checkpoint this estimator was fitted on (sha256 "
+                    f"{found[:12]}..., fitted on {self.weights_sha256_[:12]}...); fit it again to use this file"
+                )
+        module = load_location_encoder(source)
         device = resolve_device(self.device)
         if device.type != "cpu":
             module = copy.deepcopy(module).to(device)  # the cached CPU copy stays shared
-        self._module = (self.weights, self.device, module)
+        self._module = (source, self.device, module)
         return module
 
     def __getstate__(self):
@@ -338,6 +358,14 @@ class GeoCLIPEncoder(LocationFeaturizer):
     def _fit_encoder(self):
         # the basis first: a missing or mismatched one is refused before the encoder is loaded
         basis = None if self.n_components is None else self._pca_basis()
+        from geoembed.models.weights import checkpoint_sha256, resolve_weights
+
+        # a user's file, absolute, and its digest: a relative path means the working directory of
+        # the fit (registered weights are found by name wherever the package is installed)
+        self.weights_file_ = None
+        resolved = resolve_weights(self.weights)
+        self.weights_sha256_ = checkpoint_sha256(resolved)
+        self.weights_file_ = resolved.path.resolve() if resolved.entry is None else None
         self.sigmas_ = tuple(self.module_.config.sigmas)
         self._node_cache = None  # nodes of an earlier fit (another projection, a rewritten checkpoint)
         self.projection_ = None

@@ -29,6 +29,7 @@ __all__ = [
     "IMAGE_MLP_FILE",
     "LOCATION_ENCODER_FILE",
     "Weights",
+    "checkpoint_sha256",
     "get_weights",
     "list_weights",
     "load_gps_gallery",
@@ -136,9 +137,35 @@ _REGISTRY: dict[str, Weights] = {}
 
 
 def register_weights(weights: Weights) -> Weights:
-    """Add an entry to the registry (its name must be new)."""
+    """Add an entry to the registry (its name must be new).
+
+    The entry's folder must hold its location encoder and a ``PROVENANCE.json`` recording the
+    sha256 of each file, ``{"files": {"location_encoder.safetensors": "<sha256>", ...}}``
+    (files are checked against it when loaded); otherwise ``CheckpointError`` says what is missing.
+    """
     if weights.name in _REGISTRY:
         raise ValueError(f"weights {weights.name!r} are already registered")
+    directory = Path(weights.directory)
+    record = directory / "PROVENANCE.json"
+    problem = None
+    if not weights.location_encoder_path.is_file():
+        problem = f"its location encoder {weights.location_encoder_path} is not a file"
+    elif not record.is_file():
+        problem = f"its folder has no PROVENANCE.json ({record})"
+    else:
+        try:
+            files = json.loads(record.read_text()).get("files", {})
+        except (ValueError, AttributeError) as err:
+            problem = f"{record} is not a JSON object: {err}"
+        else:
+            if weights.location_encoder not in files:
+                problem = f"{record} records no sha256 for {weights.location_encoder!r} under 'files'"
+    if problem is not None:
+        raise CheckpointError(
+            f"cannot register weights {weights.name!r}: {problem}. A registered folder holds its files and a "
+            'PROVENANCE.json with the sha256 of each, {"files": {"' + weights.location_encoder + '": "<sha256>"}} '
+            "(geoembed.core.utils.file_sha256 computes it); or pass the checkpoint's path as weights= instead"
+        )
     _REGISTRY[weights.name] = weights
     return weights
 
@@ -259,6 +286,24 @@ def resolve_weights(weights: str | Path | Weights | ResolvedWeights | None) -> R
             f"weights {str(weights)!r} are neither a registered name {list_weights()} nor an existing checkpoint file"
         )
     return ResolvedWeights(path, weights_for_file(path))
+
+
+#: sha256 of users' checkpoints, by (resolved path, size, mtime in ns): computed once per version of a file.
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def checkpoint_sha256(weights: str | Path | Weights | ResolvedWeights | None) -> str:
+    """The sha256 of the location-encoder file ``weights`` names (see :func:`resolve_weights`):
+    as recorded for registered weights, else computed, once per version of the file.
+    """
+    resolved = resolve_weights(weights)
+    if resolved.entry is not None:
+        return resolved.sha256
+    stat = resolved.path.stat()
+    key = (str(resolved.path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = file_sha256(resolved.path)
+    return _DIGESTS[key]
 
 
 def resolve_location_weights(weights: str | Path | None) -> Path:
