@@ -192,3 +192,49 @@ def test_a_process_keeps_the_objects_of_the_last_two_calls():
     one_per_process("test-c", loader("c"))  # a third call: the least recently used ("a") goes
     assert one_per_process("test-b", loader("b")) is second
     assert one_per_process("test-a", loader("a")) is not first and loads == ["a", "b", "c", "a"]
+
+
+def test_fit_reads_a_dask_frames_columns_and_transform_checks_them_before_any_work(points):
+    ddf = dd.from_pandas(points.assign(name="x"), npartitions=4)
+    encoder = make_encoder("sphereC+")
+    lazy = encoder.fit_transform(ddf)  # fit reads the columns alone: nothing is computed
+    assert list(encoder.feature_names_in_) == ["lat", "lon", "name"]
+    expected = make_encoder("sphereC+").fit_transform(points)  # dask sorts the index into partitions
+    np.testing.assert_array_equal(lazy.compute().loc[points.index].to_numpy(), expected)
+    fitted = make_encoder("sphereC+").fit(points)
+    problems = {
+        "no latitude column found": ddf.drop(columns="lat"),
+        r"ambiguous latitude columns \['lat', 'latitude'\]": ddf.assign(latitude=ddf.lat),
+        "holds booleans": ddf.assign(lat=ddf.lat > 0),
+    }
+    for message, bad in problems.items():
+        with pytest.raises(ValueError, match=message):  # at the call, not when a partition computes
+            fitted.transform(bad)
+
+
+def test_estimators_that_need_rows_in_memory_say_how_to_apply_them_to_dask(points):
+    from geoembed import LocationTargetEncoder
+
+    prior = LocationTargetEncoder("sphereC+", learners=("knn",), random_state=0).fit(points, points["lat"] * 2)
+    with pytest.raises(
+        TypeError, match=r"ddf.map_partitions\(transformer.set_output\(transform='pandas'\).transform\)"
+    ):
+        prior.transform(dd.from_pandas(points, npartitions=2))
+
+
+def test_sparse_rows_through_dask_warn_with_their_dense_size(points):
+    encoder = make_encoder("grid_onehot").fit(points)
+    with pytest.warns(UserWarning, match=r"64,800 float64 columns, 518 KB a row"):
+        encoder.transform(dd.from_pandas(points.iloc[:10], npartitions=1))
+
+
+def test_bad_coordinates_of_a_dask_backed_grid_are_named_as_in_memory():
+    lat = np.linspace(-80, 80, 40)
+    lat[25] = np.nan
+    grid = xr.DataArray(np.zeros((40, 30)), dims=("lat", "lon"), coords={"lat": lat, "lon": np.linspace(-170, 170, 30)})
+    encoder = make_encoder("sphereC+").fit_without_data()
+    with pytest.raises(ValueError) as in_memory:
+        encoder.transform(grid)
+    with pytest.raises(ValueError) as lazy:  # when transform is called: the coordinates are in memory
+        encoder.transform(grid.chunk({"lat": 10}))
+    assert str(lazy.value) == str(in_memory.value) and "rows [750, 751" in str(lazy.value)

@@ -197,6 +197,12 @@ def read_coordinates(X, *, lat_col=None, lon_col=None) -> Coordinates:
         )
     if isinstance(X, pd.DataFrame):
         return _read_frame(list(X.columns), lambda name: X[name].to_numpy(), X.index, lat_col, lon_col)
+    if type(X).__module__.startswith("dask") and hasattr(X, "map_partitions"):
+        raise TypeError(
+            "this reads coordinates in memory, and a dask DataFrame is not in memory: apply a fitted transformer "
+            "to it partition by partition, ddf.map_partitions(transformer.set_output(transform='pandas').transform), "
+            "or compute() it first (a featurizer's own transform takes a dask DataFrame as it is)"
+        )
     frame = _other_frame(X)
     if frame is not None:
         columns, column_values = frame

@@ -10,6 +10,7 @@ feature names live here once. Only public scikit-learn API is used.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from sklearn import get_config
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -79,6 +80,10 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         self
         """
         validate_params(self)
+        if is_dask_collection(X) and hasattr(X, "dtypes") and not is_xarray(X):
+            # the encoders learn nothing from the rows: a dask DataFrame's columns (an empty
+            # frame of its dtypes) are all a fit reads, without computing a partition
+            X = pd.DataFrame({column: pd.Series([], dtype=dtype) for column, dtype in X.dtypes.items()})
         coords = read_coordinates(X, lat_col=self.lat_col, lon_col=self.lon_col)
         self._check_columns(X, coords, reset=True)
         self._validate(coords)
@@ -149,6 +154,12 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
                 )
             from geoembed.encoders.dask import transform_dask
 
+            if hasattr(X, "dtypes") and not is_xarray(X):  # the columns, from the frame's dtypes: before any work
+                read_coordinates(
+                    pd.DataFrame({column: pd.Series([], dtype=dtype) for column, dtype in X.dtypes.items()}),
+                    lat_col=self.lat_col,
+                    lon_col=self.lon_col,
+                )
             return transform_dask(self, X)
         coords = read_coordinates(X, lat_col=self.lat_col, lon_col=self.lon_col)
         self._check_columns(X, coords, reset=False)
@@ -167,7 +178,6 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             )
         columns = [str(c) for c in self.get_feature_names_out()]
         if container == "pandas":
-            import pandas as pd
 
             index = coords.row_labels if isinstance(coords.row_labels, pd.Index) else None
             return pd.DataFrame(out, index=index, columns=columns, copy=False)

@@ -14,13 +14,15 @@ needs); a bad row fails its partition with an error naming the partition and the
 from __future__ import annotations
 
 import uuid
+import warnings
 import weakref
 
 import numpy as np
 import pandas as pd
 
+from geoembed.core.geo import validate_latlon
 from geoembed.core.inputs import broadcast_latlon, read_coordinates
-from geoembed.core.utils import one_per_process
+from geoembed.core.utils import caller_stacklevel, one_per_process
 
 __all__ = ["transform_dask"]
 
@@ -68,7 +70,16 @@ def transform_dask(estimator, X):
     import cloudpickle  # dask's own dependency: a featurizer defined in a notebook pickles too
 
     names = list(estimator.get_feature_names_out())
-    dtype = estimator.encode_latlon(np.zeros(1), np.zeros(1)).dtype
+    probe = estimator.encode_latlon(np.zeros(1), np.zeros(1))
+    dtype = probe.dtype
+    if hasattr(probe, "toarray"):  # a dask DataFrame or array holds dense values
+        warnings.warn(
+            f"{type(estimator).__name__}'s rows are sparse, but dask holds them dense: {len(names):,} {dtype} "
+            f"columns, {len(names) * np.dtype(dtype).itemsize / 1e3:,.0f} KB a row. Transform the partitions in "
+            "memory to keep them sparse, or choose a dense encoder",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
     payload, key = cloudpickle.dumps(estimator), uuid.uuid4().hex
     _CALLERS[key] = estimator
     if type(X).__module__.startswith("xarray"):
@@ -83,6 +94,14 @@ def _transform_xarray(estimator, payload, key, X, names, dtype):
     import xarray as xr
 
     lat, lon = broadcast_latlon(X, lat_col=estimator.lat_col, lon_col=estimator.lon_col)
+    if getattr(estimator, "on_invalid", "raise") == "raise":
+        # the coordinates are in memory: bad ones are named now, by their position in the whole
+        # grid (as in memory), not when a block computes, by its position in that block
+        validate_latlon(
+            np.asarray(lat).ravel(),
+            np.asarray(lon).ravel(),
+            wrap_longitude=bool(getattr(estimator, "wrap_longitude", False)),
+        )
     if isinstance(X, xr.Dataset):
         template = next(iter(X.data_vars.values()))
     else:
