@@ -414,14 +414,14 @@ def _check_geometries(input_path, layer, chunk_rows, gpd, *, crs, given_crs=None
     if on_invalid == "raise" and found["missing"][0]:
         raise ValueError(
             f"{input_path}: rows {rows('missing')} have a missing or empty geometry (found by a first pass over "
-            "the file, before any embedding); drop them, or pass --on-invalid nan (on_invalid='nan') to write NaN "
+            "the file, before any embedding); drop them, or pass on_invalid='nan' to write NaN "
             "rows for them"
         )
     if on_invalid == "raise" and found["unprojectable"][0]:
         raise ValueError(
             f"{input_path}: rows {rows('unprojectable')} lie outside the area where {crs.name!r} is defined and "
             "cannot be reprojected to longitude/latitude (found by a first pass over the file); drop them, or "
-            "pass --on-invalid nan (on_invalid='nan') to write NaN rows for them"
+            "pass on_invalid='nan' to write NaN rows for them"
         )
     if area is not None:
         area.verdict()  # most of the file not what its CRS says: one verdict, whatever the chunks

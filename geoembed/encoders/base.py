@@ -178,7 +178,6 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             )
         columns = [str(c) for c in self.get_feature_names_out()]
         if container == "pandas":
-
             index = coords.row_labels if isinstance(coords.row_labels, pd.Index) else None
             return pd.DataFrame(out, index=index, columns=columns, copy=False)
         import polars as pl

@@ -40,7 +40,10 @@ INPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".txt":
 def _input_format(path: Path) -> str:
     found = INPUT_FORMATS.get(path.suffix.lower())
     if found is None:
-        raise ValueError(f"unsupported input format {path.suffix!r}; use .csv or .parquet")
+        raise ValueError(
+            f"unsupported input format {path.suffix!r}; use .csv (or .txt) or .parquet "
+            "(a compressed CSV such as .csv.gz is not read: decompress it first)"
+        )
     return found
 
 
@@ -417,7 +420,7 @@ class ChunkWriter:
         if self.format is None:
             raise ValueError(f"unsupported output format {self.path.suffix!r}; use .parquet, .csv or .npy")
         if self.format == "npy" and n_rows is None:
-            raise ValueError("npy output needs a known row count; use an uncompressed CSV or parquet input")
+            raise ValueError("npy output needs the number of rows up front (n_rows)")
         self._output = atomic_output(self.path, overwrite=overwrite)
         self._temporary = self._output.open()
         self._handle = None  # the open npy file or ParquetWriter
