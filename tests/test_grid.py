@@ -65,6 +65,22 @@ def test_embed_grid_streams_to_zarr(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.zarr"]
 
 
+def test_zarr_grid_chunks_are_bounded_along_longitude(tmp_path, monkeypatch):
+    """A band of a wide grid is cut along longitude, so that reading one point reads little."""
+    pytest.importorskip("zarr")
+    pytest.importorskip("dask")
+    import geoembed.io.zarr as zarr_io
+
+    encoder = make_encoder("sphereC", n_frequencies=2)  # 6 float64 features
+    monkeypatch.setattr(zarr_io, "CHUNK_BYTES", 2 * 3 * 6 * 8)  # 2 rows x 3 columns of them
+    box = (-60, -180, 60, 180)
+    in_memory = embed_grid(20.0, bbox=box, encoder=encoder)
+    streamed = embed_grid(20.0, bbox=box, encoder=encoder, path=tmp_path / "g.zarr", max_points_per_band=40)
+    assert streamed.shape == (6, 18, 6) and streamed.dtype == np.float64
+    assert streamed.encoding["chunks"] == (2, 3, 6)  # 2 latitude rows per band, cut into 6 chunks
+    np.testing.assert_array_equal(streamed.values, in_memory.values)
+
+
 def test_failed_zarr_grid_leaves_no_store(tmp_path):
     pytest.importorskip("zarr")
     pytest.importorskip("dask")

@@ -15,7 +15,10 @@ import numpy as np
 from geoembed.core.utils import optional_import
 from geoembed.io.atomic import atomic_output
 
-__all__ = ["ZarrGridWriter", "open_grid"]
+__all__ = ["CHUNK_BYTES", "ZarrGridWriter", "open_grid"]
+
+#: The most bytes a chunk of a streamed grid holds (a band is cut along longitude to fit).
+CHUNK_BYTES = 32 * 2**20
 
 
 class ZarrGridWriter:
@@ -37,7 +40,9 @@ class ZarrGridWriter:
     dtype : dtype-like
         Value dtype on disk.
     rows_per_band : int
-        Latitude rows per band; also the store's chunk length along ``lat``.
+        Latitude rows per band; also the store's chunk length along ``lat``. Along ``lon`` a chunk
+        holds at most ``CHUNK_BYTES`` (32 MiB): reading one point reads one chunk (a whole band of
+        the 0.1-degree world grid of GeoCLIP features would be 387 MiB).
     attrs : dict, default=None
         Extra attributes of the ``embedding`` variable (e.g. the resolution).
     overwrite : bool, default=True
@@ -62,8 +67,10 @@ class ZarrGridWriter:
         self.lat, self.lon = np.asarray(lat), np.asarray(lon)
         self.feature_names = [str(name) for name in feature_names]
         shape = (len(self.lat), len(self.lon), len(self.feature_names))
+        rows = max(1, rows_per_band)
+        columns = max(1, min(shape[1], CHUNK_BYTES // max(1, rows * shape[2] * np.dtype(dtype).itemsize)))
         template = xr.DataArray(
-            dask_array.zeros(shape, dtype=dtype, chunks=(max(1, rows_per_band), shape[1], shape[2])),
+            dask_array.zeros(shape, dtype=dtype, chunks=(rows, columns, shape[2])),
             dims=("lat", "lon", "feature"),
             coords={"lat": self.lat, "lon": self.lon, "feature": np.arange(shape[2])},
             name="embedding",
