@@ -397,7 +397,8 @@ def train_command(args) -> int:
         out_dir=out_dir,
         progress=not args.quiet,
     )
-    print(f"trained on {len(columns)} feature columns; checkpoint in {out_dir}")
+    shown = ", ".join(map(str, columns[:8])) + (f", ... ({len(columns) - 8} more)" if len(columns) > 8 else "")
+    print(f"trained on {len(columns)} feature columns ({shown}); checkpoint in {out_dir}")
     print(json.dumps(history.iloc[-1].to_dict()))
     return 0
 
