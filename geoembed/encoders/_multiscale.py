@@ -16,7 +16,9 @@ def geometric_frequencies(n_frequencies: int, min_radius: float, max_radius: flo
     """``1 / r_s`` with ``r_s = min_radius * (max_radius / min_radius)^(s / (S - 1))``, s = 0..S-1.
 
     Highest frequency first, as in Space2Vec/Sphere2Vec (``_cal_freq_list``, "geometric").
-    The radii and the returned frequencies share one unit (degrees or radians).
+    The radii and the returned frequencies share one unit (degrees or radians). Every variant
+    uses them, as the papers define; TorchSpatial's own sphereM+ class sets its scales without
+    ``min_radius`` (``min_radius_rad=1.0`` here reproduces it).
     """
     if n_frequencies == 1:
         return np.array([1.0 / min_radius])

@@ -38,7 +38,7 @@ def utm_zone_numbers(lat, lon) -> np.ndarray:
     zone = np.floor((lon + 180.0) / 6.0).astype(np.int64) % 60 + 1
     norway = (lat >= 56.0) & (lat < 64.0) & (lon >= 3.0) & (lon < 12.0)
     zone = np.where(norway, 32, zone)
-    svalbard = (lat >= 72.0) & (lat < 84.0)
+    svalbard = (lat >= 72.0) & (lat <= 84.0)
     for west, east, number in ((0.0, 9.0, 31), (9.0, 21.0, 33), (21.0, 33.0, 35), (33.0, 42.0, 37)):
         zone = np.where(svalbard & (lon >= west) & (lon < east), number, zone)
     return zone
@@ -59,7 +59,7 @@ def utm_category_index(lat, lon) -> np.ndarray:
     n_utm = 60 * len(UTM_BANDS)
     east = lon >= 0
     index = np.where(lat < -80.0, n_utm + east, index)
-    index = np.where(lat >= 84.0, n_utm + 2 + east, index)
+    index = np.where(lat > 84.0, n_utm + 2 + east, index)  # band X reaches 84N inclusive
     return index
 
 

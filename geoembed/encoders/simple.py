@@ -26,8 +26,9 @@ class DirectEncoder(_CoordinateEncoder):
     """Latitude and longitude scaled to [-1, 1]: ``[lat / 90, lon / 180]``.
 
     Input: (lat, lon) in degrees. Output: 2 features, ``direct_lat`` and ``direct_lon``.
-    Not periodic: lon = 180 and lon = -180 encode differently, which is the point of this
-    baseline ("direct lat/lon" in RANGE, CVPR 2025, and SatCLIP's comparisons).
+    Not periodic: longitudes on either side of the antimeridian (179.9 and -179.9) encode far
+    apart, which is the point of this baseline ("direct lat/lon" in RANGE, CVPR 2025, and
+    SatCLIP's comparisons). Longitude 180 is read as -180, as everywhere in the package.
     """
 
     feature_prefix = "direct"

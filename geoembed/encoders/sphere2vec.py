@@ -22,10 +22,11 @@ class Sphere2VecEncoder(MultiScaleEncoder):
     Input: (lat, lon) in degrees, converted to radians phi, lambda. Scale s uses
     ``phi_s = phi f_s`` and ``lambda_s = lambda f_s`` with the geometric frequencies
     ``f_s = 1 / r_s`` between ``1 / min_radius_rad`` and ``1 / max_radius_rad`` (radii in
-    radians; the defaults r_min = 0.001, r_max = 1 follow TorchSpatial's settings and span
-    wavelengths from the whole sphere down to ~40 km). Features are laid out scale by scale.
-    At the scale f = 1 the encodings are continuous on the sphere (poles and antimeridian
-    included).
+    radians; r_max = 1 as in TorchSpatial, whose scripts default to r_min = 1e-6; the default
+    r_min = 0.001 spans wavelengths from the whole sphere down to ~40 km). Features are laid
+    out scale by scale. At the scale f = 1, sphereC and sphereM are continuous on the sphere
+    (poles and antimeridian included); the "+" variants add terms in longitude alone, which
+    take every value around a pole.
 
     Parameters
     ----------
@@ -44,7 +45,7 @@ class Sphere2VecEncoder(MultiScaleEncoder):
 
     Notes
     -----
-    Mai, Xuan, Zhu, Zhu, Li, Ermon, Lao & Janowicz, "Sphere2Vec: A General-Purpose Location
+    Mai, Xuan, Zuo, He, Song, Ermon, Janowicz & Lao, "Sphere2Vec: A General-Purpose Location
     Representation Learning over a Spherical Surface for Large-Scale Geospatial Predictions",
     ISPRS Journal of Photogrammetry and Remote Sensing 202, 2023. Term order follows the
     reference implementation (``SpatialRelationEncoder.py`` in sphere2vec / TorchSpatial).
