@@ -159,24 +159,26 @@ def embed_file(
     text = None
     if keep_columns and output_format != "npy" and Path(input_path).suffix.lower() not in (".parquet", ".pq"):
         text = CsvColumnTypes(input_path, [c for c in columns if c not in degrees.names])
+    # to CSV, numbers written with decimal commas are converted, since the output's decimal mark is "."
+    judged = text is not None and (output_format == "parquet" or text.decimal != ".")
     n_rows = _check_rows(
-        input_path,
-        chunk_rows,
-        degrees,
-        embedder_params,
-        column_types=text if output_format == "parquet" else None,
-        progress=progress,
+        input_path, chunk_rows, degrees, embedder_params, column_types=text if judged else None, progress=progress
     )
-    chunks = iter_input_chunks(input_path, chunk_rows, dtype=text.dtype if text is not None else None)
-    next(chunks)  # the newline count: the first pass counted the rows themselves (quoted newlines are not rows)
+    chunks = iter_input_chunks(
+        input_path, chunk_rows, dtype=text.dtype if text is not None else None, count_rows=False
+    )  # the first pass counted the rows themselves (quoted newlines are not rows)
+    next(chunks)
     writer = None
     written = 0
     try:
         writer = ChunkWriter(output_path, n_rows, feature_names, embedder.dtype, overwrite=overwrite)
         with tqdm(total=n_rows, unit="pt", disable=not progress, desc="embedding") as bar:
             for chunk in chunks:
-                if text is not None and output_format == "parquet":
-                    chunk = text.apply(chunk)
+                if judged:
+                    chunk = text.apply(chunk, numbers_only=output_format != "parquet")
+                if text is not None and output_format == "parquet":  # one type in every chunk: 500000, then 500000.5
+                    for name in degrees.names:
+                        chunk[name] = pd.to_numeric(chunk[name], errors="raise").astype("float64")
                 if isinstance(chunk.index, pd.RangeIndex) and chunk.index.name is None:
                     chunk.index = pd.RangeIndex(written, written + len(chunk))  # row numbers in errors
                 embedding = embedder.transform(

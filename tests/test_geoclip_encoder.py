@@ -483,6 +483,10 @@ def test_a_fitted_estimator_keeps_the_checkpoint_it_was_fitted_on(tmp_path, monk
     shutil.copy(second / "model.safetensors", first / "model.safetensors")  # the file itself replaced
     with pytest.raises(CheckpointError, match="not the checkpoint this estimator was fitted on"):
         pickle.loads(shipped).transform(points)
+    # fitted again, in this process too it is the file's new content (its loaded module was kept before)
+    monkeypatch.chdir(first)
+    refitted = fitted.fit(points).transform(points)
+    np.testing.assert_array_equal(refitted, GeoEmbedder(weights="geoclip-1.3.0").fit_transform(points))
     # registered weights are found by name, wherever the package is installed
     assert GeoEmbedder(weights="geoclip-lite").fit(points).encoder_.weights_file_ is None
 

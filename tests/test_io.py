@@ -504,9 +504,37 @@ def test_embed_file_carries_a_csvs_identifiers_exactly(points, sep):
     assert text["postcode"].tolist() == [f"{i:05d}" for i in range(30)]
     assert text["big"].tolist()[:29] == [str(2**62 + 7 * i) for i in range(29)] and pd.isna(text["big"][29])
     assert text.loc[4, "note"] == ten and text.loc[1, "ok"] == "TRUE"
+    if sep == ";":  # numbers with decimal commas are written back with the output's "." decimals
+        assert pd.read_csv(out_csv)["price"].tolist() == [i + 0.5 for i in range(30)]
     # to npy: as many rows as the file holds, not as many lines
     assert embed_file(path, path.parent / "out.npy", chunk_rows=8, progress=False, encoder="cartesian3d") == 30
     assert np.load(path.parent / "out.npy").shape == (30, 3)
+
+
+def test_embed_file_gives_parquet_one_type_per_column_whatever_a_chunk_holds(tmp_path):
+    """Whole metres in one chunk and a decimal or a gap in the next are float64 throughout;
+    integers beyond int64 stay text (float64 would round them); in a decimal-comma file, 1.234
+    (a thousands dot) is not a number; a column of gaps in one chunk keeps its string type.
+    """
+    path = tmp_path / "grid.csv"
+    path.write_text(
+        "easting,northing,huge,note\n"
+        "500000,5400000,12345678901234567890123,\n"
+        "510000,5410000,12345678901234567890125,\n"
+        "510000.5,,18446744073709551615,x\n"
+        "520000,5420000,7,y\n"
+    )
+    out = tmp_path / "out.parquet"
+    embed_file(path, out, chunk_rows=2, progress=False, encoder="direct", crs=25832, on_invalid="nan")
+    table = pd.read_parquet(out)
+    assert table["easting"].dtype == np.float64 and table["northing"].dtype == np.float64
+    assert table["huge"].tolist() == ["12345678901234567890123", "12345678901234567890125", "18446744073709551615", "7"]
+    assert table["note"].isna().tolist() == [True, True, False, False]
+    comma = tmp_path / "comma.csv"
+    comma.write_text("lat;lon;people;area\n48,85;2,35;1.234;12,5\n50,1;8,6;56.789;3,25\n")
+    embed_file(comma, out, progress=False, encoder="direct")
+    table = pd.read_parquet(out)
+    assert table["people"].tolist() == ["1.234", "56.789"] and table["area"].tolist() == [12.5, 3.25]
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])

@@ -161,6 +161,10 @@ def test_images_are_read_upright_and_transparency_is_white():
     np.testing.assert_array_equal(read[:4], np.broadcast_to([255, 0, 0], (4, 8, 3)))
     np.testing.assert_array_equal(read[4:], np.full((4, 8, 3), 255))
     np.testing.assert_array_equal(np.asarray(load_rgb(rgba)), read)  # arrays alike
+    # 16-bit grey (a PNG from a scanner or a DEM) keeps its shades; PIL's own RGB conversion clipped them white
+    grey16 = Image.fromarray(np.array([[0, 32768, 65535]], dtype=np.uint16))
+    assert grey16.mode.startswith("I;16")
+    np.testing.assert_array_equal(np.asarray(load_rgb(grey16))[0, :, 0], [0, 128, 255])
 
 
 def test_gallery_coordinates_are_read_only_and_cache_dtype_is_checked(small_gallery, tmp_path):

@@ -323,7 +323,7 @@ def _refuse_settings_on_resume(args, flags: dict) -> None:
     if args.resume and given:
         raise ValueError(
             f"--resume continues the run in {args.resume} with the settings saved there (config.json); "
-            f"{', '.join(given)} cannot change them: leave them out (--epochs extends the run)"
+            f"{', '.join(given)} cannot change them: leave them out (--epochs extends the run, --device moves it)"
         )
 
 
@@ -348,7 +348,6 @@ def train_command(args) -> int:
             "--lr": "lr",
             "--queue-size": "queue_size",
             "--bbox": "bbox",
-            "--device": "device",
             "--random-state": "random_state",
         },
     )
@@ -388,7 +387,7 @@ def train_command(args) -> int:
         raise ValueError(f"--feature-cols: no columns {missing} in {args.data}")
     # the expensive part last: weights loaded (init) or a checkpoint resumed, once the data is known good
     if args.resume:
-        trainer = ContrastiveLocationTrainer.resume(args.resume, epochs=args.epochs)
+        trainer = ContrastiveLocationTrainer.resume(args.resume, epochs=args.epochs, device=args.device)
     else:
         trainer = ContrastiveLocationTrainer(config)
     history = trainer.fit(
@@ -422,7 +421,6 @@ def distill_command(args) -> int:
             "--grid-levels": "grid_levels",
             "--batch-size": "batch_size",
             "--lr": "lr",
-            "--device": "device",
             "--random-state": "random_state",
             "--region": "region",
             "--region-fraction": "region_fraction",
@@ -431,7 +429,7 @@ def distill_command(args) -> int:
     out_dir = _run_folder(args, inputs=(args.config,))
     start = time.perf_counter()
     if args.resume:
-        distiller = Distiller.resume(args.resume, epochs=args.epochs)
+        distiller = Distiller.resume(args.resume, epochs=args.epochs, device=args.device)
     else:
         if args.config:
             _require_existing([args.config], "config file")

@@ -90,6 +90,20 @@ def transform_dask(estimator, X):
     return X.map_partitions(_transform_partition, payload, key, names, X.npartitions, meta=meta)
 
 
+def _distinct(coordinate) -> np.ndarray:
+    """The values a broadcast coordinate holds, without its repeats: a 1-D axis broadcast over a
+    grid is a view with zero strides, read along its own axis only (no grid-sized copy).
+    """
+    values = np.asarray(coordinate)
+    return values[tuple(0 if stride == 0 else slice(None) for stride in values.strides)]
+
+
+def _valid(values: np.ndarray, limit: float | None) -> bool:
+    """All finite, and within +-``limit`` degrees (None: any finite value)."""
+    finite = bool(np.isfinite(values).all())
+    return finite and (limit is None or bool((np.abs(values) <= limit).all()))
+
+
 def _transform_xarray(estimator, payload, key, X, names, dtype):
     import xarray as xr
 
@@ -97,11 +111,9 @@ def _transform_xarray(estimator, payload, key, X, names, dtype):
     if getattr(estimator, "on_invalid", "raise") == "raise":
         # the coordinates are in memory: bad ones are named now, by their position in the whole
         # grid (as in memory), not when a block computes, by its position in that block
-        validate_latlon(
-            np.asarray(lat).ravel(),
-            np.asarray(lon).ravel(),
-            wrap_longitude=bool(getattr(estimator, "wrap_longitude", False)),
-        )
+        wrap = bool(getattr(estimator, "wrap_longitude", False))
+        if not (_valid(_distinct(lat), 90.0) and _valid(_distinct(lon), None if wrap else 180.0)):
+            validate_latlon(np.asarray(lat).ravel(), np.asarray(lon).ravel(), wrap_longitude=wrap)
     if isinstance(X, xr.Dataset):
         template = next(iter(X.data_vars.values()))
     else:

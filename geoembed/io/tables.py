@@ -168,14 +168,14 @@ def _csv_decimal(path, sep: str) -> str:
     return "," if commas > points else "."
 
 
-def iter_input_chunks(path, chunk_rows: int, *, columns=None, dtype=None):
+def iter_input_chunks(path, chunk_rows: int, *, columns=None, dtype=None, count_rows: bool = True):
     """Read a CSV or Parquet file as DataFrames of at most ``chunk_rows`` rows.
 
     Parameters
     ----------
     path : str or Path
         ``.csv``/``.txt`` or ``.parquet``/``.pq``. A CSV's separator is found by
-        :func:`csv_separator` (a semicolon-separated file whose first data line holds decimal
+        :func:`csv_separator` (a semicolon-separated file whose numbers mostly hold decimal
         commas, 48,85, is read with them); each chunk's column types are inferred from the whole
         chunk. A Parquet file's index, as pandas stored it, is the chunks' index
         (:func:`parquet_index`).
@@ -187,10 +187,12 @@ def iter_input_chunks(path, chunk_rows: int, *, columns=None, dtype=None):
         Column name -> dtype for a CSV (pandas ``read_csv``'s ``dtype``): the same types in
         every chunk, where each chunk would infer its own. Ignored for Parquet, whose types
         are in its schema.
+    count_rows : bool, default=True
+        Count a CSV's rows first (one more read of the file); False yields None instead.
 
     Yields
     ------
-    int
+    int or None
         First, the total number of data rows (from Parquet metadata, or :func:`count_csv_rows`).
     pandas.DataFrame
         Then the chunks in file order, each with a fresh index starting at 0.
@@ -215,7 +217,7 @@ def iter_input_chunks(path, chunk_rows: int, *, columns=None, dtype=None):
             offset += len(frame)
             yield frame
     else:
-        yield count_csv_rows(path)
+        yield count_csv_rows(path) if count_rows else None
         sep = csv_separator(path)
         # low_memory=False: one type per column over the whole chunk (the low-memory parser can
         # give one column ints in some blocks and strings in others)
@@ -257,9 +259,11 @@ class CsvColumnTypes:
     identifier ``01000`` becomes ``1000``, an int64 column with a gap becomes float64 (rounding
     identifiers beyond 2**53). Read as text (``dtype=str``), a column becomes, once
     :meth:`add` has seen every chunk: int64 (``Int64`` with gaps) if every value is an integer
-    written without a leading zero that fits int64; else float64 if every value is a number and
-    none an integer with a leading zero; else booleans (``true``/``false`` in any case;
-    ``boolean`` with gaps); else text, as written.
+    written without a leading zero that fits int64; else float64 if every value is a number
+    (with the file's decimal mark: in a decimal-comma file ``1.234`` is not one), none an
+    integer with a leading zero, and not every one an integer (integers beyond int64 are
+    identifiers that float64 would round); else booleans (``true``/``false`` in any case;
+    ``boolean`` with gaps); else text, as written (pandas' string dtype).
 
     Parameters
     ----------
@@ -295,10 +299,15 @@ class CsvColumnTypes:
                 continue
             self._seen[column] = True
             text = values[~missing].astype(str).str.strip()
-            if "int" in fits and not (text.str.fullmatch(_INTEGER).all() and _fit_int64(text)):
+            integers = bool(text.str.fullmatch(_INTEGER).all())
+            if "int" in fits and not (integers and _fit_int64(text)):
                 fits.discard("int")
+                if integers:  # integers beyond int64: identifiers, which float64 would round
+                    fits.discard("float")
             if "float" in fits and (
-                text.str.fullmatch(_ZERO_LED).any() or pd.to_numeric(self._numbers(text), errors="coerce").isna().any()
+                text.str.fullmatch(_ZERO_LED).any()
+                or (self.decimal != "." and text.str.contains(".", regex=False).any())  # 1.234: a thousands dot
+                or pd.to_numeric(self._numbers(text), errors="coerce").isna().any()
             ):
                 fits.discard("float")
             if "bool" in fits and not text.str.lower().isin(list(_BOOLEANS)).all():
@@ -320,9 +329,17 @@ class CsvColumnTypes:
                 types[column] = "boolean" if gaps else "bool"
         return types
 
-    def apply(self, chunk: pd.DataFrame) -> pd.DataFrame:
-        """The chunk with its columns in their judged types (call after :meth:`add` saw every chunk)."""
-        for column, kind in self.types.items():
+    def apply(self, chunk: pd.DataFrame, *, numbers_only: bool = False) -> pd.DataFrame:
+        """The chunk with its columns in their judged types (call after :meth:`add` saw every chunk).
+
+        The columns that stay text keep a string dtype (one Arrow type in every chunk, even
+        where a chunk holds none of their values). ``numbers_only``: only the float64 columns
+        are converted, the rest left as read (a CSV written back with ``.`` decimals).
+        """
+        types = self.types
+        for column, kind in types.items():
+            if numbers_only and kind != "float64":
+                continue
             values = chunk[column]
             text = values.where(values.isna(), values.astype(str).str.strip()).astype(object)
             if kind in ("int64", "Int64"):
@@ -332,6 +349,10 @@ class CsvColumnTypes:
                 chunk[column] = pd.to_numeric(numbers, errors="raise").astype("float64")  # "7" alone is a float here
             else:
                 chunk[column] = text.str.lower().map(_BOOLEANS).astype(kind)
+        if not numbers_only:
+            for column in self.columns:  # pandas 2 reads text as objects: a chunk of gaps alone would be Arrow null
+                if column not in types and chunk[column].dtype == object:
+                    chunk[column] = chunk[column].astype("string")
         return chunk
 
 
@@ -420,7 +441,7 @@ class ChunkWriter:
         if self.format is None:
             raise ValueError(f"unsupported output format {self.path.suffix!r}; use .parquet, .csv or .npy")
         if self.format == "npy" and n_rows is None:
-            raise ValueError("npy output needs the number of rows up front (n_rows)")
+            raise ValueError("npy output needs a known row count up front (n_rows)")
         self._output = atomic_output(self.path, overwrite=overwrite)
         self._temporary = self._output.open()
         self._handle = None  # the open npy file or ParquetWriter

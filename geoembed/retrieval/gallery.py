@@ -49,6 +49,12 @@ class GPSGallery:
         """
         return self._latlon
 
+    def __setstate__(self, state):
+        # numpy arrays unpickle writeable: read-only again, as the fingerprint assumes
+        self.__dict__.update(state)
+        self._latlon = self._latlon.copy()
+        self._latlon.setflags(write=False)
+
     def __len__(self) -> int:
         return len(self.latlon)
 

@@ -50,7 +50,11 @@ def _as_rgb(image):
 
     Image = _pil()
     image = ImageOps.exif_transpose(image)
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+    if image.mode.startswith("I;16") or image.mode in ("I", "F"):  # 16-bit or wider grey: PIL's RGB clips it white
+        values = np.asarray(image, dtype=np.float64)
+        top = 1.0 if image.mode == "F" and values.max(initial=0.0) <= 1.0 else 65535.0 if image.mode != "F" else 255.0
+        image = Image.fromarray(np.clip(np.rint(values * (255.0 / top)), 0, 255).astype(np.uint8), mode="L")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         return Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba).convert("RGB")
     return image.convert("RGB")
@@ -64,7 +68,10 @@ def load_rgb(item):
     """
     Image = _pil()
     if isinstance(item, Image.Image):
-        return _as_rgb(item)
+        try:
+            return _as_rgb(item)
+        except Exception as err:  # a malformed EXIF block, an unusual mode
+            raise ImageLoadError(f"unusable image ({item.mode}, {item.size}): {type(err).__name__}: {err}") from err
     if isinstance(item, np.ndarray):
         array = item
         if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):

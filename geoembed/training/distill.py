@@ -360,8 +360,11 @@ class Distiller:
     def provenance(self) -> dict:
         """Metadata stored in the student checkpoint: teacher, data, seed and the command."""
         c = self.config
+        teacher = c.teacher or "geoclip-1.3.0"
+        if Path(teacher).is_absolute():  # a user's file: its name and sha256, not a local path
+            teacher = Path(teacher).name
         return {
-            "teacher": c.teacher or "geoclip-1.3.0",
+            "teacher": teacher,
             "teacher_sha256": self.teacher_sha256,
             "trained_epochs": self.epoch,
             "data": (
@@ -414,8 +417,10 @@ class Distiller:
         )
 
     @classmethod
-    def resume(cls, out_dir, *, epochs: int | None = None) -> Distiller:
-        """Rebuild a distiller from its checkpoint folder; ``epochs`` may extend the run."""
+    def resume(cls, out_dir, *, epochs: int | None = None, device: str | None = None) -> Distiller:
+        """Rebuild a distiller from its checkpoint folder; ``epochs`` may extend the run, ``device``
+        moves it (by default the run's own).
+        """
         out = Path(out_dir)
         try:
             config = DistillConfig.from_json(
@@ -427,6 +432,8 @@ class Distiller:
             raise CheckpointError(f"cannot resume from {out}: {err}") from None
         if epochs is not None:
             config = dataclasses.replace(config, epochs=epochs)
+        if device is not None:
+            config = dataclasses.replace(config, device=device)
         distiller = cls(config)
         from safetensors import safe_open
 

@@ -420,7 +420,7 @@ class ContrastiveLocationTrainer:
         return out
 
     @classmethod
-    def resume(cls, out_dir, *, epochs: int | None = None) -> ContrastiveLocationTrainer:
+    def resume(cls, out_dir, *, epochs: int | None = None, device: str | None = None) -> ContrastiveLocationTrainer:
         """Rebuild a trainer from a checkpoint folder written by :meth:`save`.
 
         Parameters
@@ -429,6 +429,8 @@ class ContrastiveLocationTrainer:
             The checkpoint folder.
         epochs : int, default=None
             A new total number of epochs, to extend the run.
+        device : str, default=None
+            Where to go on ("cpu", "cuda", "auto"); by default the run's own device.
 
         Returns
         -------
@@ -479,6 +481,8 @@ class ContrastiveLocationTrainer:
             config = TrainConfig.from_json(path.read_text())
         if epochs is not None:
             config.epochs = epochs
+        if device is not None:
+            config.device = device
         epochs_by_file = {}
         with reading("location_encoder.safetensors") as path:
             saved = GeoCLIPLocationEncoder.from_checkpoint(path)

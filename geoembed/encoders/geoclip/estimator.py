@@ -332,11 +332,11 @@ class GeoCLIPEncoder(LocationFeaturizer):
         from geoembed.models.geoclip import load_location_encoder
         from geoembed.models.weights import checkpoint_sha256
 
-        if getattr(self, "weights_file_", None) is not None:
-            found = checkpoint_sha256(self.weights_file_)
+        if getattr(self, "weights_sha256_", None) is not None:  # fitted: the file fitted on, or refused
+            found = checkpoint_sha256(source)  # recorded for registered weights, hashed once for a user's file
             if found != self.weights_sha256_:
                 raise CheckpointError(
-                    f"{self.weights_file_} is not the checkpoint this estimator was fitted on (sha256 "
+                    f"{source} is not the checkpoint this estimator was fitted on (sha256 "
                     f"{found[:12]}..., fitted on {self.weights_sha256_[:12]}...); fit it again to use this file"
                 )
         module = load_location_encoder(source)
@@ -362,7 +362,8 @@ class GeoCLIPEncoder(LocationFeaturizer):
 
         # a user's file, absolute, and its digest: a relative path means the working directory of
         # the fit (registered weights are found by name wherever the package is installed)
-        self.weights_file_ = None
+        self.weights_file_ = self.weights_sha256_ = None
+        self._module = None  # a checkpoint rewritten since the last fit is loaded again
         resolved = resolve_weights(self.weights)
         self.weights_sha256_ = checkpoint_sha256(resolved)
         self.weights_file_ = resolved.path.resolve() if resolved.entry is None else None
