@@ -516,3 +516,14 @@ def test_non_numeric_coordinates_are_told_how_to_write_them():
         GeoEmbedder(encoder="wrap").fit_transform(commas)
     with pytest.raises(ValueError, match=r"column 'latitude' not found.*did you mean 'Latitude'\?"):
         GeoEmbedder(encoder="wrap", lat_col="latitude").fit_transform(pd.DataFrame({"Latitude": [1.0], "lon": [2.0]}))
+
+
+def test_nan_rows_take_the_fitted_dtype():
+    """A dtype set since fit applies at the next fit: the NaN rows of on_invalid='nan' follow the
+    encoded rows, not the new parameter.
+    """
+    embedder = GeoEmbedder(encoder="wrap", on_invalid="nan", dtype="float32").fit([[0.0, 0.0]])
+    embedder.set_params(dtype="float16")
+    clean = embedder.transform([[10.0, 20.0], [30.0, 40.0]])
+    mixed = embedder.transform([[10.0, 20.0], [95.0, 40.0]])
+    assert clean.dtype == mixed.dtype and np.isnan(mixed[1]).all()

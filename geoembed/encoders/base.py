@@ -306,7 +306,8 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         encoded = self._encode(lat[valid], lon[valid]) if valid.any() else None
         if encoded is not None and sp.issparse(encoded):
             return _sparse_with_nan_rows(encoded.tocsr(), valid)
-        out = np.full((lat.size, k), np.nan, dtype=dtype)
+        # the encoded rows' dtype: the fitted one (a dtype set since fit is not applied before a refit)
+        out = np.full((lat.size, k), np.nan, dtype=encoded.dtype if encoded is not None else dtype)
         if encoded is not None:
             out[valid] = encoded
         return out

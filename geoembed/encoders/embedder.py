@@ -60,7 +60,9 @@ class GeoEmbedder(LocationFeaturizer):
         principal components, from a basis of the weights' own outputs (computed once on an
         equal-area global sample; see :class:`~geoembed.encoders.GeoCLIPEncoder`). Outputs are
         nested: the first k columns for any larger ``n_components`` are the output for k (to
-        float32 rounding), so a size can be chosen, or truncated later, without another model.
+        float32 rounding), so a size can be chosen, or truncated later, without another model
+        (with ``normalize=True`` each size's rows are scaled to unit length: normalise again
+        after truncating).
         The basis ships with "geoclip-1.3.0" and "geoclip-lite"; for a checkpoint path it is
         the ``pca_basis.safetensors`` that ``geoembed distill`` writes next to the checkpoint,
         used only if the checkpoint sha256 it records matches (else an error says how to make
