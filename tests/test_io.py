@@ -518,11 +518,11 @@ def test_embed_file_gives_parquet_one_type_per_column_whatever_a_chunk_holds(tmp
     """
     path = tmp_path / "grid.csv"
     path.write_text(
-        "easting,northing,huge,note\n"
-        "500000,5400000,12345678901234567890123,\n"
-        "510000,5410000,12345678901234567890125,\n"
-        "510000.5,,18446744073709551615,x\n"
-        "520000,5420000,7,y\n"
+        "easting,northing,huge,note,odd\n"
+        "500000,5400000,12345678901234567890123,,1.5\n"
+        "510000,5410000,12345678901234567890125,,2\n"
+        "510000.5,,18446744073709551615,x,3\n"
+        "520000,5420000,7,y,12345678901234567890123\n"
     )
     out = tmp_path / "out.parquet"
     embed_file(path, out, chunk_rows=2, progress=False, encoder="direct", crs=25832, on_invalid="nan")
@@ -530,6 +530,7 @@ def test_embed_file_gives_parquet_one_type_per_column_whatever_a_chunk_holds(tmp
     assert table["easting"].dtype == np.float64 and table["northing"].dtype == np.float64
     assert table["huge"].tolist() == ["12345678901234567890123", "12345678901234567890125", "18446744073709551615", "7"]
     assert table["note"].isna().tolist() == [True, True, False, False]
+    assert table["odd"].tolist() == ["1.5", "2", "3", "12345678901234567890123"]  # whatever the chunks
     comma = tmp_path / "comma.csv"
     comma.write_text("lat;lon;people;area\n48,85;2,35;1.234;12,5\n50,1;8,6;56.789;3,25\n")
     embed_file(comma, out, progress=False, encoder="direct")

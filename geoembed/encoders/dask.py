@@ -99,7 +99,9 @@ def _distinct(coordinate) -> np.ndarray:
 
 
 def _valid(values: np.ndarray, limit: float | None) -> bool:
-    """All finite, and within +-``limit`` degrees (None: any finite value)."""
+    """Numbers, all finite, and within +-``limit`` degrees (None: any finite value)."""
+    if values.dtype.kind not in "iuf":  # text and the like: the full check reads and names them
+        return False
     finite = bool(np.isfinite(values).all())
     return finite and (limit is None or bool((np.abs(values) <= limit).all()))
 

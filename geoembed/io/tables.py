@@ -299,11 +299,11 @@ class CsvColumnTypes:
                 continue
             self._seen[column] = True
             text = values[~missing].astype(str).str.strip()
-            integers = bool(text.str.fullmatch(_INTEGER).all())
-            if "int" in fits and not (integers and _fit_int64(text)):
+            integer = text.str.fullmatch(_INTEGER)
+            if not _fit_int64(text[integer]):  # an integer beyond int64: identifiers, which float64 would round
+                fits.difference_update({"int", "float"})
+            elif "int" in fits and not integer.all():
                 fits.discard("int")
-                if integers:  # integers beyond int64: identifiers, which float64 would round
-                    fits.discard("float")
             if "float" in fits and (
                 text.str.fullmatch(_ZERO_LED).any()
                 or (self.decimal != "." and text.str.contains(".", regex=False).any())  # 1.234: a thousands dot

@@ -67,7 +67,7 @@ class ZarrGridWriter:
         self.lat, self.lon = np.asarray(lat), np.asarray(lon)
         self.feature_names = [str(name) for name in feature_names]
         shape = (len(self.lat), len(self.lon), len(self.feature_names))
-        rows = max(1, rows_per_band)
+        rows = max(1, min(rows_per_band, shape[0]))
         columns = max(1, min(shape[1], CHUNK_BYTES // max(1, rows * shape[2] * np.dtype(dtype).itemsize)))
         template = xr.DataArray(
             dask_array.zeros(shape, dtype=dtype, chunks=(rows, columns, shape[2])),

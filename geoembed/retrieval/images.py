@@ -51,10 +51,16 @@ def _as_rgb(image):
     Image = _pil()
     image = ImageOps.exif_transpose(image)
     if image.mode.startswith("I;16") or image.mode in ("I", "F"):  # 16-bit or wider grey: PIL's RGB clips it white
-        values = np.asarray(image, dtype=np.float64)
-        top = 1.0 if image.mode == "F" and values.max(initial=0.0) <= 1.0 else 65535.0 if image.mode != "F" else 255.0
+        values = np.nan_to_num(np.asarray(image, dtype=np.float64))
+        peak = values.max(initial=0.0)
+        if image.mode == "F" and peak <= 1.0:  # a float image in [0, 1]
+            top = 1.0
+        elif peak <= 255.0 and not image.mode.startswith("I;16"):  # 8-bit values in a wider mode
+            top = 255.0
+        else:
+            top = 65535.0
         image = Image.fromarray(np.clip(np.rint(values * (255.0 / top)), 0, 255).astype(np.uint8), mode="L")
-    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
+    if image.mode in ("RGBA", "LA", "PA", "RGBa") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         return Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba).convert("RGB")
     return image.convert("RGB")
@@ -76,7 +82,9 @@ def load_rgb(item):
         array = item
         if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
             raise ImageLoadError(f"array of shape {array.shape} is not an (H, W) or (H, W, 3|4) image")
-        if array.dtype != np.uint8:
+        if array.dtype == np.uint16:  # 16-bit: its shades, as for a 16-bit image file
+            array = np.rint(array / 257.0).astype(np.uint8)
+        elif array.dtype != np.uint8:
             array = np.clip(array * (255.0 if array.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8)
         return _as_rgb(Image.fromarray(array))
     path = Path(item)

@@ -375,7 +375,7 @@ class Distiller:
             ),
             "places": _populated_places()[1],
             "random_state": c.random_state,
-            "distill_config": c.to_json(),
+            "distill_config": json.dumps({**json.loads(c.to_json()), "teacher": teacher}, indent=1),
             "command": "geoembed distill --config distill_config.json",
         }
 
@@ -426,7 +426,7 @@ class Distiller:
             config = DistillConfig.from_json(
                 (out / "distill_config.json").read_text(), source=out / "distill_config.json"
             )
-            state = torch.load(out / "distill_state.pt", weights_only=True)
+            state = torch.load(out / "distill_state.pt", weights_only=True, map_location="cpu")  # any device's run
             history = json.loads((out / "history.json").read_text())
         except (OSError, ValueError, RuntimeError, KeyError) as err:
             raise CheckpointError(f"cannot resume from {out}: {err}") from None

@@ -505,7 +505,7 @@ class ContrastiveLocationTrainer:
             trainer.logit_scale.data.copy_(head.pop("logit_scale"))
             trainer.feature_head.load_state_dict(head)
         with reading("training_state.pt") as path:
-            state = torch.load(path, weights_only=True)
+            state = torch.load(path, weights_only=True, map_location="cpu")  # a GPU run resumes anywhere
             if not isinstance(state, dict):
                 raise TypeError(f"holds a {type(state).__name__}, not a dict")
             trainer.optimizer.load_state_dict(state["optimizer"])  # checks parameter counts, not shapes
