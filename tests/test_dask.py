@@ -238,3 +238,17 @@ def test_bad_coordinates_of_a_dask_backed_grid_are_named_as_in_memory():
     with pytest.raises(ValueError) as lazy:  # when transform is called: the coordinates are in memory
         encoder.transform(grid.chunk({"lat": 10}))
     assert str(lazy.value) == str(in_memory.value) and "rows [750, 751" in str(lazy.value)
+
+
+@pytest.mark.parametrize("chunks", [{"lat": 5, "time": 1}, {"time": 1}])
+def test_a_dask_backed_grid_with_another_dimension_is_embedded_as_in_memory(chunks):
+    """A (time, lat, lon) grid: the embedding is (lat, lon, feature) in memory, and lazily alike."""
+    grid = xr.DataArray(
+        np.zeros((3, 20, 30)),
+        dims=("time", "lat", "lon"),
+        coords={"lat": np.linspace(-60, 60, 20), "lon": np.linspace(-170, 170, 30)},
+    )
+    encoder = make_encoder("sphereC+").fit_without_data()
+    lazy = encoder.transform(grid.chunk(chunks))
+    assert lazy.chunks is not None and lazy.dims == ("lat", "lon", "feature")
+    np.testing.assert_array_equal(lazy.compute().values, encoder.transform(grid).values)

@@ -120,8 +120,11 @@ def _transform_xarray(estimator, payload, key, X, names, dtype):
         template = next(iter(X.data_vars.values()))
     else:
         template = X
-    lat = lat.chunk(template.chunksizes) if template.chunks else lat
-    lon = lon.chunk(template.chunksizes) if template.chunks else lon
+    # the data's chunks along the coordinates' own dimensions (a grid may have others, such as time,
+    # which the embedding does not have, as in memory)
+    chunks = {dim: size for dim, size in template.chunksizes.items() if dim in lat.dims} if template.chunks else {}
+    if template.chunks:  # lazy whatever the data is chunked along (one chunk if only along others)
+        lat, lon = lat.chunk(chunks), lon.chunk(chunks)
 
     def block(lat_block, lon_block):
         values = _process_estimator(payload, key).encode_latlon(lat_block.reshape(-1), lon_block.reshape(-1))
