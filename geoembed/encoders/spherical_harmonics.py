@@ -84,7 +84,7 @@ class SphericalHarmonicsEncoder(LocationFeaturizer):
     max_degree : int, default=10
         L. Degrees of 40 and beyond are supported (1,681 features at L = 40). SatCLIP's
         ``legendre_polys=L`` counts L degrees (0 to L - 1): it is ``max_degree=L - 1`` here,
-        whose columns equal SatCLIP's up to the sign (-1)^(l + |m|) of the Condon-Shortley phase
+        whose columns equal SatCLIP's up to the sign ``(-1)^(l + |m|)`` of the Condon-Shortley phase
         convention (these are the textbook orthonormal real harmonics).
 
     Notes
