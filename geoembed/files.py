@@ -164,10 +164,13 @@ def embed_file(
     n_rows = _check_rows(
         input_path, chunk_rows, degrees, embedder_params, column_types=text if judged else None, progress=progress
     )
-    chunks = iter_input_chunks(
-        input_path, chunk_rows, dtype=text.dtype if text is not None else None, count_rows=False
-    )  # the first pass counted the rows themselves (quoted newlines are not rows)
-    next(chunks)
+    dtype = None
+    if text is not None:
+        dtype = text.dtype
+        if output_format == "parquet":  # one type in every chunk: 500000 in one, 500000.5 in the next
+            dtype.update(dict.fromkeys(degrees.names, "float64"))
+    chunks = iter_input_chunks(input_path, chunk_rows, dtype=dtype, count_rows=False)
+    next(chunks)  # the first pass counted the rows themselves (quoted newlines are not rows)
     writer = None
     written = 0
     try:
@@ -176,9 +179,6 @@ def embed_file(
             for chunk in chunks:
                 if judged:
                     chunk = text.apply(chunk, numbers_only=output_format != "parquet")
-                if text is not None and output_format == "parquet":  # one type in every chunk: 500000, then 500000.5
-                    for name in degrees.names:
-                        chunk[name] = pd.to_numeric(chunk[name], errors="raise").astype("float64")
                 if isinstance(chunk.index, pd.RangeIndex) and chunk.index.name is None:
                     chunk.index = pd.RangeIndex(written, written + len(chunk))  # row numbers in errors
                 embedding = embedder.transform(

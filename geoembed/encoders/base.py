@@ -80,10 +80,8 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         self
         """
         validate_params(self)
-        if is_dask_collection(X) and hasattr(X, "dtypes") and not is_xarray(X):
-            # the encoders learn nothing from the rows: a dask DataFrame's columns (an empty
-            # frame of its dtypes) are all a fit reads, without computing a partition
-            X = pd.DataFrame({column: pd.Series([], dtype=dtype) for column, dtype in X.dtypes.items()})
+        if _is_dask_frame(X):  # the encoders learn nothing from the rows: its columns are all a fit reads
+            X = _empty_like(X)
         coords = read_coordinates(X, lat_col=self.lat_col, lon_col=self.lon_col)
         self._check_columns(X, coords, reset=True)
         self._validate(coords)
@@ -154,12 +152,8 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
                 )
             from geoembed.encoders.dask import transform_dask
 
-            if hasattr(X, "dtypes") and not is_xarray(X):  # the columns, from the frame's dtypes: before any work
-                read_coordinates(
-                    pd.DataFrame({column: pd.Series([], dtype=dtype) for column, dtype in X.dtypes.items()}),
-                    lat_col=self.lat_col,
-                    lon_col=self.lon_col,
-                )
+            if _is_dask_frame(X):  # the columns, from the frame's dtypes: checked before any work
+                read_coordinates(_empty_like(X), lat_col=self.lat_col, lon_col=self.lon_col)
             return transform_dask(self, X)
         coords = read_coordinates(X, lat_col=self.lat_col, lon_col=self.lon_col)
         self._check_columns(X, coords, reset=False)
@@ -318,6 +312,15 @@ class LocationFeaturizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         tags.input_tags.allow_nan = self.on_invalid == "nan"
         tags.requires_fit = True
         return tags
+
+
+def _is_dask_frame(X) -> bool:
+    return is_dask_collection(X) and hasattr(X, "dtypes") and not is_xarray(X)
+
+
+def _empty_like(frame) -> pd.DataFrame:
+    """An empty pandas frame with a dask DataFrame's columns and dtypes (nothing computed)."""
+    return pd.DataFrame({column: pd.Series([], dtype=dtype) for column, dtype in frame.dtypes.items()})
 
 
 def is_dask_collection(X) -> bool:

@@ -248,12 +248,12 @@ class Distiller:
         self.config = config or DistillConfig()
         self.config.validate()  # fields may have been changed since the config was made
         self.device = resolve_device(self.config.device)
-        from geoembed.models.weights import checkpoint_sha256, resolve_weights
+        from geoembed.models.weights import resolve_weights
 
         teacher = resolve_weights(self.config.teacher)
         if teacher.entry is None:  # a user's file: absolute in the saved config, so that a resume finds it anywhere
             self.config = dataclasses.replace(self.config, teacher=str(teacher.path.resolve()))
-        self.teacher_sha256 = checkpoint_sha256(teacher)
+        self.teacher_sha256 = teacher.sha256
         self.teacher = load_location_encoder(teacher.path)
         if self.config.student.embed_dim != self.teacher.embed_dim:
             raise ValueError(

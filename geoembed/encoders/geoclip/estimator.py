@@ -333,10 +333,10 @@ class GeoCLIPEncoder(LocationFeaturizer):
         if cached is not None and cached[:2] == (source, self.device):
             return cached[2]
         from geoembed.models.geoclip import load_location_encoder
-        from geoembed.models.weights import checkpoint_sha256
+        from geoembed.models.weights import resolve_weights
 
         if getattr(self, "weights_sha256_", None) is not None:  # fitted: the file fitted on, or refused
-            found = checkpoint_sha256(source)  # recorded for registered weights, hashed once for a user's file
+            found = resolve_weights(source).sha256  # recorded for registered weights, hashed once for a user's file
             if found != self.weights_sha256_:
                 raise CheckpointError(
                     f"{source} is not the checkpoint this estimator was fitted on (sha256 "
@@ -361,14 +361,14 @@ class GeoCLIPEncoder(LocationFeaturizer):
     def _fit_encoder(self):
         # the basis first: a missing or mismatched one is refused before the encoder is loaded
         basis = None if self.n_components is None else self._pca_basis()
-        from geoembed.models.weights import checkpoint_sha256, resolve_weights
+        from geoembed.models.weights import resolve_weights
 
         # a user's file, absolute, and its digest: a relative path means the working directory of
         # the fit (registered weights are found by name wherever the package is installed)
         self.weights_file_ = self.weights_sha256_ = None
         self._module = None  # a checkpoint rewritten since the last fit is loaded again
         resolved = resolve_weights(self.weights)
-        self.weights_sha256_ = checkpoint_sha256(resolved)
+        self.weights_sha256_ = resolved.sha256
         self.weights_file_ = resolved.path.resolve() if resolved.entry is None else None
         self.sigmas_ = tuple(self.module_.config.sigmas)
         self._node_cache = None  # nodes of an earlier fit (another projection, a rewritten checkpoint)

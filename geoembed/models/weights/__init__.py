@@ -29,7 +29,6 @@ __all__ = [
     "IMAGE_MLP_FILE",
     "LOCATION_ENCODER_FILE",
     "Weights",
-    "checkpoint_sha256",
     "get_weights",
     "list_weights",
     "load_gps_gallery",
@@ -229,6 +228,10 @@ IMAGE_MLP_FILE = GEOCLIP_1_3_0.path("image_mlp")
 GPS_GALLERY_FILE = GEOCLIP_1_3_0.path("gps_gallery")
 
 
+#: sha256 of users' checkpoints, by (resolved path, size, mtime in ns): computed once per version of a file.
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
 @dataclass(frozen=True)
 class ResolvedWeights:
     """What a ``weights`` argument names: the location-encoder file, its registry entry and sha256.
@@ -249,10 +252,16 @@ class ResolvedWeights:
 
     @property
     def sha256(self) -> str:
-        """The file's sha256: as recorded in the registry for registered weights, else computed."""
+        """The file's sha256: as recorded in the registry for registered weights, else computed
+        (once per version of the file: path, size and modification time).
+        """
         if self.entry is not None:
             return self.entry.provenance()["files"][self.entry.location_encoder]
-        return file_sha256(self.path)
+        stat = self.path.stat()
+        key = (str(self.path.resolve()), stat.st_size, stat.st_mtime_ns)
+        if key not in _DIGESTS:
+            _DIGESTS[key] = file_sha256(self.path)
+        return _DIGESTS[key]
 
     @property
     def name(self) -> str:
@@ -286,24 +295,6 @@ def resolve_weights(weights: str | Path | Weights | ResolvedWeights | None) -> R
             f"weights {str(weights)!r} are neither a registered name {list_weights()} nor an existing checkpoint file"
         )
     return ResolvedWeights(path, weights_for_file(path))
-
-
-#: sha256 of users' checkpoints, by (resolved path, size, mtime in ns): computed once per version of a file.
-_DIGESTS: dict[tuple[str, int, int], str] = {}
-
-
-def checkpoint_sha256(weights: str | Path | Weights | ResolvedWeights | None) -> str:
-    """The sha256 of the location-encoder file ``weights`` names (see :func:`resolve_weights`):
-    as recorded for registered weights, else computed, once per version of the file.
-    """
-    resolved = resolve_weights(weights)
-    if resolved.entry is not None:
-        return resolved.sha256
-    stat = resolved.path.stat()
-    key = (str(resolved.path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _DIGESTS:
-        _DIGESTS[key] = file_sha256(resolved.path)
-    return _DIGESTS[key]
 
 
 def resolve_location_weights(weights: str | Path | None) -> Path:
